@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from './child-process.js';
+import type { ServerUnderTest } from './load-scenario.js';
+import { freePort } from './net.js';
+import { REPO_ROOT } from './paths.js';
+import type { ScenarioContext } from './types.js';
+
+export interface HubStartOptions {
+  /** --preset value; default 'development' (memory store, no auth). */
+  readonly preset?: string;
+  /** More CLI arguments after `start` (e.g. ['--store', 'wal', '--fsync', 'always']). */
+  readonly args?: readonly string[];
+  /** Extra environment for the hub process. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Node flags before the script (e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']). */
+  readonly nodeFlags?: readonly string[];
+  /** Create a fresh temporary data dir and pass it as `--data-dir` (removed on stop). */
+  readonly dataDir?: boolean;
+}
+
+/**
+ * Start the Switchboard hub from its compiled CLI in its own process on free loopback ports:
+ *   node dist/server/cli/main.js start --preset <p> --port P --http-port Q [args]
+ * Ready when the WebSocket port accepts TCP. Load generators get params.peer =
+ * { url: 'ws://127.0.0.1:P/', httpUrl: 'http://127.0.0.1:Q' }.
+ */
+export async function startHub(
+  ctx: ScenarioContext,
+  opts: HubStartOptions = {},
+): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const dir = opts.dataDir ? mkdtempSync(join(tmpdir(), 'switchboard-bench-')) : undefined;
+  const args = [
+    ...(opts.nodeFlags ?? []),
+    join(REPO_ROOT, 'dist', 'server', 'cli', 'main.js'),
+    'start',
+    '--preset',
+    opts.preset ?? 'development',
+    '--port',
+    String(port),
+    '--http-port',
+    String(httpPort),
+    ...(dir ? ['--data-dir', dir] : []),
+    ...(opts.args ?? []),
+  ];
+  const child = await startServer({
+    label: 'switchboard-hub',
+    args,
+    env: opts.env,
+    cwd: REPO_ROOT,
+    timeoutMs: ctx.options.childTimeoutMs * Math.max(1, ctx.options.rates.length) + 30_000,
+    ready: { kind: 'tcp', port },
+  });
+  const stop = child.stop.bind(child);
+  return {
+    child: {
+      ...child,
+      pid: child.pid,
+      ready: child.ready,
+      exited: child.exited,
+      async stop(graceMs?: number) {
+        await stop(graceMs);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      },
+    },
+    peer: { url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${httpPort}` },
+  };
+}

@@ -1,0 +1,337 @@
+import WebSocket from 'ws';
+import {
+  decodeRaw,
+  encodeFrame,
+  FATAL_CLOSE_CODES,
+  FrameType,
+  PROTOCOL_VERSION,
+  type HubFrame,
+  type WelcomeFrame,
+} from '../protocol/index.js';
+import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface ReconnectOptions {
+  /** Default true. */
+  enabled?: boolean;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give up after this many consecutive failures (default: never). */
+  maxAttempts?: number;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  token?: string | undefined;
+  reconnect?: ReconnectOptions | undefined;
+  requestTimeoutMs?: number | undefined;
+  /** Name sent in hello, for the hub's logs. */
+  clientName?: string | undefined;
+}
+
+/** Connection status, as a discriminated union (nats.js style). */
+export type ConnectionStatus =
+  | { type: 'connecting' }
+  | { type: 'connected'; sessionId: string; role: string }
+  | { type: 'disconnected'; code: number; reason: string }
+  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  | { type: 'closed' }
+  | { type: 'error'; error: Error };
+
+export interface ConnectionEvents extends Record<string, unknown> {
+  status: ConnectionStatus;
+  /** Frames that are not replies to a request (task pushes, results, notices). */
+  frame: HubFrame;
+  error: Error;
+}
+
+type RequestFrame = { t: string; id: number } & Record<string, unknown>;
+interface Pending {
+  resolve: (f: HubFrame) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const REPLY_TYPES: ReadonlySet<string> = new Set([
+  FrameType.welcome,
+  FrameType.registered,
+  FrameType.submitted,
+  FrameType.submittedMany,
+  FrameType.ack,
+]);
+
+/**
+ * One logical connection to the hub that survives reconnects. It does the handshake,
+ * matches replies to requests by id, sends heartbeats, and reconnects with exponential
+ * backoff and full jitter. `onReady` runs after every (re)connect before the connection
+ * reports ready, so Worker and Producer can restore their session (register, watch).
+ */
+export class Connection extends TypedEmitter<ConnectionEvents> {
+  private ws: WebSocket | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastFrameAt = 0;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private isReady = false;
+  welcome: WelcomeFrame | undefined;
+  onReady: (() => Promise<void>) | undefined;
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+  }
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Connect; resolves when the first session is ready, rejects on a fatal refusal. */
+  start(): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    const p = this.waitReady();
+    if (!this.ws && !this.reconnectTimer) this.connect();
+    return p;
+  }
+
+  /** Resolves when connected and ready (now, or after the reconnect in progress). */
+  waitReady(): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    if (this.closing) return Promise.reject(new ConnectionClosedError('connection closed'));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Send a request and wait for its reply (or error frame) — waits for readiness first. */
+  async request(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
+    await this.waitReady();
+    return this.requestNow(frame, timeoutMs);
+  }
+
+  /** Send a request on the current socket, ready or not (used during the handshake). */
+  requestNow(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
+    const id = this.nextId++;
+    if (this.nextId > 0xffffffff) this.nextId = 1;
+    const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    return new Promise<HubFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TimeoutError(`no reply to ${frame.t} within ${ms} ms`));
+      }, ms);
+      this.pending.set(id, { resolve, reject, timer });
+      if (!this.sendRaw({ ...frame, id })) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new ConnectionClosedError('not connected'));
+      }
+    });
+  }
+
+  /** Fire-and-forget. Returns false when there is no open socket (the caller keeps the frame). */
+  send(frame: object): boolean {
+    if (!this.isReady) return false;
+    return this.sendRaw(frame);
+  }
+
+  private sendRaw(frame: object): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    // Frames sent in one event-loop turn leave in one corked write (one syscall instead of
+    // one per frame): a worker finishing 100 tasks at once sends 100 completes together.
+    if (!this.corked) {
+      this.corked = true;
+      socketOf(ws)?.cork();
+      setImmediate(this.uncork);
+    }
+    // MUST: encodeFrame returns the shared encoder buffer; ws copies it before returning.
+    ws.send(encodeFrame(frame), { binary: true });
+    return true;
+  }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    const socket = this.ws ? socketOf(this.ws) : undefined;
+    if (socket && socket.writableCorked > 0) socket.uncork();
+  };
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    const ws = this.ws;
+    this.failPending(new ConnectionClosedError('connection closed by the client'));
+    for (const w of this.readyWaiters.splice(0))
+      w.reject(new ConnectionClosedError('connection closed by the client'));
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close(1000, 'client closing');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+    this.isReady = false;
+    this.emit('status', { type: 'closed' });
+  }
+
+  private connect(): void {
+    this.emit('status', { type: 'connecting' });
+    const ws = new WebSocket(this.options.url, {
+      perMessageDeflate: false,
+      maxPayload: 64 * 1024 * 1024,
+    });
+    this.ws = ws;
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => {
+      void this.handshake(ws);
+    });
+    ws.on('message', (data: Buffer) => this.onMessage(data));
+    ws.on('error', () => {
+      // 'close' always follows; the reason is reported there.
+    });
+    ws.on('close', (code, reasonBuf) => this.onClose(ws, code, reasonBuf.toString()));
+  }
+
+  private async handshake(ws: WebSocket): Promise<void> {
+    try {
+      const welcome = (await this.requestNow(
+        {
+          t: FrameType.hello,
+          protocol: PROTOCOL_VERSION,
+          ...(this.options.token ? { token: this.options.token } : {}),
+          ...(this.options.clientName ? { client: this.options.clientName } : {}),
+        },
+        10_000,
+      )) as WelcomeFrame;
+      this.welcome = welcome;
+      this.lastFrameAt = Date.now();
+      this.startHeartbeat(welcome.heartbeatMs);
+      if (this.onReady) await this.onReady();
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.isReady = true;
+      this.emit('status', { type: 'connected', sessionId: welcome.sessionId, role: welcome.role });
+      for (const w of this.readyWaiters.splice(0)) w.resolve();
+    } catch (err) {
+      // The close handler decides what happens next; a failed handshake just drops the socket.
+      if (!(err instanceof ConnectionClosedError)) this.emit('error', err as Error);
+      ws.terminate();
+    }
+  }
+
+  private onMessage(data: Buffer): void {
+    this.lastFrameAt = Date.now();
+    let frame: HubFrame;
+    try {
+      frame = decodeRaw(data) as HubFrame;
+    } catch (err) {
+      this.emit('error', new Error(`undecodable frame from hub: ${(err as Error).message}`));
+      return;
+    }
+    if (!frame || typeof frame !== 'object' || typeof (frame as { t?: unknown }).t !== 'string')
+      return;
+    if (frame.t === FrameType.error && frame.id !== undefined) {
+      const p = this.pending.get(frame.id);
+      if (p) {
+        this.pending.delete(frame.id);
+        clearTimeout(p.timer);
+        p.reject(new HubError(frame.code, frame.message, frame.taskId));
+        return;
+      }
+    }
+    if (REPLY_TYPES.has(frame.t) && 'id' in frame && typeof frame.id === 'number') {
+      const p = this.pending.get(frame.id);
+      if (p) {
+        this.pending.delete(frame.id);
+        clearTimeout(p.timer);
+        p.resolve(frame);
+        return;
+      }
+    }
+    this.emit('frame', frame);
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    this.isReady = false;
+    this.stopHeartbeat();
+    this.failPending(
+      new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
+    );
+    if (this.closing) return;
+    this.emit('status', { type: 'disconnected', code, reason });
+    if (FATAL_CLOSE_CODES.has(code)) {
+      const err = new AuthError(code, `hub refused the connection: ${reason || code}`);
+      this.closing = true;
+      this.emit('status', { type: 'error', error: err });
+      this.emit('error', err);
+      for (const w of this.readyWaiters.splice(0)) w.reject(err);
+      this.emit('status', { type: 'closed' });
+      return;
+    }
+    const r = this.options.reconnect ?? {};
+    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
+      this.closing = true;
+      const err = new ConnectionClosedError(
+        `connection lost (${code}) and reconnect is off or exhausted`,
+      );
+      for (const w of this.readyWaiters.splice(0)) w.reject(err);
+      this.emit('status', { type: 'closed' });
+      return;
+    }
+    this.attempt++;
+    const base = r.initialDelayMs ?? 100;
+    const cap = r.maxDelayMs ?? 10_000;
+    // Full jitter: a fleet of workers that lost the same hub does not come back in lockstep.
+    const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (this.attempt - 1)));
+    this.emit('status', { type: 'reconnecting', attempt: this.attempt, delayMs });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closing) this.connect();
+    }, delayMs);
+  }
+
+  private startHeartbeat(intervalMs: number): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => {
+      // A hub that said nothing for three intervals (not even the ack to our heartbeats) is gone.
+      if (Date.now() - this.lastFrameAt > intervalMs * 3) {
+        this.ws?.terminate();
+        return;
+      }
+      this.sendRaw({ t: FrameType.heartbeat, id: 0 });
+    }, intervalMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private failPending(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+}
+
+/**
+ * The TCP socket under a `ws` WebSocket. `ws` has no public cork(); its `_socket` field has
+ * been stable for years. If it ever goes away we simply send uncorked.
+ */
+function socketOf(
+  ws: WebSocket,
+): { cork(): void; uncork(): void; writableCorked: number } | undefined {
+  const socket = (
+    ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
+  )._socket;
+  return socket && typeof socket.cork === 'function' ? socket : undefined;
+}

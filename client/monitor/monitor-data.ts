@@ -1,0 +1,79 @@
+/** What the monitor shows, as plain data: the same object feeds the TUI, --once and --json. */
+
+// The rows are the hub's own REST shapes (type-only imports: nothing of the server is loaded).
+export type { QueueJson as QueueRow } from '../../server/http/routes/queue-routes.js';
+export type { WorkerJson as WorkerRow } from '../../server/hub/task-view.js';
+import type { QueueJson as QueueRow } from '../../server/http/routes/queue-routes.js';
+import type { WorkerJson as WorkerRow } from '../../server/hub/task-view.js';
+
+export interface Totals {
+  submitted: number;
+  assigned: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  dead: number;
+  expired: number;
+  cancelled: number;
+}
+
+export interface Stats {
+  at: number;
+  status: string;
+  uptimeSeconds: number;
+  version: string;
+  connections: number;
+  workers: number;
+  tasks: { retained: number; queued: number; delayed: number; leased: number; dead: number };
+  totals: Totals;
+  assignmentLatencyMs: { p50: number; p99: number; samples: number };
+}
+
+export interface Failure {
+  at: number;
+  type: string;
+  taskId: string;
+  queue: string;
+  attempt: number;
+  code: string;
+  message: string;
+}
+
+export interface MonitorSnapshot {
+  url: string;
+  stats: Stats;
+  queues: QueueRow[];
+  workers: WorkerRow[];
+  failures: Failure[];
+  /** Tasks per second over recent samples, oldest first. */
+  submittedRate: number[];
+  completedRate: number[];
+}
+
+/** Worker state as an operator reads it. */
+export function workerState(w: WorkerRow): string {
+  if (w.state === 'disconnected') return 'offline';
+  if (w.state === 'draining') return 'draining';
+  return w.busy ? 'busy' : 'idle';
+}
+
+export function since(ms: number, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+export function sparkline(values: number[], width: number): string {
+  const v = values.slice(-width);
+  const max = Math.max(1, ...v);
+  return v.map((x) => BARS[Math.min(7, Math.floor((x / max) * 7.999))]).join('');
+}
+
+export function last(values: number[]): number {
+  return values.length ? values[values.length - 1]! : 0;
+}

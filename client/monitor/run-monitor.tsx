@@ -1,0 +1,58 @@
+import { render } from 'ink';
+import { HubPoller, MonitorError } from './hub-poller.js';
+import { MonitorApp } from './monitor-app.js';
+import { renderText } from './render-text.js';
+
+export interface MonitorOptions {
+  /** HTTP side port, e.g. http://127.0.0.1:9500 */
+  url: string;
+  token?: string | undefined;
+  once?: boolean;
+  json?: boolean;
+  refreshMs?: number;
+}
+
+/**
+ * `switchboard monitor`. Returns the exit code: 0, 3 when the hub cannot be reached at
+ * start, 4 when it refuses the token. Problems are one line on stderr, never a stack trace.
+ */
+export async function runMonitor(options: MonitorOptions): Promise<number> {
+  const poller = new HubPoller(options.url, options.token, options.refreshMs ?? 1000);
+  try {
+    await poller.poll();
+  } catch (err) {
+    const code = err instanceof MonitorError ? err.exitCode : 3;
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    const msg =
+      err instanceof MonitorError
+        ? `unauthorized: ${err.message}`
+        : `cannot reach ${options.url}: ${cause ?? (err as Error).message}`;
+    process.stderr.write(`switchboard monitor: ${msg}\n`);
+    return code;
+  }
+  if (options.once || options.json) {
+    // A second sample a moment later gives the rates something to compare.
+    await new Promise((r) => setTimeout(r, 1000));
+    const snap = await poller.poll();
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(snap, null, 2)}\n`
+        : `${renderText(snap, process.stdout.columns || 120)}\n`,
+    );
+    return 0;
+  }
+  let fatal: MonitorError | undefined;
+  const app = render(<MonitorApp poller={poller} />, { exitOnCtrlC: true });
+  poller.on('fatal', (err: MonitorError) => {
+    fatal = err;
+    app.unmount();
+  });
+  poller.start();
+  await app.waitUntilExit();
+  poller.stop();
+  if (fatal) {
+    process.stderr.write(`switchboard monitor: unauthorized: ${fatal.message}\n`);
+    return fatal.exitCode;
+  }
+  return 0;
+}

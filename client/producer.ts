@@ -1,0 +1,280 @@
+import {
+  FrameType,
+  type BackoffSpec,
+  type HubFrame,
+  type PriorityName,
+  type ProgressNoticeFrame,
+  type ResultFrame,
+  type SubmittedFrame,
+  type SubmittedManyFrame,
+  type TaskSpec,
+} from '../protocol/index.js';
+import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
+import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from './errors.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface ProducerOptions {
+  /** ws://host:9501 */
+  url: string;
+  token?: string;
+  reconnect?: ReconnectOptions;
+  /** Results kept for `result()` calls that come after the result arrived. Default 10,000. */
+  resultCacheSize?: number;
+}
+
+export interface SubmitOptions {
+  priority?: PriorityName;
+  delayMs?: number;
+  runAt?: Date | number;
+  maxAttempts?: number;
+  backoff?: BackoffSpec;
+  timeoutMs?: number;
+  ttlMs?: number;
+  idempotencyKey?: string;
+  /** Capabilities the worker must offer. */
+  requires?: string[];
+  resultTtlMs?: number;
+}
+
+export interface BulkItem extends SubmitOptions {
+  queue: string;
+  payload?: unknown;
+}
+
+export interface ProducerEvents extends Record<string, unknown> {
+  /** Every final result this producer receives (its own tasks and watched ones). */
+  result: ResultFrame;
+  progress: ProgressNoticeFrame;
+  status: ConnectionStatus;
+  error: Error;
+}
+
+interface Waiter {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+const MAX_BATCH = 10_000;
+
+function toSpec(queue: string, payload: unknown, o: SubmitOptions): TaskSpec {
+  const spec: TaskSpec = { queue };
+  if (payload !== undefined) spec.payload = payload;
+  if (o.priority) spec.priority = o.priority;
+  if (o.delayMs !== undefined) spec.delayMs = o.delayMs;
+  if (o.runAt !== undefined) spec.runAt = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
+  if (o.maxAttempts !== undefined) spec.maxAttempts = o.maxAttempts;
+  if (o.backoff) spec.backoff = o.backoff;
+  if (o.timeoutMs !== undefined) spec.timeoutMs = o.timeoutMs;
+  if (o.ttlMs !== undefined) spec.ttlMs = o.ttlMs;
+  if (o.idempotencyKey !== undefined) spec.idempotencyKey = o.idempotencyKey;
+  if (o.requires?.length) spec.requires = o.requires;
+  if (o.resultTtlMs !== undefined) spec.resultTtlMs = o.resultTtlMs;
+  return spec;
+}
+
+/**
+ * A producer: submits tasks and receives their results. Results of tasks submitted on the
+ * current connection are pushed by the hub; after a reconnect every awaited id is watched
+ * again, so `result()` survives hub restarts and network blips.
+ */
+export class Producer extends TypedEmitter<ProducerEvents> {
+  private readonly conn: Connection;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly cache = new Map<string, ResultFrame>();
+  private readonly progressListeners = new Map<string, Set<(value: unknown) => void>>();
+  /** Ids submitted on the current session: the hub pushes their results without a watch. */
+  private sessionIds = new Set<string>();
+  private readonly cacheSize: number;
+
+  constructor(options: ProducerOptions) {
+    super();
+    this.cacheSize = options.resultCacheSize ?? 10_000;
+    this.conn = new Connection({
+      url: options.url,
+      token: options.token,
+      reconnect: options.reconnect,
+      clientName: 'switchboard-producer',
+    });
+    this.conn.onReady = () => this.restoreWatches();
+    this.conn.on('frame', (f) => this.onFrame(f));
+    this.conn.on('status', (s) => this.emit('status', s));
+    this.conn.on('error', (e) => this.emit('error', e));
+  }
+
+  /** Connect now (otherwise the first call connects). */
+  start(): Promise<void> {
+    return this.conn.start();
+  }
+
+  /** Submit one task; resolves once the hub has accepted (and, in durable mode, persisted) it. */
+  async submit<P = unknown>(
+    queue: string,
+    payload?: P,
+    options: SubmitOptions = {},
+  ): Promise<{ id: string; duplicate: boolean }> {
+    await this.conn.start();
+    const reply = (await this.requestSafely({
+      t: FrameType.submit,
+      task: toSpec(queue, payload, options),
+    })) as SubmittedFrame;
+    this.sessionIds.add(reply.taskId);
+    return { id: reply.taskId, duplicate: reply.duplicate };
+  }
+
+  /** Submit many tasks (sent in frames of up to 10,000). Ids come back in order. */
+  async submitMany(items: BulkItem[]): Promise<{ ids: string[]; duplicates: number[] }> {
+    await this.conn.start();
+    const ids: string[] = [];
+    const duplicates: number[] = [];
+    for (let start = 0; start < items.length; start += MAX_BATCH) {
+      const chunk = items.slice(start, start + MAX_BATCH);
+      const reply = (await this.requestSafely({
+        t: FrameType.submitMany,
+        tasks: chunk.map((i) => toSpec(i.queue, i.payload, i)),
+      })) as SubmittedManyFrame;
+      for (const id of reply.taskIds) {
+        ids.push(id);
+        this.sessionIds.add(id);
+      }
+      for (const d of reply.duplicates) duplicates.push(start + d);
+    }
+    return { ids, duplicates };
+  }
+
+  /**
+   * The task's result: resolves with what the handler returned, rejects with
+   * TaskFailedError when it ends dead, expired or cancelled.
+   */
+  async result<R = unknown>(id: string, options: { timeoutMs?: number } = {}): Promise<R> {
+    const cached = this.cache.get(id);
+    if (cached) return settle(cached) as R;
+    const p = new Promise<unknown>((resolve, reject) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(id, list);
+    });
+    if (!this.sessionIds.has(id)) {
+      await this.conn.start();
+      await this.conn.request({ t: FrameType.watch, taskIds: [id] });
+    }
+    if (options.timeoutMs === undefined) return p as Promise<R>;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TimeoutError(`no result for ${id} within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
+    });
+    try {
+      return (await Promise.race([p, timeout])) as R;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Subscribe to a task's progress updates. Returns an unsubscribe function. */
+  onProgress(id: string, listener: (value: unknown) => void): () => void {
+    let set = this.progressListeners.get(id);
+    if (!set) this.progressListeners.set(id, (set = new Set()));
+    set.add(listener);
+    void this.conn
+      .start()
+      .then(() => this.conn.request({ t: FrameType.watch, taskIds: [id], progress: true }))
+      .catch((err: Error) => this.emit('error', err));
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.progressListeners.delete(id);
+    };
+  }
+
+  /** Cancel a queued or running task (the running worker's handler sees its signal abort). */
+  async cancel(id: string, reason?: string): Promise<void> {
+    await this.conn.start();
+    await this.conn.request({ t: FrameType.cancel, taskId: id, ...(reason ? { reason } : {}) });
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+
+  /**
+   * Send a submit; retry it after reconnecting when the hub provably did not take it: it
+   * answered SHUTTING_DOWN, or closed with 1001 while draining (a draining hub refuses
+   * submits). Any other loss is reported: the submit may or may not have been applied
+   * (use an idempotency key to make retrying it safe).
+   */
+  private async requestSafely(frame: { t: string } & Record<string, unknown>): Promise<HubFrame> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.conn.request(frame);
+      } catch (err) {
+        const goingAway =
+          (err instanceof HubError && err.code === 'SHUTTING_DOWN') ||
+          (err instanceof ConnectionClosedError && err.closeCode === 1001);
+        if (!goingAway || attempt >= 5) throw err;
+        await this.conn.waitReady();
+      }
+    }
+  }
+
+  private async restoreWatches(): Promise<void> {
+    this.sessionIds = new Set();
+    const ids = [...new Set([...this.waiters.keys(), ...this.progressListeners.keys()])];
+    for (let i = 0; i < ids.length; i += MAX_BATCH) {
+      const chunk = ids.slice(i, i + MAX_BATCH);
+      const progress = chunk.some((id) => this.progressListeners.has(id));
+      await this.conn
+        .requestNow({ t: FrameType.watch, taskIds: chunk, progress })
+        .catch((err: Error) => {
+          // TASK_NOT_FOUND errors arrive as separate frames; a failed watch is reported, not fatal.
+          this.emit('error', err);
+        });
+    }
+  }
+
+  private onFrame(frame: HubFrame): void {
+    if (frame.t === FrameType.result) {
+      this.emit('result', frame);
+      const waiters = this.waiters.get(frame.taskId);
+      if (waiters) {
+        this.waiters.delete(frame.taskId);
+        for (const w of waiters) {
+          try {
+            w.resolve(settle(frame));
+          } catch (err) {
+            w.reject(err as Error);
+          }
+        }
+      } else {
+        this.cache.set(frame.taskId, frame);
+        if (this.cache.size > this.cacheSize)
+          this.cache.delete(this.cache.keys().next().value as string);
+      }
+      this.sessionIds.delete(frame.taskId);
+      this.progressListeners.delete(frame.taskId);
+    } else if (frame.t === FrameType.progress) {
+      this.emit('progress', frame);
+      const set = this.progressListeners.get(frame.taskId);
+      if (set) for (const l of set) l(frame.value);
+    } else if (frame.t === FrameType.error && frame.taskId && frame.code === 'TASK_NOT_FOUND') {
+      const waiters = this.waiters.get(frame.taskId);
+      if (waiters) {
+        this.waiters.delete(frame.taskId);
+        for (const w of waiters)
+          w.reject(new TaskFailedError(frame.taskId, 'dead', frame.code, frame.message, 0));
+      }
+    }
+  }
+}
+
+function settle(frame: ResultFrame): unknown {
+  if (frame.status === 'completed') return frame.result;
+  throw new TaskFailedError(
+    frame.taskId,
+    frame.status,
+    frame.error?.code ?? frame.status.toUpperCase(),
+    frame.error?.message ?? frame.status,
+    frame.attempts,
+    frame.error?.details,
+  );
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import {
+  FrameType,
+  type CancelNoticeFrame,
+  type HubFrame,
+  type PriorityName,
+  type RegisteredFrame,
+  type TaskFrame,
+} from '../protocol/index.js';
+import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface WorkerOptions {
+  /** ws://host:9501 */
+  url: string;
+  token?: string;
+  queues: string[];
+  capabilities?: string[];
+  /** Handlers run at once at most. Default 1. */
+  concurrency?: number;
+  /** Stable id: after a reconnect the hub keeps this worker's leases. Default: a random UUID. */
+  workerId?: string;
+  name?: string;
+  reconnect?: ReconnectOptions;
+}
+
+/** What a handler receives. */
+export interface Task<Payload = unknown> {
+  id: string;
+  queue: string;
+  payload: Payload;
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+  priority: PriorityName;
+  /** Aborted when the task is cancelled, times out, or its lease is lost: stop work. */
+  signal: AbortSignal;
+  /** Report progress; the producer sees it through `onProgress`. */
+  progress(value: unknown): void;
+}
+
+export type Handler<Payload = unknown, Result = unknown> = (
+  task: Task<Payload>,
+) => Promise<Result> | Result;
+
+export interface WorkerEvents extends Record<string, unknown> {
+  /** A task's result was handed to the hub. */
+  completed: { taskId: string; attempt: number; result: unknown };
+  /** A handler threw; the hub decides between retry and dead letter. */
+  failed: { taskId: string; attempt: number; error: Error };
+  /** The hub told us to stop an attempt (cancel, timeout, lease lost). */
+  aborted: { taskId: string; attempt: number; reason: string };
+  status: ConnectionStatus;
+  error: Error;
+  /** The hub asked this worker to drain (it is shutting down or an operator drained us). */
+  draining: { reason: string };
+}
+
+interface Running {
+  attempt: number;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const WorkerPhase = {
+  idle: 'idle',
+  running: 'running',
+  draining: 'draining',
+  closed: 'closed',
+} as const;
+type WorkerPhaseName = (typeof WorkerPhase)[keyof typeof WorkerPhase];
+
+/**
+ * A worker: holds one connection, registers its queues and capabilities, runs the hub's
+ * pushed tasks with `handler`, reports results. Lifecycle: idle → running → draining →
+ * closed, never back.
+ */
+export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<WorkerEvents> {
+  readonly id: string;
+  private readonly conn: Connection;
+  private readonly running = new Map<string, Running>();
+  /** Outcomes produced while disconnected: sent after re-registering if the lease survived. */
+  private readonly unsent = new Map<string, { attempt: number; frame: object }>();
+  private phase: WorkerPhaseName = WorkerPhase.idle;
+
+  constructor(
+    private readonly options: WorkerOptions,
+    private readonly handler: Handler<Payload, Result>,
+  ) {
+    super();
+    if (!options.queues?.length) throw new TypeError('Worker needs at least one queue');
+    if (typeof handler !== 'function') throw new TypeError('Worker needs a handler function');
+    this.id = options.workerId ?? `w-${randomUUID()}`;
+    this.conn = new Connection({
+      url: options.url,
+      token: options.token,
+      reconnect: options.reconnect,
+      clientName: options.name ?? 'switchboard-worker',
+    });
+    this.conn.onReady = () => this.register();
+    this.conn.on('frame', (f) => this.onFrame(f));
+    this.conn.on('status', (s) => {
+      if (s.type === 'connected' && this.unsent.size) this.flushUnsent(false);
+      this.emit('status', s);
+    });
+    this.conn.on('error', (e) => this.emit('error', e));
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Connect and register; resolves when the hub has accepted the registration. */
+  async start(): Promise<void> {
+    if (this.phase !== WorkerPhase.idle) throw new Error(`worker is ${this.phase}`);
+    this.phase = WorkerPhase.running;
+    await this.conn.start();
+  }
+
+  /**
+   * Graceful close: take no new tasks, let running handlers finish (up to `timeoutMs`,
+   * default 30 s), then abort what is left and disconnect.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.phase === WorkerPhase.closed) return;
+    this.phase = WorkerPhase.draining;
+    if (this.conn.ready) {
+      try {
+        await this.conn.request({ t: FrameType.drain }, 5000);
+      } catch {
+        // the hub is gone: nothing more will be pushed anyway
+      }
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const r of this.running.values()) r.controller.abort(new Error('worker closed'));
+    // Give the last outcomes one turn to be written before the socket closes.
+    await new Promise((r) => setImmediate(r));
+    this.phase = WorkerPhase.closed;
+    await this.conn.close();
+  }
+
+  private async register(): Promise<void> {
+    // Claim both the tasks still running and those that finished while we were away.
+    const running = [...this.running.entries()].map(([taskId, r]) => ({
+      taskId,
+      attempt: r.attempt,
+    }));
+    for (const [taskId, u] of this.unsent) running.push({ taskId, attempt: u.attempt });
+    const reply = (await this.conn.requestNow({
+      t: FrameType.register,
+      workerId: this.id,
+      queues: this.options.queues,
+      capabilities: this.options.capabilities ?? [],
+      concurrency: this.options.concurrency ?? 1,
+      ...(this.options.name ? { name: this.options.name } : {}),
+      ...(running.length ? { running } : {}),
+    })) as RegisteredFrame;
+    for (const taskId of reply.dropped) {
+      this.running.get(taskId)?.controller.abort(new Error('lease lost while disconnected'));
+      this.unsent.delete(taskId);
+    }
+    this.flushUnsent(true);
+    if (this.phase === WorkerPhase.draining)
+      this.conn.requestNow({ t: FrameType.drain }).catch(() => undefined);
+  }
+
+  /** Deliver outcomes of tasks whose lease survived a disconnect. */
+  private flushUnsent(duringHandshake: boolean): void {
+    for (const [taskId, u] of this.unsent) {
+      this.unsent.delete(taskId);
+      const p = duringHandshake
+        ? this.conn.requestNow(u.frame as { t: string })
+        : this.conn.request(u.frame as { t: string });
+      p.catch((err: Error) => this.emit('error', err));
+    }
+  }
+
+  private onFrame(frame: HubFrame): void {
+    switch (frame.t) {
+      case FrameType.task:
+        this.run(frame);
+        break;
+      case FrameType.cancel: {
+        const f = frame as CancelNoticeFrame;
+        const r = this.running.get(f.taskId);
+        if (r && r.attempt === f.attempt) {
+          r.controller.abort(new Error(`task ${f.reason}`));
+          this.emit('aborted', { taskId: f.taskId, attempt: f.attempt, reason: f.reason });
+        }
+        break;
+      }
+      case FrameType.drain:
+        this.emit('draining', { reason: frame.reason });
+        break;
+      case FrameType.error:
+        this.emit('error', new Error(`${frame.code}: ${frame.message}`));
+        break;
+      default:
+        break;
+    }
+  }
+
+  private run(frame: TaskFrame): void {
+    const controller = new AbortController();
+    const task: Task<Payload> = {
+      id: frame.taskId,
+      queue: frame.queue,
+      payload: frame.payload as Payload,
+      attempt: frame.attempt,
+      maxAttempts: frame.maxAttempts,
+      priority: frame.priority,
+      signal: controller.signal,
+      progress: (value: unknown) => {
+        if (!controller.signal.aborted)
+          this.conn.send({
+            t: FrameType.progress,
+            taskId: frame.taskId,
+            attempt: frame.attempt,
+            value,
+          });
+      },
+    };
+    const entry: Running = { attempt: frame.attempt, controller, done: Promise.resolve() };
+    this.running.set(frame.taskId, entry);
+    entry.done = (async () => {
+      let outcome: object;
+      try {
+        const result = await this.handler(task);
+        outcome = {
+          t: FrameType.complete,
+          taskId: frame.taskId,
+          attempt: frame.attempt,
+          result: result === undefined ? null : result,
+        };
+        this.emit('completed', { taskId: frame.taskId, attempt: frame.attempt, result });
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        const rawCode = (e as { code?: unknown }).code;
+        const code = typeof rawCode === 'string' && rawCode ? rawCode : 'HANDLER_ERROR';
+        const retryable = (e as { retryable?: unknown }).retryable !== false;
+        outcome = {
+          t: FrameType.fail,
+          taskId: frame.taskId,
+          attempt: frame.attempt,
+          error: {
+            message: e.message.slice(0, 65_000) || e.name,
+            code: code.slice(0, 128),
+            retryable,
+          },
+        };
+        this.emit('failed', { taskId: frame.taskId, attempt: frame.attempt, error: e });
+      }
+      if (this.running.get(frame.taskId) === entry) this.running.delete(frame.taskId);
+      // An aborted attempt's outcome is still sent: the hub refuses it if the lease is gone,
+      // and accepts it if the abort was only our own close().
+      if (!this.conn.send(outcome))
+        this.unsent.set(frame.taskId, { attempt: frame.attempt, frame: outcome });
+    })();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * WebSocket close codes used by the hub. 1000-1015 are RFC 6455; 4000-4999 are ours.
+ */
+export const CloseCode = {
+  /** Normal close (client or hub closed deliberately). */
+  NORMAL: 1000,
+  /** The hub is shutting down; reconnect later (SDKs do so automatically). */
+  GOING_AWAY: 1001,
+  /** The frame exceeded the hard transport limit (`maxFrameBytes` x 4); the hub could not even read it. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The hello frame named a protocol version the hub does not speak. */
+  UNSUPPORTED_PROTOCOL: 4000,
+  /** Missing, malformed, expired or forged token. Do not retry with the same token. */
+  UNAUTHORIZED: 4001,
+  /** The token is valid but its role may not open this kind of session. */
+  FORBIDDEN: 4003,
+  /** No hello arrived within the handshake timeout. */
+  HANDSHAKE_TIMEOUT: 4008,
+  /** Too many protocol errors on this connection (abuse). */
+  PROTOCOL_ABUSE: 4009,
+  /** The worker missed its heartbeats; its leases are gone. Reconnect and register again. */
+  HEARTBEAT_TIMEOUT: 4010,
+  /** An operator disconnected this worker (REST `POST /api/v1/workers/{id}/disconnect`). */
+  KICKED: 4011,
+  /** Another connection registered with the same worker id; this one is superseded. */
+  REPLACED: 4012,
+} as const;
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which an SDK must not reconnect without new credentials. */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.UNSUPPORTED_PROTOCOL,
+  CloseCode.UNAUTHORIZED,
+  CloseCode.FORBIDDEN,
+]);

@@ -1,0 +1,99 @@
+import { Packr, Unpackr } from 'msgpackr';
+import { ErrorCode, type ErrorCodeName } from './error-codes.js';
+import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
+
+/**
+ * Plain msgpack: no records extension, no structured clone, so any msgpack library in any
+ * language reads and writes our frames. One encoder instance is reused (it keeps an
+ * internal buffer, which is what makes it fast).
+ */
+const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false });
+// copyBuffers: binary payloads must not alias the transport's receive buffer, which uWebSockets.js
+// frees as soon as the message callback returns.
+const unpackr = new Unpackr({
+  useRecords: false,
+  structuredClone: false,
+  mapsAsObjects: true,
+  copyBuffers: true,
+});
+
+/**
+ * Encode a frame. The returned buffer is a view into the encoder's shared buffer; it is
+ * valid until the next encode() call. Send it (or copy it) before encoding again.
+ */
+export function encodeFrame(frame: object): Uint8Array {
+  return packr.pack(frame);
+}
+
+/** Encode into an owned buffer that may be kept across later encode() calls. */
+export function encodeFrameCopy(frame: object): Uint8Array {
+  return Uint8Array.prototype.slice.call(packr.pack(frame));
+}
+
+export function decodeRaw(bytes: Uint8Array): unknown {
+  return unpackr.unpack(bytes);
+}
+
+export type DecodeResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: ErrorCodeName; message: string; id?: number };
+
+/**
+ * Decode and validate one client frame. Never throws: every failure maps to an error code
+ * from the registry, with the request id when one could be read so the client can match it.
+ */
+export function decodeClientFrame(bytes: Uint8Array, maxBytes: number): DecodeResult {
+  if (bytes.byteLength > maxBytes) {
+    return {
+      ok: false,
+      code: ErrorCode.FRAME_TOO_LARGE,
+      message: `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxBytes} bytes`,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = unpackr.unpack(bytes);
+  } catch (err) {
+    return {
+      ok: false,
+      code: ErrorCode.BAD_FRAME,
+      message: `frame is not valid msgpack: ${(err as Error).message}`,
+    };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, code: ErrorCode.BAD_FRAME, message: 'frame must be a msgpack map' };
+  }
+  const rec = raw as Record<string, unknown>;
+  const id = typeof rec.id === 'number' && Number.isInteger(rec.id) ? rec.id : undefined;
+  if (typeof rec.t !== 'string' || !CLIENT_FRAME_TYPES.has(rec.t)) {
+    return {
+      ok: false,
+      code: ErrorCode.UNKNOWN_FRAME,
+      message: `unknown frame type ${JSON.stringify(rec.t)}`,
+      ...(id === undefined ? {} : { id }),
+    };
+  }
+  const parsed = clientFrameSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      code: ErrorCode.INVALID_FRAME,
+      message: `invalid ${rec.t} frame: ${formatIssues(parsed.error.issues)}`,
+      ...(id === undefined ? {} : { id }),
+    };
+  }
+  return { ok: true, frame: parsed.data };
+}
+
+export interface IssueLike {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** "tasks.0.queue: must be ...; concurrency: Too big" — paths users can act on. */
+export function formatIssues(issues: readonly IssueLike[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,28 @@
+/** Every frame type on the wire, as the value of the frame's `t` field. */
+export const FrameType = {
+  // client -> hub
+  hello: 'hello',
+  register: 'register',
+  heartbeat: 'heartbeat',
+  submit: 'submit',
+  submitMany: 'submit_many',
+  progress: 'progress',
+  complete: 'complete',
+  fail: 'fail',
+  cancel: 'cancel',
+  watch: 'watch',
+  drain: 'drain',
+  // hub -> client
+  welcome: 'welcome',
+  registered: 'registered',
+  submitted: 'submitted',
+  submittedMany: 'submitted_many',
+  task: 'task',
+  result: 'result',
+  ack: 'ack',
+  error: 'error',
+} as const;
+
+export type FrameTypeName = (typeof FrameType)[keyof typeof FrameType];
+
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,35 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { renderConfigYaml, renderInitFile } from '../../config/index.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { loadFromFlags, withConfigFlags, type ConfigFlags } from './start.js';
+
+export function registerConfig(program: Command): void {
+  const config = withConfigFlags(
+    program
+      .command('config')
+      .description('print the effective configuration as YAML (secrets redacted)'),
+  )
+    .option('--json', 'print JSON')
+    .action((flags: ConfigFlags & { json?: boolean }) => {
+      const { config: effective } = loadFromFlags(flags);
+      if (flags.json) {
+        const redacted = {
+          ...effective,
+          auth: { ...effective.auth, ...(effective.auth.secret ? { secret: '[redacted]' } : {}) },
+        };
+        process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`);
+      } else process.stdout.write(renderConfigYaml(effective));
+    });
+  config
+    .command('init')
+    .description('write a commented config file')
+    .argument('[file]', 'where to write it', 'switchboard.yaml')
+    .option('-f, --force', 'overwrite an existing file')
+    .action((file: string, opts: { force?: boolean }) => {
+      if (existsSync(file) && !opts.force)
+        throw new CliError(`${file} exists; pass --force to overwrite`, ExitCode.USAGE);
+      writeFileSync(file, renderInitFile(), { mode: 0o600 });
+      process.stdout.write(`wrote ${file}\n`);
+    });
+}

@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/index.js';
+import { startHubProcess } from '../../runtime/hub-process.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+
+export interface ConfigFlags {
+  config?: string;
+  preset?: string;
+  port?: number;
+  httpPort?: number;
+  host?: string;
+  dataDir?: string;
+  transport?: string;
+  store?: string;
+}
+
+/** CLI flags → the config loader's override layer (the highest precedence). */
+export function flagOverrides(flags: ConfigFlags): Record<string, unknown> {
+  const server: Record<string, unknown> = {};
+  if (flags.port !== undefined) server.wsPort = flags.port;
+  if (flags.httpPort !== undefined) server.httpPort = flags.httpPort;
+  if (flags.host !== undefined) server.host = flags.host;
+  if (flags.transport !== undefined) server.transport = flags.transport;
+  const store: Record<string, unknown> = {};
+  if (flags.dataDir !== undefined) store.dataDir = flags.dataDir;
+  if (flags.store !== undefined) store.mode = flags.store;
+  const out: Record<string, unknown> = {};
+  if (Object.keys(server).length) out.server = server;
+  if (Object.keys(store).length) out.store = store;
+  return out;
+}
+
+export function loadFromFlags(flags: ConfigFlags): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig({
+      ...(flags.config ? { file: flags.config } : {}),
+      ...(flags.preset ? { preset: flags.preset as 'development' } : {}),
+      overrides: flagOverrides(flags),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, ExitCode.USAGE);
+    throw err;
+  }
+}
+
+export function withConfigFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '-c, --config <file>',
+      'YAML config file (default ./switchboard.yaml, then /etc/switchboard/switchboard.yaml)',
+    )
+    .option('--preset <name>', 'development | production | throughput (default production)')
+    .option('-p, --port <n>', 'WebSocket port (default 9501)', Number)
+    .option('--http-port <n>', 'HTTP side port (default 9500)', Number)
+    .option('--host <addr>', 'address to bind')
+    .option('-d, --data-dir <dir>', 'data directory (default ./data)')
+    .option('--store <mode>', 'memory | snapshot | wal')
+    .option('--transport <kind>', 'auto | uws | ws');
+}
+
+export function registerStart(program: Command): void {
+  withConfigFlags(
+    program
+      .command('start')
+      .description('start the hub (durable production preset unless told otherwise)'),
+  )
+    .option(
+      '--repair',
+      'keep the valid prefix of a corrupt write-ahead log and move the rest aside',
+    )
+    .action(async (flags: ConfigFlags & { repair?: boolean }) => {
+      const { config } = loadFromFlags(flags);
+      try {
+        await startHubProcess(config, { repair: flags.repair ?? false, handleSignals: true });
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        // STORE_LOCKED, STORE_CORRUPT, EADDRINUSE…: the code and a message that says what to do.
+        throw new CliError(
+          `cannot start: ${e.code ? `${e.code}: ` : ''}${e.message}`,
+          ExitCode.FAILED,
+        );
+      }
+    });
+}

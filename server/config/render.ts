@@ -1,0 +1,89 @@
+import { stringify } from 'yaml';
+import { ENV_VARS } from './env.js';
+import type { HubConfig } from './schema.js';
+
+/** The effective config as YAML, with secrets redacted (safe to paste in an issue). */
+export function renderConfigYaml(config: HubConfig): string {
+  const copy = structuredClone(config) as HubConfig;
+  if (copy.auth.secret) copy.auth.secret = '[redacted]';
+  return stringify(copy);
+}
+
+/** A commented starting config for `switchboard config init`. */
+export function renderInitFile(): string {
+  const envTable = Object.entries(ENV_VARS)
+    .map(([name, { path }]) => `#   ${name.padEnd(36)} ${path}`)
+    .join('\n');
+  return `# Switchboard configuration.
+# Precedence (lowest first): defaults < preset < this file < environment < command-line flags.
+# Every key is optional; unknown keys are errors (so typos are caught).
+
+# development: memory store, no auth, binds 127.0.0.1, pretty logs
+# production:  write-ahead log, fsync before every ack, auth on (the default)
+# throughput:  write-ahead log, fsync every 100 ms (up to 100 ms of acked work can be lost on power failure)
+preset: production
+
+server:
+  host: 0.0.0.0            # address to bind both ports
+  wsPort: 9501             # WebSocket port for workers and producers
+  httpPort: 9500           # HTTP side port: /health, /ready, /metrics, /api/v1, event stream
+  maxFrameBytes: 1048576   # larger frames get a FRAME_TOO_LARGE error frame
+  maxBackpressureBytes: 4194304
+  handshakeTimeoutMs: 5000 # close connections that send no hello in time
+  transport: auto          # auto | uws | ws  (auto: uWebSockets.js, else ws)
+
+auth:
+  enabled: true
+  # secret: "at least 32 characters"   # HS256 signing secret; default: <dataDir>/secret, created on first start
+  # secretFile: /run/secrets/switchboard
+
+store:
+  mode: wal                # memory | snapshot | wal
+  dataDir: ./data
+  fsync: always            # always: ack after fsync (group commit) | interval: fsync every fsyncIntervalMs
+  fsyncIntervalMs: 100
+  snapshotIntervalMs: 60000
+  segmentBytes: 67108864   # WAL segment size before rotation
+  compactAfterBytes: 268435456
+
+tasks:
+  defaultMaxAttempts: 3
+  defaultBackoff:
+    type: exponential      # exponential | fixed
+    delayMs: 1000
+    maxDelayMs: 3600000
+  defaultTimeoutMs: 0      # 0 = no per-attempt limit
+  resultTtlMs: 3600000     # how long results are kept after a task finishes
+
+workers:
+  heartbeatIntervalMs: 5000  # announced to workers in the welcome frame
+  heartbeatTimeoutMs: 15000  # a worker silent this long loses its leases
+  disconnectGraceMs: 10000   # a disconnected worker may come back and keep its leases this long
+  httpLeaseTimeoutMs: 30000  # HTTP-only workers: leases expire this long after their last call
+
+log:
+  level: info              # fatal | error | warn | info | debug | trace | silent
+  pretty: false
+
+shutdown:
+  drainTimeoutMs: 30000    # on SIGTERM, wait this long for running tasks
+
+nodes:
+  ssh:
+    # keyFile: /path/to/id_ed25519      # default: <dataDir>/ssh/id_ed25519, generated on first use
+    # knownHostsFile: /path/known_hosts # default: <dataDir>/ssh/known_hosts
+    trustOnFirstUse: false   # record unknown host keys on first connect (a changed key is always refused)
+    connectTimeoutMs: 5000
+    commandTimeoutMs: 60000
+    idleTimeoutMs: 300000
+    keepaliveIntervalMs: 15000
+    maxSessionsPerNode: 8
+
+redis:
+  # url: redis://127.0.0.1:6379   # for scale-out across hubs
+  keyPrefix: "switchboard:"
+
+# Environment variables:
+${envTable}
+`;
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+export const PRESETS = ['development', 'production', 'throughput'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+const port = z.number().int().min(0).max(65_535);
+const ms = z.number().int().min(0);
+
+/**
+ * The whole hub configuration, one schema. Every object is strict, so a typo in a key is
+ * an error rather than a silently ignored setting.
+ */
+export const configSchema = z.strictObject({
+  preset: z.enum(PRESETS).default('production'),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      wsPort: port.default(9501),
+      httpPort: port.default(9500),
+      maxFrameBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+      maxBackpressureBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(4 * 1024 * 1024),
+      handshakeTimeoutMs: ms.min(100).default(5000),
+      transport: z.enum(['auto', 'uws', 'ws']).default('auto'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      secret: z.string().min(32, 'must be at least 32 characters').optional(),
+      secretFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      mode: z.enum(['memory', 'snapshot', 'wal']).default('wal'),
+      dataDir: z.string().min(1).default('./data'),
+      fsync: z.enum(['always', 'interval']).default('always'),
+      fsyncIntervalMs: ms.min(1).max(60_000).default(100),
+      snapshotIntervalMs: ms.min(1000).default(60_000),
+      segmentBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .default(64 * 1024 * 1024),
+      compactAfterBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .default(256 * 1024 * 1024),
+    })
+    .prefault({}),
+  tasks: z
+    .strictObject({
+      defaultMaxAttempts: z.number().int().min(1).max(1000).default(3),
+      defaultBackoff: z
+        .strictObject({
+          type: z.enum(['exponential', 'fixed']).default('exponential'),
+          delayMs: ms.default(1000),
+          maxDelayMs: ms.default(3_600_000),
+        })
+        .prefault({}),
+      defaultTimeoutMs: ms.default(0),
+      resultTtlMs: ms.default(3_600_000),
+    })
+    .prefault({}),
+  workers: z
+    .strictObject({
+      heartbeatIntervalMs: ms.min(100).default(5000),
+      heartbeatTimeoutMs: ms.min(300).default(15_000),
+      disconnectGraceMs: ms.default(10_000),
+      httpLeaseTimeoutMs: ms.min(100).default(30_000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      pretty: z.boolean().default(false),
+    })
+    .prefault({}),
+  shutdown: z.strictObject({ drainTimeoutMs: ms.default(30_000) }).prefault({}),
+  nodes: z
+    .strictObject({
+      ssh: z
+        .strictObject({
+          keyFile: z.string().min(1).optional(),
+          knownHostsFile: z.string().min(1).optional(),
+          trustOnFirstUse: z.boolean().default(false),
+          connectTimeoutMs: ms.min(100).default(5000),
+          commandTimeoutMs: ms.min(100).default(60_000),
+          idleTimeoutMs: ms.min(1000).default(300_000),
+          keepaliveIntervalMs: ms.min(1000).default(15_000),
+          maxSessionsPerNode: z.number().int().min(1).max(64).default(8),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      url: z.string().url().optional(),
+      keyPrefix: z.string().default('switchboard:'),
+    })
+    .prefault({}),
+});
+
+export type HubConfig = z.infer<typeof configSchema>;
+/** What a file, the environment or flags may say: any subset. */
+export type ConfigInput = z.input<typeof configSchema>;

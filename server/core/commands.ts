@@ -1,0 +1,215 @@
+import type { TaskSpec } from '../../protocol/index.js';
+import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
+import type { TaskFailure, WorkerKind } from './records.js';
+
+/**
+ * Every change to hub state is one of these commands. `now` is always passed in: the core
+ * never reads a clock. Commands marked DURABLE are written to the WAL (either because a
+ * transport issued them or because the core derived them, see `Effects.journal`) and are
+ * replayed through `apply` on recovery; the others concern live connections only.
+ */
+
+// ---- durable
+
+export interface SubmitCommand {
+  type: 'task.submit';
+  now: number;
+  /** Ids are chosen by the caller so that replay reproduces them. */
+  tasks: { id: string; spec: TaskSpec }[];
+  submitter?: string;
+}
+export interface LeaseCommand {
+  type: 'task.lease';
+  now: number;
+  taskId: string;
+  workerId: string;
+  attempt: number;
+}
+export interface CompleteCommand {
+  type: 'task.complete';
+  now: number;
+  taskId: string;
+  workerId: string;
+  attempt: number;
+  result?: unknown;
+}
+export interface FailCommand {
+  type: 'task.fail';
+  now: number;
+  taskId: string;
+  workerId: string;
+  attempt: number;
+  error: TaskFailure;
+  retryable: boolean;
+}
+/** The lease was lost without a verdict (worker vanished, hub restarted): back to the front. */
+export interface RequeueCommand {
+  type: 'task.requeue';
+  now: number;
+  taskId: string;
+  attempt: number;
+  reason: string;
+}
+/** A delayed task (delayMs, runAt, retry backoff) became runnable. Derived by `tick`. */
+export interface PromoteCommand {
+  type: 'task.promote';
+  now: number;
+  taskId: string;
+}
+export interface ExpireCommand {
+  type: 'task.expire';
+  now: number;
+  taskId: string;
+}
+export interface CancelCommand {
+  type: 'task.cancel';
+  now: number;
+  taskId: string;
+  reason?: string;
+}
+/** Operator retry of a dead task: attempts start over. */
+export interface RetryCommand {
+  type: 'task.retry';
+  now: number;
+  taskId: string;
+}
+export interface QueuePauseCommand {
+  type: 'queue.pause' | 'queue.resume';
+  now: number;
+  queue: string;
+}
+export interface QueuePurgeDeadCommand {
+  type: 'queue.purge-dead';
+  now: number;
+  queue: string;
+}
+/** Evict finished tasks whose result retention has passed. Issued periodically by the hub. */
+export interface GcCommand {
+  type: 'gc';
+  now: number;
+}
+/** After replay: every lease held at crash time is lost; requeue with the attempt counted. */
+export interface RecoverCommand {
+  type: 'recover';
+  now: number;
+}
+
+// ---- nodes (durable)
+
+export type NodeSpec = Omit<
+  NodeRecord,
+  'status' | 'lastError' | 'lastSeen' | 'createdAt' | 'updatedAt'
+>;
+
+export type NodeCommand =
+  | { type: 'node.register'; now: number; node: NodeSpec }
+  | { type: 'node.update'; now: number; nodeId: string; patch: Partial<Omit<NodeSpec, 'id'>> }
+  | { type: 'node.remove'; now: number; nodeId: string }
+  | { type: 'node.status'; now: number; nodeId: string; status: NodeStatusName; error?: string }
+  | {
+      type: 'node.command';
+      now: number;
+      command: {
+        id: string;
+        nodeId: string;
+        type: string;
+        action: string;
+        args: Record<string, unknown>;
+        provider: string | undefined;
+      };
+    }
+  | { type: 'command.started'; now: number; commandId: string }
+  | {
+      type: 'command.result';
+      now: number;
+      commandId: string;
+      status: CommandStatusName;
+      exitCode: number | null;
+      stdout: string;
+      stderr: string;
+      error?: string;
+      durationMs?: number;
+    };
+
+// ---- volatile
+
+export interface RegisterWorkerCommand {
+  type: 'worker.register';
+  now: number;
+  workerId: string;
+  kind: WorkerKind;
+  session?: string;
+  name?: string;
+  queues: string[];
+  capabilities: string[];
+  concurrency: number;
+  /** Leases the worker says it still runs (after a reconnect). */
+  running?: { taskId: string; attempt: number }[];
+}
+export interface WorkerSimpleCommand {
+  type: 'worker.heartbeat' | 'worker.disconnect' | 'worker.drain' | 'worker.unregister';
+  now: number;
+  workerId: string;
+  /** For disconnect: only act if the worker is still bound to this session. */
+  session?: string;
+}
+export interface ProgressCommand {
+  type: 'task.progress';
+  now: number;
+  taskId: string;
+  workerId: string;
+  attempt: number;
+  value: unknown;
+}
+/** An HTTP worker asks for work: lease up to `max` tasks to it now. */
+export interface PullCommand {
+  type: 'worker.pull';
+  now: number;
+  workerId: string;
+  max: number;
+}
+export interface TickCommand {
+  type: 'tick';
+  now: number;
+}
+
+export type DurableCommand =
+  | SubmitCommand
+  | LeaseCommand
+  | CompleteCommand
+  | FailCommand
+  | RequeueCommand
+  | PromoteCommand
+  | ExpireCommand
+  | CancelCommand
+  | RetryCommand
+  | QueuePauseCommand
+  | QueuePurgeDeadCommand
+  | GcCommand
+  | RecoverCommand
+  | NodeCommand;
+
+export type VolatileCommand =
+  RegisterWorkerCommand | WorkerSimpleCommand | ProgressCommand | PullCommand | TickCommand;
+
+export type Command = DurableCommand | VolatileCommand;
+
+/** Commands that are journaled as issued (the rest are journaled only through what they derive). */
+export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['type']>([
+  'task.submit',
+  'task.complete',
+  'task.fail',
+  'task.cancel',
+  'task.retry',
+  'queue.pause',
+  'queue.resume',
+  'queue.purge-dead',
+  'gc',
+  'node.register',
+  'node.update',
+  'node.remove',
+  'node.status',
+  'node.command',
+  'command.started',
+  'command.result',
+]);

@@ -1,0 +1,44 @@
+import type { NodeCommandRecord, NodeRecord } from './node-records.js';
+import type { TaskRecord, WorkerRecord } from './records.js';
+
+/**
+ * What applying a command produced, for transports (push frames), the event stream and
+ * metrics. Events reference live records: read them synchronously, copy what you keep.
+ */
+export type HubEvent =
+  | { type: 'task.submitted'; task: TaskRecord }
+  | { type: 'task.assigned'; task: TaskRecord; workerId: string }
+  | { type: 'task.progress'; task: TaskRecord; value: unknown }
+  | { type: 'task.completed'; task: TaskRecord; workerId: string }
+  | { type: 'task.failed'; task: TaskRecord; workerId: string; retryAt: number }
+  | { type: 'task.requeued'; task: TaskRecord; reason: string }
+  | { type: 'task.dead'; task: TaskRecord }
+  | { type: 'task.expired'; task: TaskRecord }
+  | { type: 'task.cancelled'; task: TaskRecord }
+  | { type: 'task.retried'; task: TaskRecord }
+  | { type: 'task.evicted'; taskId: string; queue: string }
+  /** Tell this worker to abort an attempt it may still be running. */
+  | {
+      type: 'lease.revoked';
+      taskId: string;
+      workerId: string;
+      attempt: number;
+      reason: 'cancelled' | 'timeout' | 'lease-lost';
+    }
+  | { type: 'worker.registered'; worker: WorkerRecord; resumed: string[]; dropped: string[] }
+  | { type: 'worker.disconnected'; worker: WorkerRecord }
+  | { type: 'worker.draining'; worker: WorkerRecord }
+  | {
+      type: 'worker.removed';
+      worker: WorkerRecord;
+      reason: 'unregistered' | 'heartbeat-timeout' | 'grace-expired';
+    }
+  | { type: 'queue.paused' | 'queue.resumed'; queue: string }
+  | { type: 'queue.purged'; queue: string; count: number }
+  | { type: 'node.registered' | 'node.updated' | 'node.removed' | 'node.status'; node: NodeRecord }
+  | {
+      type: 'command.created' | 'command.started' | 'command.finished';
+      command: NodeCommandRecord;
+    };
+
+export type HubEventType = HubEvent['type'];

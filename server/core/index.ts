@@ -1,0 +1,25 @@
+export { Core, DEFAULT_CORE_OPTIONS } from './hub-core.js';
+export type { CoreOptions, CommandResult, Effects } from './hub-core.js';
+export type * from './commands.js';
+export { DIRECTLY_DURABLE } from './commands.js';
+export type { HubEvent, HubEventType } from './events.js';
+export type {
+  TaskRecord,
+  WorkerRecord,
+  WorkerStateName,
+  WorkerKind,
+  TaskFailure,
+} from './records.js';
+export { WorkerState } from './records.js';
+export type { CoreSnapshot } from './snapshot.js';
+export { QueueState } from './queue-state.js';
+export { backoffDelay, jitterFor } from './backoff.js';
+export type {
+  NodeRecord,
+  NodeCommandRecord,
+  NodeStatusName,
+  ProviderKind,
+  CommandStatusName,
+} from './node-records.js';
+export { NodeStatus, CommandStatus, PROVIDER_KINDS } from './node-records.js';
+export { NodeRegistry } from './node-registry.js';

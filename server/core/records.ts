@@ -1,0 +1,74 @@
+import type { BackoffSpec, PriorityLevel, TaskStateName } from '../../protocol/index.js';
+
+/** Why a task failed or ended, as kept on the task and shown to producers. */
+export interface TaskFailure {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * One task. A plain object (no Sets, no classes) so a snapshot is just the list of them.
+ * Times are Unix ms as passed in by the caller; 0 means "not set".
+ */
+export interface TaskRecord {
+  id: string;
+  /** Position within its priority level: lower runs first. */
+  seq: number;
+  /** Bumped each time the task enters a queue; see QueueState. */
+  gen: number;
+  queue: string;
+  priority: PriorityLevel;
+  payload: unknown;
+  state: TaskStateName;
+  /** Attempts started so far; the current lease is attempt number `attempt`. */
+  attempt: number;
+  maxAttempts: number;
+  backoff: BackoffSpec;
+  timeoutMs: number;
+  /** The task expires if still unstarted at this time (0 = never). */
+  expiresAt: number;
+  runAt: number;
+  requires: string[] | undefined;
+  idempotencyKey: string | undefined;
+  resultTtlMs: number;
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  workerId: string | undefined;
+  /** Session that submitted it; volatile, used to push the result back. */
+  submitter: string | undefined;
+  result: unknown;
+  error: TaskFailure | undefined;
+  progress: unknown;
+}
+
+export const WorkerState = {
+  active: 'active',
+  draining: 'draining',
+  disconnected: 'disconnected',
+} as const;
+export type WorkerStateName = (typeof WorkerState)[keyof typeof WorkerState];
+
+export type WorkerKind = 'ws' | 'http';
+
+/** A connected (or briefly disconnected) worker. Volatile: never persisted. */
+export interface WorkerRecord {
+  id: string;
+  name: string | undefined;
+  kind: WorkerKind;
+  session: string | undefined;
+  queues: string[];
+  capabilities: Set<string>;
+  concurrency: number;
+  running: Set<string>;
+  state: WorkerStateName;
+  connectedAt: number;
+  lastSeen: number;
+  disconnectedAt: number;
+  /** Bumped on every (re)connect so a stale grace timer does nothing. */
+  epoch: number;
+  heartbeatTimeoutMs: number;
+  completed: number;
+  failed: number;
+}

@@ -1,0 +1,180 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ErrorCode } from '../../protocol/index.js';
+import { OPEN_GRANT, TokenError, verifyToken, hasRole, type Grant } from '../auth/index.js';
+import type { Hub } from '../hub/hub.js';
+import { HttpError } from './http-error.js';
+import { Router, type Route } from './router.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+}
+
+/**
+ * The HTTP side port: health, readiness, metrics, the REST API and the event stream.
+ * Routes are plain data (see routes/); this file does parsing, auth and error rendering.
+ */
+export class HttpServer {
+  readonly router = new Router();
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly options: HttpServerOptions,
+    routes: Route[],
+  ) {
+    this.router.addAll(routes);
+  }
+
+  listen(): Promise<number> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    this.server.keepAliveTimeout = 5000;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port, this.options.host, () => {
+        const addr = this.server!.address();
+        this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    const server = this.server;
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeIdleConnections?.();
+      setTimeout(() => server.closeAllConnections?.(), 1000).unref();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const { route, params, methods } = this.router.match(
+      method === 'HEAD' ? 'GET' : method,
+      url.pathname,
+    );
+    if (!route) {
+      if (methods.length) {
+        res.setHeader('allow', methods.join(', '));
+        throw new HttpError(
+          405,
+          ErrorCode.NOT_FOUND,
+          `${method} is not allowed on ${url.pathname}; use ${methods.join(' or ')}`,
+        );
+      }
+      throw new HttpError(404, ErrorCode.NOT_FOUND, `no route ${method} ${url.pathname}`);
+    }
+    let grant: Grant | undefined;
+    if (route.auth !== 'open') {
+      grant = await this.authenticate(req);
+      if (!hasRole(grant, ...route.auth)) {
+        throw new HttpError(
+          403,
+          ErrorCode.FORBIDDEN,
+          `role ${grant.role} may not call ${method} ${route.path}`,
+        );
+      }
+    }
+    const body =
+      method === 'GET' || method === 'HEAD' || method === 'DELETE'
+        ? undefined
+        : await this.readJson(req);
+    const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
+    if (out === undefined) return;
+    this.json(res, out.status ?? 200, out.body);
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<Grant> {
+    if (!this.hub.authEnabled) return OPEN_GRANT;
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    try {
+      return await verifyToken(this.hub.authSecret!, token);
+    } catch (err) {
+      this.hub.metrics.authFailures.inc();
+      const reason = err instanceof TokenError ? err.message : 'token rejected';
+      this.hub.log.warn(
+        { remote: req.socket.remoteAddress, path: req.url?.split('?')[0], reason },
+        'HTTP authentication failed',
+      );
+      throw new HttpError(
+        401,
+        ErrorCode.UNAUTHORIZED,
+        `unauthorized: ${reason}; send Authorization: Bearer <token>`,
+      );
+    }
+  }
+
+  private readJson(req: IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.options.maxBodyBytes) {
+          reject(
+            new HttpError(
+              413,
+              ErrorCode.FRAME_TOO_LARGE,
+              `request body exceeds ${this.options.maxBodyBytes} bytes`,
+            ),
+          );
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (size === 0) return resolve(undefined);
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve(JSON.parse(text));
+        } catch (err) {
+          reject(
+            new HttpError(
+              400,
+              ErrorCode.BAD_FRAME,
+              `request body is not valid JSON: ${(err as Error).message}`,
+            ),
+          );
+        }
+      });
+      req.on('error', reject);
+    });
+  }
+
+  json(res: ServerResponse, status: number, body: unknown): void {
+    if (res.headersSent) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof HttpError) {
+      const body: { error: { code: string; message: string; details?: unknown } } = {
+        error: { code: err.code, message: err.message },
+      };
+      if (err.details !== undefined) body.error.details = err.details;
+      this.json(res, err.status, body);
+      return;
+    }
+    this.hub.log.error({ err }, 'HTTP handler failed');
+    this.json(res, 500, {
+      error: { code: ErrorCode.INTERNAL, message: 'internal error; see the hub log' },
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Grant } from '../auth/index.js';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Set by the auth step for routes that are not open. */
+  grant: Grant | undefined;
+  /** Parsed JSON body (undefined when there is none). Validate before use. */
+  body: unknown;
+}
+
+/** What a handler returns: a JSON body (status 200 unless given), or nothing when it wrote the response itself. */
+export type RouteResult = { status?: number; body: unknown } | undefined;
+export type RouteHandler = (ctx: RequestContext) => RouteResult | Promise<RouteResult>;
+
+export interface Route {
+  method: string;
+  /** e.g. /api/v1/tasks/:id */
+  path: string;
+  /** 'open' needs no token; otherwise the roles allowed (admin always is). */
+  auth: 'open' | ('worker' | 'producer' | 'admin')[];
+  handler: RouteHandler;
+}
+
+interface Compiled {
+  route: Route;
+  parts: string[];
+}
+
+/** A small exact-segment router: `:name` captures one segment. Enough for a REST API. */
+export class Router {
+  private readonly routes: Compiled[] = [];
+
+  add(route: Route): void {
+    this.routes.push({ route, parts: route.path.split('/').filter(Boolean) });
+  }
+
+  addAll(routes: Route[]): void {
+    for (const r of routes) this.add(r);
+  }
+
+  /** The matched route and params; `methods` lists what the path allows when only the method failed. */
+  match(
+    method: string,
+    pathname: string,
+  ): { route?: Route; params: Record<string, string>; methods: string[] } {
+    const segs = pathname.split('/').filter(Boolean);
+    const methods: string[] = [];
+    for (const c of this.routes) {
+      if (c.parts.length !== segs.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < segs.length; i++) {
+        const p = c.parts[i]!;
+        if (p.startsWith(':')) {
+          try {
+            params[p.slice(1)] = decodeURIComponent(segs[i]!);
+          } catch {
+            ok = false;
+            break;
+          }
+        } else if (p !== segs[i]) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (c.route.method === method) return { route: c.route, params, methods };
+      methods.push(c.route.method);
+    }
+    return { params: {}, methods };
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Hub } from '../../hub/hub.js';
+import type { StreamEvent } from '../../hub/event-log.js';
+import type { Route } from '../router.js';
+import { parseBody } from '../validate.js';
+
+const eventsQuery = z.strictObject({
+  queue: z.string().max(1024).optional(),
+  types: z.string().max(1024).optional(),
+  lastEventId: z.coerce.number().int().min(0).optional(),
+});
+
+/**
+ * GET /api/v1/events: Server-Sent Events of task, worker, queue and node lifecycle.
+ * `?queue=a,b` and `?types=task.completed,worker.removed` (a trailing `*` matches a prefix)
+ * filter; `Last-Event-ID` (or `?lastEventId=`) replays what is still in the hub's buffer.
+ */
+export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/events',
+      auth: ['admin'],
+      handler: ({ req, res, query }) => {
+        const q = parseBody(eventsQuery, Object.fromEntries(query), 'query');
+        const queues = q.queue ? new Set(q.queue.split(',')) : undefined;
+        const types = q.types ? q.types.split(',') : undefined;
+        const header = req.headers['last-event-id'];
+        const lastId =
+          q.lastEventId ??
+          (typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined);
+        const wanted = (e: StreamEvent): boolean => {
+          if (queues && (e.queue === undefined || !queues.has(e.queue))) return false;
+          if (
+            types &&
+            !types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))
+          )
+            return false;
+          return true;
+        };
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(`retry: 2000\n: switchboard event stream, last id ${hub.events.lastId}\n\n`);
+        const write = (e: StreamEvent): void => {
+          if (wanted(e)) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        };
+        if (lastId !== undefined) for (const e of hub.events.since(lastId)) write(e);
+        const unsubscribe = hub.events.subscribe(write);
+        const keepalive = setInterval(() => res.write(': keepalive\n\n'), keepaliveMs);
+        keepalive.unref();
+        const stop = (): void => {
+          clearInterval(keepalive);
+          unsubscribe();
+        };
+        req.on('close', stop);
+        res.on('error', stop);
+        return undefined;
+      },
+    },
+  ];
+}

@@ -1,0 +1,23 @@
+import type { Hub } from '../../hub/hub.js';
+import type { NodeService } from '../../nodes/node-service.js';
+import type { Route } from '../router.js';
+import { compatRoutes } from './compat-routes.js';
+import { eventRoutes } from './event-routes.js';
+import { healthRoutes } from './health-routes.js';
+import { nodeRoutes } from './node-routes.js';
+import { queueRoutes } from './queue-routes.js';
+import { taskRoutes } from './task-routes.js';
+import { workerRoutes } from './worker-routes.js';
+
+/** Every route of the side port, in one list. */
+export function allRoutes(hub: Hub, nodes: NodeService): Route[] {
+  return [
+    ...healthRoutes(hub),
+    ...taskRoutes(hub),
+    ...queueRoutes(hub),
+    ...workerRoutes(hub),
+    ...eventRoutes(hub),
+    ...compatRoutes(hub),
+    ...nodeRoutes(hub, nodes),
+  ];
+}

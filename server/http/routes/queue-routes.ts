@@ -1,0 +1,95 @@
+import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
+import type { QueueState } from '../../core/index.js';
+import type { Hub } from '../../hub/hub.js';
+import { notFound } from '../http-error.js';
+import { executeDurably } from '../hub-calls.js';
+import type { Route } from '../router.js';
+import { parseBody } from '../validate.js';
+
+export interface QueueJson {
+  name: string;
+  paused: boolean;
+  depth: Record<string, number>;
+  queued: number;
+  delayed: number;
+  leased: number;
+  dead: number;
+  workers: number;
+}
+
+export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
+  const depth: Record<string, number> = {};
+  PRIORITY_NAMES.forEach((p, i) => (depth[p] = q.depth[i]!));
+  let workers = 0;
+  for (const w of hub.core.workers.values()) if (w.queues.includes(q.name)) workers++;
+  return {
+    name: q.name,
+    paused: q.paused,
+    depth,
+    queued: q.runnable,
+    delayed: q.delayed,
+    leased: q.leased,
+    dead: q.dead.size,
+    workers,
+  };
+}
+
+function getQueue(hub: Hub, name: string): QueueState {
+  const q = hub.core.queues.get(parseBody(nameSchema, name, 'queue name'));
+  if (!q) throw notFound(`no queue ${name}`);
+  return q;
+}
+
+/** /api/v1/queues: depths, pause/resume, purge of the dead-letter queue. */
+export function queueRoutes(hub: Hub): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/queues',
+      auth: ['admin'],
+      handler: () => ({
+        body: { queues: [...hub.core.queues.values()].map((q) => toQueueJson(hub, q)) },
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/queues/:name',
+      auth: ['admin'],
+      handler: ({ params }) => ({ body: toQueueJson(hub, getQueue(hub, params.name!)) }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/queues/:name/pause',
+      auth: ['admin'],
+      handler: async ({ params }) => {
+        const name = parseBody(nameSchema, params.name, 'queue name');
+        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: name });
+        return { body: toQueueJson(hub, hub.core.queue(name)) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/queues/:name/resume',
+      auth: ['admin'],
+      handler: async ({ params }) => {
+        const q = getQueue(hub, params.name!);
+        await executeDurably(hub, { type: 'queue.resume', now: hub.now(), queue: q.name });
+        return { body: toQueueJson(hub, q) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/queues/:name/dead',
+      auth: ['admin'],
+      handler: async ({ params }) => {
+        const q = getQueue(hub, params.name!);
+        const result = await executeDurably(hub, {
+          type: 'queue.purge-dead',
+          now: hub.now(),
+          queue: q.name,
+        });
+        return { body: { queue: q.name, purged: result.count ?? 0 } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,575 @@
+import type { Logger } from 'pino';
+import {
+  CloseCode,
+  decodeClientFrame,
+  ErrorCode,
+  FrameType,
+  type TaskSpec,
+} from '../../protocol/index.js';
+import {
+  Core,
+  type Command,
+  type CommandResult,
+  type CoreOptions,
+  type HubEvent,
+} from '../core/index.js';
+import { createSocketServer, type TransportChoice } from '../transport/create-socket-server.js';
+import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
+import { EventLog } from './event-log.js';
+import { frameHandlers, taskSpecsAllowed } from './frame-handlers.js';
+import type { HubStore } from './hub-store.js';
+import { IdGenerator } from './id-generator.js';
+import { HubMetrics } from './metrics.js';
+import { HubStats } from './hub-stats.js';
+import { Session, SessionState } from './session.js';
+import { toResultFrame, toTaskFrame } from './task-view.js';
+
+export interface HubOptions {
+  host: string;
+  wsPort: number;
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  handshakeTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  transport: TransportChoice;
+  auth: { enabled: boolean; secret?: string };
+  core: Partial<CoreOptions>;
+  store: HubStore;
+  logger: Logger;
+  version: string;
+  /** Collect default process metrics (off in tests that run many hubs in one process). */
+  processMetrics?: boolean;
+}
+
+export const HubPhase = {
+  created: 'created',
+  recovering: 'recovering',
+  ready: 'ready',
+  draining: 'draining',
+  stopped: 'stopped',
+} as const;
+export type HubPhaseName = (typeof HubPhase)[keyof typeof HubPhase];
+
+/** Too many protocol errors on one connection is abuse, not a bug in one frame. */
+const MAX_PROTOCOL_ERRORS = 100;
+
+/**
+ * The composition root of a running hub: the core, its store, the WebSocket transport,
+ * and the clock. Every state change goes through `execute` (one path for WebSocket, HTTP
+ * and replay); replies that promise durability wait for `whenDurable`.
+ */
+export class Hub {
+  core: Core;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly events = new EventLog();
+  readonly stats = new HubStats();
+  readonly ids = new IdGenerator();
+  readonly version: string;
+  readonly heartbeatIntervalMs: number;
+  readonly maxFrameBytes: number;
+  readonly authEnabled: boolean;
+  readonly authSecret: string | undefined;
+  phase: HubPhaseName = HubPhase.created;
+  wsPort = 0;
+  readonly startedAt = Date.now();
+  /** Sequence of the last journal record appended (what a reply must wait for). */
+  lastSeq = 0;
+
+  private readonly store: HubStore;
+  private socketServer: SocketServer | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private readonly workerSessions = new Map<string, Session>();
+  private readonly watchers = new Map<string, Set<Session>>();
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private gcTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(event: HubEvent, now: number) => void>();
+  private flushList: Session[] = [];
+  private readonly framesIn: { inc(n?: number): void };
+  private readonly framesOut: { inc(n?: number): void };
+  private readonly flushAll = (): void => {
+    const list = this.flushList;
+    this.flushList = [];
+    let frames = 0;
+    for (let i = 0; i < list.length; i++) frames += list[i]!.flushOutbox();
+    if (frames) this.framesOut.inc(frames);
+  };
+  private readonly scheduleFlush = (session: Session): void => {
+    // setImmediate runs after every socket read of this loop iteration: frames produced by
+    // many incoming messages leave in one write per socket.
+    if (this.flushList.length === 0) setImmediate(this.flushAll);
+    this.flushList.push(session);
+  };
+
+  constructor(private readonly options: HubOptions) {
+    this.log = options.logger;
+    this.version = options.version;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.authEnabled = options.auth.enabled;
+    this.authSecret = options.auth.secret;
+    if (this.authEnabled && !this.authSecret)
+      throw new Error('auth is enabled but no secret was given');
+    this.store = options.store;
+    this.core = new Core(options.core);
+    this.metrics = new HubMetrics(
+      () => this.core,
+      () => this.sessions.size,
+      options.processMetrics ?? true,
+    );
+    this.framesIn = this.metrics.frames.labels('in');
+    this.framesOut = this.metrics.frames.labels('out');
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  get ready(): boolean {
+    return this.phase === HubPhase.ready;
+  }
+
+  /** Subscribe to every core event (metrics, the event stream, tests). */
+  onEvent(listener: (event: HubEvent, now: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Recover state (snapshot + log replay through the same `apply` path as live commands),
+   * count leases held at crash time as lost, then open the WebSocket port.
+   */
+  async start(recovered?: {
+    snapshot: unknown;
+    records: Iterable<object> | AsyncIterable<object>;
+  }): Promise<void> {
+    this.phase = HubPhase.recovering;
+    if (recovered) {
+      const t0 = performance.now();
+      this.core = Core.restore(recovered.snapshot, this.options.core);
+      let n = 0;
+      for await (const record of recovered.records) {
+        this.core.apply(record as Command);
+        n++;
+        // Replayed effects were already journaled and delivered before the crash.
+        if ((n & 1023) === 0) this.core.takeEffects();
+      }
+      this.core.takeEffects();
+      const { result } = this.execute({ type: 'recover', now: this.now() });
+      this.log.info(
+        {
+          records: n,
+          tasks: this.core.tasks.size,
+          leasesLost: result.ok ? result.count : 0,
+          ms: Math.round(performance.now() - t0),
+        },
+        'state recovered',
+      );
+    }
+    this.socketServer = createSocketServer(
+      this.options.transport,
+      {
+        host: this.options.host,
+        port: this.options.wsPort,
+        // Frames up to 4x the soft limit are read so they can be answered with an error
+        // frame; beyond that the transport closes with 1009.
+        maxPayloadBytes: this.maxFrameBytes * 4,
+        maxBackpressureBytes: this.options.maxBackpressureBytes,
+        idleTimeoutSec: Math.max(8, Math.ceil((this.heartbeatIntervalMs * 3) / 1000)),
+      },
+      {
+        onOpen: (conn, info) => this.onOpen(conn, info),
+        onMessage: (conn, bytes) => this.onMessage(conn, bytes),
+        onDrain: (conn) => this.sessions.get(conn.id)?.drainBacklog(),
+        onClose: (conn, code) => this.onClose(conn, code),
+      },
+      (msg) => this.log.warn(msg),
+    );
+    this.wsPort = await this.socketServer.listen();
+    this.gcTimer = setInterval(() => this.gc(), 1000);
+    this.gcTimer.unref();
+    this.phase = HubPhase.ready;
+    this.log.info(
+      { port: this.wsPort, host: this.options.host, transport: this.socketServer.kind },
+      'websocket port listening',
+    );
+  }
+
+  get transportKind(): string | undefined {
+    return this.socketServer?.kind;
+  }
+
+  /**
+   * Graceful stop: refuse new connections and submits, tell workers to drain, wait up to
+   * `drainTimeoutMs` for running tasks, then close every connection.
+   */
+  async stop(drainTimeoutMs = 0): Promise<void> {
+    if (this.phase === HubPhase.stopped) return;
+    this.phase = HubPhase.draining;
+    this.socketServer?.stopListening();
+    for (const session of this.workerSessions.values()) {
+      session.send({ t: FrameType.drain, reason: 'hub shutting down' });
+      this.execute({ type: 'worker.drain', now: this.now(), workerId: session.workerId! });
+    }
+    const deadline = Date.now() + drainTimeoutMs;
+    while (Date.now() < deadline && this.leasedCount() > 0) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // Let the last acks reach the store and the sockets.
+    await new Promise<void>((r) => this.whenDurable(this.lastSeq, () => r()));
+    clearTimeout(this.wakeTimer);
+    clearInterval(this.gcTimer);
+    // Replies queued for this turn (acks of work accepted before draining) go out first.
+    this.flushAll();
+    await this.socketServer?.close();
+    this.phase = HubPhase.stopped;
+  }
+
+  private leasedCount(): number {
+    let n = 0;
+    for (const q of this.core.queues.values()) n += q.leased;
+    return n;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  /**
+   * Apply one command, journal what it made durable, and act on its events. Returns the
+   * core's answer and the journal position a reply must wait for.
+   */
+  execute(cmd: Command): { result: CommandResult; seq: number } {
+    const result = this.core.apply(cmd);
+    const { events, journal } = this.core.takeEffects();
+    for (let i = 0; i < journal.length; i++) this.lastSeq = this.store.append(journal[i]!);
+    if (events.length) this.handleEvents(events, cmd.now);
+    this.scheduleWake();
+    return { result, seq: this.lastSeq };
+  }
+
+  /** Run `cb` once every journal record up to `seq` is durable (or failed to be). */
+  whenDurable(seq: number, cb: (err?: Error) => void): void {
+    this.store.onDurable(seq, cb);
+  }
+
+  submitFromSession(session: Session, specs: TaskSpec[], id: number, many: boolean): void {
+    const denied = taskSpecsAllowed(session, specs);
+    if (denied) {
+      session.sendError(ErrorCode.FORBIDDEN, denied, id);
+      return;
+    }
+    if (this.phase !== HubPhase.ready) {
+      session.sendError(
+        ErrorCode.SHUTTING_DOWN,
+        'the hub is shutting down and accepts no new tasks',
+        id,
+      );
+      return;
+    }
+    const tasks = specs.map((spec) => ({ id: this.ids.next(), spec }));
+    const { result, seq } = this.execute({
+      type: 'task.submit',
+      now: this.now(),
+      tasks,
+      submitter: session.id,
+    });
+    if (!result.ok) {
+      session.sendError(result.code, result.message, id);
+      return;
+    }
+    const taskIds = result.taskIds!;
+    const duplicates = result.duplicates!;
+    this.whenDurable(seq, (err) => {
+      if (err) {
+        this.rollbackSubmit(
+          tasks.map((t) => t.id),
+          err,
+        );
+        session.sendError(
+          ErrorCode.STORE_UNAVAILABLE,
+          `tasks not accepted: could not persist them (${err.message})`,
+          id,
+        );
+        return;
+      }
+      if (many) session.send({ t: FrameType.submittedMany, id, taskIds, duplicates });
+      else
+        session.send({
+          t: FrameType.submitted,
+          id,
+          taskId: taskIds[0]!,
+          duplicate: duplicates.length > 0,
+        });
+    });
+  }
+
+  /**
+   * Tasks whose submit record could not be persisted were never accepted: cancel them so
+   * no worker runs work the producer was told failed.
+   */
+  rollbackSubmit(taskIds: string[], err: Error): void {
+    for (const taskId of taskIds) {
+      this.execute({
+        type: 'task.cancel',
+        now: this.now(),
+        taskId,
+        reason: `not persisted: ${err.message}`,
+      });
+    }
+  }
+
+  watch(session: Session, taskId: string, progress: boolean): void {
+    let set = this.watchers.get(taskId);
+    if (!set) this.watchers.set(taskId, (set = new Set()));
+    set.add(session);
+    session.watch(taskId, progress);
+  }
+
+  bindWorker(session: Session, workerId: string): void {
+    const previous = this.workerSessions.get(workerId);
+    if (previous && previous !== session) {
+      previous.workerId = undefined;
+      previous.close(CloseCode.REPLACED, `worker ${workerId} registered on another connection`);
+    }
+    session.workerId = workerId;
+    this.workerSessions.set(workerId, session);
+  }
+
+  /** Stop giving a worker new tasks; it finishes what it runs (operator action). */
+  drainWorker(workerId: string): void {
+    const session = this.workerSessions.get(workerId);
+    if (session) session.send({ t: FrameType.drain, reason: 'drained by an operator' });
+    this.execute({ type: 'worker.drain', now: this.now(), workerId });
+  }
+
+  /** Close a worker's connection (operator action). */
+  kickWorker(workerId: string): boolean {
+    const session = this.workerSessions.get(workerId);
+    if (!session) return false;
+    session.close(CloseCode.KICKED, 'disconnected by an operator');
+    return true;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private handleEvents(events: HubEvent[], now: number): void {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      switch (event.type) {
+        case 'task.assigned': {
+          const session = this.workerSessions.get(event.workerId);
+          if (session) session.send(toTaskFrame(event.task));
+          break;
+        }
+        case 'lease.revoked': {
+          const session = this.workerSessions.get(event.workerId);
+          if (session) {
+            session.send({
+              t: FrameType.cancel,
+              taskId: event.taskId,
+              attempt: event.attempt,
+              reason: event.reason,
+            });
+          }
+          break;
+        }
+        case 'task.progress':
+          this.deliverProgress(event.task.id, event.task.submitter, event.value);
+          break;
+        case 'task.completed':
+        case 'task.dead':
+        case 'task.expired':
+        case 'task.cancelled':
+          this.deliverResult(event.task.id, event.task.submitter);
+          break;
+        case 'worker.registered': {
+          const session = this.workerSessions.get(event.worker.id);
+          if (session && session.id === event.worker.session) {
+            session.send({
+              t: FrameType.registered,
+              id: session.registerId,
+              workerId: event.worker.id,
+              resumed: event.resumed,
+              dropped: event.dropped,
+            });
+          }
+          this.log.info(
+            {
+              worker: event.worker.id,
+              queues: event.worker.queues,
+              concurrency: event.worker.concurrency,
+            },
+            'worker registered',
+          );
+          break;
+        }
+        case 'worker.removed': {
+          const session = this.workerSessions.get(event.worker.id);
+          if (session && event.reason === 'heartbeat-timeout') {
+            session.workerId = undefined;
+            this.workerSessions.delete(event.worker.id);
+            session.close(CloseCode.HEARTBEAT_TIMEOUT, 'missed heartbeats; leases released');
+          }
+          this.log.info({ worker: event.worker.id, reason: event.reason }, 'worker removed');
+          break;
+        }
+        default:
+          break;
+      }
+      this.metrics.observe(event, now);
+      this.stats.observe(event, now);
+      this.events.publishHubEvent(event, now);
+      for (const l of this.listeners) l(event, now);
+    }
+  }
+
+  private deliverProgress(taskId: string, submitter: string | undefined, value: unknown): void {
+    const frame = { t: FrameType.progress, taskId, value } as const;
+    const owner = submitter === undefined ? undefined : this.sessions.get(submitter);
+    if (owner) owner.send(frame);
+    const set = this.watchers.get(taskId);
+    if (set) for (const s of set) if (s !== owner && s.wantsProgress(taskId)) s.send(frame);
+  }
+
+  /**
+   * Push a final result to the submitter and watchers, once whatever made it final is on
+   * disk: a producer that saw "completed" must never see the task run again after a crash.
+   */
+  private deliverResult(taskId: string, submitter: string | undefined): void {
+    const owner = submitter === undefined ? undefined : this.sessions.get(submitter);
+    const set = this.watchers.get(taskId);
+    if (!owner && !set) return;
+    this.watchers.delete(taskId);
+    this.whenDurable(this.lastSeq, (err) => {
+      if (err) return; // the hub stops on a failed fsync; watchers re-ask after restart
+      const task = this.core.tasks.get(taskId);
+      if (!task) return;
+      const frame = toResultFrame(task);
+      if (owner) owner.send(frame);
+      if (set) {
+        for (const s of set) {
+          s.unwatch(taskId);
+          if (s !== owner) s.send(frame);
+        }
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ time
+
+  private scheduleWake(): void {
+    const at = this.core.nextWakeAt();
+    if (at === undefined || at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => this.wake(), Math.max(0, at - Date.now()));
+  }
+
+  private wake(): void {
+    this.wakeAt = Infinity;
+    this.wakeTimer = undefined;
+    this.execute({ type: 'tick', now: this.now() });
+  }
+
+  private gc(): void {
+    const at = this.core.nextGcAt();
+    const now = this.now();
+    if (at !== undefined && at <= now) this.execute({ type: 'gc', now });
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  private onOpen(conn: Connection, _info: UpgradeInfo): void {
+    const session = new Session(
+      conn,
+      this.options.maxBackpressureBytes * 16,
+      (s) => {
+        this.log.warn({ session: s.id }, 'client does not read its frames; closing');
+        s.close(CloseCode.PROTOCOL_ABUSE, 'too many unread frames');
+      },
+      this.scheduleFlush,
+    );
+    this.sessions.set(conn.id, session);
+    if (this.phase !== HubPhase.ready) {
+      conn.close(CloseCode.GOING_AWAY, 'hub is not accepting connections');
+      return;
+    }
+    session.handshakeTimer = setTimeout(() => {
+      if (session.state !== SessionState.open)
+        conn.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
+    }, this.options.handshakeTimeoutMs);
+    session.handshakeTimer.unref();
+  }
+
+  private onMessage(conn: Connection, bytes: Uint8Array): void {
+    const session = this.sessions.get(conn.id);
+    if (!session || conn.closed) return;
+    this.framesIn.inc();
+    const decoded = decodeClientFrame(bytes, this.maxFrameBytes);
+    if (!decoded.ok) {
+      this.protocolError(session, decoded.code, decoded.message, decoded.id);
+      return;
+    }
+    const frame = decoded.frame;
+    if (session.state !== SessionState.open && frame.t !== FrameType.hello) {
+      this.protocolError(
+        session,
+        ErrorCode.NOT_AUTHENTICATED,
+        'send hello and wait for welcome first',
+        'id' in frame ? frame.id : undefined,
+      );
+      return;
+    }
+    try {
+      (frameHandlers[frame.t] as (h: Hub, s: Session, f: typeof frame) => void)(
+        this,
+        session,
+        frame,
+      );
+    } catch (err) {
+      this.log.error({ err, frame: frame.t, session: session.id }, 'frame handler failed');
+      session.sendError(
+        ErrorCode.INTERNAL,
+        `internal error handling ${frame.t}: ${(err as Error).message}`,
+        'id' in frame ? frame.id : undefined,
+      );
+    }
+  }
+
+  private protocolError(session: Session, code: string, message: string, id?: number): void {
+    this.metrics.protocolErrors.labels(code).inc();
+    session.sendError(code, message, id);
+    if (++session.protocolErrors > MAX_PROTOCOL_ERRORS) {
+      session.close(CloseCode.PROTOCOL_ABUSE, 'too many protocol errors');
+    }
+  }
+
+  private onClose(conn: Connection, code: number): void {
+    const session = this.sessions.get(conn.id);
+    if (!session) return;
+    this.sessions.delete(conn.id);
+    session.state = SessionState.closed;
+    clearTimeout(session.handshakeTimer);
+    for (const taskId of session.watching) {
+      const set = this.watchers.get(taskId);
+      if (set) {
+        set.delete(session);
+        if (set.size === 0) this.watchers.delete(taskId);
+      }
+    }
+    if (session.workerId !== undefined) {
+      const workerId = session.workerId;
+      if (this.workerSessions.get(workerId) === session) this.workerSessions.delete(workerId);
+      if (this.core.workers.has(workerId)) {
+        this.execute({ type: 'worker.disconnect', now: this.now(), workerId, session: session.id });
+      }
+      this.log.info({ worker: workerId, code }, 'worker connection closed');
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  encodeFrame,
+  encodeFrameCopy,
+  ErrorCode,
+  FrameType,
+  type HubFrame,
+} from '../../protocol/index.js';
+import type { Grant } from '../auth/index.js';
+import { SendStatus, type Connection } from '../transport/socket-server.js';
+
+export const SessionState = {
+  handshake: 'handshake',
+  authenticating: 'authenticating',
+  open: 'open',
+  closed: 'closed',
+} as const;
+export type SessionStateName = (typeof SessionState)[keyof typeof SessionState];
+
+/**
+ * One WebSocket connection's protocol state: handshake, the grant its token carries, the
+ * worker it registered as, the tasks it watches, and frames waiting for the socket to drain.
+ */
+const EMPTY: ReadonlySet<string> = new Set();
+
+export class Session {
+  state: SessionStateName = SessionState.handshake;
+  grant: Grant | undefined;
+  workerId: string | undefined;
+  /** Request id of the register frame, echoed in `registered`. */
+  registerId = 0;
+  /** Tasks this session watches (allocated on first use: most sessions never watch). */
+  private watched: Set<string> | undefined;
+  private watchedProgress: Set<string> | undefined;
+  /** Frames waiting for the end of this event-loop turn, sent together in one corked write. */
+  private outbox: HubFrame[] = [];
+  /** Frames the socket refused (DROPPED); sent, in order, on drain. Owned copies. */
+  private backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+  protocolErrors = 0;
+  handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly maxBacklogBytes: number,
+    private readonly onOverflow: (session: Session) => void,
+    /** Called when the outbox goes from empty to non-empty: the hub flushes it soon. */
+    private readonly scheduleFlush: (session: Session) => void,
+  ) {}
+
+  get id(): string {
+    return this.conn.id;
+  }
+
+  /**
+   * Queue a frame. Frames are written at the end of the event-loop turn, all of a
+   * session's frames in one corked write: one syscall instead of one per frame.
+   */
+  send(frame: HubFrame): void {
+    if (this.conn.closed) return;
+    if (this.outbox.length === 0) this.scheduleFlush(this);
+    this.outbox.push(frame);
+  }
+
+  /**
+   * Write the outbox. A frame the transport refuses is kept and re-sent on drain, never
+   * dropped: an assignment that did not reach the socket must still reach the worker.
+   */
+  flushOutbox(): number {
+    const frames = this.outbox;
+    if (frames.length === 0) return 0;
+    this.outbox = [];
+    if (this.conn.closed) return 0;
+    this.conn.cork(() => {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        if (this.backlog.length > 0) {
+          this.keep(encodeFrameCopy(frame));
+          continue;
+        }
+        // MUST: encodeFrame returns the shared encoder buffer; send() copies it (uWS into
+        // its cork buffer, ws into its frame) before we encode the next frame.
+        const bytes = encodeFrame(frame);
+        if (this.conn.send(bytes) === SendStatus.DROPPED) {
+          this.keep(Uint8Array.prototype.slice.call(bytes));
+        }
+      }
+    });
+    return frames.length;
+  }
+
+  sendError(code: string, message: string, id?: number, taskId?: string): void {
+    const frame: HubFrame = { t: FrameType.error, code, message };
+    if (id !== undefined) frame.id = id;
+    if (taskId !== undefined) frame.taskId = taskId;
+    this.send(frame);
+  }
+
+  /** Write what is queued, then close: an error frame sent just before a close still arrives. */
+  close(code: number, reason: string): void {
+    this.flushOutbox();
+    this.conn.close(code, reason);
+  }
+
+  /** Socket drained: resend what it refused before. */
+  drainBacklog(): void {
+    while (this.backlog.length > 0 && !this.conn.closed) {
+      const bytes = this.backlog[0]!;
+      const status = this.conn.send(bytes);
+      if (status === SendStatus.DROPPED) return;
+      this.backlog.shift();
+      this.backlogBytes -= bytes.byteLength;
+      if (status === SendStatus.BACKPRESSURE) return;
+    }
+  }
+
+  private keep(bytes: Uint8Array): void {
+    this.backlog.push(bytes);
+    this.backlogBytes += bytes.byteLength;
+    if (this.backlogBytes > this.maxBacklogBytes) this.onOverflow(this);
+  }
+
+  get watching(): ReadonlySet<string> {
+    return this.watched ?? EMPTY;
+  }
+
+  watch(taskId: string, progress: boolean): void {
+    (this.watched ??= new Set()).add(taskId);
+    if (progress) (this.watchedProgress ??= new Set()).add(taskId);
+  }
+
+  wantsProgress(taskId: string): boolean {
+    return this.watchedProgress?.has(taskId) ?? false;
+  }
+
+  unwatch(taskId: string): void {
+    this.watched?.delete(taskId);
+    this.watchedProgress?.delete(taskId);
+  }
+
+  get isWorker(): boolean {
+    return this.workerId !== undefined;
+  }
+}
+
+export { ErrorCode };

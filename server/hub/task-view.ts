@@ -1,0 +1,125 @@
+import { FrameType, priorityName, type ResultFrame, type TaskFrame } from '../../protocol/index.js';
+import type { TaskRecord, WorkerRecord } from '../core/index.js';
+
+/** The assignment frame pushed to a worker. */
+export function toTaskFrame(task: TaskRecord): TaskFrame {
+  return {
+    t: FrameType.task,
+    taskId: task.id,
+    queue: task.queue,
+    payload: task.payload,
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    priority: priorityName(task.priority),
+    timeoutMs: task.timeoutMs,
+    createdAt: task.createdAt,
+  };
+}
+
+export type TerminalStatus = ResultFrame['status'];
+
+export function isTerminal(task: TaskRecord): boolean {
+  return (
+    task.state === 'completed' ||
+    task.state === 'dead' ||
+    task.state === 'expired' ||
+    task.state === 'cancelled'
+  );
+}
+
+/** The result frame sent to the producer once a task is final. */
+export function toResultFrame(task: TaskRecord): ResultFrame {
+  const frame: ResultFrame = {
+    t: FrameType.result,
+    taskId: task.id,
+    status: task.state as TerminalStatus,
+    attempts: task.attempt,
+  };
+  if (task.state === 'completed') frame.result = task.result;
+  else if (task.error) {
+    frame.error = { code: task.error.code, message: task.error.message };
+    if (task.error.details !== undefined) frame.error.details = task.error.details;
+  }
+  return frame;
+}
+
+/** The JSON shape of a task in the REST API and event stream (camelCase, ISO-free ms times). */
+export interface TaskJson {
+  id: string;
+  queue: string;
+  state: string;
+  priority: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  runAt: number;
+  expiresAt: number | null;
+  requires: string[];
+  idempotencyKey: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  workerId: string | null;
+  progress: unknown;
+  result: unknown;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+export function toTaskJson(task: TaskRecord, withPayload = true): TaskJson {
+  return {
+    id: task.id,
+    queue: task.queue,
+    state: task.state,
+    priority: priorityName(task.priority),
+    payload: withPayload ? (task.payload ?? null) : undefined,
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    timeoutMs: task.timeoutMs,
+    runAt: task.runAt,
+    expiresAt: task.expiresAt || null,
+    requires: task.requires ?? [],
+    idempotencyKey: task.idempotencyKey ?? null,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt || null,
+    finishedAt: task.finishedAt || null,
+    workerId: task.workerId ?? null,
+    progress: task.progress ?? null,
+    result: task.state === 'completed' ? (task.result ?? null) : null,
+    error: task.error ?? null,
+  };
+}
+
+export interface WorkerJson {
+  id: string;
+  name: string | null;
+  kind: string;
+  state: string;
+  busy: boolean;
+  queues: string[];
+  capabilities: string[];
+  concurrency: number;
+  running: string[];
+  connectedAt: number;
+  lastSeen: number;
+  completed: number;
+  failed: number;
+}
+
+export function toWorkerJson(worker: WorkerRecord): WorkerJson {
+  return {
+    id: worker.id,
+    name: worker.name ?? null,
+    kind: worker.kind,
+    state: worker.state,
+    busy: worker.running.size > 0,
+    queues: worker.queues,
+    capabilities: [...worker.capabilities],
+    concurrency: worker.concurrency,
+    running: [...worker.running],
+    connectedAt: worker.connectedAt,
+    lastSeen: worker.lastSeen,
+    completed: worker.completed,
+    failed: worker.failed,
+  };
+}

@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { mintToken } from '../auth/index.js';
+import { loadOrCreateSecret, type HubConfig } from '../config/index.js';
+import { HttpServer } from '../http/http-server.js';
+import { allRoutes } from '../http/routes/index.js';
+import { Hub } from '../hub/hub.js';
+import {
+  installHubKey,
+  KnownHosts,
+  loadOrCreateHubKey,
+  NodeService,
+  SshPool,
+  SshRunner,
+  targetOf,
+} from '../nodes/index.js';
+import { createStore, type Store } from '../store/index.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+export interface RunningHub {
+  hub: Hub;
+  http: HttpServer;
+  store: Store;
+  log: Logger;
+  /** Graceful stop: drain, flush the store, close ports. */
+  stop(reason: string): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Keep the valid prefix of a corrupt WAL and move the rest aside. */
+  repair?: boolean;
+  /** Install SIGTERM/SIGINT handlers (the CLI does; tests embedding a hub do not). */
+  handleSignals?: boolean;
+}
+
+/**
+ * Start a hub from a validated config: secret, store (recovery first), hub, HTTP side port.
+ * The HTTP port opens first so /ready can say "recovering" while the log replays.
+ */
+export async function startHubProcess(
+  config: HubConfig,
+  options: StartOptions = {},
+): Promise<RunningHub> {
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const dataDir = path.resolve(config.store.dataDir);
+
+  let secret: string | undefined;
+  if (config.auth.enabled) {
+    if (config.auth.secret) secret = config.auth.secret;
+    else if (config.auth.secretFile) secret = readFileSync(config.auth.secretFile, 'utf8').trim();
+    else {
+      const created = loadOrCreateSecret(dataDir);
+      secret = created.secret;
+      if (created.created) {
+        const admin = await mintToken(secret, { role: 'admin', subject: 'first-run' });
+        // Printed once, to the terminal of whoever started the hub the first time; never logged.
+        process.stderr.write(
+          [
+            '',
+            `  Switchboard created a signing secret in ${path.join(dataDir, 'secret')} (mode 0600).`,
+            '  Admin token (keep it safe; it does not expire):',
+            '',
+            `    ${admin}`,
+            '',
+            '  Mint more with:  switchboard token create --role worker --queues emails --ttl 30d',
+            '',
+          ].join('\n'),
+        );
+      }
+    }
+  } else {
+    log.warn(
+      'AUTHENTICATION IS OFF (development preset): anyone who can reach these ports can submit, run and manage tasks',
+    );
+  }
+
+  const store = createStore({
+    mode: config.store.mode,
+    dataDir,
+    fsync: config.store.fsync,
+    fsyncIntervalMs: config.store.fsyncIntervalMs,
+    segmentBytes: config.store.segmentBytes,
+    snapshotIntervalMs: config.store.snapshotIntervalMs,
+    compactAfterBytes: config.store.compactAfterBytes,
+    repair: options.repair ?? false,
+    logger: log,
+  });
+
+  const hub = new Hub({
+    host: config.server.host,
+    wsPort: config.server.wsPort,
+    maxFrameBytes: config.server.maxFrameBytes,
+    maxBackpressureBytes: config.server.maxBackpressureBytes,
+    handshakeTimeoutMs: config.server.handshakeTimeoutMs,
+    heartbeatIntervalMs: config.workers.heartbeatIntervalMs,
+    transport: config.server.transport,
+    auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
+    core: {
+      defaultMaxAttempts: config.tasks.defaultMaxAttempts,
+      defaultBackoff: config.tasks.defaultBackoff,
+      defaultTimeoutMs: config.tasks.defaultTimeoutMs,
+      resultTtlMs: config.tasks.resultTtlMs,
+      heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
+      httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
+      disconnectGraceMs: config.workers.disconnectGraceMs,
+    },
+    store,
+    logger: log,
+    version: VERSION,
+  });
+  store.setStateProvider?.(() => hub.core.snapshot());
+  store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
+  store.onFatal((err) => {
+    // A failed fsync may have dropped dirty pages: retrying could report durable what is
+    // not. Stop, and let recovery (which trusts only checksummed records) take over.
+    log.fatal({ err: err.message }, 'store failed; stopping the hub to protect acknowledged data');
+    process.exit(70);
+  });
+
+  const ssh = config.nodes.ssh;
+  let hubKey: ReturnType<typeof loadOrCreateHubKey> | undefined;
+  // Generated on the first node command, not at every start.
+  const key = (): ReturnType<typeof loadOrCreateHubKey> =>
+    (hubKey ??= loadOrCreateHubKey(dataDir, ssh.keyFile));
+  const knownHosts = new KnownHosts(
+    ssh.knownHostsFile ?? path.join(dataDir, 'ssh', 'known_hosts'),
+    ssh.trustOnFirstUse,
+  );
+  const pool = new SshPool({
+    privateKey: () => key().privateKey,
+    knownHosts,
+    connectTimeoutMs: ssh.connectTimeoutMs,
+    commandTimeoutMs: ssh.commandTimeoutMs,
+    idleTimeoutMs: ssh.idleTimeoutMs,
+    keepaliveIntervalMs: ssh.keepaliveIntervalMs,
+    maxSessionsPerNode: ssh.maxSessionsPerNode,
+  });
+  const runner = new SshRunner(pool);
+  const nodes = new NodeService(hub, runner, (node, credentials) =>
+    installHubKey(targetOf(node), key().publicKey, credentials, knownHosts, {
+      timeoutMs: ssh.connectTimeoutMs,
+      ...(credentials.authorizedKeysFile
+        ? { authorizedKeysFile: credentials.authorizedKeysFile }
+        : {}),
+    }),
+  );
+  const http = new HttpServer(
+    hub,
+    {
+      host: config.server.host,
+      port: config.server.httpPort,
+      maxBodyBytes: config.server.maxFrameBytes,
+    },
+    allRoutes(hub, nodes),
+  );
+  await http.listen();
+  log.info({ port: http.port, host: config.server.host }, 'http side port listening');
+
+  const recovered = await store.open();
+  if (recovered.stats.droppedTailBytes > 0) {
+    log.warn(
+      { bytes: recovered.stats.droppedTailBytes, records: recovered.stats.droppedTailRecords },
+      'dropped a torn WAL tail (a write cut short by the crash)',
+    );
+  }
+  await hub.start({ snapshot: recovered.snapshot, records: recovered.records });
+  log.info(
+    {
+      version: VERSION,
+      preset: config.preset,
+      store: config.store.mode,
+      dataDir: config.store.mode === 'memory' ? undefined : dataDir,
+    },
+    'switchboard ready',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      log.info(
+        { reason, drainTimeoutMs: config.shutdown.drainTimeoutMs },
+        'shutting down: draining workers',
+      );
+      await hub.stop(config.shutdown.drainTimeoutMs);
+      await http.close();
+      await nodes.close();
+      await store.close();
+      log.info('stopped cleanly');
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        log.warn({ signal: sig }, 'second signal: exiting now without waiting for running tasks');
+        process.exit(1);
+      }
+      stop(sig).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  return { hub, http, store, log, stop };
+}

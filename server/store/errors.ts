@@ -1,0 +1,36 @@
+/** Typed store errors: a stable code and a message that says what to do. */
+export const StoreErrorCode = {
+  STORE_LOCKED: 'STORE_LOCKED',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_FSYNC_FAILED: 'STORE_FSYNC_FAILED',
+  STORE_NO_SPACE: 'STORE_NO_SPACE',
+  STORE_IO: 'STORE_IO',
+} as const;
+export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCodeName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class StoreCorruptError extends StoreError {
+  override readonly name = 'StoreCorruptError';
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(
+      StoreErrorCode.STORE_CORRUPT,
+      `write-ahead log ${file} is corrupt at byte ${offset} (${detail}) and valid records follow, so this is not a torn write from a crash. ` +
+        `Refusing to start rather than silently skip acknowledged work. To keep every record before byte ${offset} and move the rest aside ` +
+        `(to ${file}.corrupt-<time> and later segments likewise), run: switchboard start --repair`,
+    );
+  }
+}

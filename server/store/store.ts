@@ -1,0 +1,73 @@
+import type { HubStore } from '../hub/hub-store.js';
+
+export type PersistenceMode = 'memory' | 'snapshot' | 'wal';
+
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface StoreOptions {
+  mode: PersistenceMode;
+  dataDir: string;
+  /** always: an ack waits for the fsync covering it. interval: fsync every fsyncIntervalMs. */
+  fsync: 'always' | 'interval';
+  fsyncIntervalMs: number;
+  segmentBytes?: number;
+  /** snapshot mode: how often the full state is written. wal mode: the longest time between compactions. */
+  snapshotIntervalMs?: number;
+  /** wal mode: compact once this many bytes of log accumulated since the last snapshot. */
+  compactAfterBytes?: number;
+  repair?: boolean;
+  logger?: StoreLogger;
+  /** Module and export that replays records in the compactor thread (default: the core). */
+  replayer?: { module: string; exportName: string };
+}
+
+export interface RecoveryStats {
+  snapshot: boolean;
+  walRecords: number;
+  segments: number;
+  droppedTailBytes: number;
+  droppedTailRecords: number;
+  ms: number;
+}
+
+export interface Recovered {
+  snapshot: unknown;
+  records: Iterable<object>;
+  stats: RecoveryStats;
+}
+
+export interface StoreStats {
+  mode: PersistenceMode;
+  appended: number;
+  durableSeq: number;
+  fsyncs: number;
+  lastFsyncMs: number;
+  bytesWritten: number;
+  segments: number;
+  compactions: number;
+}
+
+/**
+ * Persistence behind one interface. `append` is synchronous and cheap; durability is
+ * reported through `onDurable`. A store is opened once (recovery), used, then closed.
+ */
+export interface Store extends HubStore {
+  readonly mode: PersistenceMode;
+  open(): Promise<Recovered>;
+  /** Flush everything appended, fsync, release the data dir. */
+  close(): Promise<void>;
+  stats(): StoreStats;
+  /** Observe each fsync's latency in ms (metrics). */
+  onFsyncLatency(cb: (ms: number) => void): void;
+  /**
+   * The store hit an error it must not paper over (a failed fsync). The hub must stop:
+   * a failed fsync may have dropped dirty pages, so retrying could report durable what is not.
+   */
+  onFatal(cb: (err: Error) => void): void;
+  /** snapshot mode: the hub hands over its state to write. */
+  setStateProvider?(provider: () => object): void;
+}

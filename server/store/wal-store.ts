@@ -1,0 +1,388 @@
+import { closeSync, fdatasync, openSync, unlinkSync, write } from 'node:fs';
+import { ftruncate } from 'node:fs';
+import path from 'node:path';
+import { Packr } from 'msgpackr';
+import { ensureDataDir, fsyncDir, lockDataDir } from './data-dir.js';
+import { DurabilityWaiters } from './durability-waiters.js';
+import { StoreError, StoreErrorCode } from './errors.js';
+import { runCompaction } from './compactor.js';
+import { snapshotName } from './snapshot-file.js';
+import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
+import { listDataFiles, segmentPath } from './wal-files.js';
+import { readLog } from './wal-reader.js';
+import { HEADER_BYTES, writeRecord } from './wal-record.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * The write-ahead log. Appends go into an in-memory batch; at the end of the event-loop
+ * turn the batch is written with one write() and covered by one fdatasync() (group commit).
+ * While that I/O runs on the thread pool, new appends form the next batch. Waiters for a
+ * record run once the fsync covering it returns.
+ *
+ * fsync 'interval': a batch counts as durable once written (it is in the page cache, so a
+ * process crash loses nothing); fdatasync runs every fsyncIntervalMs. A power failure or
+ * kernel crash can lose what was acknowledged in the last fsyncIntervalMs plus the
+ * duration of one fsync.
+ */
+export class WalStore implements Store {
+  readonly mode = 'wal' as const;
+  private readonly dir: string;
+  private unlock: (() => void) | undefined;
+  private fd = -1;
+  private segment = 1;
+  private segmentBytes = 0;
+  private batch = Buffer.allocUnsafe(1 << 20);
+  private batchLen = 0;
+  private spare = Buffer.allocUnsafe(1 << 20);
+  private seq = 0;
+  private readonly waiters = new DurabilityWaiters();
+  private writing = false;
+  private scheduled = false;
+  private dirty = false;
+  private fsyncTimer: NodeJS.Timeout | undefined;
+  private compactTimer: NodeJS.Timeout | undefined;
+  private compacting: Promise<void> | undefined;
+  private bytesSinceSnapshot = 0;
+  private fatal: Error | undefined;
+  private closed = false;
+  private readonly fsyncListeners: ((ms: number) => void)[] = [];
+  private readonly fatalListeners: ((err: Error) => void)[] = [];
+  private readonly s = { fsyncs: 0, lastFsyncMs: 0, bytesWritten: 0, compactions: 0 };
+  private readonly flushNow = (): void => this.flush();
+  private compactWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: StoreOptions) {
+    this.dir = path.resolve(options.dataDir);
+  }
+
+  get durableSeq(): number {
+    return this.waiters.durableSeq;
+  }
+
+  async open(): Promise<Recovered> {
+    const t0 = performance.now();
+    ensureDataDir(this.dir);
+    this.unlock = lockDataDir(this.dir);
+    try {
+      const read = readLog(this.dir, this.options.repair ?? false, this.options.logger);
+      this.segment = read.lastSegment;
+      this.fd = openSync(segmentPath(this.dir, this.segment), 'a+', 0o600);
+      this.segmentBytes = read.lastSegmentBytes;
+      fsyncDir(this.dir);
+      this.bytesSinceSnapshot = read.payloads.reduce((n, p) => n + p.length + HEADER_BYTES, 0);
+      if (this.options.fsync === 'interval') {
+        this.fsyncTimer = setInterval(() => this.intervalFsync(), this.options.fsyncIntervalMs);
+        this.fsyncTimer.unref();
+      }
+      const every = this.options.snapshotIntervalMs ?? 60_000;
+      this.compactTimer = setInterval(() => this.maybeCompact(true), every);
+      this.compactTimer.unref();
+      return {
+        snapshot: read.snapshot,
+        records: read.records,
+        stats: {
+          snapshot: read.hadSnapshot,
+          walRecords: read.payloads.length,
+          segments: read.segments,
+          droppedTailBytes: read.droppedTailBytes,
+          droppedTailRecords: read.droppedTailRecords,
+          ms: Math.round(performance.now() - t0),
+        },
+      };
+    } catch (err) {
+      this.unlock();
+      this.unlock = undefined;
+      throw err;
+    }
+  }
+
+  append(record: object): number {
+    if (this.fatal) throw this.fatal;
+    // MUST: pack() returns the encoder's shared buffer; writeRecord copies it into the
+    // batch before anything else encodes.
+    const payload = packr.pack(record);
+    const need = this.batchLen + HEADER_BYTES + payload.byteLength;
+    if (need > this.batch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));
+      this.batch.copy(bigger, 0, 0, this.batchLen);
+      this.batch = bigger;
+    }
+    this.batchLen += writeRecord(this.batch, this.batchLen, payload);
+    this.seq++;
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return this.seq;
+  }
+
+  onDurable(seq: number, cb: (err?: Error) => void): void {
+    this.waiters.add(seq, cb);
+  }
+
+  onFsyncLatency(cb: (ms: number) => void): void {
+    this.fsyncListeners.push(cb);
+  }
+
+  onFatal(cb: (err: Error) => void): void {
+    this.fatalListeners.push(cb);
+  }
+
+  stats(): StoreStats {
+    return {
+      mode: this.mode,
+      appended: this.seq,
+      durableSeq: this.durableSeq,
+      fsyncs: this.s.fsyncs,
+      lastFsyncMs: this.s.lastFsyncMs,
+      bytesWritten: this.s.bytesWritten,
+      segments: listDataFiles(this.dir).segments.length,
+      compactions: this.s.compactions,
+    };
+  }
+
+  /** Write the current batch and fsync it; the next batch forms meanwhile. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.writing || this.batchLen === 0 || this.fatal || this.fd < 0) return;
+    this.writing = true;
+    const data = this.batch;
+    const len = this.batchLen;
+    const upto = this.seq;
+    const position = this.segmentBytes;
+    // Swap buffers: appends continue into the spare while `data` is being written.
+    this.batch = this.spare;
+    this.batchLen = 0;
+    this.spare = data;
+    this.writeAll(data, len, position, (err) => {
+      if (err) {
+        this.writeFailed(err, position, upto);
+        return;
+      }
+      this.segmentBytes += len;
+      this.bytesSinceSnapshot += len;
+      this.s.bytesWritten += len;
+      if (this.options.fsync === 'interval') {
+        this.dirty = true;
+        this.waiters.resolve(upto);
+        this.afterBatch();
+        return;
+      }
+      const t0 = performance.now();
+      fdatasync(this.fd, (syncErr) => {
+        if (syncErr) {
+          this.die(
+            new StoreError(
+              StoreErrorCode.STORE_FSYNC_FAILED,
+              `fsync of the write-ahead log failed (${syncErr.message}); stopping without retrying, because a failed fsync may have dropped data the kernel had accepted`,
+              { cause: syncErr },
+            ),
+          );
+          return;
+        }
+        this.observeFsync(performance.now() - t0);
+        this.waiters.resolve(upto);
+        this.afterBatch();
+      });
+    });
+  }
+
+  /** write() may write less than asked (a filling disk); keep going until done or an error says why. */
+  private writeAll(
+    data: Buffer,
+    len: number,
+    position: number,
+    cb: (err?: Error) => void,
+    done = 0,
+  ): void {
+    write(this.fd, data, done, len - done, position + done, (err, written) => {
+      if (err) return cb(err);
+      if (written === 0) return cb(new Error('write made no progress'));
+      if (done + written < len) return this.writeAll(data, len, position, cb, done + written);
+      cb();
+    });
+  }
+
+  private afterBatch(): void {
+    this.writing = false;
+    if (this.compactWaiters.length) {
+      const waiters = this.compactWaiters;
+      this.compactWaiters = [];
+      void this.startCompaction().then(() => waiters.forEach((w) => w()));
+    }
+    if (this.segmentBytes >= (this.options.segmentBytes ?? 64 * 1024 * 1024)) this.rotate();
+    this.maybeCompact(false);
+    if (this.batchLen > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /**
+   * A write failed (ENOSPC, EIO): none of this batch is acknowledged. Cut the file back to
+   * its last good size so the log never holds a half record before later ones, fail the
+   * batch's waiters, and carry on — later appends work again once space is freed.
+   */
+  private writeFailed(err: Error, position: number, upto: number): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const typed = new StoreError(
+      code === 'ENOSPC' ? StoreErrorCode.STORE_NO_SPACE : StoreErrorCode.STORE_IO,
+      code === 'ENOSPC'
+        ? `disk full: could not write to ${this.dir}; free space and retry`
+        : `write to the log failed: ${err.message}`,
+      { cause: err },
+    );
+    this.options.logger?.error({ code, dir: this.dir }, typed.message);
+    ftruncate(this.fd, position, (truncErr) => {
+      if (truncErr) {
+        this.die(
+          new StoreError(
+            StoreErrorCode.STORE_IO,
+            `could not cut the log back after a failed write: ${truncErr.message}`,
+            { cause: truncErr },
+          ),
+        );
+        return;
+      }
+      this.waiters.fail(upto, typed);
+      this.afterBatch();
+    });
+  }
+
+  private intervalFsync(): void {
+    if (!this.dirty || this.fd < 0 || this.fatal) return;
+    this.dirty = false;
+    const t0 = performance.now();
+    fdatasync(this.fd, (err) => {
+      if (err) {
+        this.die(
+          new StoreError(
+            StoreErrorCode.STORE_FSYNC_FAILED,
+            `fsync of the write-ahead log failed (${err.message}); stopping without retrying`,
+            { cause: err },
+          ),
+        );
+        return;
+      }
+      this.observeFsync(performance.now() - t0);
+    });
+  }
+
+  private observeFsync(ms: number): void {
+    this.s.fsyncs++;
+    this.s.lastFsyncMs = ms;
+    for (const l of this.fsyncListeners) l(ms);
+  }
+
+  private die(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.waiters.failAll(err);
+    for (const l of this.fatalListeners) l(err);
+  }
+
+  /** Close the full segment (everything in it is already fsynced) and start the next. */
+  private rotate(): void {
+    closeSync(this.fd);
+    this.segment++;
+    this.fd = openSync(segmentPath(this.dir, this.segment), 'a+', 0o600);
+    this.segmentBytes = 0;
+    fsyncDir(this.dir);
+  }
+
+  /**
+   * Fold closed segments into a new snapshot in a worker thread, replaying them through
+   * the pure core. The main thread only rotates the segment: it never serialises the
+   * live state, so the hub does not pause however many tasks it holds.
+   */
+  private maybeCompact(onTimer: boolean): void {
+    if (this.compacting || this.closed || this.fatal) return;
+    const threshold = this.options.compactAfterBytes ?? 256 * 1024 * 1024;
+    if (
+      this.bytesSinceSnapshot < threshold &&
+      !(
+        onTimer &&
+        this.bytesSinceSnapshot > 0 &&
+        this.segmentBytes > 0 &&
+        this.bytesSinceSnapshot >= threshold / 16
+      )
+    )
+      return;
+    void this.compactNow();
+  }
+
+  /** Compact now (tests, benchmarks, and the thresholds above). Resolves when done. */
+  compactNow(): Promise<void> {
+    if (this.compacting) return this.compacting;
+    if (this.writing) {
+      // Rotate only between batches, so the closed segment holds whole batches: afterBatch
+      // starts it as soon as the write in flight lands.
+      return new Promise((resolve) => this.compactWaiters.push(resolve));
+    }
+    return this.startCompaction();
+  }
+
+  private startCompaction(): Promise<void> {
+    if (this.segmentBytes > 0) this.rotate();
+    const upTo = this.segment; // first segment NOT included
+    const files = listDataFiles(this.dir);
+    const base = files.snapshots.length ? files.snapshots[files.snapshots.length - 1]! : undefined;
+    const segments = files.segments.filter((s) => s < upTo && (base === undefined || s >= base));
+    if (segments.length === 0) return Promise.resolve();
+    this.bytesSinceSnapshot = 0;
+    const t0 = performance.now();
+    this.compacting = runCompaction({
+      dir: this.dir,
+      baseSnapshot: base,
+      segments,
+      coversSegment: upTo,
+      replayer: this.options.replayer,
+    })
+      .then((result) => {
+        // The new snapshot is on disk (fsynced, renamed, dir fsynced): older files can go.
+        for (const s of segments) unlinkSync(segmentPath(this.dir, s));
+        for (const snap of files.snapshots)
+          if (snap < upTo) unlinkSync(path.join(this.dir, snapshotName(snap)));
+        fsyncDir(this.dir);
+        this.s.compactions++;
+        this.options.logger?.info(
+          {
+            records: result.records,
+            tasks: result.tasks,
+            segments: segments.length,
+            ms: Math.round(performance.now() - t0),
+          },
+          'compacted the write-ahead log into a snapshot',
+        );
+      })
+      .catch((err: unknown) => {
+        this.options.logger?.error(
+          { err: (err as Error).message },
+          'compaction failed; the log is kept as it is and compaction will be tried again',
+        );
+      })
+      .finally(() => {
+        this.compacting = undefined;
+      });
+    return this.compacting;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.fsyncTimer);
+    clearInterval(this.compactTimer);
+    if (this.seq > this.durableSeq && !this.fatal) {
+      if (!this.writing && !this.scheduled) this.flush();
+      await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));
+    }
+    if (this.dirty && this.fd >= 0) {
+      await new Promise<void>((resolve) => fdatasync(this.fd, () => resolve()));
+    }
+    await this.compacting;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.unlock?.();
+  }
+}

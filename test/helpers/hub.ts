@@ -1,0 +1,56 @@
+import pino from 'pino';
+import { Hub, type HubOptions } from '../../server/hub/hub.js';
+import { VolatileStore } from '../../server/hub/hub-store.js';
+import { HttpServer } from '../../server/http/http-server.js';
+import { allRoutes } from '../../server/http/routes/index.js';
+import type { Route } from '../../server/http/router.js';
+import { NodeService } from '../../server/nodes/node-service.js';
+import type { NodeRunner } from '../../server/nodes/node-runner.js';
+
+export interface TestHub {
+  hub: Hub;
+  http: HttpServer;
+  wsUrl: string;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A real hub on loopback ports chosen by the OS, in memory mode, quiet. */
+export async function startTestHub(
+  overrides: Partial<HubOptions> = {},
+  extraRoutes: (hub: Hub) => Route[] = () => [],
+  runner?: NodeRunner,
+): Promise<TestHub> {
+  const hub = new Hub({
+    host: '127.0.0.1',
+    wsPort: 0,
+    maxFrameBytes: 64 * 1024,
+    maxBackpressureBytes: 1 << 20,
+    handshakeTimeoutMs: 2000,
+    heartbeatIntervalMs: 1000,
+    transport: (process.env.SWITCHBOARD_TEST_TRANSPORT as 'ws' | 'uws' | undefined) ?? 'auto',
+    auth: { enabled: false },
+    core: { disconnectGraceMs: 500, heartbeatTimeoutMs: 3000 },
+    store: new VolatileStore(),
+    logger: pino({ level: process.env.SWITCHBOARD_TEST_LOG ?? 'silent' }),
+    version: 'test',
+    processMetrics: false,
+    ...overrides,
+  });
+  await hub.start();
+  const http = new HttpServer(hub, { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, [
+    ...allRoutes(hub, new NodeService(hub, runner)),
+    ...extraRoutes(hub),
+  ]);
+  await http.listen();
+  return {
+    hub,
+    http,
+    wsUrl: `ws://127.0.0.1:${hub.wsPort}`,
+    httpUrl: `http://127.0.0.1:${http.port}`,
+    async stop() {
+      await hub.stop(0);
+      await http.close();
+    },
+  };
+}

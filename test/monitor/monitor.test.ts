@@ -1,0 +1,267 @@
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { Producer, UnrecoverableError, Worker } from '../../index.js';
+import { freePort } from '../helpers/free-port.js';
+import { startTestHub } from '../helpers/hub.js';
+import { startHubChild } from '../helpers/hub-process.js';
+
+const run = promisify(execFile);
+const MONITOR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../dist/client/monitor/main.js',
+);
+const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', args, { encoding: 'utf8' });
+}
+function screen(session: string): string {
+  return tmux('capture-pane', '-p', '-t', session);
+}
+async function waitFor(session: string, re: RegExp, ms = 8000): Promise<string> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      last = screen(session);
+    } catch {
+      last = '(session gone)';
+    }
+    if (re.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`screen never matched ${re}:\n${last}`);
+}
+/** Best effort: when the last session ends, the tmux server exits and kill-session fails. */
+function killSession(session: string): void {
+  spawnSync('tmux', ['kill-session', '-t', session]);
+}
+function alive(session: string): boolean {
+  return spawnSync('tmux', ['has-session', '-t', session]).status === 0;
+}
+
+// Keep one session alive for the whole file: when a tmux server's last session ends the
+// server exits, and a test starting the next session at that moment races it.
+if (hasTmux) {
+  const keeper = `sbmon-keep-${process.pid}`;
+  spawnSync('tmux', ['new-session', '-d', '-s', keeper, 'sleep 900']);
+  t.teardown(() => killSession(keeper));
+}
+
+async function traffic(wsUrl: string) {
+  const worker = new Worker(
+    { url: wsUrl, queues: ['alpha', 'beta'], concurrency: 2, workerId: 'w-alpha' },
+    async (task) => {
+      if ((task.payload as { fail?: boolean }).fail) throw new UnrecoverableError('disk on fire');
+      await new Promise((r) => setTimeout(r, 5));
+      return 'ok';
+    },
+  );
+  await worker.start();
+  const producer = new Producer({ url: wsUrl });
+  const { ids } = await producer.submitMany([
+    ...Array.from({ length: 20 }, () => ({ queue: 'alpha', payload: {} })),
+    { queue: 'beta', payload: { fail: true } },
+    ...Array.from({ length: 5 }, () => ({ queue: 'gamma', payload: {} })),
+    ...Array.from({ length: 2 }, () => ({
+      queue: 'gamma',
+      payload: {},
+      priority: 'critical' as const,
+    })),
+  ]);
+  await Promise.all(
+    ids.filter((_, i) => i <= 20).map((id) => producer.result(id).catch(() => undefined)),
+  );
+  return {
+    producer,
+    async close() {
+      await producer.close();
+      await worker.close({ timeoutMs: 100 });
+    },
+  };
+}
+
+t.test(
+  'the live monitor under a real pseudo-terminal shows what the hub holds; keys switch views; q quits',
+  async (t) => {
+    if (!hasTmux) {
+      t.fail('TMUX MISSING: apt-get install tmux (.ci/run does) to test the monitor in a terminal');
+      return;
+    }
+    const th = await startTestHub();
+    t.teardown(th.stop);
+    const load = await traffic(th.wsUrl);
+    t.teardown(load.close);
+    const session = `sbmon-${process.pid}`;
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '40',
+      `${process.execPath} ${MONITOR} --url ${th.httpUrl}`,
+    );
+    t.teardown(() => {
+      killSession(session);
+    });
+    const overview = await waitFor(session, /disk on fire/);
+    const gamma = th.hub.core.queue('gamma');
+    t.match(
+      overview,
+      new RegExp(
+        `gamma\\s+active\\s+${gamma.depth[0]}\\s+0\\s+${gamma.depth[2]}\\s+0\\s+0\\s+0\\s+0\\s+0`,
+      ),
+      'gamma: 2 critical, 5 normal, no workers',
+    );
+    t.match(
+      overview,
+      /alpha\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+1/,
+      'alpha drained, served by one worker',
+    );
+    t.match(overview, /beta\s+active(\s+0){6}\s+1\s+1/, 'beta: one dead task');
+    t.match(
+      overview,
+      /w-alpha\s+idle\s+alpha,beta\s+0\/2\s+20\s+1/,
+      'the worker row: state, queues, slots, done, failed',
+    );
+    t.match(
+      overview,
+      /dead\s+\S+\s+beta\s+1\s+HANDLER_ERROR: disk on fire/,
+      'the failure and its error',
+    );
+    t.match(
+      overview,
+      new RegExp(
+        `totals: ${th.hub.stats.submitted} submitted, ${th.hub.stats.completed} completed`,
+      ),
+    );
+    t.match(overview, /\[1\] overview .* q quit/, 'the footer shows the keys');
+
+    tmux('send-keys', '-t', session, '3');
+    const workers = await waitFor(session, /WORKERS \(1\) — Enter/);
+    t.notMatch(workers, /RECENT FAILURES/, 'the workers view replaced the overview');
+    tmux('send-keys', '-t', session, '4');
+    await waitFor(session, /FAILURES \(1\) — Enter: task detail/);
+    tmux('send-keys', '-t', session, 'Enter');
+    const detail = await waitFor(session, /"state": "dead"/);
+    t.match(detail, /"queue": "beta"/, 'Enter opens the failed task');
+    tmux('send-keys', '-t', session, 'Escape');
+    tmux('send-keys', '-t', session, '1');
+    tmux('send-keys', '-t', session, '/');
+    tmux('send-keys', '-t', session, '-l', 'gam');
+    tmux('send-keys', '-t', session, 'Enter');
+    const filtered = await waitFor(session, /QUEUES \(1\)/);
+    t.match(filtered, /gamma/);
+    t.notMatch(filtered, /alpha\s+active/, 'filtered by queue');
+    tmux('send-keys', '-t', session, 'p');
+    await waitFor(session, /PAUSED/);
+    tmux('send-keys', '-t', session, 'q');
+    for (let i = 0; i < 50 && alive(session); i++) await new Promise((r) => setTimeout(r, 100));
+    t.notOk(alive(session), 'q quits');
+  },
+);
+
+t.test('--once and --json match the hub state', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const load = await traffic(th.wsUrl);
+  t.teardown(load.close);
+  const once = await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--once']);
+  t.match(once.stdout, /^switchboard test @ /);
+  t.match(once.stdout, /gamma\s+active\s+2\s+0\s+5/);
+  t.notOk(once.stdout.includes('\u001b['), 'plain text, no escape codes');
+  const json = JSON.parse(
+    (await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--json'])).stdout,
+  ) as {
+    queues: { name: string; queued: number; dead: number }[];
+    workers: { id: string; completed: number }[];
+    stats: { totals: { completed: number } };
+  };
+  t.equal(json.queues.find((q) => q.name === 'gamma')!.queued, th.hub.core.queue('gamma').runnable);
+  t.equal(json.queues.find((q) => q.name === 'beta')!.dead, 1);
+  t.equal(json.workers[0]!.id, 'w-alpha');
+  t.equal(json.workers[0]!.completed, 20);
+  t.equal(json.stats.totals.completed, th.hub.stats.completed);
+});
+
+t.test('a wrong URL or a bad token: one line and a non-zero exit, no stack trace', async (t) => {
+  const port = await freePort();
+  const bad = await run(process.execPath, [
+    MONITOR,
+    '--url',
+    `http://127.0.0.1:${port}`,
+    '--once',
+  ]).catch((e: { code: number; stderr: string }) => e);
+  t.equal((bad as { code: number }).code, 3);
+  t.match(
+    (bad as { stderr: string }).stderr,
+    /^switchboard monitor: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$/,
+  );
+  const th = await startTestHub({
+    auth: { enabled: true, secret: 'monitor-secret-monitor-secret-00001' },
+  });
+  t.teardown(th.stop);
+  const denied = await run(process.execPath, [
+    MONITOR,
+    '--url',
+    th.httpUrl,
+    '--token',
+    'nope',
+    '--once',
+  ]).catch((e: { code: number; stderr: string }) => e);
+  t.equal((denied as { code: number }).code, 4);
+  t.match((denied as { stderr: string }).stderr, /^switchboard monitor: unauthorized: .*\n$/);
+  t.notMatch((denied as { stderr: string }).stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('the monitor reconnects by itself when the hub restarts, and says so', async (t) => {
+  if (!hasTmux) {
+    t.fail('TMUX MISSING');
+    return;
+  }
+  const wsPort = await freePort();
+  const httpPort = await freePort();
+  const args = [
+    '--preset',
+    'development',
+    '--port',
+    String(wsPort),
+    '--http-port',
+    String(httpPort),
+  ];
+  let hub = await startHubChild(args, {}, httpPort);
+  t.teardown(() => hub.proc.kill('SIGKILL'));
+  const session = `sbmon-r-${process.pid}`;
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '120',
+    '-y',
+    '30',
+    `${process.execPath} ${MONITOR} --url http://127.0.0.1:${httpPort}`,
+  );
+  t.teardown(() => killSession(session));
+  await waitFor(session, /— ready, up/);
+  hub.proc.kill('SIGKILL');
+  await hub.exited;
+  const down = await waitFor(session, /hub unreachable — reconnecting \(attempt \d+/);
+  t.match(down, /reconnecting/);
+  hub = await startHubChild(args, {}, httpPort);
+  await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ queue: 'after-restart' }),
+  });
+  const back = await waitFor(session, /after-restart/, 10_000);
+  t.notMatch(back, /reconnecting/, 'the banner is gone');
+  spawnSync('tmux', ['send-keys', '-t', session, 'q']);
+});
