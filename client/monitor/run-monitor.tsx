@@ -1,6 +1,4 @@
-import { render } from 'ink';
 import { HubPoller, MonitorError } from './hub-poller.js';
-import { MonitorApp } from './monitor-app.js';
 import { renderText } from './render-text.js';
 
 export interface MonitorOptions {
@@ -41,6 +39,17 @@ export async function runMonitor(options: MonitorOptions): Promise<number> {
     );
     return 0;
   }
+  // ink decides at import time, from CI/CONTINUOUS_INTEGRATION, to draw only the final
+  // frame; an operator at a real terminal (a CI runner's shell, a tmux pane) wants the
+  // live view, so a TTY wins over those variables. Hence ink is imported here, lazily.
+  if (process.stdout.isTTY) {
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+  }
+  const [{ render }, { MonitorApp }] = await Promise.all([
+    import('ink'),
+    import('./monitor-app.js'),
+  ]);
   let fatal: MonitorError | undefined;
   const app = render(<MonitorApp poller={poller} />, { exitOnCtrlC: true });
   poller.on('fatal', (err: MonitorError) => {
