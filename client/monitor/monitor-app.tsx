@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { HubPoller, PollerStatus } from './hub-poller.js';
 import type { MonitorSnapshot } from './monitor-data.js';
 import { failureLines, headerLines, queueLines, workerLines } from './render-text.js';
@@ -54,7 +54,14 @@ export function MonitorApp({ poller }: { poller: HubPoller }) {
   const [view, setView] = useState<View>('overview');
   const [paused, setPaused] = useState(false);
   const [filter, setFilter] = useState('');
-  const [typing, setTyping] = useState(false);
+  const [typing, setTypingState] = useState(false);
+  // Keys can arrive faster than React re-renders ("/" then "gam" in one loop turn): the
+  // input handler reads the mode from a ref, which is current, not from the last render.
+  const typingRef = useRef(false);
+  const setTyping = (on: boolean): void => {
+    typingRef.current = on;
+    setTypingState(on);
+  };
   const [selected, setSelected] = useState(0);
   const [detail, setDetail] = useState<string>('');
 
@@ -86,7 +93,7 @@ export function MonitorApp({ poller }: { poller: HubPoller }) {
   };
 
   useInput((input, key) => {
-    if (typing) {
+    if (typingRef.current) {
       if (key.return || key.escape) setTyping(false);
       else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
       else if (input) setFilter((f) => f + input);
@@ -102,9 +109,9 @@ export function MonitorApp({ poller }: { poller: HubPoller }) {
       else setFilter('');
       return;
     }
-    if (input === '/') {
+    if (input.startsWith('/')) {
       setTyping(true);
-      setFilter('');
+      setFilter(input.slice(1));
       return;
     }
     if (input === 'p') {
