@@ -35,6 +35,8 @@ export async function startHub(
   const dir = opts.dataDir ? mkdtempSync(join(tmpdir(), 'switchboard-bench-')) : undefined;
   const args = [
     ...(opts.nodeFlags ?? []),
+    // Experiments with V8 flags on the hub alone (not the load generators).
+    ...(process.env.SWITCHBOARD_BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean),
     join(REPO_ROOT, 'dist', 'server', 'cli', 'main.js'),
     'start',
     '--preset',

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { lazyRequire } from '../runtime/lazy-require.js';
+
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { envLayer } from './env.js';
@@ -75,7 +77,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 }
 
 function parseYamlFile(file: string): Record<string, unknown> {
-  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
+  const doc = yaml().parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';

@@ -1,12 +1,14 @@
-import { stringify } from 'yaml';
+import { lazyRequire } from '../runtime/lazy-require.js';
 import { ENV_VARS } from './env.js';
 import type { HubConfig } from './schema.js';
+
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /** The effective config as YAML, with secrets redacted (safe to paste in an issue). */
 export function renderConfigYaml(config: HubConfig): string {
   const copy = structuredClone(config) as HubConfig;
   if (copy.auth.secret) copy.auth.secret = '[redacted]';
-  return stringify(copy);
+  return yaml().stringify(copy);
 }
 
 /** A commented starting config for `switchboard config init`. */

@@ -79,6 +79,12 @@ type Timer =
   | { kind: 'grace'; workerId: string; epoch: number };
 
 const OK: CommandResult = { ok: true };
+/** Most workers offer no capabilities; they share one empty set instead of ~150 B each. */
+const NO_CAPABILITIES: ReadonlySet<string> = new Set();
+function capabilitySet(list: readonly string[] | undefined): ReadonlySet<string> {
+  return list && list.length > 0 ? new Set(list) : NO_CAPABILITIES;
+}
+
 const TERMINAL = new Set(['completed', 'dead', 'expired', 'cancelled']);
 
 function fail(code: ErrorCodeName, message: string): CommandResult {
@@ -251,7 +257,9 @@ export class Core {
       id,
       seq: this.nextSeq++,
       gen: 0,
-      queue: spec.queue,
+      // The queue's own name string: a name decoded from each frame is a fresh copy, and a
+      // million queued tasks would otherwise hold a million copies of it.
+      queue: this.queue(spec.queue).name,
       priority: Priority[spec.priority ?? 'normal'],
       payload: spec.payload,
       state: 'queued',
@@ -623,7 +631,7 @@ export class Core {
       }
       worker.session = cmd.session;
       worker.queues = [...new Set(cmd.queues)];
-      worker.capabilities = new Set(cmd.capabilities);
+      worker.capabilities = capabilitySet(cmd.capabilities);
       worker.concurrency = cmd.concurrency;
       worker.state = 'active';
       worker.lastSeen = cmd.now;
@@ -637,7 +645,7 @@ export class Core {
         kind: cmd.kind,
         session: cmd.session,
         queues: [...new Set(cmd.queues)],
-        capabilities: new Set(cmd.capabilities),
+        capabilities: capabilitySet(cmd.capabilities),
         concurrency: cmd.concurrency,
         running: new Set(),
         state: 'active',
@@ -887,6 +895,7 @@ export class Core {
       this.idempotency.set(idemKey(task.queue, task.idempotencyKey), task.id);
     }
     const queue = this.queue(task.queue);
+    task.queue = queue.name;
     switch (task.state) {
       case 'delayed':
         queue.delayed++;

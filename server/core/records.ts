@@ -59,7 +59,7 @@ export interface WorkerRecord {
   kind: WorkerKind;
   session: string | undefined;
   queues: string[];
-  capabilities: Set<string>;
+  capabilities: ReadonlySet<string>;
   concurrency: number;
   running: Set<string>;
   state: WorkerStateName;

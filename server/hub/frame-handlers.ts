@@ -40,6 +40,7 @@ export const frameHandlers: HandlerTable = {
     const welcome = (): void => {
       if (session.conn.closed) return;
       clearTimeout(session.handshakeTimer);
+      session.handshakeTimer = undefined; // a cleared Timeout still holds ~150 B per session
       session.state = SessionState.open;
       session.send({
         t: FrameType.welcome,

@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import ssh2 from 'ssh2';
+import { lazyRequire } from '../runtime/lazy-require.js';
+
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 
 export interface HubKeyPair {
   privateKey: string;
@@ -18,7 +20,7 @@ export function loadOrCreateHubKey(dataDir: string, keyFile?: string): HubKeyPai
   const file = keyFile ?? path.join(dataDir, 'ssh', 'id_ed25519');
   if (existsSync(file)) {
     const privateKey = readFileSync(file, 'utf8');
-    const parsed = ssh2.utils.parseKey(privateKey);
+    const parsed = ssh2().utils.parseKey(privateKey);
     if (parsed instanceof Error) throw new Error(`cannot read SSH key ${file}: ${parsed.message}`);
     const key = Array.isArray(parsed) ? parsed[0]! : parsed;
     const publicKey = `${key.type} ${key.getPublicSSH().toString('base64')} switchboard-hub`;
@@ -27,7 +29,7 @@ export function loadOrCreateHubKey(dataDir: string, keyFile?: string): HubKeyPai
   if (keyFile) throw new Error(`SSH key ${keyFile} (from the config) does not exist`);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   chmodSync(path.dirname(file), 0o700);
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'switchboard-hub' });
+  const pair = ssh2().utils.generateKeyPairSync('ed25519', { comment: 'switchboard-hub' });
   writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });
   writeFileSync(`${file}.pub`, `${pair.public}\n`, { mode: 0o644 });
   return { privateKey: pair.private, publicKey: pair.public.trim(), file };

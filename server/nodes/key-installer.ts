@@ -1,4 +1,6 @@
-import ssh2 from 'ssh2';
+import { lazyRequire } from '../runtime/lazy-require.js';
+
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 import { NodeError, NodeErrorCode } from './errors.js';
 import type { KnownHosts } from './known-hosts.js';
 import type { SshTarget } from './ssh-pool.js';
@@ -29,7 +31,7 @@ export function installHubKey(
   options: { authorizedKeysFile?: string; timeoutMs?: number } = {},
 ): Promise<'installed' | 'present'> {
   return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     let hostKeyError: NodeError | undefined;
     client.once('ready', () => {
       const cmd = [

@@ -1,4 +1,7 @@
-import ssh2 from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
+import { lazyRequire } from '../runtime/lazy-require.js';
+
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 import type { NodeStatusName } from '../core/index.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import type { KnownHosts } from './known-hosts.js';
@@ -40,8 +43,8 @@ export interface ExecOptions {
 
 interface Entry {
   target: SshTarget;
-  client: ssh2.Client;
-  ready: Promise<ssh2.Client>;
+  client: Client;
+  ready: Promise<Client>;
   active: number;
   waiting: (() => void)[];
   idleTimer: NodeJS.Timeout | undefined;
@@ -88,7 +91,7 @@ export class SshPool {
   async exec(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const attempts = this.options.connectAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
-      let client: ssh2.Client;
+      let client: Client;
       let entry: Entry;
       try {
         entry = this.entry(target);
@@ -132,7 +135,7 @@ export class SshPool {
       return existing;
     }
     if (existing) this.drop(existing, undefined);
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     const entry: Entry = {
       target,
       client,
@@ -146,7 +149,7 @@ export class SshPool {
     this.s.connects++;
     this.emitStatus(target.nodeId, 'connecting');
     let hostKeyError: NodeError | undefined;
-    entry.ready = new Promise<ssh2.Client>((resolve, reject) => {
+    entry.ready = new Promise<Client>((resolve, reject) => {
       client.once('ready', () => {
         this.emitStatus(target.nodeId, 'connected');
         this.armIdle(entry);
@@ -204,11 +207,11 @@ export class SshPool {
     return entry;
   }
 
-  private run(client: ssh2.Client, command: string, opts: ExecOptions): Promise<ExecResult> {
+  private run(client: Client, command: string, opts: ExecOptions): Promise<ExecResult> {
     const t0 = performance.now();
     const timeoutMs = opts.timeoutMs ?? this.options.commandTimeoutMs;
     return new Promise((resolve, reject) => {
-      const onSession = (err: Error | undefined, stream: ssh2.ClientChannel): void => {
+      const onSession = (err: Error | undefined, stream: ClientChannel): void => {
         if (err) {
           reject(
             new NodeError(

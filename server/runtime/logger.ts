@@ -1,5 +1,7 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { lazyRequire } from './lazy-require.js';
+
+const prettyModule = lazyRequire<typeof import('pino-pretty')>('pino-pretty');
 
 /**
  * Paths that must never reach a log line: tokens, secrets, task payloads and results.
@@ -35,7 +37,7 @@ export function createLogger(options: { level: string; pretty: boolean; name?: s
     // (tens of MB) just to colour development logs.
     return pino(
       base,
-      pretty({
+      prettyModule()({
         colorize: true,
         translateTime: 'HH:MM:ss.l',
         ignore: 'pid,hostname,name',

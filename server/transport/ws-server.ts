@@ -1,5 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { lazyRequire } from '../runtime/lazy-require.js';
+
+const wsModule = lazyRequire<typeof import('ws')>('ws');
 import {
   SendStatus,
   type Connection,
@@ -84,7 +87,7 @@ export class WsSocketServer implements SocketServer {
       res.writeHead(426, { 'content-type': 'text/plain' });
       res.end('This port speaks WebSocket only; see docs/protocol.md');
     });
-    this.wss = new WebSocketServer({
+    this.wss = new (wsModule().WebSocketServer)({
       server: this.http,
       maxPayload: options.maxPayloadBytes,
       perMessageDeflate: false,
