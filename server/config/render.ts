@@ -56,6 +56,7 @@ tasks:
     maxDelayMs: 3600000
   defaultTimeoutMs: 0      # 0 = no per-attempt limit
   resultTtlMs: 3600000     # how long results are kept after a task finishes
+  maxFinished: 100000      # at most this many finished tasks kept; soonest-expiring go first
 
 workers:
   heartbeatIntervalMs: 5000  # announced to workers in the welcome frame

@@ -70,6 +70,7 @@ export const configSchema = z.strictObject({
         .prefault({}),
       defaultTimeoutMs: ms.default(0),
       resultTtlMs: ms.default(3_600_000),
+      maxFinished: z.number().int().min(0).default(100_000),
     })
     .prefault({}),
   workers: z

@@ -32,6 +32,12 @@ export interface CoreOptions {
   /** 0 = no limit. */
   defaultTimeoutMs: number;
   resultTtlMs: number;
+  /**
+   * Finished tasks (completed, cancelled, expired) kept for result lookups; beyond this the
+   * ones due to expire soonest go first. Without a bound, results kept for an hour at
+   * 5,000 tasks/s would be 18 million records.
+   */
+  maxFinishedTasks: number;
   heartbeatTimeoutMs: number;
   httpLeaseTimeoutMs: number;
   disconnectGraceMs: number;
@@ -42,6 +48,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   defaultBackoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000 },
   defaultTimeoutMs: 0,
   resultTtlMs: 3_600_000,
+  maxFinishedTasks: 100_000,
   heartbeatTimeoutMs: 15_000,
   httpLeaseTimeoutMs: 30_000,
   disconnectGraceMs: 10_000,
@@ -103,6 +110,8 @@ export class Core {
   readonly workers = new Map<string, WorkerRecord>();
   readonly nodes = new NodeRegistry();
   private readonly idempotency = new Map<string, string>();
+  /** Finished, not dead, still in `tasks`: bounded by maxFinishedTasks. */
+  private finishedCount = 0;
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   private readonly free = new Map<string, Set<WorkerRecord>>();
   private readonly timers = new MinHeap<Timer>();
@@ -151,6 +160,9 @@ export class Core {
     if (durable) journal.push(cmd as DurableCommand);
     const result = this.dispatchCommand(cmd);
     if (!result.ok && durable && journal[at] === cmd) journal.splice(at, 1);
+    // After the command, so its own events (a completion) come before any eviction it
+    // causes; replay applies the same commands and so evicts the same tasks.
+    while (this.finishedCount > this.options.maxFinishedTasks && this.evictNext() !== undefined);
     return result;
   }
 
@@ -484,7 +496,24 @@ export class Core {
     task.state = state;
     task.finishedAt = now;
     // Dead tasks stay until an operator retries or purges them.
-    if (state !== 'dead') this.evictions.push(now + task.resultTtlMs, task.id);
+    if (state === 'dead') return;
+    this.evictions.push(now + task.resultTtlMs, task.id);
+    this.finishedCount++;
+  }
+
+  /** Drop the finished task due to expire soonest (skipping stale heap entries). */
+  private evictNext(): string | undefined {
+    for (;;) {
+      const at = this.evictions.peekKey();
+      if (at === undefined) return undefined;
+      const taskId = this.evictions.pop()!;
+      const task = this.tasks.get(taskId);
+      if (!task || !TERMINAL.has(task.state) || task.state === 'dead') continue;
+      if (task.finishedAt + task.resultTtlMs !== at) continue;
+      this.dropTask(task);
+      this.emit({ type: 'task.evicted', taskId, queue: task.queue });
+      return taskId;
+    }
   }
 
   /** Take a queued or delayed task out of the waiting counts (its queue entry goes stale). */
@@ -624,10 +653,15 @@ export class Core {
     if (worker) {
       // A reconnect (or a replacement): keep the leases the worker says it still runs.
       this.markBusy(worker);
+      // Out of dispatch until its new settings are in: a lease released just below would
+      // otherwise go straight back to it under the old concurrency (found by the property test).
+      worker.state = 'disconnected';
       const claimed = new Map((cmd.running ?? []).map((r) => [r.taskId, r.attempt]));
-      for (const taskId of [...worker.running]) {
-        const task = this.tasks.get(taskId)!;
-        if (claimed.get(taskId) !== task.attempt) this.loseLease(task, cmd.now, 'worker-restarted');
+      // Each lost lease goes to the front of its queue: newest first keeps their order.
+      const held = [...worker.running].map((id) => this.tasks.get(id)!);
+      for (const task of held.sort((a, b) => b.seq - a.seq)) {
+        if (claimed.get(task.id) !== task.attempt)
+          this.loseLease(task, cmd.now, 'worker-restarted');
       }
       worker.session = cmd.session;
       worker.queues = [...new Set(cmd.queues)];
@@ -828,13 +862,7 @@ export class Core {
     for (;;) {
       const at = this.evictions.peekKey();
       if (at === undefined || at > now) break;
-      const taskId = this.evictions.pop()!;
-      const task = this.tasks.get(taskId);
-      if (!task || !TERMINAL.has(task.state) || task.state === 'dead') continue;
-      if (task.finishedAt + task.resultTtlMs !== at) continue;
-      this.dropTask(task);
-      count++;
-      this.emit({ type: 'task.evicted', taskId, queue: task.queue });
+      if (this.evictNext() !== undefined) count++;
     }
     return { ok: true, count };
   }
@@ -878,7 +906,9 @@ export class Core {
   }
 
   private dropTask(task: TaskRecord): void {
-    this.tasks.delete(task.id);
+    if (this.tasks.delete(task.id) && TERMINAL.has(task.state) && task.state !== 'dead') {
+      this.finishedCount--;
+    }
     if (task.idempotencyKey !== undefined) {
       const key = idemKey(task.queue, task.idempotencyKey);
       if (this.idempotency.get(key) === task.id) this.idempotency.delete(key);
@@ -918,6 +948,7 @@ export class Core {
         break;
       default:
         this.evictions.push(task.finishedAt + task.resultTtlMs, task.id);
+        this.finishedCount++;
     }
   }
 

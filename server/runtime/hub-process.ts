@@ -102,6 +102,7 @@ export async function startHubProcess(
       defaultBackoff: config.tasks.defaultBackoff,
       defaultTimeoutMs: config.tasks.defaultTimeoutMs,
       resultTtlMs: config.tasks.resultTtlMs,
+      maxFinishedTasks: config.tasks.maxFinished,
       heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
       httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
       disconnectGraceMs: config.workers.disconnectGraceMs,

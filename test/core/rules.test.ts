@@ -409,6 +409,49 @@ t.test(
   },
 );
 
+t.test(
+  'a worker re-registering with less concurrency never exceeds it; released tasks keep their order',
+  async (t) => {
+    const f = new Fixture();
+    const a = f.submit({ priority: 'critical' });
+    f.worker('w', { concurrency: 2 });
+    const b = f.submit({ priority: 'critical' });
+    t.same(f.assignedTo('w'), [a, b]);
+    f.worker('w', { concurrency: 1 });
+    t.same(f.assignedTo('w'), [a], 'one slot, and the older task takes it');
+    t.equal(f.state(b), 'queued');
+  },
+);
+
+t.test(
+  'finished tasks are bounded: beyond maxFinishedTasks the soonest-expiring go first',
+  async (t) => {
+    const f = new Fixture({ maxFinishedTasks: 3 });
+    f.worker('w', { concurrency: 10 });
+    const ids = Array.from({ length: 5 }, () => f.submit());
+    for (const id of ids) {
+      f.complete(id, id);
+      f.now += 1;
+    }
+    t.same(
+      ids.map((id) => f.core.tasks.has(id)),
+      [false, false, true, true, true],
+      'the two oldest results were evicted',
+    );
+    t.same(
+      f.take('task.evicted').map((e) => e.taskId),
+      ids.slice(0, 2),
+      'each eviction is an event',
+    );
+    const dead = f.submit({ maxAttempts: 1 });
+    f.fail(dead, false);
+    f.complete(f.submit(), 'x');
+    t.equal(f.state(dead), 'dead', 'dead tasks do not count and are never evicted');
+    t.equal(f.core.tasks.get(ids[4]!)!.result, ids[4], 'newest results kept');
+    t.notOk(f.core.tasks.has(ids[2]!), 'one more completion, one more eviction');
+  },
+);
+
 t.test('pause and resume a queue', async (t) => {
   const f = new Fixture();
   f.apply({ type: 'queue.pause', now: f.now, queue: 'q' });
