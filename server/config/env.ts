@@ -18,6 +18,7 @@ export const ENV_VARS = {
   SWITCHBOARD_FSYNC_INTERVAL_MS: { path: 'store.fsyncIntervalMs', kind: 'number' },
   SWITCHBOARD_RESULT_TTL_MS: { path: 'tasks.resultTtlMs', kind: 'number' },
   SWITCHBOARD_MAX_FINISHED: { path: 'tasks.maxFinished', kind: 'number' },
+  SWITCHBOARD_IDLE_MEMORY_RELEASE_MS: { path: 'server.idleMemoryReleaseMs', kind: 'number' },
   SWITCHBOARD_HEARTBEAT_INTERVAL_MS: { path: 'workers.heartbeatIntervalMs', kind: 'number' },
   SWITCHBOARD_HEARTBEAT_TIMEOUT_MS: { path: 'workers.heartbeatTimeoutMs', kind: 'number' },
   SWITCHBOARD_DISCONNECT_GRACE_MS: { path: 'workers.disconnectGraceMs', kind: 'number' },

@@ -32,6 +32,7 @@ server:
   maxFrameBytes: 1048576   # larger frames get a FRAME_TOO_LARGE error frame
   maxBackpressureBytes: 4194304
   handshakeTimeoutMs: 5000 # close connections that send no hello in time
+  idleMemoryReleaseMs: 10000 # idle this long after a burst: return freed memory to the OS (0 = never)
   transport: auto          # auto | uws | ws  (auto: uWebSockets.js, else ws)
 
 auth:

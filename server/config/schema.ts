@@ -29,6 +29,7 @@ export const configSchema = z.strictObject({
         .min(64 * 1024)
         .default(4 * 1024 * 1024),
       handshakeTimeoutMs: ms.min(100).default(5000),
+      idleMemoryReleaseMs: ms.default(10_000),
       transport: z.enum(['auto', 'uws', 'ws']).default('auto'),
     })
     .prefault({}),

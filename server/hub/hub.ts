@@ -1,3 +1,4 @@
+import { releaseIdleMemory } from '../runtime/idle-memory.js';
 import type { Logger } from 'pino';
 import {
   CloseCode,
@@ -39,6 +40,11 @@ export interface HubOptions {
   version: string;
   /** Collect default process metrics (off in tests that run many hubs in one process). */
   processMetrics?: boolean;
+  /**
+   * After activity, once the hub has been quiet this long, ask V8 for one full collection
+   * so the memory a burst took goes back to the OS. 0 = never.
+   */
+  idleMemoryReleaseMs?: number;
 }
 
 export const HubPhase = {
@@ -245,6 +251,9 @@ export class Hub {
    * core's answer and the journal position a reply must wait for.
    */
   execute(cmd: Command): { result: CommandResult; seq: number } {
+    if (cmd.type !== 'worker.heartbeat' && cmd.type !== 'tick' && cmd.type !== 'gc') {
+      this.activity++;
+    }
     const result = this.core.apply(cmd);
     const { events, journal } = this.core.takeEffects();
     for (let i = 0; i < journal.length; i++) this.lastSeq = this.store.append(journal[i]!);
@@ -399,7 +408,10 @@ export class Hub {
               dropped: event.dropped,
             });
           }
-          this.log.info(
+          // Per-worker lines are debug: a fleet of 10,000 reconnecting after a deploy would
+          // otherwise be 10,000 info lines (and ~10 KB of garbage each through redaction).
+          // The event stream and /metrics show worker lifecycle to operators.
+          this.log.debug(
             {
               worker: event.worker.id,
               queues: event.worker.queues,
@@ -416,7 +428,10 @@ export class Hub {
             this.workerSessions.delete(event.worker.id);
             session.close(CloseCode.HEARTBEAT_TIMEOUT, 'missed heartbeats; leases released');
           }
-          this.log.info({ worker: event.worker.id, reason: event.reason }, 'worker removed');
+          if (event.reason === 'heartbeat-timeout') {
+            this.log.warn({ worker: event.worker.id, reason: event.reason }, 'worker removed');
+          } else
+            this.log.debug({ worker: event.worker.id, reason: event.reason }, 'worker removed');
           break;
         }
         default:
@@ -481,11 +496,42 @@ export class Hub {
     const at = this.core.nextGcAt();
     const now = this.now();
     if (at !== undefined && at <= now) this.execute({ type: 'gc', now });
+    this.maybeReleaseMemory(now);
+  }
+
+  /** Commands and connections since the last check; heartbeats and ticks are not activity. */
+  private activity = 0;
+  private lastActivityCount = 0;
+  private lastActiveAt = 0;
+  private releaseArmed = false;
+
+  private maybeReleaseMemory(now: number): void {
+    const after = this.options.idleMemoryReleaseMs ?? 0;
+    if (after <= 0) return;
+    if (this.activity !== this.lastActivityCount) {
+      this.lastActivityCount = this.activity;
+      this.lastActiveAt = now;
+      this.releaseArmed = true;
+      return;
+    }
+    if (!this.releaseArmed || now - this.lastActiveAt < after) return;
+    this.releaseArmed = false;
+    void releaseIdleMemory().then((r) =>
+      this.log.debug(
+        {
+          pauseMs: Math.round(r.pauseMs),
+          rssBeforeMb: Math.round(r.rssBefore / 1e6),
+          rssAfterMb: Math.round(r.rssAfter / 1e6),
+        },
+        'idle: memory released',
+      ),
+    );
   }
 
   // ------------------------------------------------------------------ connections
 
   private onOpen(conn: Connection, _info: UpgradeInfo): void {
+    this.activity++;
     const session = new Session(
       conn,
       this.options.maxBackpressureBytes * 16,
@@ -569,7 +615,7 @@ export class Hub {
       if (this.core.workers.has(workerId)) {
         this.execute({ type: 'worker.disconnect', now: this.now(), workerId, session: session.id });
       }
-      this.log.info({ worker: workerId, code }, 'worker connection closed');
+      this.log.debug({ worker: workerId, code }, 'worker connection closed');
     }
   }
 }

@@ -94,6 +94,7 @@ export async function startHubProcess(
     maxFrameBytes: config.server.maxFrameBytes,
     maxBackpressureBytes: config.server.maxBackpressureBytes,
     handshakeTimeoutMs: config.server.handshakeTimeoutMs,
+    idleMemoryReleaseMs: config.server.idleMemoryReleaseMs,
     heartbeatIntervalMs: config.workers.heartbeatIntervalMs,
     transport: config.server.transport,
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
