@@ -9,6 +9,7 @@ interface Params {
   tasks: number;
   workers: number;
   concurrency: number;
+  settleMs: number;
 }
 
 async function heapUsed(httpUrl: string): Promise<number> {
@@ -46,6 +47,11 @@ childMain<Params, Record<string, number>>(async (p) => {
   await new Promise((r) => setTimeout(r, 1000));
   const rss = readProcStats(p.hubPid).rssBytes;
   const heap = await heapUsed(p.httpUrl);
+  // Then what the hub holds once it has settled: quiet past its idle memory release
+  // (server.idleMemoryReleaseMs, 10 s by default), as an operator would see it in `top`.
+  await new Promise((r) => setTimeout(r, p.settleMs));
+  const settledRss = readProcStats(p.hubPid).rssBytes;
+  const settledHeap = await heapUsed(p.httpUrl);
 
   let done = 0;
   let resolveDone: () => void = () => undefined;
@@ -72,6 +78,9 @@ childMain<Params, Record<string, number>>(async (p) => {
     rssMb: Math.round(rss / 1e6),
     rssPerTaskBytes: Math.round((rss - before) / p.tasks),
     heapPerTaskBytes: Math.round((heap - heapBefore) / p.tasks),
+    settledRssMb: Math.round(settledRss / 1e6),
+    settledRssPerTaskBytes: Math.round((settledRss - before) / p.tasks),
+    settledHeapPerTaskBytes: Math.round((settledHeap - heapBefore) / p.tasks),
     drainPerSec: Math.round(p.tasks / (drainMs / 1000)),
   };
 });

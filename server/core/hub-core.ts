@@ -23,7 +23,7 @@ import type { HubEvent } from './events.js';
 import { MinHeap } from './min-heap.js';
 import { NodeRegistry } from './node-registry.js';
 import { QueueState } from './queue-state.js';
-import type { TaskRecord, WorkerRecord } from './records.js';
+import type { TaskOptions, TaskRecord, WorkerRecord } from './records.js';
 import { restoreSnapshot, takeSnapshot, type CoreSnapshot } from './snapshot.js';
 
 export interface CoreOptions {
@@ -119,8 +119,20 @@ export class Core {
   private nextSeq = 1;
   private effects: Effects = { events: [], journal: [] };
 
+  /** What every task submitted without options points at. */
+  private readonly defaultTaskOptions: TaskOptions;
+
   constructor(options: Partial<CoreOptions> = {}) {
     this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
+    const o = this.options;
+    this.defaultTaskOptions = Object.freeze({
+      maxAttempts: o.defaultMaxAttempts,
+      backoff: o.defaultBackoff,
+      timeoutMs: o.defaultTimeoutMs,
+      resultTtlMs: o.resultTtlMs,
+      requires: undefined,
+      idempotencyKey: undefined,
+    });
   }
 
   /** Rebuild a core from a snapshot (undefined = empty). Used by recovery and compaction. */
@@ -260,8 +272,46 @@ export class Core {
     return { ok: true, taskIds, duplicates };
   }
 
-  private createTask(id: string, spec: TaskSpec, now: number, submitter?: string): TaskRecord {
+  /** The shared defaults unless the spec sets any option. */
+  private taskOptions(spec: TaskSpec): TaskOptions {
     const o = this.options;
+    const requires = spec.requires && spec.requires.length ? [...spec.requires].sort() : undefined;
+    if (
+      spec.maxAttempts === undefined &&
+      spec.backoff === undefined &&
+      spec.timeoutMs === undefined &&
+      spec.resultTtlMs === undefined &&
+      requires === undefined &&
+      spec.idempotencyKey === undefined
+    ) {
+      return this.defaultTaskOptions;
+    }
+    return {
+      maxAttempts: spec.maxAttempts ?? o.defaultMaxAttempts,
+      backoff: spec.backoff ?? o.defaultBackoff,
+      timeoutMs: spec.timeoutMs ?? o.defaultTimeoutMs,
+      resultTtlMs: spec.resultTtlMs ?? o.resultTtlMs,
+      requires,
+      idempotencyKey: spec.idempotencyKey,
+    };
+  }
+
+  /** Options as restored from a snapshot: the shared object again when they are the defaults. */
+  internTaskOptions(options: TaskOptions): TaskOptions {
+    const d = this.defaultTaskOptions;
+    const same =
+      options.maxAttempts === d.maxAttempts &&
+      options.timeoutMs === d.timeoutMs &&
+      options.resultTtlMs === d.resultTtlMs &&
+      options.requires === undefined &&
+      options.idempotencyKey === undefined &&
+      options.backoff.type === d.backoff.type &&
+      options.backoff.delayMs === d.backoff.delayMs &&
+      options.backoff.maxDelayMs === d.backoff.maxDelayMs;
+    return same ? d : options;
+  }
+
+  private createTask(id: string, spec: TaskSpec, now: number, submitter?: string): TaskRecord {
     const runAt =
       spec.delayMs !== undefined ? now + spec.delayMs : spec.runAt !== undefined ? spec.runAt : now;
     const ttl = spec.ttlMs ?? 0;
@@ -276,14 +326,9 @@ export class Core {
       payload: spec.payload,
       state: 'queued',
       attempt: 0,
-      maxAttempts: spec.maxAttempts ?? o.defaultMaxAttempts,
-      backoff: spec.backoff ?? o.defaultBackoff,
-      timeoutMs: spec.timeoutMs ?? o.defaultTimeoutMs,
+      options: this.taskOptions(spec),
       expiresAt: ttl > 0 ? Math.max(runAt, now) + ttl : 0,
       runAt,
-      requires: spec.requires && spec.requires.length ? [...spec.requires].sort() : undefined,
-      idempotencyKey: spec.idempotencyKey,
-      resultTtlMs: spec.resultTtlMs ?? o.resultTtlMs,
       createdAt: now,
       startedAt: 0,
       finishedAt: 0,
@@ -294,8 +339,8 @@ export class Core {
       progress: undefined,
     };
     this.tasks.set(id, task);
-    if (task.idempotencyKey !== undefined) {
-      this.idempotency.set(idemKey(task.queue, task.idempotencyKey), id);
+    if (task.options.idempotencyKey !== undefined) {
+      this.idempotency.set(idemKey(task.queue, task.options.idempotencyKey), id);
     }
     this.emit({ type: 'task.submitted', task });
     return task;
@@ -331,8 +376,8 @@ export class Core {
     task.startedAt = cmd.now;
     task.error = undefined;
     queue.leased++;
-    if (task.timeoutMs > 0) {
-      this.timers.push(cmd.now + task.timeoutMs, {
+    if (task.options.timeoutMs > 0) {
+      this.timers.push(cmd.now + task.options.timeoutMs, {
         kind: 'timeout',
         taskId: task.id,
         attempt: task.attempt,
@@ -365,10 +410,14 @@ export class Core {
     const worker = this.release(task, cmd.now);
     if (worker) worker.failed++;
     task.error = cmd.error;
-    if (!cmd.retryable || task.attempt >= task.maxAttempts) {
+    if (!cmd.retryable || task.attempt >= task.options.maxAttempts) {
       this.bury(task, cmd.now);
     } else {
-      const delay = backoffDelay(task.backoff, task.attempt, jitterFor(task.id, task.attempt));
+      const delay = backoffDelay(
+        task.options.backoff,
+        task.attempt,
+        jitterFor(task.id, task.attempt),
+      );
       const queue = this.queue(task.queue);
       task.runAt = cmd.now + delay;
       task.state = 'delayed';
@@ -389,7 +438,7 @@ export class Core {
     }
     const worker = this.release(task, cmd.now);
     task.workerId = undefined;
-    if (task.attempt >= task.maxAttempts) {
+    if (task.attempt >= task.options.maxAttempts) {
       task.error = { code: TaskErrorCode.LEASE_LOST, message: `lease lost: ${cmd.reason}` };
       this.bury(task, cmd.now);
     } else {
@@ -497,7 +546,7 @@ export class Core {
     task.finishedAt = now;
     // Dead tasks stay until an operator retries or purges them.
     if (state === 'dead') return;
-    this.evictions.push(now + task.resultTtlMs, task.id);
+    this.evictions.push(now + task.options.resultTtlMs, task.id);
     this.finishedCount++;
   }
 
@@ -509,7 +558,7 @@ export class Core {
       const taskId = this.evictions.pop()!;
       const task = this.tasks.get(taskId);
       if (!task || !TERMINAL.has(task.state) || task.state === 'dead') continue;
-      if (task.finishedAt + task.resultTtlMs !== at) continue;
+      if (task.finishedAt + task.options.resultTtlMs !== at) continue;
       this.dropTask(task);
       this.emit({ type: 'task.evicted', taskId, queue: task.queue });
       return taskId;
@@ -821,7 +870,7 @@ export class Core {
             attempt: task.attempt,
             error: {
               code: TaskErrorCode.TIMEOUT,
-              message: `attempt ran longer than ${task.timeoutMs} ms`,
+              message: `attempt ran longer than ${task.options.timeoutMs} ms`,
             },
             retryable: true,
           };
@@ -909,8 +958,8 @@ export class Core {
     if (this.tasks.delete(task.id) && TERMINAL.has(task.state) && task.state !== 'dead') {
       this.finishedCount--;
     }
-    if (task.idempotencyKey !== undefined) {
-      const key = idemKey(task.queue, task.idempotencyKey);
+    if (task.options.idempotencyKey !== undefined) {
+      const key = idemKey(task.queue, task.options.idempotencyKey);
       if (this.idempotency.get(key) === task.id) this.idempotency.delete(key);
     }
   }
@@ -921,8 +970,8 @@ export class Core {
   adoptTask(task: TaskRecord): void {
     this.tasks.set(task.id, task);
     if (task.seq >= this.nextSeq) this.nextSeq = task.seq + 1;
-    if (task.idempotencyKey !== undefined) {
-      this.idempotency.set(idemKey(task.queue, task.idempotencyKey), task.id);
+    if (task.options.idempotencyKey !== undefined) {
+      this.idempotency.set(idemKey(task.queue, task.options.idempotencyKey), task.id);
     }
     const queue = this.queue(task.queue);
     task.queue = queue.name;
@@ -947,7 +996,7 @@ export class Core {
         queue.dead.add(task.id);
         break;
       default:
-        this.evictions.push(task.finishedAt + task.resultTtlMs, task.id);
+        this.evictions.push(task.finishedAt + task.options.resultTtlMs, task.id);
         this.finishedCount++;
     }
   }

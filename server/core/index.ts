@@ -4,6 +4,7 @@ export type * from './commands.js';
 export { DIRECTLY_DURABLE } from './commands.js';
 export type { HubEvent, HubEventType } from './events.js';
 export type {
+  TaskOptions,
   TaskRecord,
   WorkerRecord,
   WorkerStateName,
@@ -11,7 +12,7 @@ export type {
   TaskFailure,
 } from './records.js';
 export { WorkerState } from './records.js';
-export type { CoreSnapshot } from './snapshot.js';
+export type { CoreSnapshot, SnapshotTask } from './snapshot.js';
 export { QueueState } from './queue-state.js';
 export { backoffDelay, jitterFor } from './backoff.js';
 export type {

@@ -7,7 +7,7 @@ import type { TaskRecord } from './records.js';
  * sets) instead of scanning past tasks it cannot take (head-of-line blocking).
  */
 interface SubQueue {
-  requires: string[];
+  requires: readonly string[];
   tasks: Deque<TaskRecord>;
   /** The task's `gen` when it was pushed, in lockstep with `tasks`: an entry whose gen no
    * longer matches is stale (the task left and came back), so a task is never queued twice. */
@@ -113,18 +113,18 @@ export class QueueState {
   }
 
   private sub(task: TaskRecord): SubQueue {
-    const key = task.requires && task.requires.length ? task.requires.join('\u0000') : '';
+    const key = task.options.requires ? task.options.requires.join('\u0000') : '';
     const level = this.levels[task.priority]!;
     let sq = level.get(key);
     if (!sq) {
-      sq = { requires: task.requires ?? [], tasks: new Deque(), gens: new Deque() };
+      sq = { requires: task.options.requires ?? [], tasks: new Deque(), gens: new Deque() };
       level.set(key, sq);
     }
     return sq;
   }
 }
 
-function satisfies(caps: ReadonlySet<string>, requires: string[]): boolean {
+function satisfies(caps: ReadonlySet<string>, requires: readonly string[]): boolean {
   for (let i = 0; i < requires.length; i++) if (!caps.has(requires[i]!)) return false;
   return true;
 }

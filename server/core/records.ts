@@ -8,6 +8,22 @@ export interface TaskFailure {
 }
 
 /**
+ * A task's submit-time options. Kept apart from the record because most tasks take every
+ * default: they all point at one object, which saves six fields (48 B) on each of a million
+ * queued tasks. Never mutated; a task that needs different options gets its own object.
+ */
+export interface TaskOptions {
+  readonly maxAttempts: number;
+  readonly backoff: BackoffSpec;
+  /** One attempt may run this long; 0 = no limit. */
+  readonly timeoutMs: number;
+  readonly resultTtlMs: number;
+  /** Sorted capability names a worker must offer; undefined = none. */
+  readonly requires: readonly string[] | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
+/**
  * One task. A plain object (no Sets, no classes) so a snapshot is just the list of them.
  * Times are Unix ms as passed in by the caller; 0 means "not set".
  */
@@ -23,15 +39,11 @@ export interface TaskRecord {
   state: TaskStateName;
   /** Attempts started so far; the current lease is attempt number `attempt`. */
   attempt: number;
-  maxAttempts: number;
-  backoff: BackoffSpec;
-  timeoutMs: number;
+  /** What the submitter asked for; immutable, and one shared object for all default tasks. */
+  options: TaskOptions;
   /** The task expires if still unstarted at this time (0 = never). */
   expiresAt: number;
   runAt: number;
-  requires: string[] | undefined;
-  idempotencyKey: string | undefined;
-  resultTtlMs: number;
   createdAt: number;
   startedAt: number;
   finishedAt: number;

@@ -1,5 +1,6 @@
 import type { Core } from './hub-core.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
+import type { BackoffSpec } from '../../protocol/index.js';
 import type { TaskRecord } from './records.js';
 
 /**
@@ -7,10 +8,23 @@ import type { TaskRecord } from './records.js';
  * reconnect after a restart. Queue order is kept explicitly (`queued`), because a task put
  * back at the front of its queue is not where its seq alone would place it.
  */
+/**
+ * A task as written to disk: the record with its options inline. The file format predates
+ * the shared options object and stays flat, so snapshots from any version read the same.
+ */
+export interface SnapshotTask extends Omit<TaskRecord, 'options'> {
+  maxAttempts: number;
+  backoff: BackoffSpec;
+  timeoutMs: number;
+  resultTtlMs: number;
+  requires: readonly string[] | undefined;
+  idempotencyKey: string | undefined;
+}
+
 export interface CoreSnapshot {
   v: 1;
   nextSeq: number;
-  tasks: TaskRecord[];
+  tasks: SnapshotTask[];
   /** Ids of queued tasks, in dispatch order within each sub-queue. */
   queued: string[];
   paused: string[];
@@ -19,10 +33,11 @@ export interface CoreSnapshot {
 }
 
 export function takeSnapshot(core: Core): CoreSnapshot {
-  const tasks: TaskRecord[] = [];
+  const tasks: SnapshotTask[] = [];
   for (const task of core.tasks.values()) {
     // Copy so later mutation of the live record cannot change a snapshot being written.
-    tasks.push({ ...task, submitter: undefined });
+    const { options, ...rest } = task;
+    tasks.push({ ...rest, ...options, submitter: undefined });
   }
   const queued: string[] = [];
   const paused: string[] = [];
@@ -37,10 +52,7 @@ export function takeSnapshot(core: Core): CoreSnapshot {
 
 export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
   if (!snap || snap.v !== 1) throw new Error(`unsupported snapshot version ${String(snap?.v)}`);
-  for (const raw of snap.tasks) {
-    const task: TaskRecord = { ...raw, gen: 0, submitter: undefined };
-    core.adoptTask(task);
-  }
+  for (const raw of snap.tasks) core.adoptTask(fromSnapshotTask(core, raw));
   for (const id of snap.queued) {
     const task = core.tasks.get(id);
     if (task && task.state === 'queued') core.queue(task.queue).push(task);
@@ -48,4 +60,36 @@ export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
   for (const name of snap.paused) core.queue(name).paused = true;
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
   core.setNextSeq(snap.nextSeq);
+}
+
+/** Field for field in the order createTask uses, so restored records share its shape. */
+function fromSnapshotTask(core: Core, raw: SnapshotTask): TaskRecord {
+  return {
+    id: raw.id,
+    seq: raw.seq,
+    gen: 0,
+    queue: raw.queue,
+    priority: raw.priority,
+    payload: raw.payload,
+    state: raw.state,
+    attempt: raw.attempt,
+    options: core.internTaskOptions({
+      maxAttempts: raw.maxAttempts,
+      backoff: raw.backoff,
+      timeoutMs: raw.timeoutMs,
+      resultTtlMs: raw.resultTtlMs,
+      requires: raw.requires && raw.requires.length ? raw.requires : undefined,
+      idempotencyKey: raw.idempotencyKey ?? undefined,
+    }),
+    expiresAt: raw.expiresAt,
+    runAt: raw.runAt,
+    createdAt: raw.createdAt,
+    startedAt: raw.startedAt,
+    finishedAt: raw.finishedAt,
+    workerId: raw.workerId ?? undefined,
+    submitter: undefined,
+    result: raw.result,
+    error: raw.error ?? undefined,
+    progress: raw.progress,
+  };
 }

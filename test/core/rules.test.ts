@@ -480,6 +480,42 @@ t.test(
   },
 );
 
+t.test(
+  "a snapshot keeps each task's options; restored default tasks share one options object",
+  async (t) => {
+    const f = new Fixture();
+    const plain = f.submit();
+    const plain2 = f.submit();
+    const custom = f.submit({
+      maxAttempts: 7,
+      timeoutMs: 900,
+      requires: ['gpu', 'avx'],
+      idempotencyKey: 'k1',
+      backoff: { type: 'fixed', delayMs: 5 },
+    });
+    // Through msgpack, as the snapshot file does (undefined fields come back as they went).
+    const { pack, unpack } = await import('msgpackr');
+    const restored = Core.restore(unpack(pack(f.core.snapshot())), { resultTtlMs: 10_000 });
+    const a = restored.tasks.get(plain)!.options;
+    t.equal(a, restored.tasks.get(plain2)!.options, 'default tasks share one options object');
+    t.equal(a.maxAttempts, 3);
+    t.same(restored.tasks.get(custom)!.options, {
+      maxAttempts: 7,
+      backoff: { type: 'fixed', delayMs: 5 },
+      timeoutMs: 900,
+      resultTtlMs: 10_000,
+      requires: ['avx', 'gpu'],
+      idempotencyKey: 'k1',
+    });
+    const dup = restored.apply({
+      type: 'task.submit',
+      now: f.now,
+      tasks: [{ id: 'again', spec: { queue: 'q', idempotencyKey: 'k1' } }],
+    });
+    t.same(dup.ok && dup.taskIds, [custom], 'the idempotency key survives the snapshot');
+  },
+);
+
 t.test('recover: every lease held at crash time is lost, attempt counted', async (t) => {
   const f = new Fixture();
   f.worker('w', { concurrency: 2 });
