@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import {
   decodeRaw,
   encodeFrame,
+  ErrorCode,
   FATAL_CLOSE_CODES,
   FrameType,
   PROTOCOL_VERSION,
@@ -115,12 +116,25 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (this.nextId > 0xffffffff) this.nextId = 1;
     const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
     return new Promise<HubFrame>((resolve, reject) => {
+      // MUST: encodeFrame returns the shared encoder buffer; it is sent before the next encode.
+      const bytes = encodeFrame({ ...frame, id });
+      const max = this.welcome?.maxFrameBytes;
+      if (max !== undefined && bytes.byteLength > max) {
+        // The hub could not even read the request id of such a frame to answer it.
+        reject(
+          new HubError(
+            ErrorCode.FRAME_TOO_LARGE,
+            `${frame.t} frame of ${bytes.byteLength} bytes exceeds the hub's limit of ${max} bytes (server.maxFrameBytes); send fewer or smaller tasks per call`,
+          ),
+        );
+        return;
+      }
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new TimeoutError(`no reply to ${frame.t} within ${ms} ms`));
       }, ms);
       this.pending.set(id, { resolve, reject, timer });
-      if (!this.sendRaw({ ...frame, id })) {
+      if (!this.sendBytes(bytes)) {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(new ConnectionClosedError('not connected'));
@@ -135,6 +149,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private sendRaw(frame: object): boolean {
+    return this.sendBytes(encodeFrame(frame));
+  }
+
+  private sendBytes(bytes: Uint8Array): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
     // Frames sent in one event-loop turn leave in one corked write (one syscall instead of
@@ -144,8 +162,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       socketOf(ws)?.cork();
       setImmediate(this.uncork);
     }
-    // MUST: encodeFrame returns the shared encoder buffer; ws copies it before returning.
-    ws.send(encodeFrame(frame), { binary: true });
+    // ws copies the bytes before returning: the shared encoder buffer may be reused after.
+    ws.send(bytes, { binary: true });
     return true;
   }
 

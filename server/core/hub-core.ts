@@ -546,15 +546,18 @@ export class Core {
     task.finishedAt = now;
     // Dead tasks stay until an operator retries or purges them.
     if (state === 'dead') return;
-    this.evictions.push(now + task.options.resultTtlMs, task.id);
+    this.evictions.push(now + task.options.resultTtlMs, task.id, task.seq);
     this.finishedCount++;
   }
 
-  /** Drop the finished task due to expire soonest (skipping stale heap entries). */
-  private evictNext(): string | undefined {
+  /**
+   * Drop the finished task due to expire soonest, if due by `limit` (skipping stale heap
+   * entries). Ties go to the lower seq, so replay and a restored snapshot pick the same.
+   */
+  private evictNext(limit = Infinity): string | undefined {
     for (;;) {
       const at = this.evictions.peekKey();
-      if (at === undefined) return undefined;
+      if (at === undefined || at > limit) return undefined;
       const taskId = this.evictions.pop()!;
       const task = this.tasks.get(taskId);
       if (!task || !TERMINAL.has(task.state) || task.state === 'dead') continue;
@@ -911,7 +914,7 @@ export class Core {
     for (;;) {
       const at = this.evictions.peekKey();
       if (at === undefined || at > now) break;
-      if (this.evictNext() !== undefined) count++;
+      if (this.evictNext(now) !== undefined) count++;
     }
     return { ok: true, count };
   }
@@ -996,7 +999,7 @@ export class Core {
         queue.dead.add(task.id);
         break;
       default:
-        this.evictions.push(task.finishedAt + task.options.resultTtlMs, task.id);
+        this.evictions.push(task.finishedAt + task.options.resultTtlMs, task.id, task.seq);
         this.finishedCount++;
     }
   }

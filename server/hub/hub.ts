@@ -13,6 +13,7 @@ import {
   type CommandResult,
   type CoreOptions,
   type HubEvent,
+  type TaskRecord,
 } from '../core/index.js';
 import { createSocketServer, type TransportChoice } from '../transport/create-socket-server.js';
 import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
@@ -55,6 +56,9 @@ export const HubPhase = {
   stopped: 'stopped',
 } as const;
 export type HubPhaseName = (typeof HubPhase)[keyof typeof HubPhase];
+
+/** How much RSS must have grown since the last idle release to earn another. */
+const RELEASE_GROWTH = 16 * 1024 * 1024;
 
 /** Too many protocol errors on one connection is abuse, not a bug in one frame. */
 const MAX_PROTOCOL_ERRORS = 100;
@@ -395,7 +399,7 @@ export class Hub {
         case 'task.dead':
         case 'task.expired':
         case 'task.cancelled':
-          this.deliverResult(event.task.id, event.task.submitter);
+          this.deliverResult(event.task);
           break;
         case 'worker.registered': {
           const session = this.workerSessions.get(event.worker.id);
@@ -456,16 +460,18 @@ export class Hub {
    * Push a final result to the submitter and watchers, once whatever made it final is on
    * disk: a producer that saw "completed" must never see the task run again after a crash.
    */
-  private deliverResult(taskId: string, submitter: string | undefined): void {
-    const owner = submitter === undefined ? undefined : this.sessions.get(submitter);
+  private deliverResult(task: TaskRecord): void {
+    const taskId = task.id;
+    const owner = task.submitter === undefined ? undefined : this.sessions.get(task.submitter);
     const set = this.watchers.get(taskId);
     if (!owner && !set) return;
     this.watchers.delete(taskId);
+    // The frame is built now, from the record as the command left it: by the time the
+    // record is durable the task may already be evicted (a short resultTtlMs, or beyond
+    // tasks.maxFinished), and the producer must get its result all the same.
+    const frame = toResultFrame(task);
     this.whenDurable(this.lastSeq, (err) => {
       if (err) return; // the hub stops on a failed fsync; watchers re-ask after restart
-      const task = this.core.tasks.get(taskId);
-      if (!task) return;
-      const frame = toResultFrame(task);
       if (owner) owner.send(frame);
       if (set) {
         for (const s of set) {
@@ -504,6 +510,8 @@ export class Hub {
   private lastActivityCount = 0;
   private lastActiveAt = 0;
   private releaseArmed = false;
+  /** RSS right after the last release: only a burst that grew past it earns another. */
+  private rssAfterRelease = 0;
 
   private maybeReleaseMemory(now: number): void {
     const after = this.options.idleMemoryReleaseMs ?? 0;
@@ -516,7 +524,17 @@ export class Hub {
     }
     if (!this.releaseArmed || now - this.lastActiveAt < after) return;
     this.releaseArmed = false;
-    void releaseIdleMemory().then((r) =>
+    // A trickle (an HTTP worker polling every 15 s, a probe every 30 s) is not a burst: a
+    // full collection of a large heap for each would cost more than it returns.
+    if (
+      this.rssAfterRelease > 0 &&
+      process.memoryUsage.rss() < this.rssAfterRelease + RELEASE_GROWTH
+    ) {
+      return;
+    }
+    void releaseIdleMemory().then((r) => {
+      if (!r) return;
+      this.rssAfterRelease = r.rssAfter;
       this.log.debug(
         {
           pauseMs: Math.round(r.pauseMs),
@@ -524,8 +542,8 @@ export class Hub {
           rssAfterMb: Math.round(r.rssAfter / 1e6),
         },
         'idle: memory released',
-      ),
-    );
+      );
+    });
   }
 
   // ------------------------------------------------------------------ connections

@@ -1,6 +1,6 @@
 export { NodeError, NodeErrorCode } from './errors.js';
 export { quoteArg, joinArgv } from './shell-quote.js';
-export { loadOrCreateHubKey, type HubKeyPair } from './hub-keys.js';
+export { generateEd25519KeyPair, loadOrCreateHubKey, type HubKeyPair } from './hub-keys.js';
 export { KnownHosts, fingerprint } from './known-hosts.js';
 export {
   SshPool,

@@ -76,8 +76,21 @@ export async function startHubProcess(
     );
   }
 
+  // One set of core options for the live core and for the compactor's replay: a replay
+  // with other defaults (result TTL, maxFinished) would evict other tasks than the hub did.
+  const coreOptions = {
+    defaultMaxAttempts: config.tasks.defaultMaxAttempts,
+    defaultBackoff: config.tasks.defaultBackoff,
+    defaultTimeoutMs: config.tasks.defaultTimeoutMs,
+    resultTtlMs: config.tasks.resultTtlMs,
+    maxFinishedTasks: config.tasks.maxFinished,
+    heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
+    httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
+    disconnectGraceMs: config.workers.disconnectGraceMs,
+  };
   const store = createStore({
     mode: config.store.mode,
+    replayOptions: coreOptions,
     dataDir,
     fsync: config.store.fsync,
     fsyncIntervalMs: config.store.fsyncIntervalMs,
@@ -98,16 +111,7 @@ export async function startHubProcess(
     heartbeatIntervalMs: config.workers.heartbeatIntervalMs,
     transport: config.server.transport,
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
-    core: {
-      defaultMaxAttempts: config.tasks.defaultMaxAttempts,
-      defaultBackoff: config.tasks.defaultBackoff,
-      defaultTimeoutMs: config.tasks.defaultTimeoutMs,
-      resultTtlMs: config.tasks.resultTtlMs,
-      maxFinishedTasks: config.tasks.maxFinished,
-      heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
-      httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
-      disconnectGraceMs: config.workers.disconnectGraceMs,
-    },
+    core: coreOptions,
     store,
     logger: log,
     version: VERSION,

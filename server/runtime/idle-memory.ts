@@ -1,5 +1,3 @@
-import { Session } from 'node:inspector';
-
 export interface ReleaseReport {
   pauseMs: number;
   rssBefore: number;
@@ -14,11 +12,20 @@ export interface ReleaseReport {
  * notification (full collections that also shrink the young generation); an in-process
  * inspector session reaches it without opening any port. The hub calls this only when it
  * has been idle for a while, so the pause (tens of ms) delays no task.
+ *
+ * Resolves undefined on a Node built without the inspector: nothing is released, nothing
+ * else changes.
  */
-export function releaseIdleMemory(): Promise<ReleaseReport> {
+export async function releaseIdleMemory(): Promise<ReleaseReport | undefined> {
+  let inspector: typeof import('node:inspector');
+  try {
+    inspector = await import('node:inspector');
+  } catch {
+    return undefined;
+  }
   const rssBefore = process.memoryUsage.rss();
   const t0 = performance.now();
-  const session = new Session();
+  const session = new inspector.Session();
   session.connect();
   return new Promise((resolve) => {
     // The collection runs on this thread right after post() returns; the callback follows it.

@@ -14,7 +14,7 @@ interface Replayable {
   tasks?: { size: number };
 }
 interface ReplayerClass {
-  restore(snapshot: unknown): Replayable;
+  restore(snapshot: unknown, options?: object): Replayable;
 }
 
 /**
@@ -34,7 +34,7 @@ async function main(job: CompactionJob): Promise<{ records: number; tasks: numbe
     job.baseSnapshot === undefined
       ? undefined
       : readSnapshotFile(path.join(job.dir, snapshotName(job.baseSnapshot))).state;
-  const core = Replayer.restore(base);
+  const core = Replayer.restore(base, job.replayOptions);
   const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
   let records = 0;
   for (const s of job.segments) {

@@ -7,6 +7,7 @@ export interface CompactionJob {
   segments: number[];
   coversSegment: number;
   replayer?: { module: string; exportName: string } | undefined;
+  replayOptions?: object | undefined;
 }
 
 export interface CompactionResult {

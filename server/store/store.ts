@@ -23,6 +23,8 @@ export interface StoreOptions {
   logger?: StoreLogger;
   /** Module and export that replays records in the compactor thread (default: the core). */
   replayer?: { module: string; exportName: string };
+  /** Passed to the replayer's restore(): the live core's options, so replay decides alike. */
+  replayOptions?: object;
 }
 
 export interface RecoveryStats {

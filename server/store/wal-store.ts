@@ -338,6 +338,7 @@ export class WalStore implements Store {
       segments,
       coversSegment: upTo,
       replayer: this.options.replayer,
+      replayOptions: this.options.replayOptions,
     })
       .then((result) => {
         // The new snapshot is on disk (fsynced, renamed, dir fsynced): older files can go.

@@ -1,5 +1,12 @@
 import t from 'tap';
-import { AuthError, Producer, TaskFailedError, UnrecoverableError, Worker } from '../../index.js';
+import {
+  AuthError,
+  HubError,
+  Producer,
+  TaskFailedError,
+  UnrecoverableError,
+  Worker,
+} from '../../index.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
 
@@ -197,3 +204,23 @@ t.test('a bad token is an AuthError, with no reconnect loop', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   t.notOk(statuses.includes('reconnecting'), 'did not retry with the same bad token');
 });
+
+t.test(
+  'a batch over the hub frame limit is refused at once with FRAME_TOO_LARGE; the connection goes on',
+  async (t) => {
+    const th = await startTestHub(); // maxFrameBytes 64 KB
+    t.teardown(th.stop);
+    const producer = new Producer({ url: th.wsUrl });
+    t.teardown(() => producer.close());
+    const started = Date.now();
+    const err = await producer
+      .submitMany(Array.from({ length: 200 }, () => ({ queue: 'big', payload: 'x'.repeat(1024) })))
+      .catch((e: unknown) => e);
+    t.type(err, HubError);
+    t.equal((err as HubError).code, 'FRAME_TOO_LARGE');
+    t.match((err as Error).message, /exceeds the hub's limit of 65536 bytes/);
+    t.ok(Date.now() - started < 5000, 'not a request timeout');
+    const { id } = await producer.submit('big', 'small');
+    t.ok(id, 'the same producer still submits');
+  },
+);

@@ -93,7 +93,7 @@ class Fixture {
   }
 
   state(id: string) {
-    return this.core.tasks.get(id)!.state;
+    return this.core.tasks.get(id)?.state;
   }
 
   assignedTo(workerId: string): string[] {
@@ -424,6 +424,43 @@ t.test(
 );
 
 t.test(
+  'equal expiry times: live, replay and a restored snapshot evict the same tasks',
+  async (t) => {
+    const f = new Fixture({ maxFinishedTasks: 1 });
+    f.worker('w');
+    const a = f.submit({ resultTtlMs: 1000 });
+    // Nobody serves queue "idle": b and c expire in the same tick, both kept until 3000.
+    const b = f.submit({ queue: 'idle', ttlMs: 1500, resultTtlMs: 500 });
+    const c = f.submit({ queue: 'idle', ttlMs: 1500, resultTtlMs: 500 });
+    const snap = f.core.snapshot();
+    const atSnap = f.journal.length;
+    f.now = 2000;
+    f.complete(a); // kept until 3000
+    f.advance(500); // one tick expires b and c at 2500
+    const ids = [a, b, c];
+    t.same(
+      ids.map((id) => f.state(id) ?? 'evicted'),
+      ['evicted', 'evicted', 'expired'],
+      'the tie between b and c goes to the older task',
+    );
+    const replayed = Core.restore(undefined, f.core.options);
+    for (const r of f.journal) replayed.apply(r as Command);
+    t.same(
+      ids.filter((id) => replayed.tasks.has(id)),
+      [c],
+      'replay keeps the same one',
+    );
+    const restored = Core.restore(snap, f.core.options);
+    for (const r of f.journal.slice(atSnap)) restored.apply(r as Command);
+    t.same(
+      ids.filter((id) => restored.tasks.has(id)),
+      [c],
+      'so does a hub restored from a snapshot taken before',
+    );
+  },
+);
+
+t.test(
   'finished tasks are bounded: beyond maxFinishedTasks the soonest-expiring go first',
   async (t) => {
     const f = new Fixture({ maxFinishedTasks: 3 });
@@ -556,8 +593,14 @@ t.test('invariants under random command sequences (property)', async (t) => {
     fc.record({ k: fc.constant('tick'), ms: fc.integer({ min: 1, max: 400 }) }),
   );
   fc.assert(
-    fc.property(fc.array(cmd, { maxLength: 80 }), (cmds) => {
-      const f = new Fixture({ defaultBackoff: { type: 'fixed', delayMs: 10 } });
+    fc.property(fc.array(cmd, { maxLength: 80 }), fc.constantFrom(1, 3, 100_000), (cmds, cap) => {
+      // A small cap makes finished tasks compete for eviction, often with equal expiry
+      // times (finished in the same ms): replay must pick the same ones.
+      const options = {
+        defaultBackoff: { type: 'fixed' as const, delayMs: 10 },
+        maxFinishedTasks: cap,
+      };
+      const f = new Fixture(options);
       let n = 0;
       for (const c of cmds) {
         const ids = [...f.core.tasks.keys()];
@@ -632,8 +675,13 @@ t.test('invariants under random command sequences (property)', async (t) => {
             throw new Error('lease not in its worker');
       }
       // Replay of the journal reproduces every task's state and attempt.
-      const replayed = Core.restore(undefined);
+      const replayed = Core.restore(undefined, f.core.options);
       for (const r of f.journal) replayed.apply(r as Command);
+      if (replayed.tasks.size !== f.core.tasks.size)
+        throw new Error(`replay holds ${replayed.tasks.size} tasks, live ${f.core.tasks.size}`);
+      // And from a snapshot taken now: the same tasks, so the same future evictions.
+      const restored = Core.restore(f.core.snapshot(), f.core.options);
+      if (restored.tasks.size !== f.core.tasks.size) throw new Error('snapshot lost tasks');
       for (const x of f.core.tasks.values()) {
         const y = replayed.tasks.get(x.id);
         if (!y || y.state !== x.state || y.attempt !== x.attempt)

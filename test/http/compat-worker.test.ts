@@ -112,3 +112,46 @@ t.test(
     t.equal(retaken.json.tasks[0].attempt, 2, 'another worker gets attempt 2');
   },
 );
+
+t.test(
+  'results reach producers and HTTP workers even when the hub keeps no finished task',
+  async (t) => {
+    // maxFinishedTasks 0: every task is evicted by the very command that finishes it.
+    const th = await startTestHub({ core: { maxFinishedTasks: 0 } });
+    t.teardown(th.stop);
+    const api = th.httpUrl;
+    await post(`${api}/api/workers/register`, { workerId: 'curl-2', queues: ['q'] });
+    await post(`${api}/api/v1/tasks`, { queue: 'q', payload: 1 });
+    const got = await post(`${api}/api/tasks/assign`, { workerId: 'curl-2' });
+    const task = got.json.tasks[0];
+    const done = await post(`${api}/api/tasks/complete`, {
+      workerId: 'curl-2',
+      taskId: task.id,
+      attempt: task.attempt,
+      result: 'ok',
+    });
+    t.equal(done.status, 200, 'the completion is answered, not a 500');
+    t.equal(done.json.state, 'completed');
+    t.equal(th.hub.core.tasks.has(task.id), false, 'and the task is already gone');
+
+    const { Producer, Worker } = await import('../../index.js');
+    const worker = new Worker(
+      { url: th.wsUrl, queues: ['ws'], concurrency: 4 },
+      async (x) => Number(x.payload) * 2,
+    );
+    await worker.start();
+    const producer = new Producer({ url: th.wsUrl });
+    t.teardown(async () => {
+      await producer.close();
+      await worker.close({ timeoutMs: 100 });
+    });
+    const { ids } = await producer.submitMany(
+      Array.from({ length: 20 }, (_, i) => ({ queue: 'ws', payload: i })),
+    );
+    t.same(
+      await Promise.all(ids.map((id) => producer.result(id))),
+      Array.from({ length: 20 }, (_, i) => i * 2),
+      'every producer got its result',
+    );
+  },
+);

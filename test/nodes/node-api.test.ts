@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../server/nodes/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { CLI, startHubChild } from '../helpers/hub-process.js';
 import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
@@ -19,7 +19,7 @@ if (!sshdAvailable()) {
     t.teardown(() => sshd.stop());
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-nodeapi-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const bootstrap = ssh2.utils.generateKeyPairSync('ed25519');
+    const bootstrap = generateEd25519KeyPair();
     sshd.authorize(bootstrap.public);
     writeFileSync(path.join(dir, 'bootstrap'), bootstrap.private, { mode: 0o600 });
     writeFileSync(path.join(dir, 'hub.yaml'), `nodes:\n  ssh:\n    trustOnFirstUse: true\n`);

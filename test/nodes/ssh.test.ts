@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import ssh2 from 'ssh2';
 import type { NodeRecord } from '../../server/core/index.js';
 import {
+  generateEd25519KeyPair,
   installHubKey,
   joinArgv,
   KnownHosts,
@@ -63,7 +63,7 @@ function run(): void {
   });
 
   t.test('installing the hub key with an existing key is idempotent', async (t) => {
-    const bootstrap = ssh2.utils.generateKeyPairSync('ed25519');
+    const bootstrap = generateEd25519KeyPair();
     sshd.authorize(bootstrap.public);
     const known = new KnownHosts(path.join(dataDir, 'ssh', 'known_hosts'), true);
     // A separate file, so this test does not depend on (or disturb) the key the others use.

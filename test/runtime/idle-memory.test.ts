@@ -35,23 +35,34 @@ t.test(
       await producer.close();
       await worker.close({ timeoutMs: 100 });
     });
-    const burst = async (n: number) => {
+    const burst = async (n: number, pad = 0) => {
       const { ids } = await producer.submitMany(
-        Array.from({ length: n }, (_, i) => ({ queue: 'burst', payload: i })),
+        Array.from({ length: n }, (_, i) => ({
+          queue: 'burst',
+          payload: { i, pad: 'x'.repeat(pad) },
+        })),
       );
-      const results = await Promise.all(ids.map((id) => producer.result(id)));
-      return results.every((r, i) => r === i);
+      const results = (await Promise.all(ids.map((id) => producer.result(id)))) as { i: number }[];
+      return results.every((r, i) => r.i === i);
     };
+    const released = () => hub.output().match(RELEASED)?.length ?? 0;
 
     t.ok(await burst(2000), 'first burst: every result correct');
-    t.equal(hub.output().match(RELEASED)?.length ?? 0, 0, 'nothing released while busy');
+    t.equal(released(), 0, 'nothing released while busy');
     // Idle for 1 s (checked once a second), then released; heartbeats are not activity.
     await sleep(4000);
-    t.equal(hub.output().match(RELEASED)?.length, 1, 'released once after going idle');
+    t.equal(released(), 1, 'released once after going idle');
     t.match(hub.output(), /rssBeforeMb/, 'the log says how much was held');
 
-    t.ok(await burst(500), 'the hub serves normally after a release');
+    t.ok(await burst(20), 'the hub serves normally after a release');
+    await sleep(3000);
+    t.equal(released(), 1, 'a trickle that did not grow memory earns no new collection');
+
+    // 20,000 results of 2 KB kept for lookups: tens of MB more than after the release.
+    let all = true;
+    for (let k = 0; k < 100; k++) all = (await burst(200, 2048)) && all;
+    t.ok(all, 'a big burst');
     await sleep(4000);
-    t.equal(hub.output().match(RELEASED)?.length, 2, 'one more release after the next burst');
+    t.equal(released(), 2, 'a burst that grew memory is followed by one more release');
   },
 );

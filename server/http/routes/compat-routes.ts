@@ -173,6 +173,8 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async ({ body }) => {
         const b = parseBody(completeBody, body);
+        // Held before the command: a finished task may be evicted by the command itself.
+        const task = hub.core.tasks.get(b.taskId);
         await executeDurably(hub, {
           type: 'task.complete',
           now: hub.now(),
@@ -181,7 +183,7 @@ export function compatRoutes(hub: Hub): Route[] {
           attempt: b.attempt,
           result: b.result,
         });
-        return { body: toTaskJson(hub.core.tasks.get(b.taskId)!, false) };
+        return { body: toTaskJson(task!, false) };
       },
     },
     {
@@ -190,6 +192,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async ({ body }) => {
         const b = parseBody(failBody, body);
+        const task = hub.core.tasks.get(b.taskId);
         await executeDurably(hub, {
           type: 'task.fail',
           now: hub.now(),
@@ -203,7 +206,7 @@ export function compatRoutes(hub: Hub): Route[] {
           },
           retryable: b.error.retryable ?? true,
         });
-        return { body: toTaskJson(hub.core.tasks.get(b.taskId)!, false) };
+        return { body: toTaskJson(task!, false) };
       },
     },
   ];
