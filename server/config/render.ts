@@ -84,7 +84,7 @@ nodes:
     maxSessionsPerNode: 8
 
 redis:
-  # url: redis://127.0.0.1:6379   # for scale-out across hubs
+  # url: redis://127.0.0.1:6379   # reserved: this version has no Redis engine (warns at start)
   keyPrefix: "switchboard:"
 
 # Environment variables:

@@ -75,6 +75,13 @@ export async function startHubProcess(
       'AUTHENTICATION IS OFF (development preset): anyone who can reach these ports can submit, run and manage tasks',
     );
   }
+  if (config.redis.url) {
+    // Said at start, not silently ignored: an operator who set it expects shared state.
+    log.warn(
+      "redis.url is set, but this version has no Redis engine: state stays in this hub's own store (%s); hubs do not share queues",
+      config.store.mode,
+    );
+  }
 
   // One set of core options for the live core and for the compactor's replay: a replay
   // with other defaults (result TTL, maxFinished) would evict other tasks than the hub did.
