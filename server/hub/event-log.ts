@@ -38,8 +38,9 @@ export class EventLog {
     if (e) this.publish(e);
   }
 
-  publish(partial: Omit<StreamEvent, 'id'>): StreamEvent {
-    const event = { id: this.nextId++, ...partial } as StreamEvent;
+  /** Takes ownership of `event` and numbers it (no copy: one object per event, not two). */
+  publish(event: StreamEvent): StreamEvent {
+    event.id = this.nextId++;
     this.ring[event.id % this.capacity] = event;
     for (const l of this.listeners) l(event);
     return event;
@@ -66,7 +67,8 @@ export class EventLog {
   }
 }
 
-function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | undefined {
+/** `id` is filled in by publish(); it comes first so the JSON reads id-first. */
+function toStreamEvent(event: HubEvent, at: number): StreamEvent | undefined {
   switch (event.type) {
     case 'task.submitted':
     case 'task.dead':
@@ -75,7 +77,8 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
     case 'task.retried':
     case 'task.completed': {
       const t = event.task;
-      const e: Omit<StreamEvent, 'id'> = {
+      const e: StreamEvent = {
+        id: 0,
         type: event.type,
         at,
         queue: t.queue,
@@ -90,6 +93,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
     }
     case 'task.assigned':
       return {
+        id: 0,
         type: event.type,
         at,
         queue: event.task.queue,
@@ -99,6 +103,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
       };
     case 'task.failed':
       return {
+        id: 0,
         type: event.type,
         at,
         queue: event.task.queue,
@@ -112,6 +117,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
       };
     case 'task.requeued':
       return {
+        id: 0,
         type: event.type,
         at,
         queue: event.task.queue,
@@ -123,6 +129,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
     case 'worker.disconnected':
     case 'worker.draining':
       return {
+        id: 0,
         type: event.type,
         at,
         workerId: event.worker.id,
@@ -130,6 +137,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
       };
     case 'worker.removed':
       return {
+        id: 0,
         type: event.type,
         at,
         workerId: event.worker.id,
@@ -138,14 +146,15 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
       };
     case 'queue.paused':
     case 'queue.resumed':
-      return { type: event.type, at, queue: event.queue };
+      return { id: 0, type: event.type, at, queue: event.queue };
     case 'queue.purged':
-      return { type: event.type, at, queue: event.queue, data: { count: event.count } };
+      return { id: 0, type: event.type, at, queue: event.queue, data: { count: event.count } };
     case 'node.registered':
     case 'node.updated':
     case 'node.removed':
     case 'node.status':
       return {
+        id: 0,
         type: event.type,
         at,
         data: {
@@ -160,6 +169,7 @@ function toStreamEvent(event: HubEvent, at: number): Omit<StreamEvent, 'id'> | u
     case 'command.finished': {
       const c = event.command;
       return {
+        id: 0,
         type: event.type,
         at,
         data: {
