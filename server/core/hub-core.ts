@@ -23,8 +23,10 @@ import type { HubEvent } from './events.js';
 import { MinHeap } from './min-heap.js';
 import { NodeRegistry } from './node-registry.js';
 import { QueueState } from './queue-state.js';
-import type { TaskOptions, TaskRecord, WorkerRecord } from './records.js';
+import type { TaskRecord, WorkerRecord } from './records.js';
 import { restoreSnapshot, takeSnapshot, type CoreSnapshot } from './snapshot.js';
+import { FinishedTasks } from './finished-tasks.js';
+import { TaskOptionsPool } from './task-options.js';
 
 export interface CoreOptions {
   defaultMaxAttempts: number;
@@ -110,29 +112,20 @@ export class Core {
   readonly workers = new Map<string, WorkerRecord>();
   readonly nodes = new NodeRegistry();
   private readonly idempotency = new Map<string, string>();
-  /** Finished, not dead, still in `tasks`: bounded by maxFinishedTasks. */
-  private finishedCount = 0;
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   private readonly free = new Map<string, Set<WorkerRecord>>();
   private readonly timers = new MinHeap<Timer>();
-  private readonly evictions = new MinHeap<string>();
+  private readonly finished: FinishedTasks;
   private nextSeq = 1;
   private effects: Effects = { events: [], journal: [] };
 
-  /** What every task submitted without options points at. */
-  private readonly defaultTaskOptions: TaskOptions;
+  /** Submit-time options, one shared object for tasks that set none. */
+  readonly taskOptions: TaskOptionsPool;
 
   constructor(options: Partial<CoreOptions> = {}) {
     this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
-    const o = this.options;
-    this.defaultTaskOptions = Object.freeze({
-      maxAttempts: o.defaultMaxAttempts,
-      backoff: o.defaultBackoff,
-      timeoutMs: o.defaultTimeoutMs,
-      resultTtlMs: o.resultTtlMs,
-      requires: undefined,
-      idempotencyKey: undefined,
-    });
+    this.taskOptions = new TaskOptionsPool(this.options);
+    this.finished = new FinishedTasks(this.options.maxFinishedTasks);
   }
 
   /** Rebuild a core from a snapshot (undefined = empty). Used by recovery and compaction. */
@@ -160,7 +153,7 @@ export class Core {
 
   /** Earliest time at which `gc` has something to do. */
   nextGcAt(): number | undefined {
-    return this.evictions.peekKey();
+    return this.finished.nextExpiry();
   }
 
   apply(cmd: Command): CommandResult {
@@ -174,7 +167,7 @@ export class Core {
     if (!result.ok && durable && journal[at] === cmd) journal.splice(at, 1);
     // After the command, so its own events (a completion) come before any eviction it
     // causes; replay applies the same commands and so evicts the same tasks.
-    while (this.finishedCount > this.options.maxFinishedTasks && this.evictNext() !== undefined);
+    while (this.finished.overLimit && this.evictNext());
     return result;
   }
 
@@ -264,54 +257,23 @@ export class Core {
         }
       }
       if (this.tasks.has(id)) return fail(ErrorCode.CONFLICT, `task id ${id} already exists`);
-      const task = this.createTask(id, spec, cmd.now, cmd.submitter);
+      const queue = this.queue(spec.queue);
+      const task = this.createTask(id, spec, queue, cmd.now, cmd.submitter);
       taskIds.push(id);
-      touched.add(this.enqueueNew(task, cmd.now));
+      this.enqueueNew(task, queue, cmd.now);
+      touched.add(queue);
     }
     for (const queue of touched) this.dispatchQueue(queue, cmd.now);
     return { ok: true, taskIds, duplicates };
   }
 
-  /** The shared defaults unless the spec sets any option. */
-  private taskOptions(spec: TaskSpec): TaskOptions {
-    const o = this.options;
-    const requires = spec.requires && spec.requires.length ? [...spec.requires].sort() : undefined;
-    if (
-      spec.maxAttempts === undefined &&
-      spec.backoff === undefined &&
-      spec.timeoutMs === undefined &&
-      spec.resultTtlMs === undefined &&
-      requires === undefined &&
-      spec.idempotencyKey === undefined
-    ) {
-      return this.defaultTaskOptions;
-    }
-    return {
-      maxAttempts: spec.maxAttempts ?? o.defaultMaxAttempts,
-      backoff: spec.backoff ?? o.defaultBackoff,
-      timeoutMs: spec.timeoutMs ?? o.defaultTimeoutMs,
-      resultTtlMs: spec.resultTtlMs ?? o.resultTtlMs,
-      requires,
-      idempotencyKey: spec.idempotencyKey,
-    };
-  }
-
-  /** Options as restored from a snapshot: the shared object again when they are the defaults. */
-  internTaskOptions(options: TaskOptions): TaskOptions {
-    const d = this.defaultTaskOptions;
-    const same =
-      options.maxAttempts === d.maxAttempts &&
-      options.timeoutMs === d.timeoutMs &&
-      options.resultTtlMs === d.resultTtlMs &&
-      options.requires === undefined &&
-      options.idempotencyKey === undefined &&
-      options.backoff.type === d.backoff.type &&
-      options.backoff.delayMs === d.backoff.delayMs &&
-      options.backoff.maxDelayMs === d.backoff.maxDelayMs;
-    return same ? d : options;
-  }
-
-  private createTask(id: string, spec: TaskSpec, now: number, submitter?: string): TaskRecord {
+  private createTask(
+    id: string,
+    spec: TaskSpec,
+    queue: QueueState,
+    now: number,
+    submitter?: string,
+  ): TaskRecord {
     const runAt =
       spec.delayMs !== undefined ? now + spec.delayMs : spec.runAt !== undefined ? spec.runAt : now;
     const ttl = spec.ttlMs ?? 0;
@@ -321,12 +283,12 @@ export class Core {
       gen: 0,
       // The queue's own name string: a name decoded from each frame is a fresh copy, and a
       // million queued tasks would otherwise hold a million copies of it.
-      queue: this.queue(spec.queue).name,
+      queue: queue.name,
       priority: Priority[spec.priority ?? 'normal'],
       payload: spec.payload,
       state: 'queued',
       attempt: 0,
-      options: this.taskOptions(spec),
+      options: this.taskOptions.forSpec(spec),
       expiresAt: ttl > 0 ? Math.max(runAt, now) + ttl : 0,
       runAt,
       createdAt: now,
@@ -346,9 +308,8 @@ export class Core {
     return task;
   }
 
-  /** Place a freshly created (or restored) task: delayed heap or its queue. */
-  enqueueNew(task: TaskRecord, now: number): QueueState {
-    const queue = this.queue(task.queue);
+  /** Place a freshly created task: delayed heap or its queue. */
+  private enqueueNew(task: TaskRecord, queue: QueueState, now: number): void {
     if (task.expiresAt > 0) this.timers.push(task.expiresAt, { kind: 'ttl', taskId: task.id });
     if (task.runAt > now) {
       task.state = 'delayed';
@@ -358,7 +319,6 @@ export class Core {
       task.state = 'queued';
       queue.push(task);
     }
-    return queue;
   }
 
   private applyLease(cmd: LeaseCommand, fromTake = false): CommandResult {
@@ -545,27 +505,16 @@ export class Core {
     task.state = state;
     task.finishedAt = now;
     // Dead tasks stay until an operator retries or purges them.
-    if (state === 'dead') return;
-    this.evictions.push(now + task.options.resultTtlMs, task.id, task.seq);
-    this.finishedCount++;
+    if (state !== 'dead') this.finished.add(task);
   }
 
-  /**
-   * Drop the finished task due to expire soonest, if due by `limit` (skipping stale heap
-   * entries). Ties go to the lower seq, so replay and a restored snapshot pick the same.
-   */
-  private evictNext(limit = Infinity): string | undefined {
-    for (;;) {
-      const at = this.evictions.peekKey();
-      if (at === undefined || at > limit) return undefined;
-      const taskId = this.evictions.pop()!;
-      const task = this.tasks.get(taskId);
-      if (!task || !TERMINAL.has(task.state) || task.state === 'dead') continue;
-      if (task.finishedAt + task.options.resultTtlMs !== at) continue;
-      this.dropTask(task);
-      this.emit({ type: 'task.evicted', taskId, queue: task.queue });
-      return taskId;
-    }
+  /** Evict the kept finished task that expires first, if it expires by `limit`. */
+  private evictNext(limit = Infinity): boolean {
+    const task = this.finished.next(this.tasks, limit);
+    if (!task) return false;
+    this.dropTask(task);
+    this.emit({ type: 'task.evicted', taskId: task.id, queue: task.queue });
+    return true;
   }
 
   /** Take a queued or delayed task out of the waiting counts (its queue entry goes stale). */
@@ -911,11 +860,7 @@ export class Core {
 
   private gc(now: number): CommandResult {
     let count = 0;
-    for (;;) {
-      const at = this.evictions.peekKey();
-      if (at === undefined || at > now) break;
-      if (this.evictNext(now) !== undefined) count++;
-    }
+    while (this.evictNext(now)) count++;
     return { ok: true, count };
   }
 
@@ -958,9 +903,7 @@ export class Core {
   }
 
   private dropTask(task: TaskRecord): void {
-    if (this.tasks.delete(task.id) && TERMINAL.has(task.state) && task.state !== 'dead') {
-      this.finishedCount--;
-    }
+    if (this.tasks.delete(task.id) && FinishedTasks.isKept(task)) this.finished.removed();
     if (task.options.idempotencyKey !== undefined) {
       const key = idemKey(task.queue, task.options.idempotencyKey);
       if (this.idempotency.get(key) === task.id) this.idempotency.delete(key);
@@ -999,8 +942,7 @@ export class Core {
         queue.dead.add(task.id);
         break;
       default:
-        this.evictions.push(task.finishedAt + task.options.resultTtlMs, task.id, task.seq);
-        this.finishedCount++;
+        this.finished.add(task);
     }
   }
 

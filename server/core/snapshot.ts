@@ -73,7 +73,7 @@ function fromSnapshotTask(core: Core, raw: SnapshotTask): TaskRecord {
     payload: raw.payload,
     state: raw.state,
     attempt: raw.attempt,
-    options: core.internTaskOptions({
+    options: core.taskOptions.intern({
       maxAttempts: raw.maxAttempts,
       backoff: raw.backoff,
       timeoutMs: raw.timeoutMs,
