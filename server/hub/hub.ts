@@ -1,4 +1,3 @@
-import { releaseIdleMemory } from '../runtime/idle-memory.js';
 import type { Logger } from 'pino';
 import {
   CloseCode,
@@ -23,6 +22,7 @@ import type { HubStore } from './hub-store.js';
 import { IdGenerator } from './id-generator.js';
 import { HubMetrics } from './metrics.js';
 import { HubStats } from './hub-stats.js';
+import { IdleMemoryRelease } from './idle-memory-release.js';
 import { Session, SessionState } from './session.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
@@ -57,9 +57,6 @@ export const HubPhase = {
 } as const;
 export type HubPhaseName = (typeof HubPhase)[keyof typeof HubPhase];
 
-/** How much RSS must have grown since the last idle release to earn another. */
-const RELEASE_GROWTH = 16 * 1024 * 1024;
-
 /** Too many protocol errors on one connection is abuse, not a bug in one frame. */
 const MAX_PROTOCOL_ERRORS = 100;
 
@@ -71,6 +68,7 @@ const MAX_PROTOCOL_ERRORS = 100;
 export class Hub {
   core: Core;
   readonly log: Logger;
+  private readonly idleRelease: IdleMemoryRelease;
   readonly metrics: HubMetrics;
   readonly events = new EventLog();
   readonly stats = new HubStats();
@@ -114,6 +112,7 @@ export class Hub {
 
   constructor(private readonly options: HubOptions) {
     this.log = options.logger;
+    this.idleRelease = new IdleMemoryRelease(options.idleMemoryReleaseMs ?? 0, options.logger);
     this.version = options.version;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
     this.maxFrameBytes = options.maxFrameBytes;
@@ -256,7 +255,7 @@ export class Hub {
    */
   execute(cmd: Command): { result: CommandResult; seq: number } {
     if (cmd.type !== 'worker.heartbeat' && cmd.type !== 'tick' && cmd.type !== 'gc') {
-      this.activity++;
+      this.idleRelease.noteActivity();
     }
     const result = this.core.apply(cmd);
     const { events, journal } = this.core.takeEffects();
@@ -502,54 +501,13 @@ export class Hub {
     const at = this.core.nextGcAt();
     const now = this.now();
     if (at !== undefined && at <= now) this.execute({ type: 'gc', now });
-    this.maybeReleaseMemory(now);
-  }
-
-  /** Commands and connections since the last check; heartbeats and ticks are not activity. */
-  private activity = 0;
-  private lastActivityCount = 0;
-  private lastActiveAt = 0;
-  private releaseArmed = false;
-  /** RSS right after the last release: only a burst that grew past it earns another. */
-  private rssAfterRelease = 0;
-
-  private maybeReleaseMemory(now: number): void {
-    const after = this.options.idleMemoryReleaseMs ?? 0;
-    if (after <= 0) return;
-    if (this.activity !== this.lastActivityCount) {
-      this.lastActivityCount = this.activity;
-      this.lastActiveAt = now;
-      this.releaseArmed = true;
-      return;
-    }
-    if (!this.releaseArmed || now - this.lastActiveAt < after) return;
-    this.releaseArmed = false;
-    // A trickle (an HTTP worker polling every 15 s, a probe every 30 s) is not a burst: a
-    // full collection of a large heap for each would cost more than it returns.
-    if (
-      this.rssAfterRelease > 0 &&
-      process.memoryUsage.rss() < this.rssAfterRelease + RELEASE_GROWTH
-    ) {
-      return;
-    }
-    void releaseIdleMemory().then((r) => {
-      if (!r) return;
-      this.rssAfterRelease = r.rssAfter;
-      this.log.debug(
-        {
-          pauseMs: Math.round(r.pauseMs),
-          rssBeforeMb: Math.round(r.rssBefore / 1e6),
-          rssAfterMb: Math.round(r.rssAfter / 1e6),
-        },
-        'idle: memory released',
-      );
-    });
+    this.idleRelease.check(now);
   }
 
   // ------------------------------------------------------------------ connections
 
   private onOpen(conn: Connection, _info: UpgradeInfo): void {
-    this.activity++;
+    this.idleRelease.noteActivity();
     const session = new Session(
       conn,
       this.options.maxBackpressureBytes * 16,
