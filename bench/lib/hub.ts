@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './child-process.js';
+import { gcRecording } from './gc-log.js';
 import type { ServerUnderTest } from './load-scenario.js';
 import { freePort } from './net.js';
 import { REPO_ROOT } from './paths.js';
@@ -33,7 +34,9 @@ export async function startHub(
   const port = await freePort();
   const httpPort = await freePort();
   const dir = opts.dataDir ? mkdtempSync(join(tmpdir(), 'switchboard-bench-')) : undefined;
+  const gc = gcRecording();
   const args = [
+    ...gc.nodeFlags,
     ...(opts.nodeFlags ?? []),
     // Experiments with V8 flags on the hub alone (not the load generators).
     ...(process.env.SWITCHBOARD_BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean),
@@ -51,7 +54,7 @@ export async function startHub(
   const child = await startServer({
     label: 'switchboard-hub',
     args,
-    env: opts.env,
+    env: { ...opts.env, ...gc.env },
     cwd: REPO_ROOT,
     timeoutMs: ctx.options.childTimeoutMs * Math.max(1, ctx.options.rates.length) + 30_000,
     ready: { kind: 'tcp', port },
@@ -69,5 +72,6 @@ export async function startHub(
       },
     },
     peer: { url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${httpPort}` },
+    gcLog: gc.path,
   };
 }

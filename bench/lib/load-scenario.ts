@@ -1,5 +1,8 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { childArgs } from './child-main.js';
 import { runChild, type ServerChild } from './child-process.js';
+import { attributeTail, readGcLog, type GcPause } from './gc-log.js';
 import { probeTcp } from './net.js';
 import { benchScript } from './paths.js';
 import { diffProcStats, readProcStats, type ProcStats } from './proc-stats.js';
@@ -15,6 +18,8 @@ export interface ServerUnderTest {
   readonly child: ServerChild;
   /** Passed to the load generator as params.peer (e.g. { url: 'ws://127.0.0.1:P/' }). */
   readonly peer: Readonly<Record<string, string | number | boolean>>;
+  /** Where the server records its GC pauses (a Node.js server started with gcRecording()). */
+  readonly gcLog?: string;
 }
 
 export interface LoadScenarioSpec {
@@ -92,6 +97,26 @@ function serverMetrics(stats: ProcStats, seconds: number): Metric[] {
       label: 'server RSS',
       unit: 'MB',
       value: stats.rssBytes / 2 ** 20,
+      better: 'lower',
+    },
+  ];
+}
+
+function gcMetrics(out: LatencyOutput, pauses: readonly GcPause[]): Metric[] {
+  const a = attributeTail(out.pickupTail, pauses, out.measuredFrom, out.measuredTo);
+  return [
+    {
+      key: 'tail-in-server-gc-pct',
+      label: '≥p99 in server GC',
+      unit: '%',
+      value: a.tailInGcPct,
+      better: 'lower',
+    },
+    {
+      key: 'server-gc-max-ms',
+      label: 'server GC max pause',
+      unit: 'ms',
+      value: a.maxPauseMs,
       better: 'lower',
     },
   ];
@@ -175,6 +200,11 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
             ...serverMetrics(diffProcStats(before, readProcStats(server.child.pid)), seconds),
           );
         }
+        if (data.mode === 'latency' && server?.gcLog) {
+          // The observer reports a pause shortly after it ends.
+          await new Promise((r) => setTimeout(r, 200));
+          metrics.push(...gcMetrics(data, readGcLog(server.gcLog)));
+        }
         const notes = infoNotes(data.info);
         if (data.mode === 'latency' && data.received < data.sent) {
           notes.push(`lost or late: ${data.sent - data.received} of ${data.sent} results`);
@@ -186,6 +216,7 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
       }
     } finally {
       await server?.child.stop();
+      if (server?.gcLog) rmSync(dirname(server.gcLog), { recursive: true, force: true });
     }
     return results;
   };

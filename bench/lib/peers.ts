@@ -1,3 +1,4 @@
+import { gcRecording } from './gc-log.js';
 import { startServer } from './child-process.js';
 import type { ServerUnderTest } from './load-scenario.js';
 import { freePort } from './net.js';
@@ -11,11 +12,13 @@ export const NATS = { what: 'NATS', host: '127.0.0.1', port: 4222 } as const;
 /** Start the bare uWebSockets.js peer in its own process on a free port. */
 export async function startBareUws(ctx: ScenarioContext): Promise<ServerUnderTest> {
   const port = await freePort();
+  const gc = gcRecording();
   const child = await startServer({
     label: 'bare-uws-server',
-    args: [benchScript('peers/bare-uws-server.js'), '--port', String(port)],
+    args: [...gc.nodeFlags, benchScript('peers/bare-uws-server.js'), '--port', String(port)],
+    env: gc.env,
     timeoutMs: ctx.options.childTimeoutMs * ctx.options.rates.length + 30_000,
     ready: { kind: 'message' },
   });
-  return { child, peer: { url: `ws://127.0.0.1:${port}/` } };
+  return { child, peer: { url: `ws://127.0.0.1:${port}/` }, gcLog: gc.path };
 }

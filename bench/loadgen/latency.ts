@@ -15,6 +15,8 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
   const measured = Math.round((p.rate * p.durationMs) / 1000);
   const total = warm + measured;
   const pickup = new Float64Array(measured);
+  /** When each measured handler started (performance.now()), to place slow ones in time. */
+  const pickupAt = new Float64Array(measured);
   const roundTrip = new Float64Array(measured);
   let nPickup = 0;
   let nRound = 0;
@@ -23,8 +25,11 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
   const allSeen = new Promise<void>((resolve) => (finish = resolve));
   const hooks: LoadHooks = {
     handlerStarted(task) {
-      const d = performance.now() - task.t;
-      if (task.i >= warm && nPickup < measured) pickup[nPickup++] = d;
+      const now = performance.now();
+      if (task.i >= warm && nPickup < measured) {
+        pickupAt[nPickup] = now;
+        pickup[nPickup++] = now - task.t;
+      }
     },
     resultSeen(task) {
       const d = performance.now() - task.t;
@@ -70,13 +75,24 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
     const cpu = process.cpuUsage(cpu0);
     const loadgenCpuPct = (cpu.user + cpu.system) / 10 / (performance.now() - measureStart);
     const info = await adapter.describe();
+    const pickupSummary = summarize(pickup.subarray(0, nPickup));
+    const origin = performance.timeOrigin;
+    const pickupTail: [number, number][] = [];
+    for (let k = 0; k < nPickup; k++) {
+      if (pickup[k]! >= pickupSummary.p99) {
+        pickupTail.push([origin + pickupAt[k]! - pickup[k]!, origin + pickupAt[k]!]);
+      }
+    }
     return {
       mode: 'latency',
       rate: p.rate,
       achievedRate: elapsed > 0 ? ((measured - 1) * 1000) / elapsed : Number.NaN,
       sent: measured,
       received: nRound,
-      pickup: summarize(pickup.subarray(0, nPickup)),
+      pickup: pickupSummary,
+      pickupTail,
+      measuredFrom: origin + measureStart,
+      measuredTo: origin + (nPickup > 0 ? pickupAt[nPickup - 1]! : lastSend),
       roundTrip: summarize(roundTrip.subarray(0, nRound)),
       loadgenCpuPct,
       info,

@@ -50,6 +50,11 @@ export interface LatencyOutput {
   readonly received: number;
   /** submit → handler start, ms */
   readonly pickup: LatencySummary;
+  /** [submitted, handler started] in Unix ms of every task at or beyond the pickup p99. */
+  readonly pickupTail: readonly (readonly [number, number])[];
+  /** The measured stretch, Unix ms. */
+  readonly measuredFrom: number;
+  readonly measuredTo: number;
   /** submit → producer sees the result, ms */
   readonly roundTrip: LatencySummary;
   /** CPU the load generator used during the measurement, % of one core. */

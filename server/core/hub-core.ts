@@ -1,3 +1,4 @@
+import { TaskTable } from './task-table.js';
 import {
   ErrorCode,
   Priority,
@@ -107,7 +108,7 @@ function fail(code: ErrorCodeName, message: string): CommandResult {
  */
 export class Core {
   readonly options: CoreOptions;
-  readonly tasks = new Map<string, TaskRecord>();
+  readonly tasks = new TaskTable();
   readonly queues = new Map<string, QueueState>();
   readonly workers = new Map<string, WorkerRecord>();
   readonly nodes = new NodeRegistry();

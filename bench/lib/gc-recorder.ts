@@ -1,0 +1,18 @@
+import { appendFileSync } from 'node:fs';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+
+/**
+ * Preloaded (`node --import`) into a benchmarked server process: appends each GC pause as
+ * "<start, Unix ms> <duration ms>" to $SWITCHBOARD_BENCH_GC_LOG. The bench lays these over
+ * the slowest pickups to tell a pause of the server from the machine's own stalls. Appended
+ * as they come, so the file is complete however the server is stopped.
+ */
+const path = process.env.SWITCHBOARD_BENCH_GC_LOG;
+if (path) {
+  new PerformanceObserver((list) => {
+    let lines = '';
+    for (const e of list.getEntries())
+      lines += `${performance.timeOrigin + e.startTime} ${e.duration}\n`;
+    appendFileSync(path, lines);
+  }).observe({ entryTypes: ['gc'] });
+}

@@ -1,0 +1,42 @@
+import t from 'tap';
+import type { TaskRecord } from '../../server/core/records.js';
+import { TaskTable } from '../../server/core/task-table.js';
+
+const task = (id: string, seq: number) => ({ id, seq }) as TaskRecord;
+
+t.test('a task table reads like one Map in creation order', async (t) => {
+  const table = new TaskTable();
+  const ids: string[] = [];
+  for (let seq = 1; seq <= 5000; seq++) {
+    const id = `hq05AT-${seq.toString(36)}`;
+    ids.push(id);
+    table.set(id, task(id, seq));
+  }
+  t.equal(table.size, 5000);
+  t.same([...table.keys()], ids, 'oldest first across every shard');
+  t.equal(table.get(ids[1234]!)?.seq, 1235);
+  t.ok(table.has(ids[0]!));
+  t.notOk(table.has('nope'));
+
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += 3) if (table.delete(ids[i]!)) deleted++;
+  t.equal(deleted, Math.ceil(5000 / 3), 'each delete finds its task');
+  t.notOk(table.delete(ids[0]!), 'a second delete finds nothing');
+  t.equal(table.size, 5000 - Math.ceil(5000 / 3));
+  t.same(
+    [...table.values()].map((x) => x.id),
+    ids.filter((_, i) => i % 3 !== 0),
+    'order survives deletions',
+  );
+
+  const again = table.get(ids[1]!)!;
+  table.set(ids[1]!, again);
+  t.equal(table.size, 5000 - Math.ceil(5000 / 3), 'setting an existing id does not count twice');
+  t.same([...table][0], [ids[1], again], 'entries are [id, task]');
+});
+
+t.test('an empty table iterates nothing', async (t) => {
+  const table = new TaskTable();
+  t.equal(table.size, 0);
+  t.same([...table.values()], []);
+});
