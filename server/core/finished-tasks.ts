@@ -43,7 +43,10 @@ export class FinishedTasks {
    * The kept task to evict next, if it expires by `limit`; undefined when none does. Heap
    * entries whose task is gone or finished again later are skipped.
    */
-  next(tasks: { get(id: string): TaskRecord | undefined }, limit = Infinity): TaskRecord | undefined {
+  next(
+    tasks: { get(id: string): TaskRecord | undefined },
+    limit = Infinity,
+  ): TaskRecord | undefined {
     for (;;) {
       const at = this.heap.peekKey();
       if (at === undefined || at > limit) return undefined;
