@@ -75,7 +75,8 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
     const cpu = process.cpuUsage(cpu0);
     const loadgenCpuPct = (cpu.user + cpu.system) / 10 / (performance.now() - measureStart);
     const info = await adapter.describe();
-    const pickupSummary = summarize(pickup.subarray(0, nPickup));
+    // summarize() sorts in place; the tail below needs the latencies in arrival order.
+    const pickupSummary = summarize(pickup.slice(0, nPickup));
     const origin = performance.timeOrigin;
     const pickupTail: [number, number][] = [];
     for (let k = 0; k < nPickup; k++) {
