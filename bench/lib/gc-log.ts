@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,12 +15,16 @@ export function gcRecording(): {
   path: string;
   nodeFlags: string[];
   env: Record<string, string>;
+  /** Delete the log and its directory (after the server has stopped). */
+  remove(): void;
 } {
-  const path = join(mkdtempSync(join(tmpdir(), 'switchboard-bench-gc-')), 'gc.log');
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-gc-'));
+  const path = join(dir, 'gc.log');
   return {
     path,
     nodeFlags: ['--import', pathToFileURL(benchScript('lib/gc-recorder.js')).href],
     env: { SWITCHBOARD_BENCH_GC_LOG: path },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 

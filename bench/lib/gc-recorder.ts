@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Preloaded (`node --import`) into a benchmarked server process: appends each GC pause as
@@ -8,7 +9,8 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
  * as they come, so the file is complete however the server is stopped.
  */
 const path = process.env.SWITCHBOARD_BENCH_GC_LOG;
-if (path) {
+// Worker threads (the store's compactor) inherit the preload; their pauses stop no one.
+if (path && isMainThread) {
   new PerformanceObserver((list) => {
     let lines = '';
     for (const e of list.getEntries())

@@ -58,6 +58,10 @@ export async function startHub(
     cwd: REPO_ROOT,
     timeoutMs: ctx.options.childTimeoutMs * Math.max(1, ctx.options.rates.length) + 30_000,
     ready: { kind: 'tcp', port },
+  }).catch((err: unknown) => {
+    gc.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   const stop = child.stop.bind(child);
   return {
@@ -69,6 +73,7 @@ export async function startHub(
       async stop(graceMs?: number) {
         await stop(graceMs);
         if (dir) rmSync(dir, { recursive: true, force: true });
+        gc.remove();
       },
     },
     peer: { url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${httpPort}` },

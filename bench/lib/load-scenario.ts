@@ -1,5 +1,3 @@
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { childArgs } from './child-main.js';
 import { runChild, type ServerChild } from './child-process.js';
 import { attributeTail, readGcLog, type GcPause } from './gc-log.js';
@@ -216,7 +214,6 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
       }
     } finally {
       await server?.child.stop();
-      if (server?.gcLog) rmSync(dirname(server.gcLog), { recursive: true, force: true });
     }
     return results;
   };

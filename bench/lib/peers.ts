@@ -19,6 +19,23 @@ export async function startBareUws(ctx: ScenarioContext): Promise<ServerUnderTes
     env: gc.env,
     timeoutMs: ctx.options.childTimeoutMs * ctx.options.rates.length + 30_000,
     ready: { kind: 'message' },
+  }).catch((err: unknown) => {
+    gc.remove();
+    throw err;
   });
-  return { child, peer: { url: `ws://127.0.0.1:${port}/` }, gcLog: gc.path };
+  const stop = child.stop.bind(child);
+  return {
+    child: {
+      ...child,
+      pid: child.pid,
+      ready: child.ready,
+      exited: child.exited,
+      async stop(graceMs?: number) {
+        await stop(graceMs);
+        gc.remove();
+      },
+    },
+    peer: { url: `ws://127.0.0.1:${port}/` },
+    gcLog: gc.path,
+  };
 }

@@ -281,6 +281,7 @@ export class Core {
     const task: TaskRecord = {
       id,
       seq: this.nextSeq++,
+      ord: 0,
       gen: 0,
       // The queue's own name string: a name decoded from each frame is a fresh copy, and a
       // million queued tasks would otherwise hold a million copies of it.

@@ -31,6 +31,9 @@ export interface TaskRecord {
   id: string;
   /** Position within its priority level: lower runs first. */
   seq: number;
+  /** Creation order within this process, set by TaskTable (seq changes on retries and
+   * promotions; this never does). Not persisted: a restore re-creates it in order. */
+  ord: number;
   /** Bumped each time the task enters a queue; see QueueState. */
   gen: number;
   queue: string;

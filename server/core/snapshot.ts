@@ -12,7 +12,7 @@ import type { TaskRecord } from './records.js';
  * A task as written to disk: the record with its options inline. The file format predates
  * the shared options object and stays flat, so snapshots from any version read the same.
  */
-export interface SnapshotTask extends Omit<TaskRecord, 'options'> {
+export interface SnapshotTask extends Omit<TaskRecord, 'options' | 'ord'> {
   maxAttempts: number;
   backoff: BackoffSpec;
   timeoutMs: number;
@@ -36,7 +36,7 @@ export function takeSnapshot(core: Core): CoreSnapshot {
   const tasks: SnapshotTask[] = [];
   for (const task of core.tasks.values()) {
     // Copy so later mutation of the live record cannot change a snapshot being written.
-    const { options, ...rest } = task;
+    const { options, ord: _ord, ...rest } = task;
     tasks.push({ ...rest, ...options, submitter: undefined });
   }
   const queued: string[] = [];
@@ -67,6 +67,7 @@ function fromSnapshotTask(core: Core, raw: SnapshotTask): TaskRecord {
   return {
     id: raw.id,
     seq: raw.seq,
+    ord: 0,
     gen: 0,
     queue: raw.queue,
     priority: raw.priority,

@@ -14,8 +14,9 @@ const SHARDS = 1 << SHARD_BITS;
  * ~30 s at 5,000 tasks/s, in every task's latency behind it. Shards make each rebuild 1/256
  * as long; the total work is the same.
  *
- * Iteration (values()) is in creation order, as with a single Map: tasks enter their shard
- * in seq order, so merging the shards by seq restores the global order.
+ * Iteration (values()) is in creation order, as with a single Map: the table numbers each
+ * new task (`ord`; not `seq`, which retries and promotions renumber), each shard holds its
+ * tasks in that order, and merging the shards by it restores the global order.
  */
 export class TaskTable {
   private readonly shards: Map<string, TaskRecord>[] = Array.from(
@@ -23,6 +24,7 @@ export class TaskTable {
     () => new Map<string, TaskRecord>(),
   );
   private count = 0;
+  private nextOrd = 1;
 
   get size(): number {
     return this.count;
@@ -40,7 +42,10 @@ export class TaskTable {
     const shard = this.shards[shardOf(id)]!;
     const before = shard.size;
     shard.set(id, task);
-    this.count += shard.size - before;
+    if (shard.size > before) {
+      this.count++;
+      task.ord = this.nextOrd++;
+    }
     return this;
   }
 
@@ -50,7 +55,7 @@ export class TaskTable {
     return true;
   }
 
-  /** Every task, oldest first (by seq). */
+  /** Every task, oldest first. */
   *values(): IterableIterator<TaskRecord> {
     const heads = new MinHeap<IterableIterator<TaskRecord>>();
     const current = new Map<IterableIterator<TaskRecord>, TaskRecord>();
@@ -60,7 +65,7 @@ export class TaskTable {
       const first = it.next();
       if (first.done) continue;
       current.set(it, first.value);
-      heads.push(first.value.seq, it);
+      heads.push(first.value.ord, it);
     }
     for (;;) {
       const it = heads.pop();
@@ -69,7 +74,7 @@ export class TaskTable {
       const next = it.next();
       if (next.done) continue;
       current.set(it, next.value);
-      heads.push(next.value.seq, it);
+      heads.push(next.value.ord, it);
     }
   }
 

@@ -158,7 +158,7 @@ function toStreamEvent(event: HubEvent, at: number): StreamEvent | undefined {
         taskId: t.id,
         attempt: t.attempt,
       };
-      if (t.workerId) e.workerId = t.workerId;
+      if (t.workerId && event.type !== 'task.submitted') e.workerId = t.workerId;
       if (event.type === 'task.completed') e.workerId = event.workerId;
       if (t.error && event.type !== 'task.completed')
         e.error = { code: t.error.code, message: t.error.message };

@@ -1,8 +1,9 @@
 import t from 'tap';
+import { Core, type Command } from '../../server/core/index.js';
 import type { TaskRecord } from '../../server/core/records.js';
 import { TaskTable } from '../../server/core/task-table.js';
 
-const task = (id: string, seq: number) => ({ id, seq }) as TaskRecord;
+const task = (id: string, seq: number) => ({ id, seq, ord: 0 }) as TaskRecord;
 
 t.test('a task table reads like one Map in creation order', async (t) => {
   const table = new TaskTable();
@@ -39,4 +40,27 @@ t.test('an empty table iterates nothing', async (t) => {
   const table = new TaskTable();
   t.equal(table.size, 0);
   t.same([...table.values()], []);
+});
+
+t.test('retried and delayed tasks keep their place in creation order', async (t) => {
+  const core = new Core({ heartbeatTimeoutMs: 1000, disconnectGraceMs: 500 });
+  const apply = (cmd: Command) => {
+    const r = core.apply(cmd);
+    core.takeEffects();
+    if (!r.ok) throw new Error(r.message);
+  };
+  const ids = Array.from({ length: 300 }, (_, i) => `hq05AT-${i.toString(36)}`);
+  apply({
+    type: 'task.submit',
+    now: 1000,
+    tasks: ids.map((id, i) => ({
+      id,
+      spec: { queue: 'q', ...(i % 7 === 0 ? { delayMs: 50 } : {}) },
+    })),
+  });
+  // Promotion of the delayed tasks gives them new (higher) seqs.
+  apply({ type: 'tick', now: 1100 });
+  const promoted = core.tasks.get(ids[0]!)!;
+  t.ok(promoted.seq > core.tasks.get(ids[299]!)!.seq, 'a promoted task is renumbered');
+  t.same([...core.tasks.keys()], ids, 'listing order is still creation order');
 });
