@@ -72,8 +72,12 @@ export function renderResults(report: BenchReport): string {
   return lines.join('\n');
 }
 
-/** Replace the marked section of docs/benchmarks.md (creating the file when missing). */
-export function writeBenchDoc(report: BenchReport, path = DOC_PATH): void {
+/**
+ * Replace the marked section of docs/benchmarks.md (creating the file when missing),
+ * formatted the way the linter checks it (prettier, when installed: it is a dev dependency)
+ * so a bench run never leaves the repository failing its own lint.
+ */
+export async function writeBenchDoc(report: BenchReport, path = DOC_PATH): Promise<void> {
   const doc = existsSync(path) ? readFileSync(path, 'utf8') : SKELETON;
   const start = doc.indexOf(START);
   const end = doc.indexOf(END);
@@ -82,7 +86,18 @@ export function writeBenchDoc(report: BenchReport, path = DOC_PATH): void {
     start >= 0 && end > start
       ? doc.slice(0, start) + section + doc.slice(end + END.length)
       : `${doc.trimEnd()}\n\n## Results\n\n${section}\n`;
-  writeFileSync(path, next);
+  writeFileSync(path, await formatMarkdown(next, path));
+}
+
+async function formatMarkdown(text: string, path: string): Promise<string> {
+  let prettier: typeof import('prettier');
+  try {
+    prettier = await import('prettier');
+  } catch {
+    return text;
+  }
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  return prettier.format(text, { ...options, filepath: path });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -91,6 +106,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: node dist/bench/report.js <results.json> [docs/benchmarks.md]\n');
     process.exit(2);
   }
-  writeBenchDoc(JSON.parse(readFileSync(file, 'utf8')) as BenchReport, process.argv[3]);
+  await writeBenchDoc(JSON.parse(readFileSync(file, 'utf8')) as BenchReport, process.argv[3]);
   process.stderr.write(`wrote ${process.argv[3] ?? DOC_PATH}\n`);
 }

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     log(`wrote ${opts.json}`);
   }
   if (opts.md) {
-    writeBenchDoc(report);
+    await writeBenchDoc(report);
     log(`wrote ${DOC_PATH}`);
   }
 }
