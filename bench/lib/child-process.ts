@@ -184,3 +184,18 @@ async function waitForTcp(port: number, deadline: number, gaveUp: () => boolean)
   }
   return new Promise(() => {}); // never: the race in startServer reports the timeout or exit
 }
+
+/** The same server child, with `cleanup` run once it has stopped (temp dirs, logs). */
+export function afterStop(child: ServerChild, cleanup: () => void): ServerChild {
+  const stop = child.stop.bind(child);
+  return {
+    ...child,
+    pid: child.pid,
+    ready: child.ready,
+    exited: child.exited,
+    async stop(graceMs?: number) {
+      await stop(graceMs);
+      cleanup();
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './child-process.js';
+import { afterStop, startServer } from './child-process.js';
 import { gcRecording } from './gc-log.js';
 import type { ServerUnderTest } from './load-scenario.js';
 import { freePort } from './net.js';
@@ -63,19 +63,11 @@ export async function startHub(
     if (dir) rmSync(dir, { recursive: true, force: true });
     throw err;
   });
-  const stop = child.stop.bind(child);
   return {
-    child: {
-      ...child,
-      pid: child.pid,
-      ready: child.ready,
-      exited: child.exited,
-      async stop(graceMs?: number) {
-        await stop(graceMs);
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        gc.remove();
-      },
-    },
+    child: afterStop(child, () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      gc.remove();
+    }),
     peer: { url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${httpPort}` },
     gcLog: gc.path,
   };

@@ -1,5 +1,5 @@
 import { gcRecording } from './gc-log.js';
-import { startServer } from './child-process.js';
+import { afterStop, startServer } from './child-process.js';
 import type { ServerUnderTest } from './load-scenario.js';
 import { freePort } from './net.js';
 import { benchScript } from './paths.js';
@@ -23,18 +23,8 @@ export async function startBareUws(ctx: ScenarioContext): Promise<ServerUnderTes
     gc.remove();
     throw err;
   });
-  const stop = child.stop.bind(child);
   return {
-    child: {
-      ...child,
-      pid: child.pid,
-      ready: child.ready,
-      exited: child.exited,
-      async stop(graceMs?: number) {
-        await stop(graceMs);
-        gc.remove();
-      },
-    },
+    child: afterStop(child, gc.remove),
     peer: { url: `ws://127.0.0.1:${port}/` },
     gcLog: gc.path,
   };
