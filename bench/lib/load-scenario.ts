@@ -77,6 +77,13 @@ export function latencyMetrics(out: LatencyOutput): Metric[] {
     m('result-p50', 'result p50', out.roundTrip.p50),
     m('result-p99', 'result p99', out.roundTrip.p99),
     m('result-p999', 'result p999', out.roundTrip.p999),
+    {
+      key: 'tail-in-loadgen-gc-pct',
+      label: '≥p99 in loadgen GC',
+      unit: '%',
+      value: out.tailInLoadgenGcPct,
+      better: 'lower',
+    },
     loadgenCpu(out.loadgenCpuPct),
   ];
 }

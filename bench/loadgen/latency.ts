@@ -1,7 +1,8 @@
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadAdapter, LoadHooks, TaskPayload } from './adapter.js';
 import type { LatencyOutput, LatencyParams } from './params.js';
+import { attributeTail, type GcPause } from '../lib/gc-log.js';
 import { summarize } from '../lib/stats.js';
 
 /**
@@ -37,6 +38,15 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
       if (++seen === total) finish();
     },
   };
+  // This process's own GC pauses: a task whose handler start waited for one was slowed by the
+  // load generator, not by the server under test.
+  const ownPauses: GcPause[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      ownPauses.push({ start: performance.timeOrigin + e.startTime, duration: e.duration });
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   try {
     await adapter.start(hooks, {
       workers: p.workers,
@@ -94,11 +104,18 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
       pickupTail,
       measuredFrom: origin + measureStart,
       measuredTo: origin + (nPickup > 0 ? pickupAt[nPickup - 1]! : lastSend),
+      tailInLoadgenGcPct: attributeTail(
+        pickupTail,
+        ownPauses,
+        origin + measureStart,
+        origin + lastSend,
+      ).tailInGcPct,
       roundTrip: summarize(roundTrip.subarray(0, nRound)),
       loadgenCpuPct,
       info,
     };
   } finally {
+    gcObserver.disconnect();
     await adapter.stop();
   }
 }

@@ -55,6 +55,8 @@ export interface LatencyOutput {
   /** The measured stretch, Unix ms. */
   readonly measuredFrom: number;
   readonly measuredTo: number;
+  /** Share of those tasks that waited through a GC pause of the load generator itself, %. */
+  readonly tailInLoadgenGcPct: number;
   /** submit → producer sees the result, ms */
   readonly roundTrip: LatencySummary;
   /** CPU the load generator used during the measurement, % of one core. */
