@@ -9,6 +9,7 @@ import {
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { LazyAbort } from './lazy-abort.js';
 
 export interface WorkerOptions {
   /** ws://host:9501 */
@@ -58,7 +59,7 @@ export interface WorkerEvents extends Record<string, unknown> {
 
 interface Running {
   attempt: number;
-  controller: AbortController;
+  abort: LazyAbort;
   done: Promise<void>;
 }
 
@@ -137,7 +138,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    for (const r of this.running.values()) r.controller.abort(new Error('worker closed'));
+    for (const r of this.running.values()) r.abort.abort(new Error('worker closed'));
     // Give the last outcomes one turn to be written before the socket closes.
     await new Promise((r) => setImmediate(r));
     this.phase = WorkerPhase.closed;
@@ -161,7 +162,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       ...(running.length ? { running } : {}),
     })) as RegisteredFrame;
     for (const taskId of reply.dropped) {
-      this.running.get(taskId)?.controller.abort(new Error('lease lost while disconnected'));
+      this.running.get(taskId)?.abort.abort(new Error('lease lost while disconnected'));
       this.unsent.delete(taskId);
     }
     this.flushUnsent(true);
@@ -189,7 +190,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
         const f = frame as CancelNoticeFrame;
         const r = this.running.get(f.taskId);
         if (r && r.attempt === f.attempt) {
-          r.controller.abort(new Error(`task ${f.reason}`));
+          r.abort.abort(new Error(`task ${f.reason}`));
           this.emit('aborted', { taskId: f.taskId, attempt: f.attempt, reason: f.reason });
         }
         break;
@@ -206,7 +207,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
   }
 
   private run(frame: TaskFrame): void {
-    const controller = new AbortController();
+    const abort = new LazyAbort();
     const task: Task<Payload> = {
       id: frame.taskId,
       queue: frame.queue,
@@ -214,9 +215,11 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       attempt: frame.attempt,
       maxAttempts: frame.maxAttempts,
       priority: frame.priority,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       progress: (value: unknown) => {
-        if (!controller.signal.aborted)
+        if (!abort.aborted)
           this.conn.send({
             t: FrameType.progress,
             taskId: frame.taskId,
@@ -225,7 +228,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
           });
       },
     };
-    const entry: Running = { attempt: frame.attempt, controller, done: Promise.resolve() };
+    const entry: Running = { attempt: frame.attempt, abort, done: Promise.resolve() };
     this.running.set(frame.taskId, entry);
     entry.done = (async () => {
       let outcome: object;

@@ -123,6 +123,35 @@ t.test(
 );
 
 t.test(
+  'a handler that looks at its signal only after the cancel still sees it aborted',
+  async (t) => {
+    const th = await startTestHub();
+    t.teardown(th.stop);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let seen: string | undefined;
+    const worker = new Worker({ url: th.wsUrl, queues: ['slow'] }, async (task) => {
+      await gate; // the signal is not touched before the cancel arrives
+      seen = task.signal.aborted ? String((task.signal.reason as Error).message) : 'not aborted';
+      return 'late';
+    });
+    worker.on('aborted', () => release());
+    await worker.start();
+    const producer = new Producer({ url: th.wsUrl });
+    t.teardown(async () => {
+      await producer.close();
+      await worker.close({ timeoutMs: 100 });
+    });
+    const { id } = await producer.submit('slow', {});
+    for (let i = 0; i < 200 && th.hub.core.tasks.get(id)?.state !== 'leased'; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await producer.cancel(id, 'changed my mind');
+    for (let i = 0; i < 200 && seen === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    t.equal(seen, 'task cancelled');
+  },
+);
+
+t.test(
   'hub restarted while workers are connected: they reconnect by themselves and work continues',
   async (t) => {
     const port = await freePort();
