@@ -218,6 +218,16 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       get signal() {
         return abort.signal;
       },
+      // A handler may replace its signal (say with AbortSignal.any([...])), as it could
+      // when this was a plain property.
+      set signal(value: AbortSignal) {
+        Object.defineProperty(this, 'signal', {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
       progress: (value: unknown) => {
         if (!abort.aborted)
           this.conn.send({

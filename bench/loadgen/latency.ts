@@ -88,6 +88,12 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
     // summarize() sorts in place; the tail below needs the latencies in arrival order.
     const pickupSummary = summarize(pickup.slice(0, nPickup));
     const origin = performance.timeOrigin;
+    // Entries are delivered a turn later; take the ones not delivered yet.
+    for (const e of gcObserver.takeRecords()) {
+      ownPauses.push({ start: origin + e.startTime, duration: e.duration });
+    }
+    const measuredFrom = origin + measureStart;
+    const measuredTo = origin + (nPickup > 0 ? pickupAt[nPickup - 1]! : lastSend);
     const pickupTail: [number, number][] = [];
     for (let k = 0; k < nPickup; k++) {
       if (pickup[k]! >= pickupSummary.p99) {
@@ -102,14 +108,10 @@ export async function runLatency(adapter: LoadAdapter, p: LatencyParams): Promis
       received: nRound,
       pickup: pickupSummary,
       pickupTail,
-      measuredFrom: origin + measureStart,
-      measuredTo: origin + (nPickup > 0 ? pickupAt[nPickup - 1]! : lastSend),
-      tailInLoadgenGcPct: attributeTail(
-        pickupTail,
-        ownPauses,
-        origin + measureStart,
-        origin + lastSend,
-      ).tailInGcPct,
+      measuredFrom,
+      measuredTo,
+      tailInLoadgenGcPct: attributeTail(pickupTail, ownPauses, measuredFrom, measuredTo)
+        .tailInGcPct,
       roundTrip: summarize(roundTrip.subarray(0, nRound)),
       loadgenCpuPct,
       info,

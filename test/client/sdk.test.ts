@@ -122,6 +122,24 @@ t.test(
   },
 );
 
+t.test('a handler may replace its task.signal', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const worker = new Worker({ url: th.wsUrl, queues: ['swap'] }, (task) => {
+    const own = new AbortController();
+    task.signal = AbortSignal.any([task.signal, own.signal]);
+    return task.signal.aborted ? 'aborted' : 'replaced';
+  });
+  await worker.start();
+  const producer = new Producer({ url: th.wsUrl });
+  t.teardown(async () => {
+    await producer.close();
+    await worker.close({ timeoutMs: 100 });
+  });
+  const { id } = await producer.submit('swap', {});
+  t.equal(await producer.result(id), 'replaced');
+});
+
 t.test(
   'a handler that looks at its signal only after the cancel still sees it aborted',
   async (t) => {
