@@ -85,6 +85,15 @@ for (const transport of ['uws', 'ws'] as const) {
     n.send({ t: 'hello', id: 1, protocol: 1, token: unsigned });
     t.equal(await n.closed(), CloseCode.UNAUTHORIZED, 'alg none → 4001');
 
+    // The right secret under another HMAC algorithm: refused because HS256 is pinned.
+    const otherAlg = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setIssuer('switchboard')
+      .sign(new TextEncoder().encode(SECRET));
+    const o = await RawClient.connect(th.wsUrl);
+    o.send({ t: 'hello', id: 1, protocol: 1, token: otherAlg });
+    t.equal(await o.closed(), CloseCode.UNAUTHORIZED, 'HS512 with the right secret → 4001');
+
     const producerToken = await mintToken(SECRET, { role: 'producer', queues: ['emails'] });
     const p = await RawClient.open(th.wsUrl, producerToken);
     t.teardown(() => p.close());
