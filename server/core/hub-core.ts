@@ -1,12 +1,4 @@
-import { TaskTable } from './task-table.js';
-import {
-  ErrorCode,
-  Priority,
-  TaskErrorCode,
-  type BackoffSpec,
-  type ErrorCodeName,
-  type TaskSpec,
-} from '../../protocol/index.js';
+import { ErrorCode, Priority, TaskErrorCode, type TaskSpec } from '../../protocol/index.js';
 import { backoffDelay, jitterFor } from './backoff.js';
 import type {
   CancelCommand,
@@ -28,58 +20,10 @@ import type { TaskRecord, WorkerRecord } from './records.js';
 import { restoreSnapshot, takeSnapshot, type CoreSnapshot } from './snapshot.js';
 import { FinishedTasks } from './finished-tasks.js';
 import { TaskOptionsPool } from './task-options.js';
-
-export interface CoreOptions {
-  defaultMaxAttempts: number;
-  defaultBackoff: BackoffSpec;
-  /** 0 = no limit. */
-  defaultTimeoutMs: number;
-  resultTtlMs: number;
-  /**
-   * Finished tasks (completed, cancelled, expired) kept for result lookups; beyond this the
-   * ones due to expire soonest go first. Without a bound, results kept for an hour at
-   * 5,000 tasks/s would be 18 million records.
-   */
-  maxFinishedTasks: number;
-  heartbeatTimeoutMs: number;
-  httpLeaseTimeoutMs: number;
-  disconnectGraceMs: number;
-}
-
-export const DEFAULT_CORE_OPTIONS: CoreOptions = {
-  defaultMaxAttempts: 3,
-  defaultBackoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000 },
-  defaultTimeoutMs: 0,
-  resultTtlMs: 3_600_000,
-  maxFinishedTasks: 100_000,
-  heartbeatTimeoutMs: 15_000,
-  httpLeaseTimeoutMs: 30_000,
-  disconnectGraceMs: 10_000,
-};
-
-export type CommandResult =
-  | {
-      ok: true;
-      /** submit: one id per spec, in order (the existing id for a duplicate). */
-      taskIds?: string[];
-      /** submit: indexes whose idempotency key matched an existing task. */
-      duplicates?: number[];
-      /** worker.register: leases honoured / dropped after a reconnect. */
-      resumed?: string[];
-      dropped?: string[];
-      /** worker.pull: tasks leased to the caller. */
-      leased?: TaskRecord[];
-      /** queue.purge-dead, gc: how many tasks were removed. */
-      count?: number;
-    }
-  | { ok: false; code: ErrorCodeName; message: string };
-
-/** Output of the commands applied since the last `takeEffects()`. */
-export interface Effects {
-  events: HubEvent[];
-  /** Durable commands to append to the WAL, in order. */
-  journal: DurableCommand[];
-}
+import { TaskTable } from './task-table.js';
+import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './core-options.js';
+import { fail, OK, type CommandResult, type Effects } from './command-result.js';
+import { FreeWorkers } from './free-workers.js';
 
 type Timer =
   | { kind: 'delay'; taskId: string; gen: number }
@@ -88,7 +32,6 @@ type Timer =
   | { kind: 'heartbeat'; worker: WorkerRecord }
   | { kind: 'grace'; workerId: string; epoch: number };
 
-const OK: CommandResult = { ok: true };
 /** Most workers offer no capabilities; they share one empty set instead of ~150 B each. */
 const NO_CAPABILITIES: ReadonlySet<string> = new Set();
 function capabilitySet(list: readonly string[] | undefined): ReadonlySet<string> {
@@ -96,10 +39,6 @@ function capabilitySet(list: readonly string[] | undefined): ReadonlySet<string>
 }
 
 const TERMINAL = new Set(['completed', 'dead', 'expired', 'cancelled']);
-
-function fail(code: ErrorCodeName, message: string): CommandResult {
-  return { ok: false, code, message };
-}
 
 /**
  * The hub's state and rules. Pure: commands in (with the time), events and journal out.
@@ -114,7 +53,7 @@ export class Core {
   readonly nodes = new NodeRegistry();
   private readonly idempotency = new Map<string, string>();
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
-  private readonly free = new Map<string, Set<WorkerRecord>>();
+  private readonly free = new FreeWorkers();
   private readonly timers = new MinHeap<Timer>();
   private readonly finished: FinishedTasks;
   private nextSeq = 1;
@@ -348,7 +287,7 @@ export class Core {
     const worker = this.workers.get(cmd.workerId);
     if (worker) {
       worker.running.add(task.id);
-      if (worker.running.size >= worker.concurrency) this.markBusy(worker);
+      if (worker.running.size >= worker.concurrency) this.free.markBusy(worker);
     }
     this.emit({ type: 'task.assigned', task, workerId: cmd.workerId });
     return OK;
@@ -534,7 +473,7 @@ export class Core {
     if (worker) {
       worker.running.delete(task.id);
       worker.lastSeen = Math.max(worker.lastSeen, now);
-      this.markFree(worker);
+      this.free.markFree(worker);
     }
     return worker;
   }
@@ -564,7 +503,7 @@ export class Core {
   /** Hand queued tasks of `queue` to its free workers, round-robin. */
   private dispatchQueue(queue: QueueState, now: number): void {
     if (queue.paused || queue.runnable === 0) return;
-    const free = this.free.get(queue.name);
+    const free = this.free.of(queue.name);
     if (!free || free.size === 0) return;
     let misses = 0;
     while (queue.runnable > 0 && free.size > 0 && misses < free.size) {
@@ -579,13 +518,13 @@ export class Core {
       }
       misses = 0;
       this.leaseTo(task, worker, now, true);
-      if (this.isFree(worker)) free.add(worker);
+      if (FreeWorkers.canTake(worker)) free.add(worker);
     }
   }
 
   /** Give `worker` as many tasks as its free slots allow, from all its queues. */
   private fillWorker(worker: WorkerRecord, now: number): void {
-    while (this.isFree(worker)) {
+    while (FreeWorkers.canTake(worker)) {
       let best: QueueState | undefined;
       let bestLevel = 99;
       for (let i = 0; i < worker.queues.length; i++) {
@@ -625,26 +564,6 @@ export class Core {
     this.applyLease(cmd, fromTake);
   }
 
-  /** HTTP workers are never pushed to: they pull (`worker.pull`). */
-  private isFree(worker: WorkerRecord): boolean {
-    return (
-      worker.kind === 'ws' && worker.state === 'active' && worker.running.size < worker.concurrency
-    );
-  }
-
-  private markFree(worker: WorkerRecord): void {
-    if (!this.isFree(worker)) return;
-    for (const name of worker.queues) {
-      let set = this.free.get(name);
-      if (!set) this.free.set(name, (set = new Set()));
-      set.add(worker);
-    }
-  }
-
-  private markBusy(worker: WorkerRecord): void {
-    for (const name of worker.queues) this.free.get(name)?.delete(worker);
-  }
-
   // ------------------------------------------------------------------ workers
 
   private register(cmd: RegisterWorkerCommand): CommandResult {
@@ -655,7 +574,7 @@ export class Core {
     const dropped: string[] = [];
     if (worker) {
       // A reconnect (or a replacement): keep the leases the worker says it still runs.
-      this.markBusy(worker);
+      this.free.markBusy(worker);
       // Out of dispatch until its new settings are in: a lease released just below would
       // otherwise go straight back to it under the old concurrency (found by the property test).
       worker.state = 'disconnected';
@@ -704,7 +623,7 @@ export class Core {
     for (const name of worker.queues) this.queue(name);
     this.emit({ type: 'worker.registered', worker, resumed, dropped });
     if (worker.kind === 'ws') {
-      this.markFree(worker);
+      this.free.markFree(worker);
       this.fillWorker(worker, cmd.now);
     }
     return { ok: true, resumed, dropped };
@@ -745,7 +664,7 @@ export class Core {
     const worker = this.workers.get(workerId);
     if (!worker) return fail(ErrorCode.WORKER_NOT_FOUND, `no worker ${workerId}`);
     if (session !== undefined && worker.session !== session) return OK; // superseded session
-    this.markBusy(worker);
+    this.free.markBusy(worker);
     worker.state = 'disconnected';
     worker.session = undefined;
     worker.disconnectedAt = now;
@@ -767,7 +686,7 @@ export class Core {
     const worker = this.workers.get(workerId);
     if (!worker) return fail(ErrorCode.WORKER_NOT_FOUND, `no worker ${workerId}`);
     if (worker.state === 'active') {
-      this.markBusy(worker);
+      this.free.markBusy(worker);
       worker.state = 'draining';
       this.emit({ type: 'worker.draining', worker });
     }
@@ -779,7 +698,7 @@ export class Core {
     now: number,
     reason: 'unregistered' | 'heartbeat-timeout' | 'grace-expired',
   ): void {
-    this.markBusy(worker);
+    this.free.markBusy(worker);
     this.workers.delete(worker.id);
     worker.state = 'disconnected';
     // Newest lease first: each goes to the front, so the oldest ends up first in line.

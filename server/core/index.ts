@@ -1,5 +1,6 @@
-export { Core, DEFAULT_CORE_OPTIONS } from './hub-core.js';
-export type { CoreOptions, CommandResult, Effects } from './hub-core.js';
+export { Core } from './hub-core.js';
+export { DEFAULT_CORE_OPTIONS, type CoreOptions } from './core-options.js';
+export type { CommandResult, Effects } from './command-result.js';
 export type * from './commands.js';
 export { DIRECTLY_DURABLE } from './commands.js';
 export type { HubEvent, HubEventType } from './events.js';

@@ -1,0 +1,30 @@
+import type { BackoffSpec } from '../../protocol/index.js';
+
+/** The rules' settings: defaults for tasks, retention, and the timeouts of workers. */
+export interface CoreOptions {
+  defaultMaxAttempts: number;
+  defaultBackoff: BackoffSpec;
+  /** 0 = no limit. */
+  defaultTimeoutMs: number;
+  resultTtlMs: number;
+  /**
+   * Finished tasks (completed, cancelled, expired) kept for result lookups; beyond this the
+   * ones due to expire soonest go first. Without a bound, results kept for an hour at
+   * 5,000 tasks/s would be 18 million records.
+   */
+  maxFinishedTasks: number;
+  heartbeatTimeoutMs: number;
+  httpLeaseTimeoutMs: number;
+  disconnectGraceMs: number;
+}
+
+export const DEFAULT_CORE_OPTIONS: CoreOptions = {
+  defaultMaxAttempts: 3,
+  defaultBackoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000 },
+  defaultTimeoutMs: 0,
+  resultTtlMs: 3_600_000,
+  maxFinishedTasks: 100_000,
+  heartbeatTimeoutMs: 15_000,
+  httpLeaseTimeoutMs: 30_000,
+  disconnectGraceMs: 10_000,
+};
