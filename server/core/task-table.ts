@@ -57,38 +57,25 @@ export class TaskTable {
 
   /** Every task, oldest first. */
   *values(): IterableIterator<TaskRecord> {
-    const heads = new MinHeap<IterableIterator<TaskRecord>>();
-    const current = new Map<IterableIterator<TaskRecord>, TaskRecord>();
+    // Each shard's oldest unread task, by ord; the entry is reused as its shard advances.
+    const heads = new MinHeap<{ task: TaskRecord; rest: Iterator<TaskRecord> }>();
     for (const shard of this.shards) {
-      if (shard.size === 0) continue;
-      const it = shard.values();
-      const first = it.next();
-      if (first.done) continue;
-      current.set(it, first.value);
-      heads.push(first.value.ord, it);
+      const rest = shard.values();
+      const first = rest.next();
+      if (!first.done) heads.push(first.value.ord, { task: first.value, rest });
     }
-    for (;;) {
-      const it = heads.pop();
-      if (it === undefined) return;
-      yield current.get(it)!;
-      const next = it.next();
+    for (let head = heads.pop(); head; head = heads.pop()) {
+      yield head.task;
+      const next = head.rest.next();
       if (next.done) continue;
-      current.set(it, next.value);
-      heads.push(next.value.ord, it);
+      head.task = next.value;
+      heads.push(next.value.ord, head);
     }
   }
 
   *keys(): IterableIterator<string> {
     for (const task of this.values()) yield task.id;
   }
-
-  [Symbol.iterator](): IterableIterator<[string, TaskRecord]> {
-    return mapEntries(this.values());
-  }
-}
-
-function* mapEntries(tasks: IterableIterator<TaskRecord>): IterableIterator<[string, TaskRecord]> {
-  for (const task of tasks) yield [task.id, task];
 }
 
 /** FNV-1a over the id's last eight characters: hub ids differ in their counter, at the end. */
