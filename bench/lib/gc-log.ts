@@ -62,13 +62,12 @@ export function attributeTail(
   measuredFrom: number,
   measuredTo: number,
 ): TailAttribution {
-  const sorted = [...pauses].sort((a, b) => a.start - b.start);
   let inGc = 0;
   for (const [from, to] of windows) {
-    if (sorted.some((p) => p.start < to && p.start + p.duration > from)) inGc++;
+    if (pauses.some((p) => p.start < to && p.start + p.duration > from)) inGc++;
   }
   let maxPauseMs = 0;
-  for (const p of sorted) {
+  for (const p of pauses) {
     if (p.start + p.duration >= measuredFrom && p.start <= measuredTo) {
       maxPauseMs = Math.max(maxPauseMs, p.duration);
     }
