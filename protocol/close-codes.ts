@@ -8,6 +8,8 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** The frame exceeded the hard transport limit (`maxFrameBytes` x 4); the hub could not even read it. */
   MESSAGE_TOO_BIG: 1009,
+  /** The hub hit an unexpected error handling this connection (a bug; see its log). Reconnect. */
+  INTERNAL_ERROR: 1011,
   /** The hello frame named a protocol version the hub does not speak. */
   UNSUPPORTED_PROTOCOL: 4000,
   /** Missing, malformed, expired or forged token. Do not retry with the same token. */

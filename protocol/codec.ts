@@ -1,6 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, type ErrorCodeName } from './error-codes.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
+import { checkMsgpack, MAX_FRAME_DEPTH } from './msgpack-check.js';
 
 /**
  * Plain msgpack: no records extension, no structured clone, so any msgpack library in any
@@ -15,6 +16,9 @@ const unpackr = new Unpackr({
   structuredClone: false,
   mapsAsObjects: true,
   copyBuffers: true,
+  // 64-bit integers arrive from other languages' encoders for ordinary values; checkMsgpack
+  // has already refused any that a double cannot hold exactly.
+  int64AsType: 'number',
 });
 
 /**
@@ -48,6 +52,14 @@ export function decodeClientFrame(bytes: Uint8Array, maxBytes: number): DecodeRe
       ok: false,
       code: ErrorCode.FRAME_TOO_LARGE,
       message: `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxBytes} bytes`,
+    };
+  }
+  const problem = checkMsgpack(bytes, MAX_FRAME_DEPTH);
+  if (problem) {
+    return {
+      ok: false,
+      code: ErrorCode.BAD_FRAME,
+      message: `frame refused at byte ${problem.offset}: ${problem.message}`,
     };
   }
   let raw: unknown;

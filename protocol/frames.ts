@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FrameType } from './frame-types.js';
 import { PRIORITY_NAMES } from './priority.js';
+import { valueSchema } from './value-schema.js';
 import { nameSchema, taskErrorSchema, taskIdSchema, taskSpecSchema } from './task-spec.js';
 
 /** Request ids: chosen by the sender, echoed in the reply. */
@@ -53,7 +54,7 @@ export const progressFrame = z.strictObject({
   t: z.literal(FrameType.progress),
   taskId: taskIdSchema,
   attempt,
-  value: z.unknown(),
+  value: valueSchema,
 });
 
 export const completeFrame = z.strictObject({
@@ -61,7 +62,7 @@ export const completeFrame = z.strictObject({
   id: reqId.optional(),
   taskId: taskIdSchema,
   attempt,
-  result: z.unknown().optional(),
+  result: valueSchema.optional(),
 });
 
 export const failFrame = z.strictObject({

@@ -5,3 +5,5 @@ export * from './task-spec.js';
 export * from './frame-types.js';
 export * from './frames.js';
 export * from './codec.js';
+export * from './msgpack-check.js';
+export * from './value-schema.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRIORITY_NAMES } from './priority.js';
+import { valueSchema } from './value-schema.js';
 
 /** Queue, worker and capability names: printable, no spaces, bounded. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
@@ -26,7 +27,7 @@ export type BackoffSpec = z.infer<typeof backoffSchema>;
 /** What a producer sends to create a task. Every field but `queue` is optional. */
 export const taskSpecSchema = z.strictObject({
   queue: nameSchema,
-  payload: z.unknown().optional(),
+  payload: valueSchema.optional(),
   priority: z.enum(PRIORITY_NAMES as ['critical', 'high', 'normal', 'low']).optional(),
   /** Do not run before now + delayMs. */
   delayMs: z
@@ -86,6 +87,6 @@ export const taskErrorSchema = z.strictObject({
   code: z.string().max(128).optional(),
   /** false = do not retry, go straight to the dead-letter queue. Default true. */
   retryable: z.boolean().optional(),
-  details: z.unknown().optional(),
+  details: valueSchema.optional(),
 });
 export type TaskError = z.infer<typeof taskErrorSchema>;

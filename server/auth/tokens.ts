@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 
@@ -10,12 +11,18 @@ export interface Grant {
   /** Queue names (or prefixes ending in `*`) the holder may use; undefined = all. */
   queues: string[] | undefined;
   subject: string | undefined;
+  /**
+   * Who holds the token, for ownership (a worker id belongs to the identity that registered
+   * it): the subject, else the token's id, else a digest of the token itself.
+   */
+  identity: string;
 }
 
 const claimsSchema = z.object({
   role: z.enum(ROLES),
   queues: z.array(z.string().min(1).max(129)).max(256).optional(),
   sub: z.string().max(256).optional(),
+  jti: z.string().max(256).optional(),
 });
 
 export const TOKEN_ISSUER = 'switchboard';
@@ -45,7 +52,14 @@ export async function verifyToken(secret: string, token: string | undefined): Pr
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token claims lack a valid role', 'invalid');
-    return { role: claims.data.role, queues: claims.data.queues, subject: claims.data.sub };
+    const c = claims.data;
+    const identity =
+      c.sub !== undefined
+        ? `sub:${c.sub}`
+        : c.jti !== undefined
+          ? `jti:${c.jti}`
+          : `token:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
+    return { role: c.role, queues: c.queues, subject: c.sub, identity };
   } catch (err) {
     if (err instanceof TokenError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw new TokenError('token expired', 'expired');
@@ -79,7 +93,12 @@ export async function mintToken(secret: string, opts: MintOptions): Promise<stri
 }
 
 /** The grant used when auth is disabled (development preset). */
-export const OPEN_GRANT: Grant = { role: 'admin', queues: undefined, subject: 'anonymous' };
+export const OPEN_GRANT: Grant = {
+  role: 'admin',
+  queues: undefined,
+  subject: 'anonymous',
+  identity: 'sub:anonymous',
+};
 
 export function mayUseQueue(grant: Grant, queue: string): boolean {
   if (!grant.queues) return true;

@@ -145,6 +145,11 @@ export interface RegisterWorkerCommand {
   concurrency: number;
   /** Leases the worker says it still runs (after a reconnect). */
   running?: { taskId: string; attempt: number }[];
+  /**
+   * The identity registering (see Grant.identity). A worker id belongs to whoever first
+   * registered it: a register by anyone else is refused while the record exists.
+   */
+  owner?: string;
 }
 export interface WorkerSimpleCommand {
   type: 'worker.heartbeat' | 'worker.disconnect' | 'worker.drain' | 'worker.unregister';

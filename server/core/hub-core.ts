@@ -186,6 +186,14 @@ export class Core {
     const taskIds: string[] = [];
     const duplicates: number[] = [];
     const touched = new Set<QueueState>();
+    // All or nothing: a refused batch must not leave its first tasks behind.
+    const ids = cmd.tasks.length > 1 ? new Set<string>() : undefined;
+    for (let i = 0; i < cmd.tasks.length; i++) {
+      const id = cmd.tasks[i]!.id;
+      if (this.tasks.has(id) || ids?.has(id))
+        return fail(ErrorCode.CONFLICT, `task id ${id} already exists`);
+      ids?.add(id);
+    }
     for (let i = 0; i < cmd.tasks.length; i++) {
       const { id, spec } = cmd.tasks[i]!;
       if (spec.idempotencyKey !== undefined) {
@@ -196,7 +204,6 @@ export class Core {
           continue;
         }
       }
-      if (this.tasks.has(id)) return fail(ErrorCode.CONFLICT, `task id ${id} already exists`);
       const queue = this.queue(spec.queue);
       const task = this.createTask(id, spec, queue, cmd.now, cmd.submitter);
       taskIds.push(id);
@@ -573,7 +580,17 @@ export class Core {
     const resumed: string[] = [];
     const dropped: string[] = [];
     if (worker) {
-      // A reconnect (or a replacement): keep the leases the worker says it still runs.
+      if (worker.owner !== cmd.owner)
+        return fail(ErrorCode.FORBIDDEN, `worker id ${cmd.workerId} belongs to another identity`);
+      if (worker.kind !== cmd.kind && worker.session !== undefined)
+        return fail(
+          ErrorCode.CONFLICT,
+          `worker ${cmd.workerId} is connected over ${worker.kind === 'ws' ? 'WebSocket' : 'HTTP'}; ` +
+            'disconnect it or use another worker id',
+        );
+      // A reconnect (or a replacement): keep the leases the worker says it still runs, of
+      // the queues it registers for now.
+      const queues = new Set(cmd.queues);
       this.free.markBusy(worker);
       // Out of dispatch until its new settings are in: a lease released just below would
       // otherwise go straight back to it under the old concurrency (found by the property test).
@@ -582,9 +599,10 @@ export class Core {
       // Each lost lease goes to the front of its queue: newest first keeps their order.
       const held = [...worker.running].map((id) => this.tasks.get(id)!);
       for (const task of held.sort((a, b) => b.seq - a.seq)) {
-        if (claimed.get(task.id) !== task.attempt)
+        if (claimed.get(task.id) !== task.attempt || !queues.has(task.queue))
           this.loseLease(task, cmd.now, 'worker-restarted');
       }
+      worker.kind = cmd.kind;
       worker.session = cmd.session;
       worker.queues = [...new Set(cmd.queues)];
       worker.capabilities = capabilitySet(cmd.capabilities);
@@ -599,6 +617,7 @@ export class Core {
         id: cmd.workerId,
         name: cmd.name,
         kind: cmd.kind,
+        owner: cmd.owner,
         session: cmd.session,
         queues: [...new Set(cmd.queues)],
         capabilities: capabilitySet(cmd.capabilities),

@@ -72,6 +72,8 @@ export interface WorkerRecord {
   id: string;
   name: string | undefined;
   kind: WorkerKind;
+  /** The identity that registered this worker id (see RegisterWorkerCommand.owner). */
+  owner: string | undefined;
   session: string | undefined;
   queues: string[];
   capabilities: ReadonlySet<string>;

@@ -102,14 +102,17 @@ export const frameHandlers: HandlerTable = {
       return;
     }
     const workerId = frame.workerId ?? `w-${session.id}`;
-    hub.bindWorker(session, workerId);
     session.registerId = frame.id;
+    // The session is bound to the worker id when the core accepts the register (on
+    // worker.registered), never before: a register the core refuses (another identity's
+    // worker id) must not disturb the connection that holds it.
     const { result } = hub.execute({
       type: 'worker.register',
       now: hub.now(),
       workerId,
       kind: 'ws',
       session: session.id,
+      owner: session.grant!.identity,
       ...(frame.name === undefined ? {} : { name: frame.name }),
       queues: frame.queues,
       capabilities: frame.capabilities ?? [],

@@ -5,6 +5,11 @@
 export interface HubStore {
   /** Buffer one record; returns its sequence number. Cheap: called on the hot path. */
   append(record: object): number;
+  /**
+   * Throw now if `record` could not be appended (it cannot be encoded, the store has
+   * failed). Called before the core applies a command, so a refused command changes nothing.
+   */
+  prepare?(record: object): void;
   /** `cb` runs once every record up to `seq` is durable, or with the error that lost it. */
   onDurable(seq: number, cb: (err?: Error) => void): void;
   /** Highest sequence number known durable. */

@@ -8,6 +8,7 @@ import {
 } from '../../protocol/index.js';
 import {
   Core,
+  DIRECTLY_DURABLE,
   type Command,
   type CommandResult,
   type CoreOptions,
@@ -41,6 +42,12 @@ export interface HubOptions {
   version: string;
   /** Collect default process metrics (off in tests that run many hubs in one process). */
   processMetrics?: boolean;
+  /**
+   * The hub's state and its log can no longer be trusted to agree (a record could not be
+   * appended after the core applied its command). The process should stop; recovery from
+   * the log restores a consistent state. Default: log at fatal and refuse new work.
+   */
+  onFatal?: (err: Error) => void;
   /**
    * After activity, once the hub has been quiet this long, ask V8 for one full collection
    * so the memory a burst took goes back to the OS. 0 = never.
@@ -100,7 +107,15 @@ export class Hub {
     const list = this.flushList;
     this.flushList = [];
     let frames = 0;
-    for (let i = 0; i < list.length; i++) frames += list[i]!.flushOutbox();
+    for (let i = 0; i < list.length; i++) {
+      // One session's failure (a transport error) must not leave the others unflushed or,
+      // from inside setImmediate, take the process down.
+      try {
+        frames += list[i]!.flushOutbox();
+      } catch (err) {
+        this.sessionFailed(list[i]!, err as Error, 'flush');
+      }
+    }
     if (frames) this.framesOut.inc(frames);
   };
   private readonly scheduleFlush = (session: Session): void => {
@@ -257,9 +272,18 @@ export class Hub {
     if (cmd.type !== 'worker.heartbeat' && cmd.type !== 'tick' && cmd.type !== 'gc') {
       this.idleRelease.noteActivity();
     }
+    // A command that cannot be journaled throws here, before the core has seen it.
+    if (this.store.prepare !== undefined && DIRECTLY_DURABLE.has(cmd.type)) this.store.prepare(cmd);
     const result = this.core.apply(cmd);
     const { events, journal } = this.core.takeEffects();
-    for (let i = 0; i < journal.length; i++) this.lastSeq = this.store.append(journal[i]!);
+    try {
+      for (let i = 0; i < journal.length; i++) this.lastSeq = this.store.append(journal[i]!);
+    } catch (err) {
+      // The core moved on but its log did not: memory and disk disagree, and only a restart
+      // from the log makes them agree again. Nothing unlogged was acknowledged.
+      this.failStore(err as Error);
+      throw err;
+    }
     if (events.length) this.handleEvents(events, cmd.now);
     this.scheduleWake();
     return { result, seq: this.lastSeq };
@@ -343,7 +367,7 @@ export class Hub {
     session.watch(taskId, progress);
   }
 
-  bindWorker(session: Session, workerId: string): void {
+  private bindWorker(session: Session, workerId: string): void {
     const previous = this.workerSessions.get(workerId);
     if (previous && previous !== session) {
       previous.workerId = undefined;
@@ -366,6 +390,13 @@ export class Hub {
     if (!session) return false;
     session.close(CloseCode.KICKED, 'disconnected by an operator');
     return true;
+  }
+
+  private failStore(err: Error): void {
+    if (this.phase === HubPhase.ready) this.phase = HubPhase.draining;
+    if (this.options.onFatal) this.options.onFatal(err);
+    else
+      this.log.fatal({ err: err.message }, 'journal append failed; the hub accepts no more work');
   }
 
   // ------------------------------------------------------------------ events
@@ -401,8 +432,12 @@ export class Hub {
           this.deliverResult(event.task);
           break;
         case 'worker.registered': {
-          const session = this.workerSessions.get(event.worker.id);
-          if (session && session.id === event.worker.session) {
+          const session =
+            event.worker.session === undefined
+              ? undefined
+              : this.sessions.get(event.worker.session);
+          if (session && event.worker.kind === 'ws') {
+            this.bindWorker(session, event.worker.id);
             session.send({
               t: FrameType.registered,
               id: session.registerId,
@@ -516,6 +551,11 @@ export class Hub {
         s.close(CloseCode.PROTOCOL_ABUSE, 'too many unread frames');
       },
       this.scheduleFlush,
+      (s, frame, err) =>
+        this.log.error(
+          { session: s.id, frame: frame.t, err: err.message },
+          'could not encode a frame; sent an error frame instead',
+        ),
     );
     this.sessions.set(conn.id, session);
     if (this.phase !== HubPhase.ready) {
@@ -532,6 +572,27 @@ export class Hub {
   private onMessage(conn: Connection, bytes: Uint8Array): void {
     const session = this.sessions.get(conn.id);
     if (!session || conn.closed) return;
+    try {
+      this.handleMessage(session, bytes);
+    } catch (err) {
+      this.sessionFailed(session, err as Error, 'message');
+    }
+  }
+
+  /**
+   * Something threw outside a frame handler's own guard (a bug): the session that caused it
+   * is closed with 1011, the process and every other session carry on.
+   */
+  private sessionFailed(session: Session, err: Error, where: string): void {
+    this.log.error({ session: session.id, where, err: err.message }, 'session failed');
+    try {
+      session.conn.close(CloseCode.INTERNAL_ERROR, 'internal error; see the hub log');
+    } catch {
+      // already gone
+    }
+  }
+
+  private handleMessage(session: Session, bytes: Uint8Array): void {
     this.framesIn.inc();
     const decoded = decodeClientFrame(bytes, this.maxFrameBytes);
     if (!decoded.ok) {

@@ -45,6 +45,7 @@ export class Session {
     private readonly onOverflow: (session: Session) => void,
     /** Called when the outbox goes from empty to non-empty: the hub flushes it soon. */
     private readonly scheduleFlush: (session: Session) => void,
+    private readonly onEncodeError: (session: Session, frame: HubFrame, err: Error) => void,
   ) {}
 
   get id(): string {
@@ -73,13 +74,22 @@ export class Session {
     this.conn.cork(() => {
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]!;
-        if (this.backlog.length > 0) {
-          this.keep(encodeFrameCopy(frame));
+        const queued = this.backlog.length > 0;
+        let bytes: Uint8Array;
+        try {
+          // MUST: encodeFrame returns the shared encoder buffer; send() copies it (uWS into
+          // its cork buffer, ws into its frame) before we encode the next frame.
+          bytes = queued ? encodeFrameCopy(frame) : encodeFrame(frame);
+        } catch (err) {
+          // Input is checked at the edge so this should not happen; if it does, it is this
+          // session's problem only: the peer learns which frame it missed.
+          this.onEncodeError(this, frame, err as Error);
+          bytes = encodeFrameCopy(unencodable(frame, err as Error));
+        }
+        if (queued) {
+          this.keep(bytes); // an owned copy
           continue;
         }
-        // MUST: encodeFrame returns the shared encoder buffer; send() copies it (uWS into
-        // its cork buffer, ws into its frame) before we encode the next frame.
-        const bytes = encodeFrame(frame);
         if (this.conn.send(bytes) === SendStatus.DROPPED) {
           this.keep(Uint8Array.prototype.slice.call(bytes));
         }
@@ -140,6 +150,17 @@ export class Session {
   get isWorker(): boolean {
     return this.workerId !== undefined;
   }
+}
+
+/** What a peer gets instead of a frame that could not be encoded. */
+function unencodable(frame: HubFrame, err: Error): HubFrame {
+  const out: HubFrame = {
+    t: FrameType.error,
+    code: ErrorCode.INTERNAL,
+    message: `the hub could not encode a ${frame.t} frame for this connection: ${err.message}`,
+  };
+  if ('taskId' in frame && typeof frame.taskId === 'string') out.taskId = frame.taskId;
+  return out;
 }
 
 export { ErrorCode };

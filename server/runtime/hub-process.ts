@@ -44,6 +44,13 @@ export async function startHubProcess(
   options: StartOptions = {},
 ): Promise<RunningHub> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  // A failed fsync may have dropped dirty pages, and a failed append leaves memory ahead of
+  // the log: retrying could report durable what is not. Stop, and let recovery (which
+  // trusts only checksummed records) take over.
+  const stopOnStoreFailure = (err: Error): never => {
+    log.fatal({ err: err.message }, 'store failed; stopping the hub to protect acknowledged data');
+    process.exit(70);
+  };
   const dataDir = path.resolve(config.store.dataDir);
 
   let secret: string | undefined;
@@ -122,15 +129,11 @@ export async function startHubProcess(
     store,
     logger: log,
     version: VERSION,
+    onFatal: (err) => stopOnStoreFailure(err),
   });
   store.setStateProvider?.(() => hub.core.snapshot());
   store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
-  store.onFatal((err) => {
-    // A failed fsync may have dropped dirty pages: retrying could report durable what is
-    // not. Stop, and let recovery (which trusts only checksummed records) take over.
-    log.fatal({ err: err.message }, 'store failed; stopping the hub to protect acknowledged data');
-    process.exit(70);
-  });
+  store.onFatal(stopOnStoreFailure);
 
   const ssh = config.nodes.ssh;
   let hubKey: ReturnType<typeof loadOrCreateHubKey> | undefined;

@@ -45,6 +45,8 @@ export class WalStore implements Store {
   private compacting: Promise<void> | undefined;
   private bytesSinceSnapshot = 0;
   private fatal: Error | undefined;
+  private preparedRecord: object | undefined;
+  private preparedPayload: Uint8Array | undefined;
   private closed = false;
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
@@ -97,11 +99,26 @@ export class WalStore implements Store {
     }
   }
 
+  /**
+   * Encode `record` ahead of the command it journals, so a record that cannot be written
+   * fails before the core has changed anything. The next append of the same record reuses
+   * the bytes.
+   */
+  prepare(record: object): void {
+    if (this.fatal) throw this.fatal;
+    this.preparedPayload = undefined;
+    this.preparedPayload = packr.pack(record);
+    this.preparedRecord = record;
+  }
+
   append(record: object): number {
     if (this.fatal) throw this.fatal;
     // MUST: pack() returns the encoder's shared buffer; writeRecord copies it into the
-    // batch before anything else encodes.
-    const payload = packr.pack(record);
+    // batch before anything else encodes. A prepared payload is that same buffer: nothing
+    // in this store packs between prepare() and the append of the record it prepared.
+    const payload = this.preparedRecord === record ? this.preparedPayload! : packr.pack(record);
+    this.preparedRecord = undefined;
+    this.preparedPayload = undefined;
     const need = this.batchLen + HEADER_BYTES + payload.byteLength;
     if (need > this.batch.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));

@@ -38,6 +38,9 @@ interface UserData {
 
 let nextId = 1;
 
+/** How far past the hard frame limit uWS reads, so an oversized frame still gets a 1009. */
+export const UWS_READ_FACTOR = 2;
+
 class UwsConnection implements Connection {
   readonly id = `c${(nextId++).toString(36)}`;
   closed = false;
@@ -80,7 +83,10 @@ export class UwsSocketServer implements SocketServer {
     this.app = uws.App();
     this.app.ws<UserData>('/*', {
       compression: uws.DISABLED,
-      maxPayloadLength: options.maxPayloadBytes,
+      // uWebSockets.js drops a connection whose frame exceeds maxPayloadLength without a
+      // close frame (the peer sees 1006). Reading up to twice the hard limit lets us send the
+      // documented 1009 for everything up to there; beyond it the library's cut applies.
+      maxPayloadLength: options.maxPayloadBytes * UWS_READ_FACTOR,
       maxBackpressure: options.maxBackpressureBytes * 4,
       closeOnBackpressureLimit: 0,
       idleTimeout: options.idleTimeoutSec,
@@ -113,6 +119,10 @@ export class UwsSocketServer implements SocketServer {
       },
       message: (ws, message, isBinary) => {
         const conn = ws.getUserData().conn!;
+        if (message.byteLength > options.maxPayloadBytes) {
+          conn.close(1009, `frame of ${message.byteLength} bytes exceeds the hard limit`);
+          return;
+        }
         // MUST: `message` is freed when this callback returns; onMessage decodes synchronously.
         handlers.onMessage(conn, new Uint8Array(message), isBinary);
       },

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { nameSchema, taskErrorSchema, taskIdSchema } from '../../../protocol/index.js';
+import { nameSchema, taskErrorSchema, taskIdSchema, valueSchema } from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson, toWorkerJson } from '../../hub/task-view.js';
+import { workerAccessDenied } from '../../hub/worker-access.js';
+import type { Grant } from '../../auth/index.js';
 import { HttpError, statusForCode } from '../http-error.js';
 import { assertQueueAllowed, executeDurably } from '../hub-calls.js';
 import type { Route } from '../router.js';
@@ -25,7 +27,7 @@ const completeBody = z.strictObject({
   workerId: nameSchema,
   taskId: taskIdSchema,
   attempt: z.number().int().min(1),
-  result: z.unknown().optional(),
+  result: valueSchema.optional(),
 });
 const failBody = z.strictObject({
   workerId: nameSchema,
@@ -41,6 +43,15 @@ const failBody = z.strictObject({
  * Its leases expire after `httpLeaseTimeoutMs` without a call, and the tasks are requeued.
  */
 export function compatRoutes(hub: Hub): Route[] {
+  /** The caller may act as this worker (itself, on its token's queues), or the call fails. */
+  const asWorker = (grant: Grant | undefined, workerId: string, goneIsFine = false): void => {
+    const worker = hub.core.workers.get(workerId);
+    // A late complete/fail from a worker the hub already dropped holds no lease: the core
+    // answers LEASE_NOT_HELD, as it does for any stale attempt.
+    if (!worker && goneIsFine) return;
+    const denied = workerAccessDenied(grant!, workerId, worker);
+    if (denied) throw new HttpError(statusForCode(denied.code), denied.code, denied.message);
+  };
   const summary = () => {
     const queues = [...hub.core.queues.values()].map((q) => toQueueJson(hub, q));
     const counts: Record<string, number> = {};
@@ -106,6 +117,7 @@ export function compatRoutes(hub: Hub): Route[] {
           now: hub.now(),
           workerId,
           kind: 'http',
+          owner: grant!.identity,
           ...(b.name ? { name: b.name } : {}),
           queues: b.queues,
           capabilities: b.capabilities ?? [],
@@ -124,8 +136,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/unregister',
       auth: ['worker'],
-      handler: ({ body }) => {
+      handler: ({ body, grant }) => {
         const b = parseBody(workerRef, body);
+        asWorker(grant, b.workerId);
         const { result } = hub.execute({
           type: 'worker.unregister',
           now: hub.now(),
@@ -140,8 +153,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/heartbeat',
       auth: ['worker'],
-      handler: ({ body }) => {
+      handler: ({ body, grant }) => {
         const b = parseBody(workerRef, body);
+        asWorker(grant, b.workerId);
         const { result } = hub.execute({
           type: 'worker.heartbeat',
           now: hub.now(),
@@ -156,8 +170,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/assign',
       auth: ['worker'],
-      handler: async ({ body }) => {
+      handler: async ({ body, grant }) => {
         const b = parseBody(assignBody, body);
+        asWorker(grant, b.workerId);
         const result = await executeDurably(hub, {
           type: 'worker.pull',
           now: hub.now(),
@@ -171,8 +186,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/complete',
       auth: ['worker'],
-      handler: async ({ body }) => {
+      handler: async ({ body, grant }) => {
         const b = parseBody(completeBody, body);
+        asWorker(grant, b.workerId, true);
         // Held before the command: a finished task may be evicted by the command itself.
         const task = hub.core.tasks.get(b.taskId);
         await executeDurably(hub, {
@@ -190,8 +206,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/fail',
       auth: ['worker'],
-      handler: async ({ body }) => {
+      handler: async ({ body, grant }) => {
         const b = parseBody(failBody, body);
+        asWorker(grant, b.workerId, true);
         const task = hub.core.tasks.get(b.taskId);
         await executeDurably(hub, {
           type: 'task.fail',

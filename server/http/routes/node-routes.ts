@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, nameSchema } from '../../../protocol/index.js';
+import { ErrorCode, nameSchema, valueSchema } from '../../../protocol/index.js';
 import { PROVIDER_KINDS, type NodeCommandRecord, type NodeRecord } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
 import type { NodeService } from '../../nodes/node-service.js';
@@ -27,7 +27,7 @@ const nodeBody = z.strictObject({
   sshPort: z.number().int().min(1).max(65_535).optional(),
   labels: labels.optional(),
   capabilities: z.array(nameSchema).max(64).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.record(z.string().max(256), valueSchema).optional(),
 });
 const nodePatch = nodeBody.omit({ id: true }).partial();
 const commandBody = z.strictObject({
@@ -36,7 +36,7 @@ const commandBody = z.strictObject({
   /** exec: the command line. Provider actions: the service/container/VM name. */
   action: z.string().min(1).max(65_536),
   provider: provider.optional(),
-  args: z.record(z.string(), z.unknown()).optional(),
+  args: z.record(z.string().max(256), valueSchema).optional(),
   timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
 });
 const resultBody = z.strictObject({
