@@ -67,6 +67,16 @@ export interface CancelCommand {
   taskId: string;
   reason?: string;
 }
+/**
+ * Undo a submit the hub could not make durable: the producer was told nothing was accepted,
+ * so the tasks go as if they had never been (no cancelled record left behind). A lease
+ * already handed out is revoked.
+ */
+export interface RetractCommand {
+  type: 'task.retract';
+  now: number;
+  taskIds: string[];
+}
 /** Operator retry of a dead task: attempts start over. */
 export interface RetryCommand {
   type: 'task.retry';
@@ -187,6 +197,7 @@ export type DurableCommand =
   | PromoteCommand
   | ExpireCommand
   | CancelCommand
+  | RetractCommand
   | RetryCommand
   | QueuePauseCommand
   | QueuePurgeDeadCommand
@@ -205,6 +216,7 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'task.complete',
   'task.fail',
   'task.cancel',
+  'task.retract',
   'task.retry',
   'queue.pause',
   'queue.resume',

@@ -2,6 +2,7 @@ import { ErrorCode, Priority, TaskErrorCode, type TaskSpec } from '../../protoco
 import { backoffDelay, jitterFor } from './backoff.js';
 import type {
   CancelCommand,
+  RetractCommand,
   Command,
   CompleteCommand,
   DurableCommand,
@@ -129,6 +130,8 @@ export class Core {
         return this.promote(cmd.taskId, cmd.now);
       case 'task.cancel':
         return this.cancel(cmd);
+      case 'task.retract':
+        return this.retract(cmd);
       case 'task.retry':
         return this.retry(cmd.taskId, cmd.now);
       case 'task.progress': {
@@ -422,6 +425,29 @@ export class Core {
     this.finish(task, 'cancelled', cmd.now);
     this.emit({ type: 'task.cancelled', task });
     if (worker) this.fillWorker(worker, cmd.now);
+    return OK;
+  }
+
+  private retract(cmd: RetractCommand): CommandResult {
+    const workers = new Set<WorkerRecord>();
+    for (const taskId of cmd.taskIds) {
+      const task = this.tasks.get(taskId);
+      if (!task) continue;
+      if (task.state === 'leased') {
+        const workerId = task.workerId!;
+        const attempt = task.attempt;
+        const worker = this.release(task, cmd.now);
+        if (worker) workers.add(worker);
+        this.emit({ type: 'lease.revoked', taskId, workerId, attempt, reason: 'cancelled' });
+      } else if (task.state === 'dead') {
+        this.queue(task.queue).dead.delete(taskId);
+      } else if (!TERMINAL.has(task.state)) {
+        this.unqueue(task);
+      }
+      this.dropTask(task);
+      this.emit({ type: 'task.evicted', taskId, queue: task.queue });
+    }
+    for (const worker of workers) this.fillWorker(worker, cmd.now);
     return OK;
   }
 

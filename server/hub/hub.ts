@@ -346,18 +346,12 @@ export class Hub {
   }
 
   /**
-   * Tasks whose submit record could not be persisted were never accepted: cancel them so
-   * no worker runs work the producer was told failed.
+   * Tasks whose submit record could not be persisted were never accepted: take them back,
+   * as if never submitted, so no worker runs work the producer was told failed.
    */
   rollbackSubmit(taskIds: string[], err: Error): void {
-    for (const taskId of taskIds) {
-      this.execute({
-        type: 'task.cancel',
-        now: this.now(),
-        taskId,
-        reason: `not persisted: ${err.message}`,
-      });
-    }
+    this.log.warn({ tasks: taskIds.length, err: err.message }, 'submit not persisted; retracted');
+    this.execute({ type: 'task.retract', now: this.now(), taskIds });
   }
 
   watch(session: Session, taskId: string, progress: boolean): void {

@@ -290,3 +290,34 @@ t.test('a command the store refuses changes nothing', async (t) => {
   t.equal(task.payload, 2, 'the worker gets only the task that was accepted');
   t.equal(hub.hub.core.tasks.size, 1);
 });
+
+t.test('a submit that could not be made durable is taken back, not left cancelled', async (t) => {
+  class LosingStore extends VolatileStore {
+    lose = false;
+    override onDurable(seq: number, cb: (err?: Error) => void): void {
+      if (this.lose) cb(new Error('injected: disk full'));
+      else super.onDurable(seq, cb);
+    }
+  }
+  const store = new LosingStore();
+  const hub = await startTestHub({ store });
+  t.teardown(() => hub.stop());
+  const { w } = await registered(hub, ['q']);
+  const p = await RawClient.open(hub.wsUrl);
+  store.lose = true;
+  p.send({ t: 'submit', id: 3, task: { queue: 'q', payload: 'lost' } });
+  const err = await p.next((f) => f.t === 'error');
+  t.equal(err.code, ErrorCode.STORE_UNAVAILABLE);
+  const pushed = await w.next((f) => f.t === 'task');
+  const revoked = await w.next((f) => f.t === 'cancel' && f.taskId === pushed.taskId);
+  t.ok(revoked, 'the worker that already had it is told to stop');
+  t.equal(hub.hub.core.tasks.size, 0, 'no record of it remains, not even a cancelled one');
+  const listed = (await (await fetch(`${hub.httpUrl}/api/v1/tasks`)).json()) as {
+    tasks: unknown[];
+  };
+  t.equal(listed.tasks.length, 0);
+  store.lose = false;
+  p.send({ t: 'submit', id: 4, task: { queue: 'q', payload: 'kept' } });
+  const next = await w.next((f) => f.t === 'task');
+  t.equal(next.payload, 'kept', 'the freed slot takes the next task');
+});
