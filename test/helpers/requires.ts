@@ -15,7 +15,7 @@
  *     t.test('the monitor under a real terminal', skipWithout('tmux'), async (t) => { ... });
  *
  * Several tools: `requireTool('redis-server', 'openssl')` names every missing one in one line.
- * Something not in TOOLS: `requireTool({ name: 'root', probe: () => ..., install: 'run as root' })`.
+ * Something not in TOOLS: `requireTool({ name: 'ffmpeg', probe: () => ..., install: 'apt-get install -y ffmpeg' })`.
  * `hasTool('tmux')` only answers, for code outside tests (e.g. starting a keeper session).
  *
  * When something is missing the suite prints one loud line on stderr, e.g.
@@ -38,8 +38,10 @@ export interface ToolSpec {
   name: string;
   /** True when the machine has it. Synchronous, fast, no side effects. */
   probe: () => boolean;
-  /** The command (or instruction) that gets it on Debian. */
+  /** The command that gets it on Debian. */
   install: string;
+  /** What the loud line says before `install`; "install with" unless it is not a package. */
+  how?: string;
 }
 
 function isExecutable(file: string): boolean {
@@ -104,6 +106,13 @@ export const TOOLS = {
     probe: () => listening(4222),
     install: `${apt('nats-server')} && nats-server -js -a 127.0.0.1 -p 4222 &`,
   },
+  /** Not a tool, but the same story: mounting a small tmpfs (a real full disk) needs it. */
+  root: {
+    name: 'root',
+    probe: () => process.getuid?.() === 0,
+    how: 'run the tests as root, as .ci/run does',
+    install: 'sudo npm test',
+  },
 } satisfies Record<string, ToolSpec>;
 
 export type KnownTool = keyof typeof TOOLS;
@@ -132,7 +141,9 @@ function suiteName(): string {
 }
 
 function reason(missing: ToolSpec[]): string {
-  return missing.map((s) => `needs ${s.name} — install with: ${s.install}`).join('; ');
+  return missing
+    .map((s) => `needs ${s.name} — ${s.how ?? 'install with'}: ${s.install}`)
+    .join('; ');
 }
 
 const reported = new Set<string>();
