@@ -51,9 +51,9 @@ async function hubTarget(flags: HubFlags, config: HubConfig): Promise<HubTarget>
   const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
   const url =
     flags.url ??
-    process.env.SWITCHBOARD_URL ??
+    (process.env.SWITCHBOARD_URL || undefined) ??
     `http://${local.includes(':') ? `[${local}]` : local}:${config.server.httpPort}`;
-  let token = flags.token ?? process.env.SWITCHBOARD_TOKEN;
+  let token = flags.token ?? (process.env.SWITCHBOARD_TOKEN || undefined);
   if (!token && config.auth.enabled) {
     token = (await issueToken(readSecret(config), { role: 'admin', subject: 'cli', ttl: '5m' }))
       .token;
