@@ -260,3 +260,24 @@ t.test('an event stream ends when its token is revoked', async (t) => {
   t.equal(result, true, 'the stream ended');
   t.equal(th.hub.liveGrants.size, 0);
 });
+
+t.test('revocations are part of the core snapshot and survive a restore', async (t) => {
+  const { Core } = await import('../../server/core/index.js');
+  const { pack, unpack } = await import('msgpackr');
+  const core = new Core();
+  t.ok(core.apply({ type: 'token.revoke', now: 1000, tokenId: 'abc', reason: 'leaked' }).ok);
+  t.ok(core.apply({ type: 'token.revoke', now: 2000, subject: 'ci', issuedBefore: 1500 }).ok);
+  t.notOk(core.apply({ type: 'token.revoke', now: 3000 }).ok, 'neither id nor subject: refused');
+  const restored = Core.restore(unpack(pack(core.snapshot())));
+  const id = (tokenId?: string, subject?: string, issuedAt?: number) => ({
+    tokenId,
+    subject,
+    issuedAt,
+  });
+  t.ok(restored.revocations.isRevoked(id('abc')));
+  t.ok(restored.revocations.isRevoked(id('other', 'ci', 1500)), 'issued at the cut-off');
+  t.notOk(restored.revocations.isRevoked(id('other', 'ci', 1501)), 'issued after it');
+  t.ok(restored.revocations.isRevoked(id(undefined, 'ci', undefined)), 'no iat: revoked');
+  t.notOk(restored.revocations.isRevoked(id('x', 'web', 1)));
+  t.same(restored.snapshot().revocations, core.snapshot().revocations);
+});
