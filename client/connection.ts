@@ -284,7 +284,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (this.closing) return;
     this.emit('status', { type: 'disconnected', code, reason });
     if (FATAL_CLOSE_CODES.has(code)) {
-      const err = new AuthError(code, `hub refused the connection: ${reason || code}`);
+      const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
+      const err = new AuthError(code, `hub ${verb} the connection: ${reason || code}`);
       this.closing = true;
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);

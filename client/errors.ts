@@ -49,21 +49,27 @@ export class ConnectionClosedError extends SwitchboardError {
   }
 }
 
-/** The hub refused the token (close 4001/4003) or the protocol version (4000). Not retried. */
+/** SDK error code of each fatal close code (docs/protocol.md §10). */
+const AUTH_CODES: Readonly<Record<number, string>> = {
+  4000: 'UNSUPPORTED_PROTOCOL',
+  4001: 'UNAUTHORIZED',
+  4003: 'FORBIDDEN',
+  4004: 'TOKEN_REVOKED',
+  4005: 'TOKEN_EXPIRED',
+};
+
+/**
+ * The hub refused the token (close 4001/4003), revoked it or saw it expire while the
+ * connection was open (4004/4005), or refused the protocol version (4000). Not retried:
+ * the same token would be refused again.
+ */
 export class AuthError extends SwitchboardError {
   override readonly name = 'AuthError';
   constructor(
     readonly closeCode: number,
     message: string,
   ) {
-    super(
-      closeCode === 4003
-        ? 'FORBIDDEN'
-        : closeCode === 4000
-          ? 'UNSUPPORTED_PROTOCOL'
-          : 'UNAUTHORIZED',
-      message,
-    );
+    super(AUTH_CODES[closeCode] ?? 'UNAUTHORIZED', message);
   }
 }
 

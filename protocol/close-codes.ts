@@ -16,6 +16,10 @@ export const CloseCode = {
   UNAUTHORIZED: 4001,
   /** The token is valid but its role may not open this kind of session. */
   FORBIDDEN: 4003,
+  /** The session's token was revoked while it was open (`switchboard token revoke`). Do not retry with it. */
+  TOKEN_REVOKED: 4004,
+  /** The session's token expired while it was open. Reconnect with a fresh token. */
+  TOKEN_EXPIRED: 4005,
   /** No hello arrived within the handshake timeout. */
   HANDSHAKE_TIMEOUT: 4008,
   /** Too many protocol errors on this connection (abuse). */
@@ -35,4 +39,6 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.UNSUPPORTED_PROTOCOL,
   CloseCode.UNAUTHORIZED,
   CloseCode.FORBIDDEN,
+  CloseCode.TOKEN_REVOKED,
+  CloseCode.TOKEN_EXPIRED,
 ]);

@@ -98,6 +98,18 @@ export interface GcCommand {
   type: 'gc';
   now: number;
 }
+/**
+ * Revoke one token by id, or every token of a subject issued at or before `issuedBefore`
+ * (Unix ms). Exactly one of `tokenId` and `subject` is set.
+ */
+export interface TokenRevokeCommand {
+  type: 'token.revoke';
+  now: number;
+  tokenId?: string;
+  subject?: string;
+  issuedBefore?: number;
+  reason?: string;
+}
 /** After replay: every lease held at crash time is lost; requeue with the attempt counted. */
 export interface RecoverCommand {
   type: 'recover';
@@ -203,7 +215,8 @@ export type DurableCommand =
   | QueuePurgeDeadCommand
   | GcCommand
   | RecoverCommand
-  | NodeCommand;
+  | NodeCommand
+  | TokenRevokeCommand;
 
 export type VolatileCommand =
   RegisterWorkerCommand | WorkerSimpleCommand | ProgressCommand | PullCommand | TickCommand;
@@ -229,4 +242,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'node.command',
   'command.started',
   'command.result',
+  'token.revoke',
 ]);

@@ -34,6 +34,8 @@ export type HubEvent =
       reason: 'unregistered' | 'heartbeat-timeout' | 'grace-expired';
     }
   | { type: 'queue.paused' | 'queue.resumed'; queue: string }
+  /** A token (or every token of a subject up to a time) was revoked: close what it opened. */
+  | { type: 'token.revoked'; tokenId?: string; subject?: string; issuedBefore?: number }
   | { type: 'queue.purged'; queue: string; count: number }
   | { type: 'node.registered' | 'node.updated' | 'node.removed' | 'node.status'; node: NodeRecord }
   | {

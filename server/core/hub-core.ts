@@ -11,6 +11,7 @@ import type {
   RegisterWorkerCommand,
   RequeueCommand,
   SubmitCommand,
+  TokenRevokeCommand,
 } from './commands.js';
 import { DIRECTLY_DURABLE } from './commands.js';
 import type { HubEvent } from './events.js';
@@ -25,6 +26,7 @@ import { TaskTable } from './task-table.js';
 import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './core-options.js';
 import { fail, OK, type CommandResult, type Effects } from './command-result.js';
 import { FreeWorkers } from './free-workers.js';
+import { Revocations } from './revocations.js';
 
 type Timer =
   | { kind: 'delay'; taskId: string; gen: number }
@@ -52,6 +54,7 @@ export class Core {
   readonly queues = new Map<string, QueueState>();
   readonly workers = new Map<string, WorkerRecord>();
   readonly nodes = new NodeRegistry();
+  readonly revocations = new Revocations();
   private readonly idempotency = new Map<string, string>();
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   private readonly free = new FreeWorkers();
@@ -180,7 +183,26 @@ export class Core {
       case 'command.started':
       case 'command.result':
         return this.nodes.apply(cmd, (e) => this.emit(e));
+      case 'token.revoke':
+        return this.revokeToken(cmd);
     }
+  }
+
+  // ------------------------------------------------------------------ tokens
+
+  private revokeToken(cmd: TokenRevokeCommand): CommandResult {
+    if ((cmd.tokenId === undefined) === (cmd.subject === undefined)) {
+      return fail(ErrorCode.INVALID_FRAME, 'token.revoke names exactly one of tokenId and subject');
+    }
+    if (cmd.tokenId !== undefined) {
+      this.revocations.revokeId(cmd.tokenId, cmd.now, cmd.reason);
+      this.emit({ type: 'token.revoked', tokenId: cmd.tokenId });
+    } else {
+      const issuedBefore = cmd.issuedBefore ?? cmd.now;
+      this.revocations.revokeSubject(cmd.subject!, issuedBefore, cmd.now, cmd.reason);
+      this.emit({ type: 'token.revoked', subject: cmd.subject!, issuedBefore });
+    }
+    return OK;
   }
 
   // ------------------------------------------------------------------ tasks

@@ -25,3 +25,10 @@ export type {
 } from './node-records.js';
 export { NodeStatus, CommandStatus, PROVIDER_KINDS } from './node-records.js';
 export { NodeRegistry } from './node-registry.js';
+export { Revocations } from './revocations.js';
+export type {
+  RevokedId,
+  RevokedSubject,
+  RevocationsSnapshot,
+  TokenIdentity,
+} from './revocations.js';

@@ -2,6 +2,7 @@ import type { Core } from './hub-core.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import type { TaskRecord } from './records.js';
+import type { RevocationsSnapshot } from './revocations.js';
 
 /**
  * A core's durable state as one plain object. Workers are not in it: they are volatile and
@@ -30,6 +31,8 @@ export interface CoreSnapshot {
   paused: string[];
   nodes?: NodeRecord[];
   nodeCommands?: NodeCommandRecord[];
+  /** Absent in snapshots written before token revocation existed. */
+  revocations?: RevocationsSnapshot;
 }
 
 export function takeSnapshot(core: Core): CoreSnapshot {
@@ -47,7 +50,17 @@ export function takeSnapshot(core: Core): CoreSnapshot {
   }
   const nodes = [...core.nodes.nodes.values()].map((n) => ({ ...n }));
   const nodeCommands = [...core.nodes.commands.values()].map((c) => ({ ...c }));
-  return { v: 1, nextSeq: core.getNextSeq(), tasks, queued, paused, nodes, nodeCommands };
+  const revocations = core.revocations.snapshot();
+  return {
+    v: 1,
+    nextSeq: core.getNextSeq(),
+    tasks,
+    queued,
+    paused,
+    nodes,
+    nodeCommands,
+    revocations,
+  };
 }
 
 export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
@@ -59,6 +72,7 @@ export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
   }
   for (const name of snap.paused) core.queue(name).paused = true;
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
+  core.revocations.restore(snap.revocations);
   core.setNextSeq(snap.nextSeq);
 }
 

@@ -76,6 +76,14 @@ export class HttpServer {
     }
     let grant: Grant | undefined;
     if (route.auth !== 'open') {
+      // Until recovery is done the revocations are not loaded: no token can be judged yet.
+      if (this.hub.phase === 'created' || this.hub.phase === 'recovering') {
+        throw new HttpError(
+          503,
+          ErrorCode.NOT_READY,
+          'the hub is recovering its state; retry shortly (GET /ready says when)',
+        );
+      }
       grant = await this.authenticate(req);
       if (!hasRole(grant, ...route.auth)) {
         throw new HttpError(
@@ -99,7 +107,9 @@ export class HttpServer {
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     try {
-      return await verifyToken(this.hub.authSecret!, token);
+      const grant = await verifyToken(this.hub.authSecret!, token);
+      if (this.hub.isRevoked(grant)) throw new TokenError('token revoked', 'revoked');
+      return grant;
     } catch (err) {
       this.hub.metrics.authFailures.inc();
       const reason = err instanceof TokenError ? err.message : 'token rejected';

@@ -64,8 +64,18 @@ export const frameHandlers: HandlerTable = {
     }
     verifyToken(hub.authSecret!, frame.token).then(
       (grant) => {
+        if (hub.isRevoked(grant)) {
+          hub.metrics.authFailures.inc();
+          hub.log.warn(
+            { session: session.id, remote: session.conn.remoteAddress, tokenId: grant.tokenId },
+            'authentication failed: token revoked',
+          );
+          session.close(CloseCode.UNAUTHORIZED, 'unauthorized: token revoked');
+          return;
+        }
         session.grant = grant;
         welcome();
+        if (!session.conn.closed) hub.holdGrant(session);
       },
       (err: unknown) => {
         const reason = err instanceof TokenError ? err.message : 'token rejected';
@@ -143,7 +153,7 @@ export const frameHandlers: HandlerTable = {
   },
 
   progress(hub, session, frame) {
-    if (!requireWorker(session)) return;
+    if (!requireWorker(session) || !leaseQueueAllowed(hub, session, frame.taskId)) return;
     const { result } = hub.execute({
       type: 'task.progress',
       now: hub.now(),
@@ -156,7 +166,11 @@ export const frameHandlers: HandlerTable = {
   },
 
   complete(hub, session, frame) {
-    if (!requireWorker(session, frame.id)) return;
+    if (
+      !requireWorker(session, frame.id) ||
+      !leaseQueueAllowed(hub, session, frame.taskId, frame.id)
+    )
+      return;
     const { result, seq } = hub.execute({
       type: 'task.complete',
       now: hub.now(),
@@ -169,7 +183,11 @@ export const frameHandlers: HandlerTable = {
   },
 
   fail(hub, session, frame) {
-    if (!requireWorker(session, frame.id)) return;
+    if (
+      !requireWorker(session, frame.id) ||
+      !leaseQueueAllowed(hub, session, frame.taskId, frame.id)
+    )
+      return;
     const { result, seq } = hub.execute({
       type: 'task.fail',
       now: hub.now(),
@@ -256,6 +274,19 @@ export const frameHandlers: HandlerTable = {
 function requireWorker(session: Session, id?: number): boolean {
   if (session.workerId !== undefined) return true;
   session.sendError(ErrorCode.NOT_REGISTERED, 'send register before worker frames', id);
+  return false;
+}
+
+/**
+ * A worker reports only on tasks of queues its token allows. The lease check in the core
+ * already ties a report to the worker holding the lease; this holds even if a lease ever
+ * reached a worker outside its token's queues. Free for unscoped tokens (no lookup).
+ */
+function leaseQueueAllowed(hub: Hub, session: Session, taskId: string, id?: number): boolean {
+  if (session.grant!.queues === undefined) return true;
+  const task = hub.core.tasks.get(taskId);
+  if (!task || mayUseQueue(session.grant!, task.queue)) return true;
+  session.sendError(ErrorCode.FORBIDDEN, `token does not allow queue ${task.queue}`, id, taskId);
   return false;
 }
 

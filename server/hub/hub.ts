@@ -24,6 +24,8 @@ import { IdGenerator } from './id-generator.js';
 import { HubMetrics } from './metrics.js';
 import { HubStats } from './hub-stats.js';
 import { IdleMemoryRelease } from './idle-memory-release.js';
+import { LiveGrants } from './live-grants.js';
+import type { Grant } from '../auth/index.js';
 import { Session, SessionState } from './session.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
@@ -40,6 +42,8 @@ export interface HubOptions {
   store: HubStore;
   logger: Logger;
   version: string;
+  /** The data dir, where the CLI records the tokens it mints (GET /api/v1/tokens reads it). */
+  dataDir?: string;
   /** Collect default process metrics (off in tests that run many hubs in one process). */
   processMetrics?: boolean;
   /**
@@ -85,6 +89,9 @@ export class Hub {
   readonly maxFrameBytes: number;
   readonly authEnabled: boolean;
   readonly authSecret: string | undefined;
+  readonly dataDir: string | undefined;
+  /** Sessions and streams holding a token now: ended on its revocation or expiry. */
+  readonly liveGrants = new LiveGrants();
   phase: HubPhaseName = HubPhase.created;
   wsPort = 0;
   readonly startedAt = Date.now();
@@ -133,6 +140,7 @@ export class Hub {
     this.maxFrameBytes = options.maxFrameBytes;
     this.authEnabled = options.auth.enabled;
     this.authSecret = options.auth.secret;
+    this.dataDir = options.dataDir;
     if (this.authEnabled && !this.authSecret)
       throw new Error('auth is enabled but no secret was given');
     this.store = options.store;
@@ -170,10 +178,14 @@ export class Hub {
    * Recover state (snapshot + log replay through the same `apply` path as live commands),
    * count leases held at crash time as lost, then open the WebSocket port.
    */
-  async start(recovered?: {
-    snapshot: unknown;
-    records: Iterable<object> | AsyncIterable<object>;
-  }): Promise<void> {
+  async start(
+    recovered?: {
+      snapshot: unknown;
+      records: Iterable<object> | AsyncIterable<object>;
+    },
+    /** Runs on the recovered state before the WebSocket port opens (offline revocations). */
+    beforeListen?: () => void,
+  ): Promise<void> {
     this.phase = HubPhase.recovering;
     if (recovered) {
       const t0 = performance.now();
@@ -197,6 +209,7 @@ export class Hub {
         'state recovered',
       );
     }
+    beforeListen?.();
     this.socketServer = createSocketServer(
       this.options.transport,
       {
@@ -250,6 +263,7 @@ export class Hub {
     await new Promise<void>((r) => this.whenDurable(this.lastSeq, () => r()));
     clearTimeout(this.wakeTimer);
     clearInterval(this.gcTimer);
+    this.liveGrants.clear();
     // Replies queued for this turn (acks of work accepted before draining) go out first.
     this.flushAll();
     await this.socketServer?.close();
@@ -393,6 +407,27 @@ export class Hub {
       this.log.fatal({ err: err.message }, 'journal append failed; the hub accepts no more work');
   }
 
+  // ------------------------------------------------------------------ tokens
+
+  isRevoked(grant: Grant): boolean {
+    return this.core.revocations.size > 0 && this.core.revocations.isRevoked(grant);
+  }
+
+  /** From welcome on, the session ends when its token is revoked or expires. */
+  holdGrant(session: Session): void {
+    if (!this.authEnabled) return;
+    this.liveGrants.add(session.id, session.grant!, (why) => {
+      this.log.info(
+        { session: session.id, tokenId: session.grant!.tokenId, subject: session.grant!.subject },
+        why === 'revoked'
+          ? 'token revoked: closing its session'
+          : 'token expired: closing its session',
+      );
+      if (why === 'revoked') session.close(CloseCode.TOKEN_REVOKED, 'token revoked');
+      else session.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+    });
+  }
+
   // ------------------------------------------------------------------ events
 
   private handleEvents(events: HubEvent[], now: number): void {
@@ -466,6 +501,9 @@ export class Hub {
             this.log.debug({ worker: event.worker.id, reason: event.reason }, 'worker removed');
           break;
         }
+        case 'token.revoked':
+          this.liveGrants.revokeWhere((grant) => this.core.revocations.isRevoked(grant));
+          break;
         default:
           break;
       }
@@ -631,6 +669,7 @@ export class Hub {
     const session = this.sessions.get(conn.id);
     if (!session) return;
     this.sessions.delete(conn.id);
+    this.liveGrants.remove(conn.id);
     session.state = SessionState.closed;
     clearTimeout(session.handshakeTimer);
     for (const taskId of session.watching) {

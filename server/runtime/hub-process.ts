@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { mintToken } from '../auth/index.js';
+import {
+  appendRecord,
+  issueToken,
+  mintedFile,
+  readRevocationRequests,
+  revocationsFile,
+  toMintedRecord,
+} from '../auth/index.js';
+import { ensureDataDir } from '../store/data-dir.js';
 import { loadOrCreateSecret, type HubConfig } from '../config/index.js';
 import { HttpServer } from '../http/http-server.js';
 import { allRoutes } from '../http/routes/index.js';
@@ -61,7 +69,10 @@ export async function startHubProcess(
       const created = loadOrCreateSecret(dataDir);
       secret = created.secret;
       if (created.created) {
-        const admin = await mintToken(secret, { role: 'admin', subject: 'first-run' });
+        const minted = await issueToken(secret, { role: 'admin', subject: 'first-run' });
+        const admin = minted.token;
+        // Listed by `switchboard token list` like any minted token, so it can be revoked by id.
+        appendRecord(mintedFile(dataDir), toMintedRecord(minted));
         // Printed once, to the terminal of whoever started the hub the first time; never logged.
         process.stderr.write(
           [
@@ -130,6 +141,7 @@ export async function startHubProcess(
     logger: log,
     version: VERSION,
     onFatal: (err) => stopOnStoreFailure(err),
+    dataDir,
   });
   store.setStateProvider?.(() => hub.core.snapshot());
   store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
@@ -181,7 +193,31 @@ export async function startHubProcess(
       'dropped a torn WAL tail (a write cut short by the crash)',
     );
   }
-  await hub.start({ snapshot: recovered.snapshot, records: recovered.records });
+  await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () =>
+    applyOfflineRevocations(hub, dataDir, log),
+  );
+  if (config.store.mode === 'memory' && config.auth.enabled) {
+    // A memory store forgets its state at exit, but a revoked token must stay revoked: the
+    // revocations file (applied at every start) is their record here.
+    hub.onEvent((event, now) => {
+      if (event.type !== 'token.revoked') return;
+      try {
+        ensureDataDir(dataDir);
+        appendRecord(revocationsFile(dataDir), {
+          ...(event.tokenId !== undefined ? { tokenId: event.tokenId } : {}),
+          ...(event.subject !== undefined
+            ? { subject: event.subject, issuedBefore: event.issuedBefore }
+            : {}),
+          revokedAt: now,
+        });
+      } catch (err) {
+        log.error(
+          { err: (err as Error).message },
+          'could not record a revocation in the data dir; it holds until this hub stops',
+        );
+      }
+    });
+  }
   log.info(
     {
       version: VERSION,
@@ -230,4 +266,28 @@ export async function startHubProcess(
   }
 
   return { hub, http, store, log, stop };
+}
+
+/**
+ * Revocations that `switchboard token revoke` wrote while no hub ran: each one the state does
+ * not hold yet becomes a journaled `token.revoke`, before any port takes a token.
+ */
+function applyOfflineRevocations(hub: Hub, dataDir: string, log: Logger): void {
+  const { records, skipped } = readRevocationRequests(dataDir);
+  if (skipped > 0) {
+    log.warn({ skipped }, 'revocations.jsonl has lines that are not valid revocations; skipped');
+  }
+  let applied = 0;
+  for (const r of records) {
+    const issuedBefore = r.issuedBefore ?? r.revokedAt;
+    if (hub.core.revocations.covers(r.tokenId, r.subject, issuedBefore)) continue;
+    const { result } = hub.execute({
+      type: 'token.revoke',
+      now: hub.now(),
+      ...(r.tokenId !== undefined ? { tokenId: r.tokenId } : { subject: r.subject!, issuedBefore }),
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+    });
+    if (result.ok) applied++;
+  }
+  if (applied > 0) log.info({ applied }, 'applied revocations made while the hub was stopped');
 }

@@ -83,3 +83,14 @@ export function lockDataDir(dir: string): () => void {
   }
   throw new StoreError(StoreErrorCode.STORE_LOCKED, `could not lock data dir ${dir}`);
 }
+
+/** The pid of the live hub holding `dir`'s lock, if any (the CLI asks before writing offline). */
+export function lockHolder(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(path.join(dir, 'LOCK'), 'utf8').trim(), 10);
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+}

@@ -3,6 +3,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { StreamEvent } from '../../hub/event-log.js';
 import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
+import { mayUseQueue } from '../../auth/index.js';
 
 const eventsQuery = z.strictObject({
   queue: z.string().max(1024).optional(),
@@ -21,7 +22,7 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
       method: 'GET',
       path: '/api/v1/events',
       auth: ['admin'],
-      handler: ({ req, res, query }) => {
+      handler: ({ req, res, query, grant }) => {
         const q = parseBody(eventsQuery, Object.fromEntries(query), 'query');
         const queues = q.queue ? new Set(q.queue.split(',')) : undefined;
         const types = q.types ? q.types.split(',') : undefined;
@@ -30,6 +31,9 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
           q.lastEventId ??
           (typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined);
         const wanted = (e: StreamEvent): boolean => {
+          // A queue-scoped token sees only its queues' events (events without a queue are
+          // hub-wide: workers, nodes).
+          if (grant?.queues && e.queue !== undefined && !mayUseQueue(grant, e.queue)) return false;
           if (queues && (e.queue === undefined || !queues.has(e.queue))) return false;
           if (
             types &&
@@ -52,10 +56,14 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
         const unsubscribe = hub.events.subscribe(write);
         const keepalive = setInterval(() => res.write(': keepalive\n\n'), keepaliveMs);
         keepalive.unref();
+        // The stream ends when its token is revoked or expires, like a WebSocket session.
+        const holder = `sse-${hub.ids.next()}`;
         const stop = (): void => {
           clearInterval(keepalive);
           unsubscribe();
+          hub.liveGrants.remove(holder);
         };
+        if (hub.authEnabled && grant) hub.liveGrants.add(holder, grant, () => res.end());
         req.on('close', stop);
         res.on('error', stop);
         return undefined;

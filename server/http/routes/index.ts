@@ -7,6 +7,7 @@ import { healthRoutes } from './health-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { taskRoutes } from './task-routes.js';
+import { tokenRoutes } from './token-routes.js';
 import { workerRoutes } from './worker-routes.js';
 
 /** Every route of the side port, in one list. */
@@ -19,5 +20,6 @@ export function allRoutes(hub: Hub, nodes: NodeService): Route[] {
     ...eventRoutes(hub),
     ...compatRoutes(hub),
     ...nodeRoutes(hub, nodes),
+    ...tokenRoutes(hub),
   ];
 }

@@ -2,7 +2,8 @@ import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { notFound } from '../http-error.js';
-import { executeDurably } from '../hub-calls.js';
+import { assertQueueAllowed, executeDurably } from '../hub-calls.js';
+import { mayUseQueue } from '../../auth/index.js';
 import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
@@ -47,22 +48,30 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/queues',
       auth: ['admin'],
-      handler: () => ({
-        body: { queues: [...hub.core.queues.values()].map((q) => toQueueJson(hub, q)) },
+      handler: ({ grant }) => ({
+        body: {
+          queues: [...hub.core.queues.values()]
+            .filter((q) => !grant || mayUseQueue(grant, q.name))
+            .map((q) => toQueueJson(hub, q)),
+        },
       }),
     },
     {
       method: 'GET',
       path: '/api/v1/queues/:name',
       auth: ['admin'],
-      handler: ({ params }) => ({ body: toQueueJson(hub, getQueue(hub, params.name!)) }),
+      handler: ({ params, grant }) => {
+        assertQueueAllowed(grant, params.name!);
+        return { body: toQueueJson(hub, getQueue(hub, params.name!)) };
+      },
     },
     {
       method: 'POST',
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
-      handler: async ({ params }) => {
+      handler: async ({ params, grant }) => {
         const name = parseBody(nameSchema, params.name, 'queue name');
+        assertQueueAllowed(grant, name);
         await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: name });
         return { body: toQueueJson(hub, hub.core.queue(name)) };
       },
@@ -71,7 +80,8 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/queues/:name/resume',
       auth: ['admin'],
-      handler: async ({ params }) => {
+      handler: async ({ params, grant }) => {
+        assertQueueAllowed(grant, params.name!);
         const q = getQueue(hub, params.name!);
         await executeDurably(hub, { type: 'queue.resume', now: hub.now(), queue: q.name });
         return { body: toQueueJson(hub, q) };
@@ -81,7 +91,8 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'DELETE',
       path: '/api/v1/queues/:name/dead',
       auth: ['admin'],
-      handler: async ({ params }) => {
+      handler: async ({ params, grant }) => {
+        assertQueueAllowed(grant, params.name!);
         const q = getQueue(hub, params.name!);
         const result = await executeDurably(hub, {
           type: 'queue.purge-dead',

@@ -139,8 +139,9 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/tasks/:id/retry',
       auth: ['admin'],
-      handler: async ({ params }) => {
+      handler: async ({ params, grant }) => {
         const task = getTask(hub, params.id!);
+        assertQueueAllowed(grant, task.queue);
         await executeDurably(hub, { type: 'task.retry', now: hub.now(), taskId: task.id });
         return { body: toTaskJson(task) };
       },
