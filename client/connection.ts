@@ -9,6 +9,7 @@ import {
   type HubFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
+import { isCertificateError } from './hub-fetch.js';
 import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
 import { TypedEmitter } from './typed-emitter.js';
 
@@ -28,6 +29,14 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number | undefined;
   /** Name sent in hello, for the hub's logs. */
   clientName?: string | undefined;
+  /**
+   * wss:// only: the CA certificate(s) (PEM) to trust for the hub's certificate, e.g. a
+   * private CA or a self-signed hub certificate. Default: the system's trusted CAs.
+   */
+  ca?: string | Buffer | undefined;
+  /** wss:// with mutual TLS (server.tls.caFile): this client's certificate and key (PEM). */
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
 }
 
 /** Connection status, as a discriminated union (nats.js style). */
@@ -76,6 +85,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /** The socket's last error (a refused certificate, a refused port): said when giving up. */
+  private lastSocketError: Error | undefined;
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private isReady = false;
   welcome: WelcomeFrame | undefined;
@@ -198,9 +209,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   private connect(): void {
     this.emit('status', { type: 'connecting' });
+    const { ca, cert, key } = this.options;
     const ws = new WebSocket(this.options.url, {
       perMessageDeflate: false,
       maxPayload: 64 * 1024 * 1024,
+      ...(ca !== undefined ? { ca } : {}),
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
     });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
@@ -208,8 +223,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       void this.handshake(ws);
     });
     ws.on('message', (data: Buffer) => this.onMessage(data));
-    ws.on('error', () => {
+    ws.on('error', (err) => {
       // 'close' always follows; the reason is reported there.
+      this.lastSocketError = err;
     });
     ws.on('close', (code, reasonBuf) => this.onClose(ws, code, reasonBuf.toString()));
   }
@@ -231,6 +247,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
       this.attempt = 0;
+      this.lastSocketError = undefined;
       this.isReady = true;
       this.emit('status', { type: 'connected', sessionId: welcome.sessionId, role: welcome.role });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
@@ -282,7 +299,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
     );
     if (this.closing) return;
-    this.emit('status', { type: 'disconnected', code, reason });
+    const cause = this.lastSocketError ? describeSocketError(this.lastSocketError) : '';
+    this.emit('status', { type: 'disconnected', code, reason: reason || cause });
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
       const err = new AuthError(code, `hub ${verb} the connection: ${reason || code}`);
@@ -297,7 +315,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
       this.closing = true;
       const err = new ConnectionClosedError(
-        `connection lost (${code}) and reconnect is off or exhausted`,
+        `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted`,
+        code,
       );
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
       this.emit('status', { type: 'closed' });
@@ -353,4 +372,13 @@ function socketOf(
     ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
   )._socket;
   return socket && typeof socket.cork === 'function' ? socket : undefined;
+}
+
+/** A socket error as one line; certificate problems say which option fixes them. */
+function describeSocketError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const tlsHint = isCertificateError(code)
+    ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
+    : '';
+  return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
 }

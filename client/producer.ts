@@ -14,10 +14,15 @@ import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from '
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface ProducerOptions {
-  /** ws://host:9501 */
+  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
   url: string;
   token?: string;
   reconnect?: ReconnectOptions;
+  /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
+  ca?: string | Buffer;
+  /** wss:// with mutual TLS: this client's certificate and private key (PEM). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** Results kept for `result()` calls that come after the result arrived. Default 10,000. */
   resultCacheSize?: number;
 }
@@ -93,6 +98,9 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
       clientName: 'switchboard-producer',
     });
     this.conn.onReady = () => this.restoreWatches();

@@ -12,9 +12,14 @@ import { TypedEmitter } from './typed-emitter.js';
 import { LazyAbort } from './lazy-abort.js';
 
 export interface WorkerOptions {
-  /** ws://host:9501 */
+  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
   url: string;
   token?: string;
+  /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
+  ca?: string | Buffer;
+  /** wss:// with mutual TLS: this client's certificate and private key (PEM). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   queues: string[];
   capabilities?: string[];
   /** Handlers run at once at most. Default 1. */
@@ -96,6 +101,9 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
       clientName: options.name ?? 'switchboard-worker',
     });
     this.conn.onReady = () => this.register();

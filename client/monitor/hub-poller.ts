@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { hubFetch, type TlsClientOptions } from '../hub-fetch.js';
 import type { Failure, MonitorSnapshot, QueueRow, Stats, WorkerRow } from './monitor-data.js';
 
 export type PollerStatus =
@@ -37,12 +38,14 @@ export class HubPoller extends EventEmitter {
     readonly url: string,
     private readonly token: string | undefined,
     private readonly intervalMs = 1000,
+    private readonly tls?: TlsClientOptions,
   ) {
     super();
   }
 
   private async get<T>(path: string): Promise<T> {
-    const res = await fetch(new URL(path, this.url), {
+    const res = await hubFetch(new URL(path, this.url), {
+      tls: this.tls,
       headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
       signal: AbortSignal.timeout(3000),
     });
@@ -162,7 +165,8 @@ export class HubPoller extends EventEmitter {
     this.sse = ctrl;
     const url = new URL('/api/v1/events?types=task.failed,task.dead,task.expired', this.url);
     if (this.lastEventId) url.searchParams.set('lastEventId', String(this.lastEventId));
-    void fetch(url, {
+    void hubFetch(url, {
+      tls: this.tls,
       headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
       signal: ctrl.signal,
     })

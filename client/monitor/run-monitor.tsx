@@ -1,3 +1,4 @@
+import type { TlsClientOptions } from '../hub-fetch.js';
 import { HubPoller, MonitorError } from './hub-poller.js';
 import { renderText } from './render-text.js';
 
@@ -5,6 +6,8 @@ export interface MonitorOptions {
   /** HTTP side port, e.g. http://127.0.0.1:9500 */
   url: string;
   token?: string | undefined;
+  /** https://: the CA to trust and a client certificate (mutual TLS). */
+  tls?: TlsClientOptions | undefined;
   once?: boolean;
   json?: boolean;
   refreshMs?: number;
@@ -15,7 +18,7 @@ export interface MonitorOptions {
  * start, 4 when it refuses the token. Problems are one line on stderr, never a stack trace.
  */
 export async function runMonitor(options: MonitorOptions): Promise<number> {
-  const poller = new HubPoller(options.url, options.token, options.refreshMs ?? 1000);
+  const poller = new HubPoller(options.url, options.token, options.refreshMs ?? 1000, options.tls);
   try {
     await poller.poll();
   } catch (err) {

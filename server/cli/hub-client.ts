@@ -1,9 +1,12 @@
+import { hubFetch, isCertificateError, type TlsClientOptions } from '../../client/hub-fetch.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export interface HubTarget {
   /** Base URL of the HTTP side port, e.g. http://127.0.0.1:9500 */
   url: string;
   token: string | undefined;
+  /** https://: the CA to trust (--ca) and a client certificate for mutual TLS. */
+  tls?: TlsClientOptions | undefined;
 }
 
 /** A JSON call to the hub's HTTP side port that maps every failure to a one-line CliError. */
@@ -18,7 +21,8 @@ export async function hubRequest<T>(
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   let res: Response;
   try {
-    res = await fetch(new URL(path, target.url), {
+    res = await hubFetch(new URL(path, target.url), {
+      tls: target.tls,
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -26,6 +30,12 @@ export async function hubRequest<T>(
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    if (isCertificateError(cause)) {
+      throw new CliError(
+        `the hub at ${target.url} refused the TLS handshake or its certificate is not trusted (${cause}); pass --ca FILE with the CA that signed it (for mutual TLS also --client-cert and --client-key)`,
+        ExitCode.UNREACHABLE,
+      );
+    }
     throw new CliError(
       `cannot reach the hub at ${target.url} (${cause}); is it running? (--url or SWITCHBOARD_URL)`,
       ExitCode.UNREACHABLE,

@@ -1,18 +1,68 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
+import type { TlsClientOptions } from '../../client/hub-fetch.js';
 import { mintToken } from '../auth/index.js';
+import { CliError, ExitCode } from './exit-codes.js';
 import type { HubTarget } from './hub-client.js';
+
+/** What a command that talks to a running hub may be told about where and how. */
+export interface TargetFlags {
+  url?: string;
+  token?: string;
+  dataDir?: string;
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
+/** --ca, --client-cert, --client-key: for a hub with server.tls (https://). */
+export function withTlsClientFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--ca <file>',
+      'PEM CA that signed the hub certificate, for https:// (env SWITCHBOARD_CA)',
+    )
+    .option(
+      '--client-cert <file>',
+      'PEM client certificate, for a hub with mutual TLS (env SWITCHBOARD_CLIENT_CERT)',
+    )
+    .option('--client-key <file>', 'PEM key of --client-cert (env SWITCHBOARD_CLIENT_KEY)');
+}
+
+function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliError(
+      `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ExitCode.USAGE,
+    );
+  }
+}
+
+/** The TLS files named by flags or the environment, read; undefined when none is named. */
+export function resolveTls(opts: TargetFlags): TlsClientOptions | undefined {
+  const ca = opts.ca ?? process.env.SWITCHBOARD_CA;
+  const cert = opts.clientCert ?? process.env.SWITCHBOARD_CLIENT_CERT;
+  const key = opts.clientKey ?? process.env.SWITCHBOARD_CLIENT_KEY;
+  if (!ca && !cert && !key) return undefined;
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new CliError('--client-cert and --client-key go together', ExitCode.USAGE);
+  }
+  return {
+    ...(ca ? { ca: readFlagFile('--ca', ca) } : {}),
+    ...(cert ? { cert: readFlagFile('--client-cert', cert) } : {}),
+    ...(key ? { key: readFlagFile('--client-key', key) } : {}),
+  };
+}
 
 /**
  * Where the CLI finds a hub and a token: flags, then SWITCHBOARD_URL / SWITCHBOARD_TOKEN,
  * then — on the hub's own machine — a short-lived admin token minted from the secret in the
  * data dir, so `switchboard status` works right after `switchboard start`.
  */
-export async function resolveTarget(opts: {
-  url?: string;
-  token?: string;
-  dataDir?: string;
-}): Promise<HubTarget> {
+export async function resolveTarget(opts: TargetFlags): Promise<HubTarget> {
   const url = opts.url ?? process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:9500';
   let token = opts.token ?? process.env.SWITCHBOARD_TOKEN;
   if (!token) {
@@ -30,5 +80,6 @@ export async function resolveTarget(opts: {
       }
     }
   }
-  return { url, token };
+  const tls = resolveTls(opts);
+  return { url, token, ...(tls ? { tls } : {}) };
 }

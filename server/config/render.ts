@@ -34,6 +34,10 @@ server:
   handshakeTimeoutMs: 5000 # close connections that send no hello in time
   idleMemoryReleaseMs: 10000 # idle this long after a burst: return freed memory to the OS (0 = never)
   transport: auto          # auto | uws | ws  (auto: uWebSockets.js, else ws)
+  # tls:                   # serve wss:// and https:// on both ports; SIGHUP reloads the files
+  #   certFile: /etc/switchboard/tls/fullchain.pem
+  #   keyFile: /etc/switchboard/tls/privkey.pem
+  #   caFile: /etc/switchboard/tls/clients-ca.pem   # mutual TLS: clients need a cert from this CA (ws transport)
 
 auth:
   enabled: true

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -31,6 +32,7 @@ export const configSchema = z.strictObject({
       handshakeTimeoutMs: ms.min(100).default(5000),
       idleMemoryReleaseMs: ms.default(10_000),
       transport: z.enum(['auto', 'uws', 'ws']).default('auto'),
+      tls: tlsSchema,
     })
     .prefault({}),
   auth: z

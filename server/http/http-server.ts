@@ -1,7 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { ErrorCode } from '../../protocol/index.js';
 import { OPEN_GRANT, TokenError, verifyToken, hasRole, type Grant } from '../auth/index.js';
 import type { Hub } from '../hub/hub.js';
+import { createNodeServer, type TlsSource } from '../transport/tls-options.js';
 import { HttpError } from './http-error.js';
 import { Router, type Route } from './router.js';
 
@@ -10,6 +12,8 @@ export interface HttpServerOptions {
   port: number;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** server.tls: serve https:// (reloadable on SIGHUP). */
+  tls?: TlsSource | undefined;
 }
 
 /**
@@ -18,7 +22,7 @@ export interface HttpServerOptions {
  */
 export class HttpServer {
   readonly router = new Router();
-  private server: Server | undefined;
+  private server: Server | HttpsServer | undefined;
   port = 0;
 
   constructor(
@@ -30,7 +34,7 @@ export class HttpServer {
   }
 
   listen(): Promise<number> {
-    this.server = createServer((req, res) => {
+    this.server = createNodeServer(this.options.tls, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
     });
     this.server.keepAliveTimeout = 5000;

@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import { createSocketServer, type TransportChoice } from '../transport/create-socket-server.js';
 import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
+import type { TlsSource } from '../transport/tls-options.js';
 import { EventLog } from './event-log.js';
 import { frameHandlers, taskSpecsAllowed } from './frame-handlers.js';
 import type { HubStore } from './hub-store.js';
@@ -37,6 +38,8 @@ export interface HubOptions {
   handshakeTimeoutMs: number;
   heartbeatIntervalMs: number;
   transport: TransportChoice;
+  /** server.tls: serve wss:// (reloadable on SIGHUP). */
+  tls?: TlsSource | undefined;
   auth: { enabled: boolean; secret?: string };
   core: Partial<CoreOptions>;
   store: HubStore;
@@ -220,6 +223,7 @@ export class Hub {
         maxPayloadBytes: this.maxFrameBytes * 4,
         maxBackpressureBytes: this.options.maxBackpressureBytes,
         idleTimeoutSec: Math.max(8, Math.ceil((this.heartbeatIntervalMs * 3) / 1000)),
+        tls: this.options.tls,
       },
       {
         onOpen: (conn, info) => this.onOpen(conn, info),
@@ -234,7 +238,12 @@ export class Hub {
     this.gcTimer.unref();
     this.phase = HubPhase.ready;
     this.log.info(
-      { port: this.wsPort, host: this.options.host, transport: this.socketServer.kind },
+      {
+        port: this.wsPort,
+        host: this.options.host,
+        transport: this.socketServer.kind,
+        tls: this.options.tls !== undefined,
+      },
       'websocket port listening',
     );
   }

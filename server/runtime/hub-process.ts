@@ -24,6 +24,7 @@ import {
   targetOf,
 } from '../nodes/index.js';
 import { createStore, type Store } from '../store/index.js';
+import { TlsSource } from '../transport/tls-options.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -39,7 +40,7 @@ export interface RunningHub {
 export interface StartOptions {
   /** Keep the valid prefix of a corrupt WAL and move the rest aside. */
   repair?: boolean;
-  /** Install SIGTERM/SIGINT handlers (the CLI does; tests embedding a hub do not). */
+  /** Install SIGTERM/SIGINT (stop) and SIGHUP (reload TLS) handlers (the CLI does; tests embedding a hub do not). */
   handleSignals?: boolean;
 }
 
@@ -60,6 +61,9 @@ export async function startHubProcess(
     process.exit(70);
   };
   const dataDir = path.resolve(config.store.dataDir);
+  // Checked before anything opens: a bad file is a start error naming the setting.
+  const tls = config.server.tls ? TlsSource.load(config.server.tls) : undefined;
+  if (tls) logCertificate(log, tls, 'TLS on: wss:// and https://');
 
   let secret: string | undefined;
   if (config.auth.enabled) {
@@ -135,6 +139,7 @@ export async function startHubProcess(
     idleMemoryReleaseMs: config.server.idleMemoryReleaseMs,
     heartbeatIntervalMs: config.workers.heartbeatIntervalMs,
     transport: config.server.transport,
+    tls,
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
     core: coreOptions,
     store,
@@ -180,6 +185,7 @@ export async function startHubProcess(
       host: config.server.host,
       port: config.server.httpPort,
       maxBodyBytes: config.server.maxFrameBytes,
+      tls,
     },
     allRoutes(hub, nodes),
   );
@@ -263,6 +269,7 @@ export async function startHubProcess(
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', () => reloadTls(log, tls));
   }
 
   return { hub, http, store, log, stop };
@@ -290,4 +297,43 @@ function applyOfflineRevocations(hub: Hub, dataDir: string, log: Logger): void {
     if (result.ok) applied++;
   }
   if (applied > 0) log.info({ applied }, 'applied revocations made while the hub was stopped');
+}
+
+function logCertificate(log: Logger, tls: TlsSource, msg: string): void {
+  const m = tls.current;
+  log.info(
+    {
+      certFile: m.files.certFile,
+      subject: m.subject,
+      fingerprint: m.fingerprint,
+      notAfter: m.notAfter.toISOString(),
+      clientCertificates: tls.requiresClientCert,
+    },
+    msg,
+  );
+  if (m.notAfter.getTime() < Date.now()) {
+    log.warn({ notAfter: m.notAfter.toISOString() }, 'the TLS certificate has expired');
+  }
+}
+
+/**
+ * SIGHUP: read server.tls again. New connections get the new certificate; open ones keep
+ * theirs. A file that is not usable changes nothing and is logged, never fatal: the hub
+ * keeps serving with the certificate it has.
+ */
+function reloadTls(log: Logger, tls: TlsSource | undefined): void {
+  if (!tls) {
+    log.info('SIGHUP: nothing to reload (server.tls is not set)');
+    return;
+  }
+  try {
+    const { failures } = tls.reload();
+    logCertificate(log, tls, 'SIGHUP: TLS certificate reloaded');
+    for (const failure of failures) log.error({ problem: failure }, 'TLS reload incomplete');
+  } catch (err) {
+    log.error(
+      { problem: (err as Error).message },
+      'SIGHUP: TLS certificate NOT reloaded; still serving the previous one',
+    );
+  }
 }

@@ -1,3 +1,5 @@
+import type { TlsSource } from './tls-options.js';
+
 /**
  * The WebSocket port behind one interface, so the hub does not care whether
  * uWebSockets.js or the `ws` fallback carries the bytes.
@@ -51,6 +53,8 @@ export interface SocketServerOptions {
   maxBackpressureBytes: number;
   /** Seconds without any traffic (pings included) before the transport drops the socket. */
   idleTimeoutSec: number;
+  /** Serve wss:// with this certificate (reloadable); plain ws:// without. */
+  tls?: TlsSource | undefined;
 }
 
 export interface SocketServer {

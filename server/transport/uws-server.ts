@@ -8,6 +8,7 @@ import {
   type SocketServer,
   type SocketServerOptions,
 } from './socket-server.js';
+import { createUwsApp, relistenWithNewCertificate } from './uws-tls.js';
 
 type UwsModule = typeof Uws;
 const require = createRequire(import.meta.url);
@@ -71,17 +72,18 @@ class UwsConnection implements Connection {
 
 export class UwsSocketServer implements SocketServer {
   readonly kind = 'uws' as const;
-  private readonly app: Uws.TemplatedApp;
+  private app: Uws.TemplatedApp;
   private listenSocket: Uws.us_listen_socket | undefined;
   private readonly open = new Set<UwsConnection>();
+  private readonly behavior: Uws.WebSocketBehavior<UserData>;
+  private port = 0;
 
   constructor(
     private readonly uws: UwsModule,
     private readonly options: SocketServerOptions,
     handlers: SocketHandlers,
   ) {
-    this.app = uws.App();
-    this.app.ws<UserData>('/*', {
+    this.behavior = {
       compression: uws.DISABLED,
       // uWebSockets.js drops a connection whose frame exceeds maxPayloadLength without a
       // close frame (the peer sees 1006). Reading up to twice the hard limit lets us send the
@@ -135,13 +137,46 @@ export class UwsSocketServer implements SocketServer {
         this.open.delete(conn);
         handlers.onClose(conn, code, Buffer.from(message).toString());
       },
-    });
-    this.app.any('/*', (res) => {
-      res
-        .writeStatus('426 Upgrade Required')
-        .end('This port speaks WebSocket only; see docs/protocol.md');
-    });
+    };
+    this.app = this.createApp();
+    options.tls?.onReload(() => this.reloadCertificate());
   }
+
+  /** App or SSLApp (server.tls) with the WebSocket route and the 426 answer for plain HTTP. */
+  private createApp(): Uws.TemplatedApp {
+    return createUwsApp(this.uws, this.options.tls?.current)
+      .ws<UserData>('/*', this.behavior)
+      .any('/*', (res) => {
+        res
+          .writeStatus('426 Upgrade Required')
+          .end('This port speaks WebSocket only; see docs/protocol.md');
+      });
+  }
+
+  /**
+   * uWebSockets.js cannot swap an app's certificate: a new SSLApp with the new certificate
+   * takes over the port (SO_REUSEPORT) and the old listen socket closes. Connections
+   * accepted by the old app stay on it with the session they negotiated.
+   */
+  private reloadCertificate(): void {
+    if (!this.listenSocket) return;
+    const next = this.createApp();
+    this.listenSocket = relistenWithNewCertificate(
+      this.uws,
+      next,
+      this.listenSocket,
+      this.options.host,
+      this.port,
+    );
+    this.retired.push(this.app);
+    this.app = next;
+  }
+
+  /**
+   * Apps replaced by a reload. They still own the connections they accepted; uWS keeps
+   * them natively either way, this only makes the lifetime explicit (a few KB per reload).
+   */
+  private readonly retired: Uws.TemplatedApp[] = [];
 
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -155,7 +190,22 @@ export class UwsSocketServer implements SocketServer {
           return;
         }
         this.listenSocket = socket;
-        resolve(this.uws.us_socket_local_port(socket));
+        this.port = this.uws.us_socket_local_port(socket);
+        if (this.options.tls && this.options.port === 0) {
+          // uSockets sets SO_REUSEADDR/SO_REUSEPORT only when given a fixed port, and a
+          // certificate reload needs them to take the port over while connections are
+          // open. Nothing is connected yet: listen again on the port the kernel chose.
+          this.uws.us_listen_socket_close(socket);
+          this.listenSocket = undefined;
+          this.app.listen(this.options.host, this.port, (again) => {
+            if (again) this.listenSocket = again;
+          });
+          if (!this.listenSocket) {
+            reject(new Error(`cannot listen again on ${this.options.host}:${this.port}`));
+            return;
+          }
+        }
+        resolve(this.port);
       });
     });
   }

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { lazyRequire } from '../runtime/lazy-require.js';
 
@@ -11,6 +12,7 @@ import {
   type SocketServer,
   type SocketServerOptions,
 } from './socket-server.js';
+import { createNodeServer } from './tls-options.js';
 
 let nextId = 1;
 
@@ -72,10 +74,10 @@ class WsConnection implements Connection {
   }
 }
 
-/** The fallback transport: the `ws` package on node:http. Same behaviour, slower. */
+/** The fallback transport: the `ws` package on node:http (node:https with TLS). Same behaviour, slower. */
 export class WsSocketServer implements SocketServer {
   readonly kind = 'ws' as const;
-  private readonly http: Server;
+  private readonly http: Server | HttpsServer;
   private readonly wss: WebSocketServer;
   private readonly open = new Set<WsConnection>();
 
@@ -83,7 +85,7 @@ export class WsSocketServer implements SocketServer {
     private readonly options: SocketServerOptions,
     handlers: SocketHandlers,
   ) {
-    this.http = createServer((_req, res) => {
+    this.http = createNodeServer(options.tls, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' });
       res.end('This port speaks WebSocket only; see docs/protocol.md');
     });

@@ -3,9 +3,10 @@ import type { QueueJson } from '../../http/routes/queue-routes.js';
 import type { TaskJson, WorkerJson } from '../../hub/task-view.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
+import { withTlsClientFlags, type TargetFlags } from '../target.js';
 import { ago, renderTable } from '../table.js';
 
-export type TargetResolver = (opts: { url?: string; token?: string }) => Promise<HubTarget>;
+export type TargetResolver = (opts: TargetFlags) => Promise<HubTarget>;
 
 interface Health {
   status: string;
@@ -56,7 +57,7 @@ function workersTable(workers: WorkerJson[]): string {
 /** status, workers, queues, submit: the commands that talk to a running hub over HTTP. */
 export function registerHubCommands(program: Command, resolve: TargetResolver): void {
   const common = (cmd: Command): Command =>
-    cmd
+    withTlsClientFlags(cmd)
       .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
       .option('--token <jwt>', 'token with the needed role (env SWITCHBOARD_TOKEN)')
       .option('--json', 'print JSON for scripts')

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { TargetResolver } from './hub-commands.js';
+import { withTlsClientFlags } from '../target.js';
 
 export function registerMonitor(program: Command, resolve: TargetResolver): void {
-  program
-    .command('monitor')
+  withTlsClientFlags(program.command('monitor'))
     .description('live terminal dashboard of a running hub (q quits)')
     .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
     .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN)')
@@ -20,6 +20,7 @@ export function registerMonitor(program: Command, resolve: TargetResolver): void
       process.exitCode = await runMonitor({
         url: target.url,
         token: target.token,
+        tls: target.tls,
         once: opts.once,
         json: opts.json,
       });

@@ -4,6 +4,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { hubRequest } from '../hub-client.js';
 import { ago, renderTable } from '../table.js';
 import type { TargetResolver } from './hub-commands.js';
+import { withTlsClientFlags } from '../target.js';
 
 interface NodeJson {
   id: string;
@@ -42,7 +43,7 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
     .command('node')
     .description('manage remote nodes (Docker, LXC, QEMU, process hosts) over SSH');
   const common = (cmd: Command): Command =>
-    cmd
+    withTlsClientFlags(cmd)
       .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
       .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN)')
       .option(

@@ -12,6 +12,9 @@ export interface ConfigFlags {
   dataDir?: string;
   transport?: string;
   store?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 /** CLI flags → the config loader's override layer (the highest precedence). */
@@ -21,6 +24,11 @@ export function flagOverrides(flags: ConfigFlags): Record<string, unknown> {
   if (flags.httpPort !== undefined) server.httpPort = flags.httpPort;
   if (flags.host !== undefined) server.host = flags.host;
   if (flags.transport !== undefined) server.transport = flags.transport;
+  const tls: Record<string, unknown> = {};
+  if (flags.tlsCert !== undefined) tls.certFile = flags.tlsCert;
+  if (flags.tlsKey !== undefined) tls.keyFile = flags.tlsKey;
+  if (flags.tlsCa !== undefined) tls.caFile = flags.tlsCa;
+  if (Object.keys(tls).length) server.tls = tls;
   const store: Record<string, unknown> = {};
   if (flags.dataDir !== undefined) store.dataDir = flags.dataDir;
   if (flags.store !== undefined) store.mode = flags.store;
@@ -55,7 +63,16 @@ export function withConfigFlags(cmd: Command): Command {
     .option('--host <addr>', 'address to bind')
     .option('-d, --data-dir <dir>', 'data directory (default ./data)')
     .option('--store <mode>', 'memory | snapshot | wal')
-    .option('--transport <kind>', 'auto | uws | ws');
+    .option('--transport <kind>', 'auto | uws | ws')
+    .option(
+      '--tls-cert <file>',
+      'PEM certificate (chain): serve wss:// and https:// (env SWITCHBOARD_TLS_CERT)',
+    )
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (env SWITCHBOARD_TLS_KEY)')
+    .option(
+      '--tls-ca <file>',
+      'PEM CA: clients must present a certificate it signed (mutual TLS; env SWITCHBOARD_TLS_CA)',
+    );
 }
 
 export function registerStart(program: Command): void {
