@@ -47,6 +47,12 @@ export const ErrorCode = {
   NODE_UNREACHABLE: 'NODE_UNREACHABLE',
   /** Anything else; a bug in the hub. The message says what happened. */
   INTERNAL: 'INTERNAL',
+  /**
+   * The hub's disk is full, so the command could not be persisted; nothing was accepted
+   * (HTTP 507). Fix: free space on the filesystem holding the hub's data dir, then retry;
+   * the hub accepts writes again by itself, without a restart.
+   */
+  STORE_FULL: 'STORE_FULL',
 } as const;
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];

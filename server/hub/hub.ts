@@ -24,6 +24,7 @@ import { HubMetrics } from './metrics.js';
 import { HubStats } from './hub-stats.js';
 import { IdleMemoryRelease } from './idle-memory-release.js';
 import { Session, SessionState } from './session.js';
+import { storeFailure } from './store-failure.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
 export interface HubOptions {
@@ -304,7 +305,7 @@ export class Hub {
           err,
         );
         session.sendError(
-          ErrorCode.STORE_UNAVAILABLE,
+          storeFailure(err).code,
           `tasks not accepted: could not persist them (${err.message})`,
           id,
         );

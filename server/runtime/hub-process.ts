@@ -15,7 +15,10 @@ import {
   SshRunner,
   targetOf,
 } from '../nodes/index.js';
+import { ExitCode } from '../cli/exit-codes.js';
 import { createStore, type Store } from '../store/index.js';
+import { ensureDataDir } from '../store/data-dir.js';
+import { FAIL_FSYNC_ENV, walFileOpsFromEnv } from '../store/test-faults.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -45,6 +48,10 @@ export async function startHubProcess(
 ): Promise<RunningHub> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
   const dataDir = path.resolve(config.store.dataDir);
+  const ownSecret = config.auth.enabled && !config.auth.secret && !config.auth.secretFile;
+  // Before anything writes there (the secret, the lock, the log), and before a port opens:
+  // a read-only or foreign dir is one line and exit code DATA_DIR, not a stack trace later.
+  if (config.store.mode !== 'memory' || ownSecret) ensureDataDir(dataDir);
 
   let secret: string | undefined;
   if (config.auth.enabled) {
@@ -95,6 +102,13 @@ export async function startHubProcess(
     httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
     disconnectGraceMs: config.workers.disconnectGraceMs,
   };
+  const fileOps = walFileOpsFromEnv(process.env);
+  if (fileOps) {
+    log.warn(
+      { setting: FAIL_FSYNC_ENV, value: process.env[FAIL_FSYNC_ENV] },
+      'TEST FAULT INJECTION IS ON: the write-ahead log will report a failed fsync; never set this outside tests',
+    );
+  }
   const store = createStore({
     mode: config.store.mode,
     replayOptions: coreOptions,
@@ -106,6 +120,7 @@ export async function startHubProcess(
     compactAfterBytes: config.store.compactAfterBytes,
     repair: options.repair ?? false,
     logger: log,
+    ...(fileOps ? { fileOps } : {}),
   });
 
   const hub = new Hub({
@@ -128,8 +143,9 @@ export async function startHubProcess(
   store.onFatal((err) => {
     // A failed fsync may have dropped dirty pages: retrying could report durable what is
     // not. Stop, and let recovery (which trusts only checksummed records) take over.
-    log.fatal({ err: err.message }, 'store failed; stopping the hub to protect acknowledged data');
-    process.exit(70);
+    const code = (err as { code?: string }).code;
+    log.fatal({ code }, `stopping the hub to protect acknowledged data: ${err.message}`);
+    process.exit(ExitCode.STORE_FAILED);
   });
 
   const ssh = config.nodes.ssh;
