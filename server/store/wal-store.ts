@@ -58,7 +58,8 @@ export class WalStore implements Store {
   private compactWaiters: (() => void)[] = [];
   private readonly ops: WalFileOps;
   /** Set while writes fail for lack of space: when it began, and how many batches failed. */
-  private full: { since: number; batches: number; loggedAt: number } | undefined;
+  private full: { since: number; batches: number; smallestFailed: number } | undefined;
+  private fullLoggedAt: number | undefined;
 
   constructor(private readonly options: StoreOptions) {
     this.dir = path.resolve(options.dataDir);
@@ -173,13 +174,13 @@ export class WalStore implements Store {
     this.spare = data;
     this.writeAll(data, len, position, (err) => {
       if (err) {
-        this.writeFailed(err, position, upto);
+        this.writeFailed(err, position, upto, len);
         return;
       }
       this.segmentBytes += len;
       this.bytesSinceSnapshot += len;
       this.s.bytesWritten += len;
-      if (this.full) this.spaceBack();
+      if (this.full) this.noteWritten(len);
       if (this.options.fsync === 'interval') {
         this.dirty = true;
         this.waiters.resolve(upto);
@@ -238,7 +239,12 @@ export class WalStore implements Store {
    * restart. Everything acknowledged before stays, since it lies before `position`.
    * Any other write error is fatal, like a failed fsync: the file's state is unknown.
    */
-  private writeFailed(err: NodeJS.ErrnoException, position: number, upto: number): void {
+  private writeFailed(
+    err: NodeJS.ErrnoException,
+    position: number,
+    upto: number,
+    len: number,
+  ): void {
     if (!isNoSpace(err)) {
       this.die(
         new StoreError(
@@ -254,7 +260,7 @@ export class WalStore implements Store {
       `disk full: could not write to ${this.segmentFile}; free space on that filesystem (the hub retries by itself)`,
       { cause: err },
     );
-    this.noteFull();
+    this.noteFull(len);
     this.ops.ftruncate(this.fd, position, (truncErr) => {
       if (truncErr) {
         this.die(
@@ -271,11 +277,18 @@ export class WalStore implements Store {
     });
   }
 
-  /** Say that the disk is full once, then at most every 10 s while it stays full. */
-  private noteFull(): void {
+  /**
+   * Say that the disk is full once, then at most every 10 s while it stays full. Small
+   * records may still fit while large ones do not, so "space is back" means a write at
+   * least as large as the smallest one that failed went through, not just any write.
+   */
+  private noteFull(len: number): void {
     const now = Date.now();
     if (!this.full) {
-      this.full = { since: now, batches: 1, loggedAt: now };
+      const quiet = this.fullLoggedAt !== undefined && now - this.fullLoggedAt < 10_000;
+      this.full = { since: now, batches: 1, smallestFailed: len };
+      if (quiet) return;
+      this.fullLoggedAt = now;
       this.options.logger?.error(
         { dir: this.dir, file: this.segmentFile },
         'disk full: the write-ahead log cannot grow; writes are refused with STORE_FULL until space is freed (nothing acknowledged is affected)',
@@ -283,8 +296,9 @@ export class WalStore implements Store {
       return;
     }
     this.full.batches++;
-    if (now - this.full.loggedAt >= 10_000) {
-      this.full.loggedAt = now;
+    this.full.smallestFailed = Math.min(this.full.smallestFailed, len);
+    if (now - this.fullLoggedAt! >= 10_000) {
+      this.fullLoggedAt = now;
       this.options.logger?.error(
         { dir: this.dir, failedBatches: this.full.batches, sinceMs: now - this.full.since },
         'disk still full: writes are still refused',
@@ -292,10 +306,12 @@ export class WalStore implements Store {
     }
   }
 
-  private spaceBack(): void {
+  private noteWritten(len: number): void {
     const full = this.full!;
+    if (len < full.smallestFailed) return;
     this.full = undefined;
-    this.options.logger?.info(
+    this.fullLoggedAt = undefined;
+    this.options.logger?.warn(
       { dir: this.dir, failedBatches: full.batches, fullForMs: Date.now() - full.since },
       'space is available again: the write-ahead log is accepting writes',
     );
