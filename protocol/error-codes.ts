@@ -29,7 +29,7 @@ export const ErrorCode = {
   WORKER_NOT_FOUND: 'WORKER_NOT_FOUND',
   /** No queue with this name. */
   QUEUE_NOT_FOUND: 'QUEUE_NOT_FOUND',
-  /** The hub could not persist the command (disk full, I/O error); nothing was accepted. */
+  /** The hub could not persist the command (an I/O error; a full disk is STORE_FULL); nothing was accepted. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** The hub is shutting down and accepts no new work. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',

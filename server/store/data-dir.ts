@@ -109,7 +109,19 @@ export function lockDataDir(dir: string): () => void {
   for (let tries = 0; tries < 3; tries++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } catch (err) {
+        closeSync(fd);
+        unlinkSync(file);
+        const e = err as NodeJS.ErrnoException;
+        if (e.code !== 'ENOSPC' && e.code !== 'EDQUOT') throw err;
+        throw new StoreError(
+          StoreErrorCode.STORE_NO_SPACE,
+          `data dir ${dir}: the disk is so full that not even the lock file fits; free space on that filesystem and start again`,
+          { cause: err },
+        );
+      }
       closeSync(fd);
       return () => {
         try {

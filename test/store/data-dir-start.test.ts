@@ -5,7 +5,15 @@
  * check, and "chmod 0500" runs the hub as an unprivileged user.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -38,10 +46,11 @@ async function hubArgs(dataDir: string): Promise<{ args: string[]; httpPort: num
 function startRefused(
   args: string[],
   as?: { uid: number; gid: number },
+  env: Record<string, string> = {},
 ): { status: number | null; stderr: string; stdout: string } {
   const [cmd, argv] = cliCommand(['start', ...args], as !== undefined);
   const r = spawnSync(cmd, argv, {
-    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
+    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
     encoding: 'utf8',
     timeout: 20_000,
     ...(as ?? {}),
@@ -55,11 +64,12 @@ function assertOneClearLine(
   dir: string,
   what: RegExp,
   fix: RegExp,
+  code = 'STORE_DIR_UNUSABLE',
 ): void {
   t.equal(r.status, ExitCode.DATA_DIR, `exit code ${ExitCode.DATA_DIR} (ExitCode.DATA_DIR)`);
   const lines = r.stderr.trim().split('\n');
   t.equal(lines.length, 1, `one line on stderr: ${r.stderr.trim()}`);
-  t.match(lines[0], /^switchboard: cannot start: STORE_DIR_UNUSABLE: /);
+  t.ok(lines[0]!.startsWith(`switchboard: cannot start: ${code}: `), `code ${code}`);
   t.ok(lines[0]!.includes(dir), 'names the dir');
   t.match(lines[0], what, 'says what is wrong');
   t.match(lines[0], fix, 'says what to do');
@@ -158,6 +168,36 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       const hub = await startHubChild(args, {}, httpPort, 15_000, nobody);
       hub.proc.kill('SIGTERM');
       t.equal(await hub.exited, 0, 'after the chmod the hub starts as that user');
+    },
+  );
+
+  t.test(
+    'a disk with no room even for the lock file is refused at start, and starts once space is freed',
+    async (t) => {
+      const mnt = mountTmpfs(t, '256k');
+      const dataDir = path.join(mnt, 'data');
+      mkdirSync(dataDir, { mode: 0o700 });
+      const filler = path.join(mnt, 'filler');
+      try {
+        writeFileSync(filler, Buffer.alloc(512 * 1024));
+      } catch {
+        // ENOSPC: it took what there was
+      }
+      const { args, httpPort } = await hubArgs(dataDir);
+      const env = { SWITCHBOARD_AUTH_SECRET: 'no-room-test-secret-no-room-test-secret' };
+      const r = startRefused(args, undefined, env);
+      assertOneClearLine(
+        t,
+        r,
+        dataDir,
+        /so full that not even the lock file fits/,
+        /free space/,
+        'STORE_NO_SPACE',
+      );
+      rmSync(filler);
+      const hub = await startHubChild(args, env, httpPort);
+      hub.proc.kill('SIGTERM');
+      t.equal(await hub.exited, 0, 'with space freed the hub starts');
     },
   );
 }

@@ -8,6 +8,7 @@ const DATA_DIR_ERRORS = new Set<string>([
   StoreErrorCode.STORE_DIR_UNUSABLE,
   StoreErrorCode.STORE_LOCKED,
   StoreErrorCode.STORE_CORRUPT,
+  StoreErrorCode.STORE_NO_SPACE,
 ]);
 
 export interface ConfigFlags {
