@@ -2,12 +2,13 @@
  * A full disk, for real: a 2 MiB tmpfs holds the data dir of a real hub process (production
  * preset: WAL, fsync before ack), filled by submits with 100 KB payloads.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
-import { WalStore } from '../../server/store/index.js';
+import { SnapshotStore, WalStore } from '../../server/store/index.js';
+import { readSnapshotFile, snapshotName } from '../../server/store/snapshot-file.js';
 import { freePort } from '../helpers/free-port.js';
 import { startHubChild, type HubChild } from '../helpers/hub-process.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -169,6 +170,61 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       await new Promise((r) => setTimeout(r, 300)); // a stray extra task would show up here
       await w.close({ timeoutMs: 1000 });
       t.same(ran, new Set(acked.keys()), 'the worker ran every acknowledged task and nothing else');
+    },
+  );
+
+  t.test(
+    'snapshot mode on a full disk: the snapshot is skipped with a log line, the previous one is kept, and the next one works once space is freed',
+    async (t) => {
+      const mnt = mountTmpfs(t, '1m');
+      const dataDir = path.join(mnt, 'data');
+      const lines: string[] = [];
+      const logger = {
+        info: () => undefined,
+        warn: () => undefined,
+        error: (_o: object, msg?: string) => lines.push(msg ?? ''),
+      };
+      const opts = {
+        mode: 'snapshot',
+        dataDir,
+        fsync: 'always',
+        fsyncIntervalMs: 100,
+        logger,
+      } as const;
+      let state: object = { tasks: ['small'] };
+      const store = new SnapshotStore(opts);
+      store.setStateProvider(() => state);
+      await store.open();
+      store.snapshotNow();
+      const filler = path.join(mnt, 'filler');
+      try {
+        writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024));
+      } catch {
+        // ENOSPC: it took what there was
+      }
+      state = { tasks: ['x'.repeat(300_000)] };
+      t.doesNotThrow(() => store.snapshotNow(), 'a full disk does not throw out of the timer');
+      t.match(lines.join('\n'), /disk full: snapshot not written/);
+      t.same(
+        readdirSync(dataDir).filter((f) => f.endsWith('.tmp')),
+        [],
+        'no half-written temp file holds on to the space',
+      );
+      t.same(
+        readSnapshotFile(path.join(dataDir, snapshotName(1))).state,
+        { tasks: ['small'] },
+        'the previous snapshot is still there, intact',
+      );
+      rmSync(filler);
+      await store.close(); // writes the final snapshot, now that there is room
+      const again = new SnapshotStore(opts);
+      const rec = await again.open();
+      await again.close();
+      t.same(
+        rec.snapshot,
+        state,
+        'the snapshot written after space was freed is the one recovered',
+      );
     },
   );
 }
