@@ -257,7 +257,8 @@ export class WalStore implements Store {
     }
     const typed = new StoreError(
       StoreErrorCode.STORE_NO_SPACE,
-      `disk full: could not write to ${this.segmentFile}; free space on that filesystem (the hub retries by itself)`,
+      // Sent to clients as is: no paths in it (the log line has the file).
+      "disk full: the hub's write-ahead log cannot grow until its operator frees space; retry later",
       { cause: err },
     );
     this.noteFull(len);

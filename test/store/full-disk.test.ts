@@ -86,6 +86,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       t.equal(refused!.status, 507, 'HTTP 507 Insufficient Storage');
       t.equal(refused!.body.error?.code, 'STORE_FULL');
       t.match(refused!.body.error?.message, /disk full/, 'the message says what is wrong');
+      t.notOk(refused!.body.error?.message.includes(mnt), 'and shows the client no server paths');
       for (let k = 0; k < 3; k++) {
         const again = await submit();
         t.equal(again.body.error?.code, 'STORE_FULL', 'still STORE_FULL while the disk is full');
