@@ -29,7 +29,7 @@ export const ErrorCode = {
   WORKER_NOT_FOUND: 'WORKER_NOT_FOUND',
   /** No queue with this name. */
   QUEUE_NOT_FOUND: 'QUEUE_NOT_FOUND',
-  /** The hub could not persist the command (disk full, I/O error); nothing was accepted. */
+  /** The hub could not persist the command (an I/O error; a full disk is STORE_FULL); nothing was accepted. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** The hub is shutting down and accepts no new work. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
@@ -47,6 +47,12 @@ export const ErrorCode = {
   NODE_UNREACHABLE: 'NODE_UNREACHABLE',
   /** Anything else; a bug in the hub. The message says what happened. */
   INTERNAL: 'INTERNAL',
+  /**
+   * The hub's disk is full, so the command could not be persisted; nothing was accepted
+   * (HTTP 507). Fix: free space on the filesystem holding the hub's data dir, then retry;
+   * the hub accepts writes again by itself, without a restart.
+   */
+  STORE_FULL: 'STORE_FULL',
 } as const;
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -11,6 +11,17 @@ export const ExitCode = {
   UNAUTHORIZED: 4,
   /** `submit --wait`: the task ended dead, expired or cancelled. */
   TASK_FAILED: 5,
+  /**
+   * `start`: the data dir cannot be used (read-only, not writable, owned by another user,
+   * locked by another hub, or its log is damaged). The message names the dir and the fix.
+   */
+  DATA_DIR: 6,
+  /**
+   * A running hub stopped itself because its disk failed under it (an fsync or a write
+   * other than "disk full" failed). Check the disk; the next start recovers every
+   * acknowledged record. 70 is EX_SOFTWARE, the code this has always used.
+   */
+  STORE_FAILED: 70,
 } as const;
 
 /** An error the CLI reports as one line and an exit code, never a stack trace. */

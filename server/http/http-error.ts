@@ -39,6 +39,8 @@ export function statusForCode(code: string): number {
       return 503;
     case ErrorCode.FRAME_TOO_LARGE:
       return 413;
+    case ErrorCode.STORE_FULL:
+      return 507;
     default:
       return 400;
   }

@@ -2,6 +2,7 @@ import { ErrorCode, type TaskSpec } from '../../protocol/index.js';
 import { mayUseQueue, type Grant } from '../auth/index.js';
 import type { Command, CommandResult } from '../core/index.js';
 import type { Hub } from '../hub/hub.js';
+import { isStoreFailureCode, storeFailure } from '../hub/store-failure.js';
 import { HttpError, statusForCode } from './http-error.js';
 
 /**
@@ -14,9 +15,9 @@ export function executeDurably(hub: Hub, cmd: Command): Promise<CommandResult & 
     return Promise.reject(new HttpError(statusForCode(result.code), result.code, result.message));
   return new Promise((resolve, reject) => {
     hub.whenDurable(seq, (err) => {
-      if (err)
-        reject(new HttpError(503, ErrorCode.STORE_UNAVAILABLE, `not persisted: ${err.message}`));
-      else resolve(result);
+      if (!err) return resolve(result);
+      const f = storeFailure(err);
+      reject(new HttpError(f.status, f.code, `not persisted: ${err.message}`));
     });
   });
 }
@@ -44,7 +45,7 @@ export async function submitTasks(
     const result = await executeDurably(hub, { type: 'task.submit', now: hub.now(), tasks });
     return { taskIds: result.taskIds!, duplicates: result.duplicates! };
   } catch (err) {
-    if (err instanceof HttpError && err.code === ErrorCode.STORE_UNAVAILABLE) {
+    if (err instanceof HttpError && isStoreFailureCode(err.code)) {
       hub.rollbackSubmit(
         tasks.map((t) => t.id),
         err,

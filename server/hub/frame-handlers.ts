@@ -10,6 +10,7 @@ import { hasRole, mayUseQueue, OPEN_GRANT, TokenError, verifyToken } from '../au
 import type { TaskRecord } from '../core/index.js';
 import type { Hub } from './hub.js';
 import { SessionState, type Session } from './session.js';
+import { storeFailure } from './store-failure.js';
 import { toResultFrame, isTerminal } from './task-view.js';
 
 type Handler<F> = (hub: Hub, session: Session, frame: F) => void;
@@ -304,8 +305,7 @@ function replyAfterDurable(
   }
   if (id === undefined) return;
   hub.whenDurable(seq, (err) => {
-    if (err)
-      session.sendError(ErrorCode.STORE_UNAVAILABLE, `not persisted: ${err.message}`, id, taskId);
+    if (err) session.sendError(storeFailure(err).code, `not persisted: ${err.message}`, id, taskId);
     else session.send({ t: FrameType.ack, id });
   });
 }

@@ -28,6 +28,7 @@ import { IdleMemoryRelease } from './idle-memory-release.js';
 import { LiveGrants } from './live-grants.js';
 import type { Grant } from '../auth/index.js';
 import { Session, SessionState } from './session.js';
+import { storeFailure } from './store-failure.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
 export interface HubOptions {
@@ -351,7 +352,7 @@ export class Hub {
           err,
         );
         session.sendError(
-          ErrorCode.STORE_UNAVAILABLE,
+          storeFailure(err).code,
           `tasks not accepted: could not persist them (${err.message})`,
           id,
         );

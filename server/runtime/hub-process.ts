@@ -23,8 +23,10 @@ import {
   SshRunner,
   targetOf,
 } from '../nodes/index.js';
+import { ExitCode } from '../cli/exit-codes.js';
 import { createStore, type Store } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
+import { FAIL_FSYNC_ENV, walFileOpsFromEnv } from '../store/test-faults.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -57,10 +59,15 @@ export async function startHubProcess(
   // the log: retrying could report durable what is not. Stop, and let recovery (which
   // trusts only checksummed records) take over.
   const stopOnStoreFailure = (err: Error): never => {
-    log.fatal({ err: err.message }, 'store failed; stopping the hub to protect acknowledged data');
-    process.exit(70);
+    const code = (err as { code?: string }).code;
+    log.fatal({ code }, `stopping the hub to protect acknowledged data: ${err.message}`);
+    process.exit(ExitCode.STORE_FAILED);
   };
   const dataDir = path.resolve(config.store.dataDir);
+  const ownSecret = config.auth.enabled && !config.auth.secret && !config.auth.secretFile;
+  // Before anything writes there (the secret, the lock, the log), and before a port opens:
+  // a read-only or foreign dir is one line and exit code DATA_DIR, not a stack trace later.
+  if (config.store.mode !== 'memory' || ownSecret) ensureDataDir(dataDir);
   // Checked before anything opens: a bad file is a start error naming the setting.
   const tls = config.server.tls ? TlsSource.load(config.server.tls) : undefined;
   if (tls) logCertificate(log, tls, 'TLS on: wss:// and https://');
@@ -117,6 +124,13 @@ export async function startHubProcess(
     httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
     disconnectGraceMs: config.workers.disconnectGraceMs,
   };
+  const fileOps = walFileOpsFromEnv(process.env);
+  if (fileOps) {
+    log.warn(
+      { setting: FAIL_FSYNC_ENV, value: process.env[FAIL_FSYNC_ENV] },
+      'TEST FAULT INJECTION IS ON: the write-ahead log will report a failed fsync; never set this outside tests',
+    );
+  }
   const store = createStore({
     mode: config.store.mode,
     replayOptions: coreOptions,
@@ -128,6 +142,7 @@ export async function startHubProcess(
     compactAfterBytes: config.store.compactAfterBytes,
     repair: options.repair ?? false,
     logger: log,
+    ...(fileOps ? { fileOps } : {}),
   });
 
   const hub = new Hub({

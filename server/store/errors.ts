@@ -5,6 +5,8 @@ export const StoreErrorCode = {
   STORE_FSYNC_FAILED: 'STORE_FSYNC_FAILED',
   STORE_NO_SPACE: 'STORE_NO_SPACE',
   STORE_IO: 'STORE_IO',
+  /** The data dir cannot be used at start: read-only, not writable, or owned by another user. */
+  STORE_DIR_UNUSABLE: 'STORE_DIR_UNUSABLE',
 } as const;
 export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

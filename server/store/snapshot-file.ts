@@ -5,6 +5,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -43,9 +44,13 @@ export function writeSnapshotFile(dir: string, body: SnapshotBody): string {
     writeSync(fd, header);
     writeSync(fd, payload);
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
+    // A half-written temp file would hold the space a full disk needs back.
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
   renameSync(tmp, final);
   fsyncDir(dir);
   return final;

@@ -61,12 +61,25 @@ export class SnapshotStore implements Store {
   snapshotNow(): void {
     if (!this.provider) return;
     const previous = this.generation;
-    this.generation++;
-    writeSnapshotFile(this.dir, {
-      coversSegment: this.generation,
-      createdAt: Date.now(),
-      state: this.provider(),
-    });
+    try {
+      writeSnapshotFile(this.dir, {
+        coversSegment: previous + 1,
+        createdAt: Date.now(),
+        state: this.provider(),
+      });
+    } catch (err) {
+      // Runs on a timer: a throw here would take the process down. Snapshot mode promises
+      // no durability per write, so the previous snapshot stays and the next tick retries.
+      const e = err as NodeJS.ErrnoException;
+      this.options.logger?.error(
+        { dir: this.dir, code: e.code },
+        e.code === 'ENOSPC' || e.code === 'EDQUOT'
+          ? 'disk full: snapshot not written; the previous one is kept and the next is tried on schedule'
+          : `snapshot not written (${e.message}); the previous one is kept`,
+      );
+      return;
+    }
+    this.generation = previous + 1;
     this.fsyncs++;
     if (previous) {
       try {

@@ -1,4 +1,5 @@
 import type { HubStore } from '../hub/hub-store.js';
+import type { WalFileOps } from './wal-files.js';
 
 export type PersistenceMode = 'memory' | 'snapshot' | 'wal';
 
@@ -25,6 +26,8 @@ export interface StoreOptions {
   replayer?: { module: string; exportName: string };
   /** Passed to the replayer's restore(): the live core's options, so replay decides alike. */
   replayOptions?: object;
+  /** wal mode: the file layer's calls on the open segment (tests inject a failing disk here). */
+  fileOps?: Partial<WalFileOps>;
 }
 
 export interface RecoveryStats {

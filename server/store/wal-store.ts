@@ -1,5 +1,4 @@
-import { closeSync, fdatasync, openSync, unlinkSync, write } from 'node:fs';
-import { ftruncate } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { ensureDataDir, fsyncDir, lockDataDir } from './data-dir.js';
@@ -8,7 +7,13 @@ import { StoreError, StoreErrorCode } from './errors.js';
 import { runCompaction } from './compactor.js';
 import { snapshotName } from './snapshot-file.js';
 import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
-import { listDataFiles, segmentPath } from './wal-files.js';
+import {
+  isNoSpace,
+  listDataFiles,
+  nodeWalFileOps,
+  segmentPath,
+  type WalFileOps,
+} from './wal-files.js';
 import { readLog } from './wal-reader.js';
 import { HEADER_BYTES, writeRecord } from './wal-record.js';
 
@@ -53,9 +58,18 @@ export class WalStore implements Store {
   private readonly s = { fsyncs: 0, lastFsyncMs: 0, bytesWritten: 0, compactions: 0 };
   private readonly flushNow = (): void => this.flush();
   private compactWaiters: (() => void)[] = [];
+  private readonly ops: WalFileOps;
+  /** Set while writes fail for lack of space: when it began, and how many batches failed. */
+  private full: { since: number; batches: number; smallestFailed: number } | undefined;
+  private fullLoggedAt: number | undefined;
 
   constructor(private readonly options: StoreOptions) {
     this.dir = path.resolve(options.dataDir);
+    this.ops = { ...nodeWalFileOps, ...options.fileOps };
+  }
+
+  private get segmentFile(): string {
+    return segmentPath(this.dir, this.segment);
   }
 
   get durableSeq(): number {
@@ -112,7 +126,9 @@ export class WalStore implements Store {
   }
 
   append(record: object): number {
-    if (this.fatal) throw this.fatal;
+    // After a fatal error nothing more is written; the record's waiters get that error
+    // (onDurable), so a caller rolling back inside a durability callback cannot throw.
+    if (this.fatal) return ++this.seq;
     // MUST: pack() returns the encoder's shared buffer; writeRecord copies it into the
     // batch before anything else encodes. A prepared payload is that same buffer: nothing
     // in this store packs between prepare() and the append of the record it prepared.
@@ -135,7 +151,8 @@ export class WalStore implements Store {
   }
 
   onDurable(seq: number, cb: (err?: Error) => void): void {
-    this.waiters.add(seq, cb);
+    if (this.fatal && seq > this.durableSeq) cb(this.fatal);
+    else this.waiters.add(seq, cb);
   }
 
   onFsyncLatency(cb: (ms: number) => void): void {
@@ -174,12 +191,13 @@ export class WalStore implements Store {
     this.spare = data;
     this.writeAll(data, len, position, (err) => {
       if (err) {
-        this.writeFailed(err, position, upto);
+        this.writeFailed(err, position, upto, len);
         return;
       }
       this.segmentBytes += len;
       this.bytesSinceSnapshot += len;
       this.s.bytesWritten += len;
+      if (this.full) this.noteWritten(len);
       if (this.options.fsync === 'interval') {
         this.dirty = true;
         this.waiters.resolve(upto);
@@ -187,15 +205,9 @@ export class WalStore implements Store {
         return;
       }
       const t0 = performance.now();
-      fdatasync(this.fd, (syncErr) => {
+      this.ops.fdatasync(this.fd, (syncErr) => {
         if (syncErr) {
-          this.die(
-            new StoreError(
-              StoreErrorCode.STORE_FSYNC_FAILED,
-              `fsync of the write-ahead log failed (${syncErr.message}); stopping without retrying, because a failed fsync may have dropped data the kernel had accepted`,
-              { cause: syncErr },
-            ),
-          );
+          this.die(this.fsyncError(syncErr));
           return;
         }
         this.observeFsync(performance.now() - t0);
@@ -210,10 +222,10 @@ export class WalStore implements Store {
     data: Buffer,
     len: number,
     position: number,
-    cb: (err?: Error) => void,
+    cb: (err?: NodeJS.ErrnoException) => void,
     done = 0,
   ): void {
-    write(this.fd, data, done, len - done, position + done, (err, written) => {
+    this.ops.write(this.fd, data, done, len - done, position + done, (err, written) => {
       if (err) return cb(err);
       if (written === 0) return cb(new Error('write made no progress'));
       if (done + written < len) return this.writeAll(data, len, position, cb, done + written);
@@ -237,26 +249,42 @@ export class WalStore implements Store {
   }
 
   /**
-   * A write failed (ENOSPC, EIO): none of this batch is acknowledged. Cut the file back to
-   * its last good size so the log never holds a half record before later ones, fail the
-   * batch's waiters, and carry on — later appends work again once space is freed.
+   * A write failed. For lack of space (ENOSPC, EDQUOT) none of this batch is acknowledged:
+   * cut the file back to its last good size, so the log never holds a half record that
+   * later records follow, fail the batch's waiters (STORE_NO_SPACE), and carry on: the
+   * next batch tries again, so the hub serves again as soon as space is freed, without a
+   * restart. Everything acknowledged before stays, since it lies before `position`.
+   * Any other write error is fatal, like a failed fsync: the file's state is unknown.
    */
-  private writeFailed(err: Error, position: number, upto: number): void {
-    const code = (err as NodeJS.ErrnoException).code;
+  private writeFailed(
+    err: NodeJS.ErrnoException,
+    position: number,
+    upto: number,
+    len: number,
+  ): void {
+    if (!isNoSpace(err)) {
+      this.die(
+        new StoreError(
+          StoreErrorCode.STORE_IO,
+          `write to the write-ahead log ${this.segmentFile} failed (${err.message}); stopping: only a full disk is a write error the hub recovers from by itself`,
+          { cause: err },
+        ),
+      );
+      return;
+    }
     const typed = new StoreError(
-      code === 'ENOSPC' ? StoreErrorCode.STORE_NO_SPACE : StoreErrorCode.STORE_IO,
-      code === 'ENOSPC'
-        ? `disk full: could not write to ${this.dir}; free space and retry`
-        : `write to the log failed: ${err.message}`,
+      StoreErrorCode.STORE_NO_SPACE,
+      // Sent to clients as is: no paths in it (the log line has the file).
+      "disk full: the hub's write-ahead log cannot grow until its operator frees space; retry later",
       { cause: err },
     );
-    this.options.logger?.error({ code, dir: this.dir }, typed.message);
-    ftruncate(this.fd, position, (truncErr) => {
+    this.noteFull(len);
+    this.ops.ftruncate(this.fd, position, (truncErr) => {
       if (truncErr) {
         this.die(
           new StoreError(
             StoreErrorCode.STORE_IO,
-            `could not cut the log back after a failed write: ${truncErr.message}`,
+            `could not cut ${this.segmentFile} back to ${position} bytes after a failed write (${truncErr.message}); stopping so recovery can drop the torn tail`,
             { cause: truncErr },
           ),
         );
@@ -267,19 +295,61 @@ export class WalStore implements Store {
     });
   }
 
+  /**
+   * Say that the disk is full once, then at most every 10 s while it stays full. Small
+   * records may still fit while large ones do not, so "space is back" means a write at
+   * least as large as the smallest one that failed went through, not just any write.
+   */
+  private noteFull(len: number): void {
+    const now = Date.now();
+    if (!this.full) {
+      const quiet = this.fullLoggedAt !== undefined && now - this.fullLoggedAt < 10_000;
+      this.full = { since: now, batches: 1, smallestFailed: len };
+      if (quiet) return;
+      this.fullLoggedAt = now;
+      this.options.logger?.error(
+        { dir: this.dir, file: this.segmentFile },
+        'disk full: the write-ahead log cannot grow; writes are refused with STORE_FULL until space is freed (nothing acknowledged is affected)',
+      );
+      return;
+    }
+    this.full.batches++;
+    this.full.smallestFailed = Math.min(this.full.smallestFailed, len);
+    if (now - this.fullLoggedAt! >= 10_000) {
+      this.fullLoggedAt = now;
+      this.options.logger?.error(
+        { dir: this.dir, failedBatches: this.full.batches, sinceMs: now - this.full.since },
+        'disk still full: writes are still refused',
+      );
+    }
+  }
+
+  private noteWritten(len: number): void {
+    const full = this.full!;
+    if (len < full.smallestFailed) return;
+    this.full = undefined;
+    this.fullLoggedAt = undefined;
+    this.options.logger?.warn(
+      { dir: this.dir, failedBatches: full.batches, fullForMs: Date.now() - full.since },
+      'space is available again: the write-ahead log is accepting writes',
+    );
+  }
+
+  private fsyncError(err: NodeJS.ErrnoException): StoreError {
+    return new StoreError(
+      StoreErrorCode.STORE_FSYNC_FAILED,
+      `fsync of the write-ahead log ${this.segmentFile} failed (${err.message}); stopping without retrying, because after a failed fsync the kernel may have dropped data it had accepted. Check the disk (dmesg); the next start recovers every acknowledged record from the log`,
+      { cause: err },
+    );
+  }
+
   private intervalFsync(): void {
     if (!this.dirty || this.fd < 0 || this.fatal) return;
     this.dirty = false;
     const t0 = performance.now();
-    fdatasync(this.fd, (err) => {
+    this.ops.fdatasync(this.fd, (err) => {
       if (err) {
-        this.die(
-          new StoreError(
-            StoreErrorCode.STORE_FSYNC_FAILED,
-            `fsync of the write-ahead log failed (${err.message}); stopping without retrying`,
-            { cause: err },
-          ),
-        );
+        this.die(this.fsyncError(err));
         return;
       }
       this.observeFsync(performance.now() - t0);
@@ -299,13 +369,28 @@ export class WalStore implements Store {
     for (const l of this.fatalListeners) l(err);
   }
 
-  /** Close the full segment (everything in it is already fsynced) and start the next. */
-  private rotate(): void {
+  /**
+   * Close the full segment (everything in it is already fsynced) and start the next. The
+   * next file is opened first: if that fails (no inode left on a full disk), the hub keeps
+   * appending to the current segment and tries again after the next batch.
+   */
+  private rotate(): boolean {
+    let next: number;
+    try {
+      next = openSync(segmentPath(this.dir, this.segment + 1), 'a+', 0o600);
+      fsyncDir(this.dir);
+    } catch (err) {
+      this.options.logger?.warn(
+        { dir: this.dir, err: (err as Error).message },
+        'could not start a new log segment; still appending to the current one',
+      );
+      return false;
+    }
     closeSync(this.fd);
+    this.fd = next;
     this.segment++;
-    this.fd = openSync(segmentPath(this.dir, this.segment), 'a+', 0o600);
     this.segmentBytes = 0;
-    fsyncDir(this.dir);
+    return true;
   }
 
   /**
@@ -341,7 +426,7 @@ export class WalStore implements Store {
   }
 
   private startCompaction(): Promise<void> {
-    if (this.segmentBytes > 0) this.rotate();
+    if (this.segmentBytes > 0 && !this.rotate()) return Promise.resolve();
     const upTo = this.segment; // first segment NOT included
     const files = listDataFiles(this.dir);
     const base = files.snapshots.length ? files.snapshots[files.snapshots.length - 1]! : undefined;
@@ -395,8 +480,14 @@ export class WalStore implements Store {
       if (!this.writing && !this.scheduled) this.flush();
       await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));
     }
-    if (this.dirty && this.fd >= 0) {
-      await new Promise<void>((resolve) => fdatasync(this.fd, () => resolve()));
+    if (this.dirty && this.fd >= 0 && !this.fatal) {
+      await new Promise<void>((resolve) =>
+        this.ops.fdatasync(this.fd, (err) => {
+          if (err)
+            this.options.logger?.error({ file: this.segmentFile }, this.fsyncError(err).message);
+          resolve();
+        }),
+      );
     }
     await this.compacting;
     if (this.fd >= 0) closeSync(this.fd);

@@ -13,16 +13,30 @@ export interface HubChild {
   exited: Promise<number | null>;
 }
 
+/**
+ * The command line for the CLI as a child process. Run as another user, it goes through
+ * `env -u NODE_OPTIONS`: tap hooks every child it spawns (NODE_OPTIONS=--import …) to write
+ * process info into the checkout's .tap dir, which that user cannot write.
+ */
+export function cliCommand(args: string[], otherUser: boolean): [string, string[]] {
+  if (!otherUser) return [process.execPath, [CLI, ...args]];
+  return ['env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, ...args]];
+}
+
 /** Start `switchboard start …` from dist/ as a child process; resolves once /ready says ready. */
 export async function startHubChild(
   args: string[],
   env: Record<string, string>,
   httpPort: number,
   timeoutMs = 15_000,
+  /** Run the hub as another user (the test runs as root). */
+  as?: { uid: number; gid: number },
 ): Promise<HubChild> {
-  const proc = spawn(process.execPath, [CLI, 'start', ...args], {
+  const [cmd, argv] = cliCommand(['start', ...args], as !== undefined);
+  const proc = spawn(cmd, argv, {
     env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(as ?? {}),
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

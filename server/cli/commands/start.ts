@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { startHubProcess } from '../../runtime/hub-process.js';
+import { StoreErrorCode } from '../../store/errors.js';
 import { CliError, ExitCode } from '../exit-codes.js';
+
+const DATA_DIR_ERRORS = new Set<string>([
+  StoreErrorCode.STORE_DIR_UNUSABLE,
+  StoreErrorCode.STORE_LOCKED,
+  StoreErrorCode.STORE_CORRUPT,
+  StoreErrorCode.STORE_NO_SPACE,
+]);
 
 export interface ConfigFlags {
   config?: string;
@@ -94,7 +102,7 @@ export function registerStart(program: Command): void {
         // STORE_LOCKED, STORE_CORRUPT, EADDRINUSE…: the code and a message that says what to do.
         throw new CliError(
           `cannot start: ${e.code ? `${e.code}: ` : ''}${e.message}`,
-          ExitCode.FAILED,
+          e.code !== undefined && DATA_DIR_ERRORS.has(e.code) ? ExitCode.DATA_DIR : ExitCode.FAILED,
         );
       }
     });

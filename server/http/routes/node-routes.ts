@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, nameSchema, valueSchema } from '../../../protocol/index.js';
 import { PROVIDER_KINDS, type NodeCommandRecord, type NodeRecord } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
+import { storeFailure } from '../../hub/store-failure.js';
 import type { NodeService } from '../../nodes/node-service.js';
 import { HttpError, notFound } from '../http-error.js';
 import { executeDurably } from '../hub-calls.js';
@@ -273,7 +274,9 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         if (!result.ok) throw new HttpError(409, result.code, result.message);
         await new Promise<void>((resolve, reject) =>
           hub.whenDurable(seq, (err) =>
-            err ? reject(new HttpError(503, ErrorCode.STORE_UNAVAILABLE, err.message)) : resolve(),
+            err
+              ? reject(new HttpError(storeFailure(err).status, storeFailure(err).code, err.message))
+              : resolve(),
           ),
         );
         return { body: toCommandJson(c) };

@@ -1,0 +1,203 @@
+/**
+ * A data dir the hub cannot use gives one clear line at start (the dir, what is wrong, what
+ * to do) and exit code DATA_DIR, never a stack trace. Root bypasses permission bits, so
+ * "read-only" is a read-only filesystem (a tmpfs remounted ro), "foreign" is the ownership
+ * check, and "chmod 0500" runs the hub as an unprivileged user.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { mintToken } from '../../server/auth/index.js';
+import { ExitCode } from '../../server/cli/exit-codes.js';
+import { freePort } from '../helpers/free-port.js';
+import { cliCommand, startHubChild } from '../helpers/hub-process.js';
+import { mountTmpfs, remount, requireTmpfs } from '../helpers/tmpfs.js';
+
+const NOBODY = 65534;
+
+async function hubArgs(dataDir: string): Promise<{ args: string[]; httpPort: number }> {
+  const httpPort = await freePort();
+  const args = [
+    '--preset',
+    'production',
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(await freePort()),
+    '--http-port',
+    String(httpPort),
+    '--host',
+    '127.0.0.1',
+  ];
+  return { args, httpPort };
+}
+
+/** Run `switchboard start` expecting it to refuse; returns what a user sees. */
+function startRefused(
+  args: string[],
+  as?: { uid: number; gid: number },
+  env: Record<string, string> = {},
+): { status: number | null; stderr: string; stdout: string } {
+  const [cmd, argv] = cliCommand(['start', ...args], as !== undefined);
+  const r = spawnSync(cmd, argv, {
+    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+    ...(as ?? {}),
+  });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+function assertOneClearLine(
+  t: Test,
+  r: { status: number | null; stderr: string; stdout: string },
+  dir: string,
+  what: RegExp,
+  fix: RegExp,
+  code = 'STORE_DIR_UNUSABLE',
+): void {
+  t.equal(r.status, ExitCode.DATA_DIR, `exit code ${ExitCode.DATA_DIR} (ExitCode.DATA_DIR)`);
+  const lines = r.stderr.trim().split('\n');
+  t.equal(lines.length, 1, `one line on stderr: ${r.stderr.trim()}`);
+  t.ok(lines[0]!.startsWith(`switchboard: cannot start: ${code}: `), `code ${code}`);
+  t.ok(lines[0]!.includes(dir), 'names the dir');
+  t.match(lines[0], what, 'says what is wrong');
+  t.match(lines[0], fix, 'says what to do');
+  t.notMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
+}
+
+if (requireTmpfs('test/store/data-dir-start.test.ts')) {
+  t.test(
+    'a read-only data dir (a tmpfs remounted ro, holding a hub state) is refused at start; read-write again, everything is there',
+    { timeout: 60_000 },
+    async (t) => {
+      const mnt = mountTmpfs(t, '4m');
+      const dataDir = path.join(mnt, 'data');
+      const { args, httpPort } = await hubArgs(dataDir);
+      // First run as a new user would: the hub creates the dir and its secret.
+      let hub = await startHubChild(args, {}, httpPort);
+      t.teardown(() => {
+        hub.proc.kill('SIGKILL');
+      });
+      const secret = readFileSync(path.join(dataDir, 'secret'), 'utf8').trim();
+      const headers = {
+        authorization: `Bearer ${await mintToken(secret, { role: 'admin' })}`,
+        'content-type': 'application/json',
+      };
+      const api = `http://127.0.0.1:${httpPort}/api/v1`;
+      const res = await fetch(`${api}/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ queue: 'ro', payload: { keep: true } }),
+      });
+      t.equal(res.status, 201);
+      const { id } = (await res.json()) as { id: string };
+      hub.proc.kill('SIGTERM');
+      t.equal(await hub.exited, 0);
+
+      remount(mnt, 'ro');
+      const r = startRefused(args);
+      assertOneClearLine(t, r, dataDir, /read-only filesystem/, /remount it read-write/);
+
+      remount(mnt, 'rw');
+      hub = await startHubChild(args, {}, httpPort);
+      const got = await fetch(`${api}/tasks/${id}`, { headers });
+      t.equal(got.status, 200, 'the task acknowledged before is there');
+      hub.proc.kill('SIGTERM');
+      t.equal(await hub.exited, 0);
+    },
+  );
+
+  t.test('a data dir owned by another user is refused, even for root', async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sb-foreign-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    chownSync(dir, NOBODY, NOBODY);
+    const { args, httpPort } = await hubArgs(dir);
+    const r = startRefused(args);
+    assertOneClearLine(
+      t,
+      r,
+      dir,
+      new RegExp(`belongs to uid ${NOBODY}, but the hub runs as uid 0`),
+      new RegExp(`chown -R 0 ${dir}`),
+    );
+    t.same(
+      spawnSync('ls', ['-A', dir], { encoding: 'utf8' }).stdout,
+      '',
+      'nothing was written into it (no secret, no lock, no log)',
+    );
+
+    chownSync(dir, 0, 0);
+    const hub = await startHubChild(args, {}, httpPort);
+    hub.proc.kill('SIGTERM');
+    t.equal(await hub.exited, 0, 'after the chown the hub starts');
+  });
+
+  t.test(
+    'a data dir its owner cannot write (chmod 0500), for a hub not running as root',
+    async (t) => {
+      const parent = mkdtempSync(path.join(tmpdir(), 'sb-0500-'));
+      t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+      chmodSync(parent, 0o755); // nobody must be able to reach the dir
+      const dir = path.join(parent, 'data');
+      mkdirSync(dir);
+      chownSync(dir, NOBODY, NOBODY);
+      chmodSync(dir, 0o500);
+      const { args, httpPort } = await hubArgs(dir);
+      const nobody = { uid: NOBODY, gid: NOBODY };
+      const r = startRefused(args, nobody);
+      assertOneClearLine(
+        t,
+        r,
+        dir,
+        new RegExp(`not writable by uid ${NOBODY} \\(mode 0500\\)`),
+        new RegExp(`chmod 700 ${dir}`),
+      );
+
+      chmodSync(dir, 0o700);
+      const hub = await startHubChild(args, {}, httpPort, 15_000, nobody);
+      hub.proc.kill('SIGTERM');
+      t.equal(await hub.exited, 0, 'after the chmod the hub starts as that user');
+    },
+  );
+
+  t.test(
+    'a disk with no room even for the lock file is refused at start, and starts once space is freed',
+    async (t) => {
+      const mnt = mountTmpfs(t, '256k');
+      const dataDir = path.join(mnt, 'data');
+      mkdirSync(dataDir, { mode: 0o700 });
+      const filler = path.join(mnt, 'filler');
+      try {
+        writeFileSync(filler, Buffer.alloc(512 * 1024));
+      } catch {
+        // ENOSPC: it took what there was
+      }
+      const { args, httpPort } = await hubArgs(dataDir);
+      const env = { SWITCHBOARD_AUTH_SECRET: 'no-room-test-secret-no-room-test-secret' };
+      const r = startRefused(args, undefined, env);
+      assertOneClearLine(
+        t,
+        r,
+        dataDir,
+        /so full that not even the lock file fits/,
+        /free space/,
+        'STORE_NO_SPACE',
+      );
+      rmSync(filler);
+      const hub = await startHubChild(args, env, httpPort);
+      hub.proc.kill('SIGTERM');
+      t.equal(await hub.exited, 0, 'with space freed the hub starts');
+    },
+  );
+}
