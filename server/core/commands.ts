@@ -116,6 +116,7 @@ export type NodeCommand =
         action: string;
         args: Record<string, unknown>;
         provider: string | undefined;
+        agent?: string;
       };
     }
   | { type: 'command.started'; now: number; commandId: string }

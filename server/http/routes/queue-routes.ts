@@ -1,7 +1,7 @@
-import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
+import { ErrorCode, PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
-import { notFound } from '../http-error.js';
+import { HttpError } from '../http-error.js';
 import { executeDurably } from '../hub-calls.js';
 import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
@@ -34,9 +34,14 @@ export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
   };
 }
 
+/**
+ * A queue exists once a task was submitted to it or a worker registered for it. Every route
+ * here answers 404 QUEUE_NOT_FOUND for any other name, pause included: pausing a name that
+ * was mistyped would otherwise make a paused queue nobody uses and report success.
+ */
 function getQueue(hub: Hub, name: string): QueueState {
   const q = hub.core.queues.get(parseBody(nameSchema, name, 'queue name'));
-  if (!q) throw notFound(`no queue ${name}`);
+  if (!q) throw new HttpError(404, ErrorCode.QUEUE_NOT_FOUND, `no queue ${name}`);
   return q;
 }
 
@@ -62,9 +67,9 @@ export function queueRoutes(hub: Hub): Route[] {
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
       handler: async ({ params }) => {
-        const name = parseBody(nameSchema, params.name, 'queue name');
-        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: name });
-        return { body: toQueueJson(hub, hub.core.queue(name)) };
+        const q = getQueue(hub, params.name!);
+        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: q.name });
+        return { body: toQueueJson(hub, q) };
       },
     },
     {
