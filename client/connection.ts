@@ -6,6 +6,7 @@ import {
   FATAL_CLOSE_CODES,
   FrameType,
   PROTOCOL_VERSION,
+  STOP_CLOSE_CODES,
   type HubFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
@@ -307,6 +308,15 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.closing = true;
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);
+      for (const w of this.readyWaiters.splice(0)) w.reject(err);
+      this.emit('status', { type: 'closed' });
+      return;
+    }
+    if (STOP_CLOSE_CODES.has(code)) {
+      // The hub ended this session on purpose (e.g. the worker was unregistered): coming back
+      // would undo that, so this connection is over.
+      this.closing = true;
+      const err = new ConnectionClosedError(`the hub ended this session: ${reason || code}`, code);
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
       this.emit('status', { type: 'closed' });
       return;

@@ -110,6 +110,12 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
     this.conn.on('frame', (f) => this.onFrame(f));
     this.conn.on('status', (s) => {
       if (s.type === 'connected' && this.unsent.size) this.flushUnsent(false);
+      if (s.type === 'closed' && this.phase === WorkerPhase.running) {
+        // The connection ended for good (unregistered, or reconnects exhausted): the hub has
+        // requeued our leases, so running handlers are told to stop.
+        this.phase = WorkerPhase.closed;
+        for (const r of this.running.values()) r.abort.abort(new Error('worker connection closed'));
+      }
       this.emit('status', s);
     });
     this.conn.on('error', (e) => this.emit('error', e));

@@ -30,6 +30,11 @@ export const CloseCode = {
   KICKED: 4011,
   /** Another connection registered with the same worker id; this one is superseded. */
   REPLACED: 4012,
+  /**
+   * The worker was unregistered through HTTP (`POST /api/workers/unregister`); its leases were
+   * requeued. The removal was deliberate, so an SDK stops instead of reconnecting.
+   */
+  UNREGISTERED: 4020,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
@@ -42,3 +47,6 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.TOKEN_REVOKED,
   CloseCode.TOKEN_EXPIRED,
 ]);
+
+/** Close codes after which an SDK stops without reconnecting, though its credentials are fine. */
+export const STOP_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.UNREGISTERED]);

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { envLayer } from './env.js';
 import { PRESET_VALUES } from './presets.js';
+import { REDACTED, redactSecrets } from './redact.js';
 import { configSchema, PRESETS, type HubConfig, type PresetName } from './schema.js';
 
 export const DEFAULT_CONFIG_PATHS = ['./switchboard.yaml', '/etc/switchboard/switchboard.yaml'];
@@ -101,8 +102,18 @@ function describeIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>):
   if (issue.code === 'unrecognized_keys') {
     return `${path === '(root)' ? '' : `${path}.`}${issue.keys.join(', ')}: unknown key${issue.keys.length > 1 ? 's' : ''} (typo?)`;
   }
-  const shown = path.toLowerCase().includes('secret') ? '[redacted]' : JSON.stringify(got);
-  return `${path}: ${issue.message}${got === undefined ? '' : ` (got ${shown})`}`;
+  return `${path}: ${issue.message}${got === undefined ? '' : ` (got ${shownValue(issue.path, got)})`}`;
+}
+
+/** A refused value as the error shows it: never a credential, even in a malformed URL. */
+function shownValue(path: PropertyKey[], got: unknown): string {
+  const key = String(path[path.length - 1] ?? '');
+  if (path.some((k) => String(k).toLowerCase().includes('secret'))) return REDACTED;
+  const safe = redactSecrets({ [key]: got })[key];
+  // Too broken to parse as a URL, but user:password@host shaped all the same.
+  if (typeof safe === 'string' && safe.includes('@') && !safe.includes(REDACTED))
+    return JSON.stringify(`${REDACTED}@${safe.slice(safe.lastIndexOf('@') + 1)}`);
+  return JSON.stringify(safe);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

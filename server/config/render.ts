@@ -1,14 +1,18 @@
 import { lazyRequire } from '../runtime/lazy-require.js';
 import { ENV_VARS } from './env.js';
+import { redactSecrets } from './redact.js';
 import type { HubConfig } from './schema.js';
 
 const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /** The effective config as YAML, with secrets redacted (safe to paste in an issue). */
 export function renderConfigYaml(config: HubConfig): string {
-  const copy = structuredClone(config) as HubConfig;
-  if (copy.auth.secret) copy.auth.secret = '[redacted]';
-  return yaml().stringify(copy);
+  return yaml().stringify(redactSecrets(config));
+}
+
+/** The effective config as JSON, with secrets redacted. */
+export function renderConfigJson(config: HubConfig): string {
+  return `${JSON.stringify(redactSecrets(config), null, 2)}\n`;
 }
 
 /** A commented starting config for `switchboard config init`. */

@@ -138,6 +138,7 @@ export type NodeCommand =
         action: string;
         args: Record<string, unknown>;
         provider: string | undefined;
+        agent?: string;
       };
     }
   | { type: 'command.started'; now: number; commandId: string }

@@ -22,6 +22,11 @@ export interface NodeRecord {
   labels: Record<string, string>;
   capabilities: string[];
   metadata: Record<string, unknown>;
+  /**
+   * Token subject of an agent on the node that runs the node's commands itself and reports
+   * each result (POST /api/v1/commands/{id}/result). Unset: the hub runs them over SSH.
+   */
+  agent?: string;
   status: NodeStatusName;
   lastError: string | undefined;
   lastSeen: number;
@@ -48,6 +53,11 @@ export interface NodeCommandRecord {
   action: string;
   args: Record<string, unknown>;
   provider: string | undefined;
+  /**
+   * The agent (token subject) the command was dispatched to. Unset: the hub's own runner
+   * runs it, and only the hub records its result.
+   */
+  agent?: string;
   status: CommandStatusName;
   exitCode: number | null;
   stdout: string;

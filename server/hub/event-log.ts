@@ -16,6 +16,18 @@ export interface StreamEvent {
 
 export type StreamListener = (event: StreamEvent) => void;
 
+export type EventGap = 'restarted' | 'too-old' | 'unknown';
+
+/**
+ * The first id of a process, less one: the start time in microseconds. Ids then stay above
+ * every id of an earlier process with nothing stored, as long as the clock does not step
+ * back and that process averaged under 1,000 events a millisecond; and they stay exact in
+ * a double (2^53 is reached in the year 2255).
+ */
+export function timeBase(now = Date.now()): number {
+  return now * 1000;
+}
+
 /**
  * Task events that carry only queue, task, worker and attempt, the three every task goes
  * through. The ring keeps them as columns rather than objects: at 5,000 tasks/s the ring
@@ -36,7 +48,9 @@ const COMPACT_INDEX: ReadonlyMap<string, number> = new Map(
  * for live subscribers and for a resume; see COMPACT_TYPES for how the ring stores them.
  */
 export class EventLog {
-  private nextId = 1;
+  /** Ids of this process are base+1, base+2, …; see `timeBase`. */
+  readonly base: number;
+  private nextId: number;
   private readonly listeners = new Set<StreamListener>();
   /** Event id held by each slot (0: empty). */
   private readonly ids: Float64Array;
@@ -49,7 +63,12 @@ export class EventLog {
   private readonly workerIds: (string | undefined)[];
   private readonly objects: (StreamEvent | undefined)[];
 
-  constructor(private readonly capacity = 10_000) {
+  constructor(
+    private readonly capacity = 10_000,
+    base = timeBase(),
+  ) {
+    this.base = base;
+    this.nextId = base + 1;
     this.ids = new Float64Array(capacity);
     this.kinds = new Uint8Array(capacity);
     this.ats = new Float64Array(capacity);
@@ -62,6 +81,22 @@ export class EventLog {
 
   get lastId(): number {
     return this.nextId - 1;
+  }
+
+  /** The oldest id the buffer still holds (lastId + 1 while it holds none). */
+  get firstId(): number {
+    return Math.max(this.base + 1, this.nextId - this.capacity);
+  }
+
+  /**
+   * Why a resume after `afterId` cannot be complete, or undefined when it can: the id is
+   * from before this process started (`restarted`: the events between are gone), older than
+   * the buffer (`too-old`), or newer than anything here (`unknown`: another hub's id).
+   */
+  gapAfter(afterId: number): EventGap | undefined {
+    if (afterId > this.lastId) return 'unknown';
+    if (afterId >= this.firstId - 1) return undefined;
+    return afterId <= this.base ? 'restarted' : 'too-old';
   }
 
   publishHubEvent(event: HubEvent, now: number): void {

@@ -504,6 +504,12 @@ export class Hub {
             session.workerId = undefined;
             this.workerSessions.delete(event.worker.id);
             session.close(CloseCode.HEARTBEAT_TIMEOUT, 'missed heartbeats; leases released');
+          } else if (session && event.reason === 'unregistered') {
+            // Unregistered over HTTP while its socket is open: a socket left open would keep
+            // an SDK saying "connected" while nothing is pushed to it any more.
+            session.workerId = undefined;
+            this.workerSessions.delete(event.worker.id);
+            session.close(CloseCode.UNREGISTERED, 'worker unregistered; leases requeued');
           }
           if (event.reason === 'heartbeat-timeout') {
             this.log.warn({ worker: event.worker.id, reason: event.reason }, 'worker removed');

@@ -1,6 +1,17 @@
 import type { NodeCommandRecord, NodeRecord, NodeStatusName } from '../core/index.js';
 import type { Hub } from '../hub/hub.js';
+import { NodeError, NodeErrorCode, type NodeErrorCodeName } from './errors.js';
 import type { CommandOutcome, NodeRunner, RunRequest, ServiceInfo } from './node-runner.js';
+
+/** A finished command, and for one that could not be started (status `error`) the reason. */
+export interface DispatchOutcome {
+  record: NodeCommandRecord;
+  errorCode: NodeErrorCodeName | undefined;
+}
+
+function notStarted(error: string): CommandOutcome {
+  return { status: 'error', exitCode: null, stdout: '', stderr: '', error, durationMs: 0 };
+}
 
 const MAX_OUTPUT = 64 * 1024;
 
@@ -47,13 +58,15 @@ export class NodeService {
   }
 
   /**
-   * Record a command and start it. Resolves with the record once finished; the record is
-   * visible (pending/running) through the API meanwhile.
+   * Record a command and start it. `done` resolves with the record once finished (and, when
+   * it could not be started, the node error code saying why); the record is visible
+   * (pending/running) through the API meanwhile. A command for a node with an `agent` is
+   * only recorded: the agent runs it and reports the result, so there is no `done`.
    */
   dispatch(
     node: NodeRecord,
     req: Omit<RunRequest, 'onOutput'>,
-  ): { id: string; done: Promise<NodeCommandRecord> } {
+  ): { id: string; done: Promise<DispatchOutcome> | undefined } {
     const id = this.newCommandId();
     this.hub.execute({
       type: 'node.command',
@@ -65,41 +78,32 @@ export class NodeService {
         action: req.action,
         args: req.args,
         provider: req.provider,
+        ...(node.agent ? { agent: node.agent } : {}),
       },
     });
-    const done = (async () => {
+    if (node.agent) return { id, done: undefined };
+    const done = (async (): Promise<DispatchOutcome> => {
       this.hub.execute({ type: 'command.started', now: this.hub.now(), commandId: id });
       let outcome: CommandOutcome;
+      let errorCode: NodeErrorCodeName | undefined;
       if (!this.runner) {
-        outcome = {
-          status: 'error',
-          exitCode: null,
-          stdout: '',
-          stderr: '',
-          error: 'this hub has no node runner configured',
-          durationMs: 0,
-        };
+        errorCode = NodeErrorCode.NODE_UNREACHABLE;
+        outcome = notStarted('this hub has no node runner configured');
       } else {
         try {
           outcome = await this.runner.run(node, req);
         } catch (err) {
-          outcome = {
-            status: 'error',
-            exitCode: null,
-            stdout: '',
-            stderr: '',
-            error: (err as Error).message,
-            durationMs: 0,
-          };
+          errorCode = err instanceof NodeError ? err.code : NodeErrorCode.NODE_UNREACHABLE;
+          outcome = notStarted((err as Error).message);
         }
       }
       this.finish(id, outcome);
-      return this.hub.core.nodes.commands.get(id)!;
+      return { record: this.hub.core.nodes.commands.get(id)!, errorCode };
     })();
     return { id, done };
   }
 
-  /** A result reported from outside (an agent on the node that ran the command itself). */
+  /** Record a command's result: the hub's own runner's, or one an agent reported. */
   finish(id: string, outcome: CommandOutcome): ReturnType<Hub['execute']> {
     return this.hub.execute({
       type: 'command.result',

@@ -112,3 +112,15 @@ t.test('the ring keeps the newest events and resumes inside them', async (t) => 
   );
   t.same(log.since(log.lastId), [], 'nothing after the newest');
 });
+
+t.test('a resume says when it cannot continue from the id it was given', async (t) => {
+  const log = new EventLog(4, 5_000);
+  t.equal(log.gapAfter(5_000), undefined, 'a fresh log continues from its base');
+  for (let i = 0; i < 6; i++) log.publish({ id: 0, type: 'queue.paused', at: i, queue: 'q' });
+  t.equal(log.firstId, 5_003, 'ids 5003..5006 are held');
+  t.equal(log.gapAfter(5_002), undefined, 'just before the oldest held: nothing was lost');
+  t.equal(log.gapAfter(5_001), 'too-old', 'an event fell off the ring');
+  t.equal(log.gapAfter(4_999), 'restarted', 'an id from an earlier process');
+  t.equal(log.gapAfter(5_007), 'unknown', 'an id never given out');
+  t.equal(log.gapAfter(log.lastId), undefined);
+});

@@ -76,15 +76,19 @@ if (requireTool('sshd')) {
       type: 'exec',
       action: 'echo hello',
     });
-    t.equal(noAddr.json.status, 'error', 'a node without an address cannot run commands…');
-    t.match(noAddr.json.error, /no address/, '…and the record says why');
+    t.equal(noAddr.status, 502, 'a node without an address cannot run commands…');
+    t.equal(noAddr.json.error.code, 'NODE_UNREACHABLE');
+    t.match(noAddr.json.error.message, /no address/, '…and the error says why');
+    const failed = noAddr.json.error.details.command as { id: string; status: string };
+    t.equal(failed.status, 'error');
     t.equal(
       (
-        (await fetch(`${api}/api/v1/commands/${noAddr.json.id}`).then((r) => r.json())) as {
+        (await fetch(`${api}/api/v1/commands/${failed.id}`).then((r) => r.json())) as {
           id: string;
         }
       ).id,
-      noAddr.json.id,
+      failed.id,
+      'the failed attempt is on record',
     );
     t.equal(
       (await post('/api/v1/nodes', { id: 'node-1', name: 'Other' })).status,

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { renderConfigYaml, renderInitFile } from '../../config/index.js';
+import { renderConfigJson, renderConfigYaml, renderInitFile } from '../../config/index.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { loadFromFlags, withConfigFlags, type ConfigFlags } from './start.js';
 
@@ -13,13 +13,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print JSON')
     .action((flags: ConfigFlags & { json?: boolean }) => {
       const { config: effective } = loadFromFlags(flags);
-      if (flags.json) {
-        const redacted = {
-          ...effective,
-          auth: { ...effective.auth, ...(effective.auth.secret ? { secret: '[redacted]' } : {}) },
-        };
-        process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`);
-      } else process.stdout.write(renderConfigYaml(effective));
+      process.stdout.write(flags.json ? renderConfigJson(effective) : renderConfigYaml(effective));
     });
   config
     .command('init')

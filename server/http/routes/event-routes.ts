@@ -14,7 +14,8 @@ const eventsQuery = z.strictObject({
 /**
  * GET /api/v1/events: Server-Sent Events of task, worker, queue and node lifecycle.
  * `?queue=a,b` and `?types=task.completed,worker.removed` (a trailing `*` matches a prefix)
- * filter; `Last-Event-ID` (or `?lastEventId=`) replays what is still in the hub's buffer.
+ * filter; `Last-Event-ID` (or `?lastEventId=`) replays what is still in the hub's buffer, after
+ * a `reset` event when it cannot continue from that id (hub restarted, id too old, unknown).
  */
 export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
   return [
@@ -52,7 +53,24 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
         const write = (e: StreamEvent): void => {
           if (wanted(e)) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
         };
-        if (lastId !== undefined) for (const e of hub.events.since(lastId)) write(e);
+        if (lastId !== undefined) {
+          // 0 asks for all the buffer holds. Any other id the buffer cannot continue from is
+          // said out loud (a `reset`, whatever the filters), then the whole buffer follows:
+          // a client that gets nothing cannot tell "nothing happened" from "you missed it".
+          const gap = lastId === 0 ? undefined : hub.events.gapAfter(lastId);
+          const from = gap ? hub.events.firstId - 1 : lastId;
+          if (gap) {
+            const reset = {
+              type: 'reset',
+              at: Date.now(),
+              reason: gap,
+              lastEventId: lastId,
+              firstId: hub.events.firstId,
+            };
+            res.write(`id: ${from}\nevent: reset\ndata: ${JSON.stringify(reset)}\n\n`);
+          }
+          for (const e of hub.events.since(from)) write(e);
+        }
         const unsubscribe = hub.events.subscribe(write);
         const keepalive = setInterval(() => res.write(': keepalive\n\n'), keepaliveMs);
         keepalive.unref();

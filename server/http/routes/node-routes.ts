@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ErrorCode, nameSchema, valueSchema } from '../../../protocol/index.js';
 import { PROVIDER_KINDS, type NodeCommandRecord, type NodeRecord } from '../../core/index.js';
+import type { Grant } from '../../auth/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { storeFailure } from '../../hub/store-failure.js';
+import { NodeErrorCode } from '../../nodes/errors.js';
 import type { NodeService } from '../../nodes/node-service.js';
 import { HttpError, notFound } from '../http-error.js';
 import { executeDurably } from '../hub-calls.js';
@@ -10,6 +12,8 @@ import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
 const provider = z.enum(PROVIDER_KINDS);
+/** A token subject (`sub`), as the auth layer bounds it. */
+const agentSubject = z.string().min(1).max(256);
 const labels = z.record(z.string().max(128), z.string().max(1024));
 const nodeBody = z.strictObject({
   id: nameSchema.optional(),
@@ -29,8 +33,14 @@ const nodeBody = z.strictObject({
   labels: labels.optional(),
   capabilities: z.array(nameSchema).max(64).optional(),
   metadata: z.record(z.string().max(256), valueSchema).optional(),
+  /** Token subject of an agent on the node that runs its commands and reports the results. */
+  agent: agentSubject.optional(),
 });
-const nodePatch = nodeBody.omit({ id: true }).partial();
+/** `agent: null` hands the node back to the hub's SSH runner. */
+const nodePatch = nodeBody
+  .omit({ id: true })
+  .partial()
+  .extend({ agent: agentSubject.nullable().optional() });
 const commandBody = z.strictObject({
   /** exec (a command line, run by the node's login shell) or a provider action. */
   type: z.enum(['exec', 'create', 'start', 'stop', 'remove', 'status', 'list-services']),
@@ -54,6 +64,7 @@ export function toNodeJson(node: NodeRecord): Record<string, unknown> {
     id: node.id,
     name: node.name,
     address: node.address || null,
+    agent: node.agent ?? null,
     sshUser: node.sshUser,
     sshPort: node.sshPort,
     provider: node.providers[0] ?? null,
@@ -76,6 +87,7 @@ export function toCommandJson(c: NodeCommandRecord): Record<string, unknown> {
     type: c.type,
     action: c.action,
     provider: c.provider ?? null,
+    agent: c.agent ?? null,
     args: c.args,
     status: c.status,
     exitCode: c.exitCode,
@@ -88,6 +100,21 @@ export function toCommandJson(c: NodeCommandRecord): Record<string, unknown> {
     finishedAt: c.finishedAt || null,
     durationMs: c.durationMs,
   };
+}
+
+const commandStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'timeout', 'error']);
+
+/** Admins may see and report any command; a worker token only those dispatched to its subject. */
+function mayReport(grant: Grant | undefined, c: NodeCommandRecord): boolean {
+  if (!grant || grant.role === 'admin') return true;
+  return c.agent !== undefined && grant.subject === c.agent;
+}
+
+/** The command, if this caller may see it; 404 otherwise, so ids cannot be probed. */
+function commandFor(hub: Hub, grant: Grant | undefined, id: string): NodeCommandRecord {
+  const c = hub.core.nodes.commands.get(id);
+  if (!c || !mayReport(grant, c)) throw notFound(`no command ${id}`);
+  return c;
 }
 
 /** Find a node by id, or by name (the CLI addresses nodes by name). */
@@ -124,6 +151,7 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
             labels: b.labels ?? {},
             capabilities: b.capabilities ?? [],
             metadata: b.metadata ?? {},
+            ...(b.agent ? { agent: b.agent } : {}),
           },
         });
         return { status: 201, body: toNodeJson(hub.core.nodes.nodes.get(id)!) };
@@ -168,6 +196,7 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         const patch: Record<string, unknown> = { ...b };
         delete patch.provider;
         if (b.provider && !b.providers) patch.providers = [b.provider];
+        if (b.agent === null) patch.agent = undefined;
         await executeDurably(hub, { type: 'node.update', now: hub.now(), nodeId: node.id, patch });
         nodes.forget(node.id); // address or credentials may have changed: reconnect fresh
         return { body: toNodeJson(node) };
@@ -206,10 +235,23 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
           provider: prov,
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
         });
-        // ?wait=false returns at once with the pending record; by default the reply carries the result.
-        if (query.get('wait') === 'false')
+        // ?wait=false returns at once with the pending record, as does a command for an agent
+        // (the agent reports when it likes); by default the reply carries the result.
+        if (!done || query.get('wait') === 'false')
           return { status: 202, body: toCommandJson(hub.core.nodes.commands.get(id)!) };
-        const record = await done;
+        const { record, errorCode } = await done;
+        // A command that ran is a created record whatever its exit code (201, `exitCode` and
+        // `status` say how it went). One that never started is not a result: the node could
+        // not be reached (502), or the arguments were refused before anything ran (400).
+        if (record.status === 'error') {
+          const invalid = errorCode === NodeErrorCode.INVALID_ARGUMENT;
+          throw new HttpError(
+            invalid ? 400 : 502,
+            invalid ? ErrorCode.INVALID_FRAME : ErrorCode.NODE_UNREACHABLE,
+            record.error ?? `command ${record.id} could not be started`,
+            { command: toCommandJson(record) },
+          );
+        }
         return { status: 201, body: toCommandJson(record) };
       },
     },
@@ -247,22 +289,45 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/commands/:id',
-      auth: ['admin'],
-      handler: ({ params }) => {
-        const c = hub.core.nodes.commands.get(params.id!);
-        if (!c) throw notFound(`no command ${params.id}`);
-        return { body: toCommandJson(c) };
+      path: '/api/v1/commands',
+      auth: ['worker'],
+      handler: ({ query, grant }) => {
+        // An agent sees the commands dispatched to it (`?status=pending` is its to-do list).
+        const { status } = parseBody(
+          z.strictObject({ status: commandStatus.optional() }),
+          Object.fromEntries(query),
+          'query',
+        );
+        const commands: Record<string, unknown>[] = [];
+        for (const c of hub.core.nodes.commands.values()) {
+          if (!mayReport(grant, c)) continue;
+          if (status && c.status !== status) continue;
+          commands.push(toCommandJson(c));
+        }
+        return { body: { commands } };
       },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/commands/:id',
+      auth: ['worker'],
+      handler: ({ params, grant }) => ({ body: toCommandJson(commandFor(hub, grant, params.id!)) }),
     },
     {
       method: 'POST',
       path: '/api/v1/commands/:id/result',
       auth: ['worker'],
-      handler: async ({ params, body }) => {
-        const c = hub.core.nodes.commands.get(params.id!);
-        if (!c) throw notFound(`no command ${params.id}`);
+      handler: async ({ params, body, grant }) => {
+        const c = commandFor(hub, grant, params.id!);
         const b = parseBody(resultBody, body);
+        // What the hub's own runner runs, only the hub reports: anything else would let a
+        // caller replace real output with its own while the command still runs.
+        if (!c.agent)
+          throw new HttpError(
+            409,
+            ErrorCode.INVALID_STATE,
+            `command ${c.id} is run by the hub, which records its result itself`,
+          );
         const { result, seq } = nodes.finish(c.id, {
           status: b.status,
           exitCode: b.exitCode ?? null,

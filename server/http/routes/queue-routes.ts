@@ -1,7 +1,7 @@
-import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
+import { ErrorCode, PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
-import { notFound } from '../http-error.js';
+import { HttpError } from '../http-error.js';
 import { assertQueueAllowed, executeDurably } from '../hub-calls.js';
 import { mayUseQueue } from '../../auth/index.js';
 import type { Route } from '../router.js';
@@ -35,9 +35,14 @@ export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
   };
 }
 
+/**
+ * A queue exists once a task was submitted to it or a worker registered for it. Every route
+ * here answers 404 QUEUE_NOT_FOUND for any other name, pause included: pausing a name that
+ * was mistyped would otherwise make a paused queue nobody uses and report success.
+ */
 function getQueue(hub: Hub, name: string): QueueState {
   const q = hub.core.queues.get(parseBody(nameSchema, name, 'queue name'));
-  if (!q) throw notFound(`no queue ${name}`);
+  if (!q) throw new HttpError(404, ErrorCode.QUEUE_NOT_FOUND, `no queue ${name}`);
   return q;
 }
 
@@ -70,10 +75,10 @@ export function queueRoutes(hub: Hub): Route[] {
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
       handler: async ({ params, grant }) => {
-        const name = parseBody(nameSchema, params.name, 'queue name');
-        assertQueueAllowed(grant, name);
-        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: name });
-        return { body: toQueueJson(hub, hub.core.queue(name)) };
+        assertQueueAllowed(grant, params.name!);
+        const q = getQueue(hub, params.name!);
+        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: q.name });
+        return { body: toQueueJson(hub, q) };
       },
     },
     {

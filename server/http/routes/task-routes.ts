@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { TASK_STATES, taskIdSchema, taskSpecSchema, nameSchema } from '../../../protocol/index.js';
 import type { TaskRecord } from '../../core/index.js';
@@ -19,23 +20,56 @@ const listQuery = z.strictObject({
 
 const cancelBody = z.strictObject({ reason: z.string().max(1024).optional() }).optional();
 
+/**
+ * Where a page ended, self-contained: the last row's creation number (`ord`, within the hub
+ * process `r`), its createdAt and id. It never depends on that row still existing: a page
+ * may end on a task that is purged or evicted before the next page is asked for.
+ */
 interface Cursor {
+  r?: string;
+  o?: number;
   c: number;
   id: string;
 }
 
-function encodeCursor(task: TaskRecord): string {
-  return Buffer.from(JSON.stringify({ c: task.createdAt, id: task.id })).toString('base64url');
+function encodeCursor(run: string, task: TaskRecord): string {
+  const cursor: Cursor = { r: run, o: task.ord, c: task.createdAt, id: task.id };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
 function decodeCursor(raw: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
-    if (typeof v.c === 'number' && typeof v.id === 'string') return v;
+    if (
+      typeof v.c === 'number' &&
+      typeof v.id === 'string' &&
+      (v.o === undefined || Number.isSafeInteger(v.o)) &&
+      (v.r === undefined || typeof v.r === 'string')
+    )
+      return v;
   } catch {
     // fall through
   }
   throw badRequest('cursor is not one this API returned; pass nextCursor from the previous page');
+}
+
+/**
+ * The `ord` after which the next page starts. Ords are numbered afresh by each hub process,
+ * so a cursor from before a restart is placed by its task if that still exists, else by
+ * createdAt: the page then starts at the first task created in the same millisecond, which
+ * may repeat a row or two but never skips one.
+ */
+function resumeAfter(hub: Hub, run: string, cursor: Cursor): (task: TaskRecord) => boolean {
+  if (cursor.r === run && cursor.o !== undefined) {
+    const o = cursor.o;
+    return (task) => task.ord > o;
+  }
+  const same = hub.core.tasks.get(cursor.id);
+  if (same) {
+    const o = same.ord;
+    return (task) => task.ord > o;
+  }
+  return (task) => task.createdAt >= cursor.c;
 }
 
 function getTask(hub: Hub, id: string): TaskRecord {
@@ -46,6 +80,8 @@ function getTask(hub: Hub, id: string): TaskRecord {
 
 /** /api/v1/tasks: submit, get, list with cursor pagination, cancel, retry. */
 export function taskRoutes(hub: Hub): Route[] {
+  /** Names this hub process in its cursors: `ord` numbers mean nothing to another one. */
+  const run = randomBytes(6).toString('base64url');
   return [
     {
       method: 'POST',
@@ -72,18 +108,16 @@ export function taskRoutes(hub: Hub): Route[] {
       handler: ({ query, grant }) => {
         const q = parseBody(listQuery, Object.fromEntries(query), 'query');
         if (q.queue) assertQueueAllowed(grant, q.queue);
-        const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-        // Tasks sit in the map in creation order; the cursor is (createdAt, id) of the last
-        // row served. Cost is a scan: this is an operator API, not a hot path.
-        let passed = cursor === undefined;
+        const after = q.cursor ? resumeAfter(hub, run, decodeCursor(q.cursor)) : undefined;
+        // Tasks are iterated in creation order (`ord`); the cursor says where the last page
+        // ended. Cost is a scan: this is an operator API, not a hot path.
+        let passed = after === undefined;
         const items: TaskRecord[] = [];
         let more = false;
         for (const task of hub.core.tasks.values()) {
           if (!passed) {
-            if (task.id === cursor!.id) passed = true;
-            else if (task.createdAt > cursor!.c) passed = true;
-            else continue;
-            if (task.id === cursor!.id) continue;
+            if (!after!(task)) continue;
+            passed = true;
           }
           if (q.queue && task.queue !== q.queue) continue;
           if (q.state && task.state !== q.state) continue;
@@ -103,7 +137,7 @@ export function taskRoutes(hub: Hub): Route[] {
         return {
           body: {
             tasks: items.map((t) => toTaskJson(t)),
-            nextCursor: more && items.length ? encodeCursor(items[items.length - 1]!) : null,
+            nextCursor: more && items.length ? encodeCursor(run, items[items.length - 1]!) : null,
           },
         };
       },
