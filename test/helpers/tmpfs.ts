@@ -3,15 +3,13 @@
  * read-only one). Mounting needs root (or CAP_SYS_ADMIN); where the machine does not allow
  * it, the suite says so in one loud line and is skipped, and under CI (CI=true) that is a
  * failure, so CI still proves everything.
- *
- * TODO(lead): when test/helpers/requires.ts lands, `requireTmpfs` becomes
- * `requireTool({ name: 'a tmpfs mount', probe: () => tmpfsUnavailable() === undefined, install: ... })`.
+ * The skip goes through requires.ts, so it appears in `npm test`'s skip summary.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import { requireTool } from './requires.js';
 
 let probed: { reason: string | undefined } | undefined;
 
@@ -42,14 +40,14 @@ export function tmpfsUnavailable(): string | undefined {
  * Call at the top of a suite: true when tmpfs mounts work. Otherwise prints the loud line and
  * skips the suite (or fails it under CI=true).
  */
-export function requireTmpfs(suite: string): boolean {
+export function requireTmpfs(_suite?: string): boolean {
   const reason = tmpfsUnavailable();
-  if (reason === undefined) return true;
-  const line = `SKIP ${suite}: needs to mount a tmpfs (${reason}); run the tests as root where mount is allowed`;
-  process.stderr.write(`\n*** ${line}\n\n`);
-  if (process.env.CI === 'true') t.fail(`${line} (CI=true: a missing prerequisite is a failure)`);
-  else t.plan(0, line);
-  return false;
+  return requireTool({
+    name: `a tmpfs mount${reason === undefined ? '' : ` (${reason})`}`,
+    probe: () => reason === undefined,
+    how: 'fix with',
+    install: 'run the tests as root where mount is allowed',
+  });
 }
 
 /** Mount a tmpfs of `size` (e.g. '2m') on a fresh dir; unmounted and removed at teardown. */
