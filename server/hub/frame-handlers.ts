@@ -246,7 +246,7 @@ export const frameHandlers: HandlerTable = {
         continue;
       }
       if (isTerminal(task)) finished.push(task);
-      else hub.watch(session, taskId, frame.progress === true);
+      else hub.watch(session.id, taskId, frame.progress === true);
     }
     session.send({ t: FrameType.ack, id: frame.id });
     // Results of finished tasks follow the ack, once whatever made them final is durable.

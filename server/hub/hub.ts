@@ -378,7 +378,10 @@ export class Hub {
     this.execute({ type: 'task.retract', now: this.now(), taskIds });
   }
 
-  watch(session: Session, taskId: string, progress: boolean): void {
+  /** Send `sessionId` the task's result (and progress, if asked) when it comes. */
+  watch(sessionId: string, taskId: string, progress: boolean): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
     let set = this.watchers.get(taskId);
     if (!set) this.watchers.set(taskId, (set = new Set()));
     set.add(session);

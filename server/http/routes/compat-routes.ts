@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nameSchema, taskErrorSchema, taskIdSchema, valueSchema } from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson, toWorkerJson } from '../../hub/task-view.js';
-import { workerAccessDenied } from '../../hub/worker-access.js';
+import { workerAccessDenied } from '../../gateway/worker-access.js';
 import type { Grant } from '../../auth/index.js';
 import { HttpError, statusForCode } from '../http-error.js';
 import { assertQueueAllowed, executeDurably } from '../hub-calls.js';

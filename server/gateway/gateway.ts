@@ -1,0 +1,441 @@
+import {
+  ErrorCode,
+  type ErrorCodeName,
+  type TaskError,
+  type TaskSpec,
+} from '../../protocol/index.js';
+import { hasRole, mayUseQueue, type Role } from '../auth/index.js';
+import type {
+  Command,
+  CommandResult,
+  QueueState,
+  TaskRecord,
+  WorkerRecord,
+} from '../core/index.js';
+import { HubPhase, type Hub } from '../hub/hub.js';
+import { storeFailure } from '../hub/store-failure.js';
+import { isTerminal } from '../hub/task-view.js';
+import type { Caller } from './caller.js';
+import { OperationError } from './operation-error.js';
+import { encodeCursor, resumeAfter } from './task-cursor.js';
+import { workerAccessDenied } from './worker-access.js';
+
+type Ok = CommandResult & { ok: true };
+
+export interface SubmitOutcome {
+  taskIds: string[];
+  /** Indexes of the specs whose idempotency key matched an existing task. */
+  duplicates: number[];
+}
+
+export interface RegisterRequest {
+  /** Absent: the hub names the worker. */
+  workerId?: string;
+  /** push: the hub sends tasks over a connection; pull: the worker asks (HTTP). */
+  kind: 'ws' | 'http';
+  name?: string;
+  queues: string[];
+  capabilities?: string[];
+  concurrency?: number;
+  running?: { taskId: string; attempt: number }[];
+}
+
+export interface RegisterOutcome {
+  workerId: string;
+  resumed: string[];
+  dropped: string[];
+}
+
+export interface TaskListQuery {
+  queue?: string;
+  state?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * The one path from every transport to the engine. WebSocket frames, REST routes, the
+ * Cortex-compatible paths and the CLI (through REST) perform every operation and every read
+ * here, so each rule exists once:
+ *
+ * - authorisation: the caller's role, its identity (a worker acts only as itself) and its
+ *   token's queues;
+ * - the phase gate: NOT_READY while the hub recovers, SHUTTING_DOWN for new work once it
+ *   drains;
+ * - ids for new tasks and workers;
+ * - the wait for durability: a resolved promise means the change survives a crash, and a
+ *   change that could not be made durable is taken back where it can be (submits);
+ * - error codes from the registry, as OperationError.
+ *
+ * Transports parse, call and render; they decide nothing.
+ */
+export class Gateway {
+  constructor(private readonly hub: Hub) {}
+
+  // ------------------------------------------------------------------ tasks
+
+  submit(caller: Caller, specs: TaskSpec[]): Promise<SubmitOutcome> {
+    this.requireRole(caller, 'producer', 'submit tasks');
+    for (const spec of specs) this.requireQueue(caller, spec.queue);
+    this.gateNewWork('tasks');
+    const tasks = specs.map((spec) => ({ id: this.hub.ids.next(), spec }));
+    const cmd: Command = { type: 'task.submit', now: this.hub.now(), tasks };
+    if (caller.session !== undefined) cmd.submitter = caller.session;
+    const { result, seq } = this.hub.execute(cmd);
+    const ok = this.check(result);
+    return new Promise((resolve, reject) => {
+      this.hub.whenDurable(seq, (err) => {
+        if (!err) return resolve({ taskIds: ok.taskIds!, duplicates: ok.duplicates! });
+        this.hub.rollbackSubmit(
+          tasks.map((t) => t.id),
+          err,
+        );
+        reject(
+          new OperationError(
+            storeFailure(err).code,
+            `tasks not accepted: could not persist them (${err.message})`,
+          ),
+        );
+      });
+    });
+  }
+
+  cancel(caller: Caller, taskId: string, reason?: string): Promise<TaskRecord> {
+    this.requireRole(caller, 'producer', 'cancel tasks');
+    const task = this.visibleTask(caller, taskId);
+    const cmd: Command = { type: 'task.cancel', now: this.hub.now(), taskId };
+    if (reason !== undefined) cmd.reason = reason;
+    return this.durably(cmd, taskId).then(() => task);
+  }
+
+  retry(caller: Caller, taskId: string): Promise<TaskRecord> {
+    this.requireRole(caller, 'admin', 'retry dead tasks');
+    const task = this.visibleTask(caller, taskId);
+    this.gateNewWork('tasks');
+    return this.durably({ type: 'task.retry', now: this.hub.now(), taskId }, taskId).then(
+      () => task,
+    );
+  }
+
+  /** A task the caller may see: its queue is allowed by the token. */
+  task(caller: Caller, taskId: string): TaskRecord {
+    this.requireRole(caller, 'producer', 'read tasks');
+    return this.visibleTask(caller, taskId);
+  }
+
+  /** One page of tasks in creation order, filtered to what the caller may see. */
+  listTasks(caller: Caller, q: TaskListQuery): { tasks: TaskRecord[]; nextCursor: string | null } {
+    this.requireRole(caller, 'producer', 'list tasks');
+    if (q.queue !== undefined) this.requireQueue(caller, q.queue);
+    const tasks = this.hub.core.tasks;
+    const after = q.cursor === undefined ? undefined : resumeAfter(q.cursor, (id) => tasks.get(id));
+    const grant = caller.grant;
+    // Cost is a scan: this is an operator API, not a hot path.
+    let passed = after === undefined;
+    const items: TaskRecord[] = [];
+    let more = false;
+    for (const task of tasks.values()) {
+      if (!passed) {
+        if (!after!(task)) continue;
+        passed = true;
+      }
+      if (q.queue !== undefined && task.queue !== q.queue) continue;
+      if (q.state !== undefined && task.state !== q.state) continue;
+      if (!mayUseQueue(grant, task.queue)) continue;
+      if (items.length === q.limit) {
+        more = true;
+        break;
+      }
+      items.push(task);
+    }
+    const last = items[items.length - 1];
+    return { tasks: items, nextCursor: more && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * Which of `taskIds` the caller may watch: those still running are watched by `session`
+   * from now on; finished ones are returned for their result; the rest are unknown to it
+   * (never existed, evicted, or of a queue its token does not allow: indistinguishable).
+   */
+  watch(
+    caller: Caller,
+    taskIds: string[],
+    progress: boolean,
+  ): { finished: TaskRecord[]; missing: string[] } {
+    this.requireRole(caller, 'producer', 'watch tasks');
+    const finished: TaskRecord[] = [];
+    const missing: string[] = [];
+    for (const taskId of taskIds) {
+      const task = this.hub.core.tasks.get(taskId);
+      if (!task || !mayUseQueue(caller.grant, task.queue)) missing.push(taskId);
+      else if (isTerminal(task)) finished.push(task);
+      else if (caller.session !== undefined) this.hub.watch(caller.session, taskId, progress);
+    }
+    return { finished, missing };
+  }
+
+  // ------------------------------------------------------------------ a worker's reports
+
+  progress(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    value: unknown,
+  ): void {
+    this.asWorker(caller, workerId, taskId);
+    this.check(
+      this.hub.execute({
+        type: 'task.progress',
+        now: this.hub.now(),
+        taskId,
+        workerId,
+        attempt,
+        value,
+      }).result,
+      taskId,
+    );
+  }
+
+  complete(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    result: unknown,
+  ): Promise<void> {
+    this.asWorker(caller, workerId, taskId);
+    return this.durably(
+      { type: 'task.complete', now: this.hub.now(), taskId, workerId, attempt, result },
+      taskId,
+    ).then(() => undefined);
+  }
+
+  fail(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    error: TaskError,
+  ): Promise<void> {
+    this.asWorker(caller, workerId, taskId);
+    return this.durably(
+      {
+        type: 'task.fail',
+        now: this.hub.now(),
+        taskId,
+        workerId,
+        attempt,
+        error: {
+          code: error.code ?? 'HANDLER_ERROR',
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
+        retryable: error.retryable ?? true,
+      },
+      taskId,
+    ).then(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  /**
+   * Register (or re-register) a worker. A push worker's connection is bound to the id when
+   * the core accepts it (the hub does that on worker.registered, before the tasks pushed in
+   * the same step), never before: a refused register leaves the id's holder undisturbed.
+   */
+  register(caller: Caller, req: RegisterRequest): RegisterOutcome {
+    this.requireRole(caller, 'worker', 'register as a worker');
+    for (const q of req.queues) this.requireQueue(caller, q);
+    this.gateNewWork('workers');
+    const workerId =
+      req.workerId ??
+      (req.kind === 'ws' && caller.session !== undefined
+        ? `w-${caller.session}`
+        : `http-${this.hub.ids.next()}`);
+    const cmd: Command = {
+      type: 'worker.register',
+      now: this.hub.now(),
+      workerId,
+      kind: req.kind,
+      owner: caller.grant.identity,
+      queues: req.queues,
+      capabilities: req.capabilities ?? [],
+      concurrency: req.concurrency ?? 1,
+    };
+    if (caller.session !== undefined && req.kind === 'ws') cmd.session = caller.session;
+    if (req.name !== undefined) cmd.name = req.name;
+    if (req.running !== undefined) cmd.running = req.running;
+    const ok = this.check(this.hub.execute(cmd).result);
+    return { workerId, resumed: ok.resumed ?? [], dropped: ok.dropped ?? [] };
+  }
+
+  heartbeat(caller: Caller, workerId: string): void {
+    this.asWorker(caller, workerId);
+    this.check(
+      this.hub.execute({ type: 'worker.heartbeat', now: this.hub.now(), workerId }).result,
+    );
+  }
+
+  /** Stop giving the worker new tasks; it finishes what it runs. */
+  drain(caller: Caller, workerId: string): void {
+    this.asWorker(caller, workerId);
+    this.hub.drainWorker(workerId);
+  }
+
+  /** Remove the worker; a connected push worker's connection is closed. */
+  unregister(caller: Caller, workerId: string): void {
+    this.asWorker(caller, workerId);
+    this.check(
+      this.hub.execute({ type: 'worker.unregister', now: this.hub.now(), workerId }).result,
+    );
+  }
+
+  /** An operator closes a worker's connection (or removes a pull worker). */
+  disconnect(caller: Caller, workerId: string): void {
+    this.requireRole(caller, 'admin', 'disconnect workers');
+    const worker = this.worker(caller, workerId);
+    if (!this.hub.kickWorker(worker.id)) this.unregister(caller, worker.id);
+  }
+
+  /** A pull worker leases up to `max` tasks (this call is also its heartbeat). */
+  pull(caller: Caller, workerId: string, max: number): Promise<TaskRecord[]> {
+    this.asWorker(caller, workerId);
+    return this.durably({ type: 'worker.pull', now: this.hub.now(), workerId, max }).then(
+      (ok) => ok.leased ?? [],
+    );
+  }
+
+  worker(caller: Caller, workerId: string): WorkerRecord {
+    this.requireRole(caller, 'admin', 'read workers');
+    const worker = this.hub.core.workers.get(workerId);
+    if (!worker) throw new OperationError(ErrorCode.WORKER_NOT_FOUND, `no worker ${workerId}`);
+    return worker;
+  }
+
+  workers(caller: Caller): WorkerRecord[] {
+    this.requireRole(caller, 'admin', 'read workers');
+    return [...this.hub.core.workers.values()].filter((w) =>
+      w.queues.every((q) => mayUseQueue(caller.grant, q)),
+    );
+  }
+
+  // ------------------------------------------------------------------ queues
+
+  queues(caller: Caller): QueueState[] {
+    this.requireRole(caller, 'admin', 'read queues');
+    return [...this.hub.core.queues.values()].filter((q) => mayUseQueue(caller.grant, q.name));
+  }
+
+  queue(caller: Caller, name: string): QueueState {
+    this.requireRole(caller, 'admin', 'read queues');
+    this.requireQueue(caller, name);
+    const q = this.hub.core.queues.get(name);
+    if (!q) throw new OperationError(ErrorCode.QUEUE_NOT_FOUND, `no queue ${name}`);
+    return q;
+  }
+
+  pauseQueue(caller: Caller, name: string): Promise<QueueState> {
+    const q = this.queue(caller, name);
+    return this.durably({ type: 'queue.pause', now: this.hub.now(), queue: q.name }).then(() => q);
+  }
+
+  resumeQueue(caller: Caller, name: string): Promise<QueueState> {
+    const q = this.queue(caller, name);
+    return this.durably({ type: 'queue.resume', now: this.hub.now(), queue: q.name }).then(() => q);
+  }
+
+  purgeDead(caller: Caller, name: string): Promise<number> {
+    const q = this.queue(caller, name);
+    return this.durably({ type: 'queue.purge-dead', now: this.hub.now(), queue: q.name }).then(
+      (ok) => ok.count ?? 0,
+    );
+  }
+
+  // ------------------------------------------------------------------ building blocks
+
+  /**
+   * Apply a command and resolve once it is durable. For commands the hub issues itself
+   * (node bookkeeping) as well as for callers' changes.
+   */
+  durably(cmd: Command, taskId?: string): Promise<Ok> {
+    const { result, seq } = this.hub.execute(cmd);
+    const ok = this.check(result, taskId);
+    return new Promise((resolve, reject) => {
+      this.hub.whenDurable(seq, (err) => {
+        if (!err) return resolve(ok);
+        reject(new OperationError(storeFailure(err).code, `not persisted: ${err.message}`, taskId));
+      });
+    });
+  }
+
+  /** The core's answer, or an OperationError with its code. */
+  check(result: CommandResult, taskId?: string): Ok {
+    if (!result.ok) throw new OperationError(result.code, result.message, taskId);
+    return result;
+  }
+
+  requireRole(caller: Caller, role: Role, what: string): void {
+    if (!hasRole(caller.grant, role))
+      throw new OperationError(ErrorCode.FORBIDDEN, `role ${caller.grant.role} may not ${what}`);
+  }
+
+  requireQueue(caller: Caller, queue: string): void {
+    if (!mayUseQueue(caller.grant, queue))
+      throw new OperationError(ErrorCode.FORBIDDEN, `token does not allow queue ${queue}`);
+  }
+
+  /** NOT_READY while recovering; SHUTTING_DOWN once draining. */
+  private gateNewWork(what: string): void {
+    const phase = this.hub.phase;
+    if (phase === HubPhase.ready) return;
+    const code: ErrorCodeName =
+      phase === HubPhase.created || phase === HubPhase.recovering
+        ? ErrorCode.NOT_READY
+        : ErrorCode.SHUTTING_DOWN;
+    throw new OperationError(
+      code,
+      code === ErrorCode.NOT_READY
+        ? `the hub is recovering its state and accepts no ${what} yet; retry shortly`
+        : `the hub is shutting down and accepts no new ${what}`,
+    );
+  }
+
+  private visibleTask(caller: Caller, taskId: string): TaskRecord {
+    const task = this.hub.core.tasks.get(taskId);
+    if (!task || !mayUseQueue(caller.grant, task.queue))
+      throw new OperationError(
+        ErrorCode.TASK_NOT_FOUND,
+        `no task ${taskId} (never existed, or its result was evicted)`,
+        taskId,
+      );
+    return task;
+  }
+
+  /**
+   * The caller may act as `workerId`: a connection bound to it may; anyone else must own it
+   * (or be an admin). Reports on a task also need its queue allowed by the token.
+   */
+  private asWorker(caller: Caller, workerId: string, taskId?: string): void {
+    if (caller.boundWorker !== workerId) {
+      if (caller.session !== undefined && caller.boundWorker === undefined)
+        throw new OperationError(ErrorCode.NOT_REGISTERED, 'send register before worker frames');
+      const worker = this.hub.core.workers.get(workerId);
+      // A late report from a worker the hub already dropped holds no lease: the core answers
+      // LEASE_NOT_HELD, as for any stale attempt.
+      if (!(worker === undefined && taskId !== undefined)) {
+        const denied = workerAccessDenied(caller.grant, workerId, worker);
+        if (denied) throw new OperationError(denied.code, denied.message, taskId);
+      }
+    }
+    if (taskId !== undefined && caller.grant.queues !== undefined) {
+      const task = this.hub.core.tasks.get(taskId);
+      if (task && !mayUseQueue(caller.grant, task.queue))
+        throw new OperationError(
+          ErrorCode.FORBIDDEN,
+          `token does not allow queue ${task.queue}`,
+          taskId,
+        );
+    }
+  }
+}
