@@ -24,6 +24,8 @@ export const CloseCode = {
   KICKED: 4011,
   /** Another connection registered with the same worker id; this one is superseded. */
   REPLACED: 4012,
+  /** The connection kept sending over its frame or byte rate after a RATE_LIMITED error frame. */
+  RATE_LIMITED: 4029,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

@@ -23,6 +23,10 @@ import { IdGenerator } from './id-generator.js';
 import { HubMetrics } from './metrics.js';
 import { HubStats } from './hub-stats.js';
 import { IdleMemoryRelease } from './idle-memory-release.js';
+import { limitsSchema, type LimitsConfig } from '../config/schema.js';
+import { ConnectionCaps } from '../transport/connection-caps.js';
+import { LimitName } from './limit-names.js';
+import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
@@ -46,6 +50,8 @@ export interface HubOptions {
    * so the memory a burst took goes back to the OS. 0 = never.
    */
   idleMemoryReleaseMs?: number;
+  /** Limits against hostile clients (docs/limits.md); the schema's defaults when absent. */
+  limits?: LimitsConfig;
 }
 
 export const HubPhase = {
@@ -78,6 +84,8 @@ export class Hub {
   readonly maxFrameBytes: number;
   readonly authEnabled: boolean;
   readonly authSecret: string | undefined;
+  /** Also read by the HTTP side port (its connection caps, timeouts, body depth). */
+  readonly limits: LimitsConfig;
   phase: HubPhaseName = HubPhase.created;
   wsPort = 0;
   readonly startedAt = Date.now();
@@ -129,6 +137,7 @@ export class Hub {
     );
     this.framesIn = this.metrics.frames.labels('in');
     this.framesOut = this.metrics.frames.labels('out');
+    this.limits = options.limits ?? limitsSchema.parse({});
   }
 
   now(): number {
@@ -192,6 +201,17 @@ export class Hub {
         maxPayloadBytes: this.maxFrameBytes * 4,
         maxBackpressureBytes: this.options.maxBackpressureBytes,
         idleTimeoutSec: Math.max(8, Math.ceil((this.heartbeatIntervalMs * 3) / 1000)),
+        caps: new ConnectionCaps(
+          this.limits.maxConnections,
+          this.limits.maxConnectionsPerAddress,
+          'WebSocket connections',
+          (reason) =>
+            this.metrics.limitHit(
+              reason === 'global' ? LimitName.wsConnections : LimitName.wsConnectionsPerAddress,
+            ),
+        ),
+        headersTimeoutMs: this.limits.http.headersTimeoutMs,
+        onRequestTimeout: () => this.metrics.limitHit(LimitName.httpRequestTimeout),
       },
       {
         onOpen: (conn, info) => this.onOpen(conn, info),
@@ -523,16 +543,24 @@ export class Hub {
       return;
     }
     session.handshakeTimer = setTimeout(() => {
-      if (session.state !== SessionState.open)
+      if (session.state !== SessionState.open) {
+        this.metrics.limitHit(LimitName.handshakeTimeout);
         conn.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
+      }
     }, this.options.handshakeTimeoutMs);
     session.handshakeTimer.unref();
+    session.rateLimiter = RateLimiter.create(this.limits, performance.now());
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
     const session = this.sessions.get(conn.id);
     if (!session || conn.closed) return;
     this.framesIn.inc();
+    const limiter = session.rateLimiter;
+    if (limiter !== undefined) {
+      const verdict = limiter.take(bytes.length, performance.now());
+      if (verdict !== RateVerdict.ok && this.overRate(session, limiter, verdict)) return;
+    }
     const decoded = decodeClientFrame(bytes, this.maxFrameBytes);
     if (!decoded.ok) {
       this.protocolError(session, decoded.code, decoded.message, decoded.id);
@@ -562,6 +590,22 @@ export class Hub {
         'id' in frame ? frame.id : undefined,
       );
     }
+  }
+
+  /** True when the connection was closed and the frame must not be handled. */
+  private overRate(session: Session, limiter: RateLimiter, verdict: RateVerdictValue): boolean {
+    if (verdict === RateVerdict.close) {
+      this.metrics.limitHit(LimitName.rateClosed);
+      this.log.warn({ session: session.id }, 'client kept sending over its rate; closing');
+      session.close(CloseCode.RATE_LIMITED, 'over the frame or byte rate after a warning');
+      return true;
+    }
+    this.metrics.limitHit(LimitName.rateWarned);
+    session.sendError(
+      ErrorCode.RATE_LIMITED,
+      `over ${limiter.describe()}: slow down, or the hub closes this connection with 4029`,
+    );
+    return false;
   }
 
   private protocolError(session: Session, code: string, message: string, id?: number): void {

@@ -119,6 +119,7 @@ export async function startHubProcess(
     transport: config.server.transport,
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
     core: coreOptions,
+    limits: config.limits,
     store,
     logger: log,
     version: VERSION,

@@ -1,3 +1,5 @@
+import type { ConnectionCaps } from './connection-caps.js';
+
 /**
  * The WebSocket port behind one interface, so the hub does not care whether
  * uWebSockets.js or the `ws` fallback carries the bytes.
@@ -51,6 +53,15 @@ export interface SocketServerOptions {
   maxBackpressureBytes: number;
   /** Seconds without any traffic (pings included) before the transport drops the socket. */
   idleTimeoutSec: number;
+  /** Connection caps, checked at the upgrade (refused with HTTP 503/429, docs/limits.md). */
+  caps?: ConnectionCaps;
+  /**
+   * ws fallback only (uWebSockets.js has a fixed ~10 s bound of its own): the upgrade
+   * request's headers must arrive within this.
+   */
+  headersTimeoutMs?: number;
+  /** ws fallback only: an upgrade request timed out (a slowloris). */
+  onRequestTimeout?: () => void;
 }
 
 export interface SocketServer {
