@@ -594,6 +594,7 @@ export class Hub {
 
   /** True when the connection was closed and the frame must not be handled. */
   private overRate(session: Session, limiter: RateLimiter, verdict: RateVerdictValue): boolean {
+    if (verdict === RateVerdict.drop) return true;
     if (verdict === RateVerdict.close) {
       this.metrics.limitHit(LimitName.rateClosed);
       this.log.warn({ session: session.id }, 'client kept sending over its rate; closing');

@@ -6,6 +6,8 @@ export const RateVerdict = {
   warn: 1,
   /** Still over the rate a whole burst later: close the connection (4029). */
   close: 2,
+  /** Closed already, frames still in flight (the close handshake takes a moment): ignore. */
+  drop: 3,
 } as const;
 export type RateVerdictValue = (typeof RateVerdict)[keyof typeof RateVerdict];
 
@@ -31,6 +33,7 @@ export class RateLimiter {
   private bytes: number;
   private last: number;
   private warned = false;
+  private closing = false;
 
   constructor(
     private readonly limits: RateLimits,
@@ -47,6 +50,7 @@ export class RateLimiter {
   }
 
   take(byteLength: number, now: number): RateVerdictValue {
+    if (this.closing) return RateVerdict.drop;
     const { frameRate, frameBurst, byteRate, byteBurst } = this.limits;
     const elapsed = now - this.last;
     this.last = now;
@@ -71,7 +75,10 @@ export class RateLimiter {
       this.warned = false;
       return RateVerdict.ok;
     }
-    if (exhausted) return RateVerdict.close;
+    if (exhausted) {
+      this.closing = true;
+      return RateVerdict.close;
+    }
     if (this.warned) return RateVerdict.ok;
     this.warned = true;
     return RateVerdict.warn;

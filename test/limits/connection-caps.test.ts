@@ -23,39 +23,36 @@ function upgradeStatus(url: string): Promise<{ status: number; body: string; ws?
 }
 
 for (const transport of ['uws', 'ws'] as const) {
-  t.test(
-    `${transport}: the per-address cap refuses the upgrade with 429`,
-    async (t) => {
-      const h = await startTestHub({
-        transport,
-        limits: limitsWith({ maxConnections: 5, maxConnectionsPerAddress: 3 }),
-      });
-      t.teardown(() => h.stop());
-      const open: RawClient[] = [];
-      for (let i = 0; i < 3; i++) open.push(await RawClient.open(h.wsUrl));
-      const refused = await upgradeStatus(h.wsUrl);
-      t.equal(refused.status, 429, 'the fourth connection from one address is refused');
-      const body = JSON.parse(refused.body) as { error: { code: string; message: string } };
-      t.equal(body.error.code, ErrorCode.TOO_MANY_CONNECTIONS);
-      t.match(body.error.message, /3 WebSocket connections open/);
-      // Those already open still work.
-      open[0]!.send({ t: 'submit', id: 7, task: { queue: 'caps', payload: 1 } });
-      t.ok(await open[0]!.next((f) => f.t === 'submitted'), 'open sessions unaffected');
-      // A slot freed is a slot reusable.
-      open.pop()!.close();
-      await new Promise((r) => setTimeout(r, 200));
-      const again = await upgradeStatus(h.wsUrl);
-      t.equal(again.status, 101, 'a closed connection frees its slot');
-      again.ws!.close();
-      for (const c of open) c.close();
-      const metrics = await fetch(`${h.httpUrl}/metrics`).then((r) => r.text());
-      t.equal(
-        metricValue(metrics, 'switchboard_limit_hits_total', 'limit="ws_connections_per_address"'),
-        1,
-        'counted in /metrics',
-      );
-    },
-  );
+  t.test(`${transport}: the per-address cap refuses the upgrade with 429`, async (t) => {
+    const h = await startTestHub({
+      transport,
+      limits: limitsWith({ maxConnections: 5, maxConnectionsPerAddress: 3 }),
+    });
+    t.teardown(() => h.stop());
+    const open: RawClient[] = [];
+    for (let i = 0; i < 3; i++) open.push(await RawClient.open(h.wsUrl));
+    const refused = await upgradeStatus(h.wsUrl);
+    t.equal(refused.status, 429, 'the fourth connection from one address is refused');
+    const body = JSON.parse(refused.body) as { error: { code: string; message: string } };
+    t.equal(body.error.code, ErrorCode.TOO_MANY_CONNECTIONS);
+    t.match(body.error.message, /3 WebSocket connections open/);
+    // Those already open still work.
+    open[0]!.send({ t: 'submit', id: 7, task: { queue: 'caps', payload: 1 } });
+    t.ok(await open[0]!.next((f) => f.t === 'submitted'), 'open sessions unaffected');
+    // A slot freed is a slot reusable.
+    open.pop()!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await upgradeStatus(h.wsUrl);
+    t.equal(again.status, 101, 'a closed connection frees its slot');
+    again.ws!.close();
+    for (const c of open) c.close();
+    const metrics = await fetch(`${h.httpUrl}/metrics`).then((r) => r.text());
+    t.equal(
+      metricValue(metrics, 'switchboard_limit_hits_total', 'limit="ws_connections_per_address"'),
+      1,
+      'counted in /metrics',
+    );
+  });
 
   t.test(`${transport}: the hub-wide cap answers 503`, async (t) => {
     const h = await startTestHub({
