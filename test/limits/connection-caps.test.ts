@@ -72,7 +72,7 @@ for (const transport of ['uws', 'ws'] as const) {
   });
 }
 
-t.test('HTTP side port: per-address and hub-wide connection caps', async (t) => {
+t.test('HTTP side port: the per-address cap answers 429', async (t) => {
   const h = await startTestHub({
     limits: limitsWith({}, { maxConnections: 10, maxConnectionsPerAddress: 2 }),
   });
@@ -103,4 +103,29 @@ t.test('HTTP side port: per-address and hub-wide connection caps', async (t) => 
     metricValue(metrics, 'switchboard_limit_hits_total', 'limit="http_connections_per_address"'),
     1,
   );
+});
+
+t.test('HTTP side port: the hub-wide cap answers 503 and runs nothing', async (t) => {
+  const h = await startTestHub({
+    limits: limitsWith({}, { maxConnections: 1, maxConnectionsPerAddress: 0 }),
+  });
+  t.teardown(() => h.stop());
+  const held = await new Promise<net.Socket>((resolve) => {
+    const s = net.connect(h.http.port, '127.0.0.1', () => resolve(s));
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const task = JSON.stringify({ queue: 'capped', payload: 1 });
+  const refused = await rawExchange(h.http.port, (s) =>
+    s.write(
+      `POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${task.length}\r\n\r\n${task}`,
+    ),
+  );
+  t.match(refused.text, /^HTTP\/1\.1 503 /);
+  t.match(refused.text, /"code":"TOO_MANY_CONNECTIONS"/);
+  held.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  // The hub's own view, not over HTTP: with a cap of 1, the test's fetches take the slot.
+  t.notOk(h.hub.core.queues.has('capped'), 'the refused request was not run');
+  const text = await h.hub.metrics.registry.metrics();
+  t.equal(metricValue(text, 'switchboard_limit_hits_total', 'limit="http_connections"'), 1);
 });
