@@ -35,6 +35,8 @@ export const CloseCode = {
    * requeued. The removal was deliberate, so an SDK stops instead of reconnecting.
    */
   UNREGISTERED: 4020,
+  /** The connection kept sending over its frame or byte rate after a RATE_LIMITED error frame. */
+  RATE_LIMITED: 4029,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

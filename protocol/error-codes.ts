@@ -53,6 +53,12 @@ export const ErrorCode = {
    * the hub accepts writes again by itself, without a restart.
    */
   STORE_FULL: 'STORE_FULL',
+  /** HTTP only: a connection over the hub-wide (503) or per-address (429) cap (docs/limits.md). */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** HTTP only: a request body whose content type is not JSON (415). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** HTTP only: the request's headers or body did not arrive within the timeout (408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 } as const;
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -95,6 +95,20 @@ redis:
   # url: redis://127.0.0.1:6379   # reserved: this version has no Redis engine (warns at start)
   keyPrefix: "switchboard:"
 
+limits:                    # against hostile or broken clients; see docs/limits.md (0 = off)
+  maxConnections: 100000   # WebSocket connections on the hub; the next upgrade gets HTTP 503
+  maxConnectionsPerAddress: 20000 # ...from one IP address; the next gets HTTP 429
+  frameRate: 100000        # frames/s per connection; over it: error RATE_LIMITED, then close 4029
+  frameBurst: 200000
+  byteRate: 67108864       # bytes/s per connection
+  byteBurst: 134217728
+  http:
+    maxConnections: 4096   # HTTP side port connections; the next gets 503
+    maxConnectionsPerAddress: 512 # ...from one IP address; the next gets 429
+    headersTimeoutMs: 10000 # request headers must arrive within this (408 after)
+    requestTimeoutMs: 30000 # the whole request within this
+    maxJsonDepth: 128      # deeper JSON bodies get 400
+
 # Environment variables:
 ${envTable}
 `;

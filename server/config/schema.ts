@@ -7,6 +7,43 @@ export type PresetName = (typeof PRESETS)[number];
 const port = z.number().int().min(0).max(65_535);
 const ms = z.number().int().min(0);
 
+const count = z.number().int().min(0);
+
+/**
+ * Limits against hostile or broken clients (docs/limits.md). 0 switches a limit off.
+ * Defaults are generous: one benchmark client sends ~100k frames/s and the connection
+ * benchmark opens 10,000 sockets from one address.
+ */
+export const limitsSchema = z
+  .strictObject({
+    /** Open WebSocket connections on the hub; the next upgrade gets HTTP 503. */
+    maxConnections: count.default(100_000),
+    /** Open WebSocket connections from one IP address; the next upgrade gets HTTP 429. */
+    maxConnectionsPerAddress: count.default(20_000),
+    /** Frames per second per connection (token bucket refill), and the bucket size. */
+    frameRate: count.default(100_000),
+    frameBurst: count.min(1).default(200_000),
+    /** Bytes per second per connection, and the bucket size. */
+    byteRate: count.default(64 * 1024 * 1024),
+    byteBurst: count.min(1).default(128 * 1024 * 1024),
+    http: z
+      .strictObject({
+        /** Open TCP connections on the HTTP side port; the next gets 503. */
+        maxConnections: count.default(4096),
+        /** Open TCP connections on the HTTP side port from one IP address; the next gets 429. */
+        maxConnectionsPerAddress: count.default(512),
+        /** Request headers must be complete this long after the connection (or the last response). */
+        headersTimeoutMs: ms.min(100).default(10_000),
+        /** The whole request (headers and body) must arrive within this. */
+        requestTimeoutMs: ms.min(100).default(30_000),
+        /** Deepest nesting of arrays/objects accepted in a JSON request body. */
+        maxJsonDepth: z.number().int().min(2).max(10_000).default(128),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
 /**
  * The whole hub configuration, one schema. Every object is strict, so a typo in a key is
  * an error rather than a silently ignored setting.
@@ -113,6 +150,7 @@ export const configSchema = z.strictObject({
       keyPrefix: z.string().default('switchboard:'),
     })
     .prefault({}),
+  limits: limitsSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;

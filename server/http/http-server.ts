@@ -6,6 +6,9 @@ import type { Hub } from '../hub/hub.js';
 import { createNodeServer, type TlsSource } from '../transport/tls-options.js';
 import { HttpError } from './http-error.js';
 import { Router, type Route } from './router.js';
+import { answerIfRefused, slowClientOptions } from '../transport/node-http-limits.js';
+import { applyHttpLimits } from './http-limits.js';
+import { readJsonBody } from './read-json-body.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -34,12 +37,17 @@ export class HttpServer {
   }
 
   listen(): Promise<number> {
-    this.server = createNodeServer(this.options.tls, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
-    });
+    const limits = this.hub.limits.http;
+    this.server = createNodeServer(
+      this.options.tls,
+      slowClientOptions(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      (req, res) => {
+        if (answerIfRefused(req, res)) return;
+        this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+      },
+    );
     this.server.keepAliveTimeout = 5000;
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
+    applyHttpLimits(this.server, this.hub);
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port, this.options.host, () => {
@@ -100,7 +108,7 @@ export class HttpServer {
     const body =
       method === 'GET' || method === 'HEAD' || method === 'DELETE'
         ? undefined
-        : await this.readJson(req);
+        : await this.readJson(req, res);
     const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
     if (out === undefined) return;
     this.json(res, out.status ?? 200, out.body);
@@ -129,42 +137,13 @@ export class HttpServer {
     }
   }
 
-  private readJson(req: IncomingMessage): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.options.maxBodyBytes) {
-          reject(
-            new HttpError(
-              413,
-              ErrorCode.FRAME_TOO_LARGE,
-              `request body exceeds ${this.options.maxBodyBytes} bytes`,
-            ),
-          );
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (size === 0) return resolve(undefined);
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(
-            new HttpError(
-              400,
-              ErrorCode.BAD_FRAME,
-              `request body is not valid JSON: ${(err as Error).message}`,
-            ),
-          );
-        }
-      });
-      req.on('error', reject);
-    });
+  private readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    return readJsonBody(
+      req,
+      res,
+      { maxBodyBytes: this.options.maxBodyBytes, maxJsonDepth: this.hub.limits.http.maxJsonDepth },
+      (limit) => this.hub.metrics.limitHit(limit),
+    );
   }
 
   json(res: ServerResponse, status: number, body: unknown): void {

@@ -27,6 +27,10 @@ import { HubStats } from './hub-stats.js';
 import { IdleMemoryRelease } from './idle-memory-release.js';
 import { LiveGrants } from './live-grants.js';
 import type { Grant } from '../auth/index.js';
+import { limitsSchema, type LimitsConfig } from '../config/schema.js';
+import { ConnectionCaps } from '../transport/connection-caps.js';
+import { LimitName } from './limit-names.js';
+import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
 import { storeFailure } from './store-failure.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
@@ -61,6 +65,8 @@ export interface HubOptions {
    * so the memory a burst took goes back to the OS. 0 = never.
    */
   idleMemoryReleaseMs?: number;
+  /** Limits against hostile clients (docs/limits.md); the schema's defaults when absent. */
+  limits?: LimitsConfig;
 }
 
 export const HubPhase = {
@@ -96,6 +102,8 @@ export class Hub {
   readonly dataDir: string | undefined;
   /** Sessions and streams holding a token now: ended on its revocation or expiry. */
   readonly liveGrants = new LiveGrants();
+  /** Also read by the HTTP side port (its connection caps, timeouts, body depth). */
+  readonly limits: LimitsConfig;
   phase: HubPhaseName = HubPhase.created;
   wsPort = 0;
   readonly startedAt = Date.now();
@@ -156,6 +164,7 @@ export class Hub {
     );
     this.framesIn = this.metrics.frames.labels('in');
     this.framesOut = this.metrics.frames.labels('out');
+    this.limits = options.limits ?? limitsSchema.parse({});
   }
 
   now(): number {
@@ -225,6 +234,17 @@ export class Hub {
         maxBackpressureBytes: this.options.maxBackpressureBytes,
         idleTimeoutSec: Math.max(8, Math.ceil((this.heartbeatIntervalMs * 3) / 1000)),
         tls: this.options.tls,
+        caps: new ConnectionCaps(
+          this.limits.maxConnections,
+          this.limits.maxConnectionsPerAddress,
+          'WebSocket connections',
+          (reason) =>
+            this.metrics.limitHit(
+              reason === 'global' ? LimitName.wsConnections : LimitName.wsConnectionsPerAddress,
+            ),
+        ),
+        headersTimeoutMs: this.limits.http.headersTimeoutMs,
+        onRequestTimeout: () => this.metrics.limitHit(LimitName.httpRequestTimeout),
       },
       {
         onOpen: (conn, info) => this.onOpen(conn, info),
@@ -614,10 +634,13 @@ export class Hub {
       return;
     }
     session.handshakeTimer = setTimeout(() => {
-      if (session.state !== SessionState.open)
+      if (session.state !== SessionState.open) {
+        this.metrics.limitHit(LimitName.handshakeTimeout);
         conn.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
+      }
     }, this.options.handshakeTimeoutMs);
     session.handshakeTimer.unref();
+    session.rateLimiter = RateLimiter.create(this.limits, performance.now());
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
@@ -645,6 +668,11 @@ export class Hub {
 
   private handleMessage(session: Session, bytes: Uint8Array): void {
     this.framesIn.inc();
+    const limiter = session.rateLimiter;
+    if (limiter !== undefined) {
+      const verdict = limiter.take(bytes.length, performance.now());
+      if (verdict !== RateVerdict.ok && this.overRate(session, limiter, verdict)) return;
+    }
     const decoded = decodeClientFrame(bytes, this.maxFrameBytes);
     if (!decoded.ok) {
       this.protocolError(session, decoded.code, decoded.message, decoded.id);
@@ -674,6 +702,23 @@ export class Hub {
         'id' in frame ? frame.id : undefined,
       );
     }
+  }
+
+  /** True when the connection was closed and the frame must not be handled. */
+  private overRate(session: Session, limiter: RateLimiter, verdict: RateVerdictValue): boolean {
+    if (verdict === RateVerdict.drop) return true;
+    if (verdict === RateVerdict.close) {
+      this.metrics.limitHit(LimitName.rateClosed);
+      this.log.warn({ session: session.id }, 'client kept sending over its rate; closing');
+      session.close(CloseCode.RATE_LIMITED, 'over the frame or byte rate after a warning');
+      return true;
+    }
+    this.metrics.limitHit(LimitName.rateWarned);
+    session.sendError(
+      ErrorCode.RATE_LIMITED,
+      `over ${limiter.describe()}: slow down, or the hub closes this connection with 4029`,
+    );
+    return false;
   }
 
   private protocolError(session: Session, code: string, message: string, id?: number): void {

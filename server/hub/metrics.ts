@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import { PRIORITY_NAMES } from '../../protocol/index.js';
 import type { Core, HubEvent } from '../core/index.js';
+import { LimitName, type LimitNameValue } from './limit-names.js';
 
 type CounterChild = { inc(v?: number): void };
 
@@ -35,6 +36,7 @@ export class HubMetrics {
   readonly frames: client.Counter<'direction'>;
   readonly protocolErrors: client.Counter<'code'>;
   readonly authFailures: client.Counter;
+  readonly limitHits: client.Counter<'limit'>;
 
   constructor(core: () => Core, connections: () => number, defaults = true) {
     const r = this.registry;
@@ -115,6 +117,14 @@ export class HubMetrics {
       help: 'Rejected tokens (WebSocket and HTTP).',
       registers: [r],
     });
+    this.limitHits = new client.Counter({
+      name: 'switchboard_limit_hits_total',
+      help: 'Connections, frames and requests stopped by a limit against hostile or broken clients (docs/limits.md), by limit.',
+      labelNames: ['limit'],
+      registers: [r],
+    });
+    // Every series exists from the start at 0, so an alert on rate() sees the first hit.
+    for (const limit of Object.values(LimitName)) this.limitHits.labels(limit).inc(0);
 
     new client.Gauge({
       name: 'switchboard_queue_depth',
@@ -192,6 +202,10 @@ export class HubMetrics {
         r.removeSingleMetric(`switchboard_${name}`);
       }
     }
+  }
+
+  limitHit(limit: LimitNameValue): void {
+    this.limitHits.labels(limit).inc();
   }
 
   /** Label children per queue, resolved once: the hot path does one Map lookup per event. */

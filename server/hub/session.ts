@@ -7,6 +7,7 @@ import {
 } from '../../protocol/index.js';
 import type { Grant } from '../auth/index.js';
 import { SendStatus, type Connection } from '../transport/socket-server.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 export const SessionState = {
   handshake: 'handshake',
@@ -38,6 +39,8 @@ export class Session {
   private backlogBytes = 0;
   protocolErrors = 0;
   handshakeTimer: NodeJS.Timeout | undefined;
+  /** Frame and byte rate of this connection; undefined when both limits are off. */
+  rateLimiter: RateLimiter | undefined;
 
   constructor(
     readonly conn: Connection,

@@ -157,6 +157,7 @@ export async function startHubProcess(
     tls,
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
     core: coreOptions,
+    limits: config.limits,
     store,
     logger: log,
     version: VERSION,

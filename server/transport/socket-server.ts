@@ -1,4 +1,5 @@
 import type { TlsSource } from './tls-options.js';
+import type { ConnectionCaps } from './connection-caps.js';
 
 /**
  * The WebSocket port behind one interface, so the hub does not care whether
@@ -55,6 +56,15 @@ export interface SocketServerOptions {
   idleTimeoutSec: number;
   /** Serve wss:// with this certificate (reloadable); plain ws:// without. */
   tls?: TlsSource | undefined;
+  /** Connection caps, checked at the upgrade (refused with HTTP 503/429, docs/limits.md). */
+  caps?: ConnectionCaps;
+  /**
+   * ws fallback only (uWebSockets.js has a fixed ~10 s bound of its own): the upgrade
+   * request's headers must arrive within this.
+   */
+  headersTimeoutMs?: number;
+  /** ws fallback only: an upgrade request timed out (a slowloris). */
+  onRequestTimeout?: () => void;
 }
 
 export interface SocketServer {

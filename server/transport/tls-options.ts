@@ -4,6 +4,7 @@ import {
   createServer as createHttpServer,
   type IncomingMessage,
   type Server as HttpServer,
+  type ServerOptions as HttpServerOptions,
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -217,10 +218,11 @@ export class TlsSource {
  */
 export function createNodeServer(
   tls: TlsSource | undefined,
+  options: HttpServerOptions,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): HttpServer | HttpsServer {
-  if (!tls) return createHttpServer(handler);
-  const server = createHttpsServer(nodeTlsOptions(tls.current), handler);
+  if (!tls) return createHttpServer(options, handler);
+  const server = createHttpsServer({ ...options, ...nodeTlsOptions(tls.current) }, handler);
   const detach = tls.onReload((m) => {
     const { requestCert: _r, rejectUnauthorized: _u, ...context } = nodeTlsOptions(m);
     server.setSecureContext(context);

@@ -9,6 +9,7 @@ import {
   type SocketServerOptions,
 } from './socket-server.js';
 import { createUwsApp, relistenWithNewCertificate } from './uws-tls.js';
+import { REFUSAL_RETRY_AFTER_S, statusText } from './connection-caps.js';
 
 type UwsModule = typeof Uws;
 const require = createRequire(import.meta.url);
@@ -94,6 +95,16 @@ export class UwsSocketServer implements SocketServer {
       idleTimeout: options.idleTimeoutSec,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
+        // Refused here, before any WebSocket state exists: the cheapest place.
+        const refused = options.caps?.refusal(Buffer.from(res.getRemoteAddressAsText()).toString());
+        if (refused) {
+          res
+            .writeStatus(statusText(refused.status))
+            .writeHeader('content-type', 'application/json; charset=utf-8')
+            .writeHeader('retry-after', String(REFUSAL_RETRY_AFTER_S))
+            .end(refused.body, true);
+          return;
+        }
         const headers: Record<string, string> = {};
         req.forEach((k, v) => {
           headers[k] = v;
@@ -113,6 +124,7 @@ export class UwsSocketServer implements SocketServer {
         const conn = new UwsConnection(ws, addr);
         data.conn = conn;
         this.open.add(conn);
+        options.caps?.add(addr);
         handlers.onOpen(conn, { url: data.url, headers: data.headers });
         // Nothing needs the upgrade request after open; 10,000 idle sockets should not
         // each keep a copy of their headers.
@@ -135,6 +147,7 @@ export class UwsSocketServer implements SocketServer {
         const conn = ws.getUserData().conn!;
         conn.closed = true;
         this.open.delete(conn);
+        options.caps?.remove(conn.remoteAddress);
         handlers.onClose(conn, code, Buffer.from(message).toString());
       },
     };

@@ -13,6 +13,8 @@ import {
   type SocketServerOptions,
 } from './socket-server.js';
 import { createNodeServer } from './tls-options.js';
+import { REFUSAL_RETRY_AFTER_S } from './connection-caps.js';
+import { answerClientErrors, slowClientOptions } from './node-http-limits.js';
 
 let nextId = 1;
 
@@ -85,15 +87,29 @@ export class WsSocketServer implements SocketServer {
     private readonly options: SocketServerOptions,
     handlers: SocketHandlers,
   ) {
-    this.http = createNodeServer(options.tls, (_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('This port speaks WebSocket only; see docs/protocol.md');
-    });
+    this.http = createNodeServer(
+      options.tls,
+      slowClientOptions(options.headersTimeoutMs ?? 10_000, options.headersTimeoutMs ?? 10_000),
+      (_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' });
+        res.end('This port speaks WebSocket only; see docs/protocol.md');
+      },
+    );
     this.wss = new (wsModule().WebSocketServer)({
       server: this.http,
       maxPayload: options.maxPayloadBytes,
       perMessageDeflate: false,
+      // Refused before the upgrade completes (HTTP 503/429, JSON body); counted in 'connection'.
+      verifyClient: (info, done) => {
+        const refused = options.caps?.refusal(info.req.socket.remoteAddress ?? '');
+        if (!refused) return done(true);
+        done(false, refused.status, refused.body, {
+          'content-type': 'application/json; charset=utf-8',
+          'retry-after': String(REFUSAL_RETRY_AFTER_S),
+        });
+      },
     });
+    answerClientErrors(this.http, options.onRequestTimeout ?? (() => {}));
     this.wss.on('connection', (ws, req) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
@@ -106,6 +122,7 @@ export class WsSocketServer implements SocketServer {
         () => handlers.onDrain(conn),
       );
       this.open.add(conn);
+      options.caps?.add(conn.remoteAddress);
       let alive = true;
       ws.on('pong', () => {
         alive = true;
@@ -134,6 +151,7 @@ export class WsSocketServer implements SocketServer {
         clearInterval(pinger);
         conn.closed = true;
         this.open.delete(conn);
+        options.caps?.remove(conn.remoteAddress);
         handlers.onClose(conn, code, reason.toString());
       });
       ws.on('error', () => {

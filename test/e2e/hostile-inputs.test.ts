@@ -152,7 +152,10 @@ t.test('payload depth is bounded on HTTP too, and a refused body stores nothing'
   t.equal(bomb.status, 400);
   const err = (await bomb.json()) as { error: { code: string; message: string } };
   t.equal(err.error.code, ErrorCode.INVALID_FRAME);
-  t.match(err.error.message, /payload/);
+  const over = await post(deep(MAX_VALUE_DEPTH + 1));
+  t.equal(over.status, 400, 'one level past the value limit');
+  const overErr = (await over.json()) as { error: { code: string; message: string } };
+  t.match(overErr.error.message, /payload/, 'the error names the field');
   t.equal(hub.hub.core.tasks.size, 0, 'nothing stored');
   const ok = await post(deep(MAX_VALUE_DEPTH));
   t.equal(ok.status, 201, `${MAX_VALUE_DEPTH} levels are accepted`);
