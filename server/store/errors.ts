@@ -5,6 +5,8 @@ export const StoreErrorCode = {
   STORE_FSYNC_FAILED: 'STORE_FSYNC_FAILED',
   STORE_NO_SPACE: 'STORE_NO_SPACE',
   STORE_IO: 'STORE_IO',
+  /** append() or prepare() on a store after close(): a bug in the caller, never retried. */
+  STORE_CLOSED: 'STORE_CLOSED',
 } as const;
 export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
@@ -33,4 +35,12 @@ export class StoreCorruptError extends StoreError {
         `(to ${file}.corrupt-<time> and later segments likewise), run: switchboard start --repair`,
     );
   }
+}
+
+/** The error for using a store after close(): nothing is written, nothing is numbered. */
+export function storeClosedError(mode: string): StoreError {
+  return new StoreError(
+    StoreErrorCode.STORE_CLOSED,
+    `the ${mode} store is closed: nothing more can be appended (the hub has stopped)`,
+  );
 }

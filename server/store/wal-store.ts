@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { ensureDataDir, fsyncDir, lockDataDir } from './data-dir.js';
 import { DurabilityWaiters } from './durability-waiters.js';
-import { StoreError, StoreErrorCode } from './errors.js';
+import { StoreError, StoreErrorCode, storeClosedError } from './errors.js';
 import { runCompaction } from './compactor.js';
 import { snapshotName } from './snapshot-file.js';
 import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
@@ -48,6 +48,7 @@ export class WalStore implements Store {
   private preparedRecord: object | undefined;
   private preparedPayload: Uint8Array | undefined;
   private closed = false;
+  private intervalSyncing: Promise<void> | undefined;
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
   private readonly s = { fsyncs: 0, lastFsyncMs: 0, bytesWritten: 0, compactions: 0 };
@@ -106,6 +107,10 @@ export class WalStore implements Store {
    */
   prepare(record: object): void {
     if (this.fatal) throw this.fatal;
+    if (this.closed) throw storeClosedError(this.mode);
+    // Forget the previous preparation first: if this pack throws, an append of the record
+    // prepared before must encode it afresh, not reuse a payload that is gone.
+    this.preparedRecord = undefined;
     this.preparedPayload = undefined;
     this.preparedPayload = packr.pack(record);
     this.preparedRecord = record;
@@ -113,6 +118,7 @@ export class WalStore implements Store {
 
   append(record: object): number {
     if (this.fatal) throw this.fatal;
+    if (this.closed) throw storeClosedError(this.mode);
     // MUST: pack() returns the encoder's shared buffer; writeRecord copies it into the
     // batch before anything else encodes. A prepared payload is that same buffer: nothing
     // in this store packs between prepare() and the append of the record it prepared.
@@ -271,7 +277,13 @@ export class WalStore implements Store {
     if (!this.dirty || this.fd < 0 || this.fatal) return;
     this.dirty = false;
     const t0 = performance.now();
+    // close() waits for this: it must not close the fd under an fsync in flight, nor report
+    // closed before that fsync (which it relies on) has returned.
+    let synced!: () => void;
+    this.intervalSyncing = new Promise<void>((resolve) => (synced = resolve));
     fdatasync(this.fd, (err) => {
+      this.intervalSyncing = undefined;
+      synced();
       if (err) {
         this.die(
           new StoreError(
@@ -395,6 +407,7 @@ export class WalStore implements Store {
       if (!this.writing && !this.scheduled) this.flush();
       await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));
     }
+    await this.intervalSyncing;
     if (this.dirty && this.fd >= 0) {
       await new Promise<void>((resolve) => fdatasync(this.fd, () => resolve()));
     }
