@@ -311,6 +311,7 @@ export function storeContract<S extends Store>(
   factory: StoreFactory<S>,
   options: ContractOptions = {},
 ): void {
+  const declared = factory(t).capabilities;
   t.test(`${name}: declares what it is`, async (t) => {
     const h = factory(t);
     const store = h.make();
@@ -362,7 +363,7 @@ export function storeContract<S extends Store>(
   });
 
   t.test(
-    `${name}: onDurable runs each callback once, in order, only when durable (${factory(t).capabilities.durable})`,
+    `${name}: onDurable runs each callback once, in order, only when durable (${declared.durable})`,
     async (t) => {
       const h = factory(t);
       const store = h.make();
@@ -513,7 +514,7 @@ export function storeContract<S extends Store>(
   });
 
   t.test(
-    `${name}: one open store per data location (exclusive: ${factory(t).capabilities.exclusive})`,
+    `${name}: one open store per data location (exclusive: ${declared.exclusive})`,
     async (t) => {
       const h = factory(t);
       const a = h.make();
@@ -624,7 +625,7 @@ export function storeContract<S extends Store>(
     await third.close();
   });
 
-  if (factory(t).capabilities.compaction) {
+  if (declared.compaction) {
     t.test(`${name}: compaction keeps the recovered state equivalent`, async (t) => {
       const h = factory(t);
       const store = h.make();
@@ -723,7 +724,7 @@ export function storeContract<S extends Store>(
     },
   );
 
-  if (factory(t).capabilities.faults) {
+  if (declared.faults) {
     t.test(`${name}: a storage failure loses nothing reported durable`, async (t) => {
       const h = factory(t);
       const store = h.make();
@@ -774,7 +775,7 @@ export function storeContract<S extends Store>(
   }
 
   t.test(`${name}: recovery after a crash at a random point (property)`, async (t) => {
-    const caps = factory(t).capabilities;
+    const caps = declared;
     const step = fc.oneof(
       {
         weight: 6,

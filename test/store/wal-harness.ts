@@ -5,8 +5,8 @@ import { listDataFiles, segmentName, segmentPath } from '../../server/store/wal-
 import { CORE_OPTIONS, copyAsCrashed, tempDir, type StoreFactory } from './store-contract.js';
 
 /**
- * The store contract's harness for the write-ahead log, in either fsync mode. Small segments so rotation happens within
- * the contract's histories.
+ * The store contract's harness for the write-ahead log, in either fsync mode. Small
+ * segments, so rotation happens within the contract's histories.
  */
 export function wal(fsync: 'always' | 'interval'): StoreFactory<WalStore> {
   return (t) => {
