@@ -395,7 +395,13 @@ export class Hub {
    */
   rollbackSubmit(taskIds: string[], err: Error): void {
     this.log.warn({ tasks: taskIds.length, err: err.message }, 'submit not persisted; retracted');
-    this.execute({ type: 'task.retract', now: this.now(), taskIds });
+    try {
+      this.execute({ type: 'task.retract', now: this.now(), taskIds });
+    } catch (retractErr) {
+      // The store has failed for good (the hub is stopping): the tasks were never in the log,
+      // so recovery will not know them either.
+      this.log.error({ err: (retractErr as Error).message }, 'could not retract tasks');
+    }
   }
 
   /** Send `sessionId` the task's result (and progress, if asked) when it comes. */

@@ -7,6 +7,8 @@ export const StoreErrorCode = {
   STORE_IO: 'STORE_IO',
   /** The data dir cannot be used at start: read-only, not writable, or owned by another user. */
   STORE_DIR_UNUSABLE: 'STORE_DIR_UNUSABLE',
+  /** append() or prepare() on a store after close(): a bug in the caller, never retried. */
+  STORE_CLOSED: 'STORE_CLOSED',
 } as const;
 export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
@@ -35,4 +37,12 @@ export class StoreCorruptError extends StoreError {
         `(to ${file}.corrupt-<time> and later segments likewise), run: switchboard start --repair`,
     );
   }
+}
+
+/** The error for using a store after close(): nothing is written, nothing is numbered. */
+export function storeClosedError(mode: string): StoreError {
+  return new StoreError(
+    StoreErrorCode.STORE_CLOSED,
+    `the ${mode} store is closed: nothing more can be appended (the hub has stopped)`,
+  );
 }

@@ -1,9 +1,11 @@
+import { storeClosedError } from './errors.js';
 import type { Recovered, Store, StoreStats } from './store.js';
 
 /** Nothing on disk: every record is durable at once (development preset, tests, benchmarks). */
 export class MemoryStore implements Store {
   readonly mode = 'memory' as const;
   private seq = 0;
+  private closed = false;
 
   get durableSeq(): number {
     return this.seq;
@@ -25,6 +27,7 @@ export class MemoryStore implements Store {
   }
 
   append(_record: object): number {
+    if (this.closed) throw storeClosedError(this.mode);
     return ++this.seq;
   }
 
@@ -32,7 +35,9 @@ export class MemoryStore implements Store {
     cb();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 
   stats(): StoreStats {
     return {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ensureDataDir, lockDataDir } from './data-dir.js';
+import { storeClosedError } from './errors.js';
 import { listDataFiles } from './wal-files.js';
 import { readSnapshotFile, snapshotName, writeSnapshotFile } from './snapshot-file.js';
 import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
@@ -20,6 +21,7 @@ export class SnapshotStore implements Store {
   private generation = 0;
   private readonly dir: string;
   private fsyncs = 0;
+  private closed = false;
 
   constructor(private readonly options: StoreOptions) {
     this.dir = path.resolve(options.dataDir);
@@ -91,6 +93,7 @@ export class SnapshotStore implements Store {
   }
 
   append(_record: object): number {
+    if (this.closed) throw storeClosedError(this.mode);
     return ++this.seq;
   }
 
@@ -99,6 +102,10 @@ export class SnapshotStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Once only: a second close must not write a snapshot into, or unlock, a data dir that
+    // another store may hold by now.
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.timer);
     this.snapshotNow();
     this.unlock?.();

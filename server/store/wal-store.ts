@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { ensureDataDir, fsyncDir, lockDataDir } from './data-dir.js';
 import { DurabilityWaiters } from './durability-waiters.js';
-import { StoreError, StoreErrorCode } from './errors.js';
+import { StoreError, StoreErrorCode, storeClosedError } from './errors.js';
 import { runCompaction } from './compactor.js';
 import { snapshotName } from './snapshot-file.js';
 import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
@@ -53,6 +53,7 @@ export class WalStore implements Store {
   private preparedRecord: object | undefined;
   private preparedPayload: Uint8Array | undefined;
   private closed = false;
+  private intervalSyncing: Promise<void> | undefined;
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
   private readonly s = { fsyncs: 0, lastFsyncMs: 0, bytesWritten: 0, compactions: 0 };
@@ -120,12 +121,17 @@ export class WalStore implements Store {
    */
   prepare(record: object): void {
     if (this.fatal) throw this.fatal;
+    if (this.closed) throw storeClosedError(this.mode);
+    // Forget the previous preparation first: if this pack throws, an append of the record
+    // prepared before must encode it afresh, not reuse a payload that is gone.
+    this.preparedRecord = undefined;
     this.preparedPayload = undefined;
     this.preparedPayload = packr.pack(record);
     this.preparedRecord = record;
   }
 
   append(record: object): number {
+    if (this.closed) throw storeClosedError(this.mode);
     // After a fatal error nothing more is written; the record's waiters get that error
     // (onDurable), so a caller rolling back inside a durability callback cannot throw.
     if (this.fatal) return ++this.seq;
@@ -347,7 +353,13 @@ export class WalStore implements Store {
     if (!this.dirty || this.fd < 0 || this.fatal) return;
     this.dirty = false;
     const t0 = performance.now();
+    // close() waits for this: it must not close the fd under an fsync in flight, nor report
+    // closed before that fsync (which it relies on) has returned.
+    let synced!: () => void;
+    this.intervalSyncing = new Promise<void>((resolve) => (synced = resolve));
     this.ops.fdatasync(this.fd, (err) => {
+      this.intervalSyncing = undefined;
+      synced();
       if (err) {
         this.die(this.fsyncError(err));
         return;
@@ -480,6 +492,7 @@ export class WalStore implements Store {
       if (!this.writing && !this.scheduled) this.flush();
       await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));
     }
+    await this.intervalSyncing;
     if (this.dirty && this.fd >= 0 && !this.fatal) {
       await new Promise<void>((resolve) =>
         this.ops.fdatasync(this.fd, (err) => {
