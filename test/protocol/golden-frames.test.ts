@@ -42,11 +42,11 @@ t.test('every frame fixture decodes back to its frame', async (t) => {
     if (f.from === 'client') {
       const r = decodeClientFrame(bytes, LIMIT);
       t.ok(r.ok, `${f.name}: decodeClientFrame accepts it`);
-      if (r.ok) t.same(r.frame, f.frame, `${f.name}: decoded as written`);
+      if (r.ok) t.strictSame(r.frame, f.frame, `${f.name}: decoded as written`);
     } else {
       const raw = decodeRaw(bytes);
-      t.same(raw, f.frame, `${f.name}: decodeRaw`);
-      t.same(Object.keys(raw as object), Object.keys(f.frame), `${f.name}: key order kept`);
+      t.strictSame(raw, f.frame, `${f.name}: decodeRaw`);
+      t.strictSame(Object.keys(raw as object), Object.keys(f.frame), `${f.name}: key order kept`);
       const schema = hubSchemaFor(f.frame);
       t.ok(schema, `${f.name}: a hub frame type`);
       const parsed = schema?.safeParse(raw);
@@ -58,14 +58,14 @@ t.test('every frame fixture decodes back to its frame', async (t) => {
 t.test('every frame type in each direction has a fixture', async (t) => {
   const byDirection = (from: FrameFixture['from']) =>
     new Set(fixtures.filter((f) => f.from === from).map((f) => f.frame.t));
-  t.same([...byDirection('client')].sort(), [...CLIENT_FRAME_TYPES].sort(), 'client → hub');
-  t.same([...byDirection('hub')].sort(), [...HUB_FRAME_TYPES].sort(), 'hub → client');
+  t.strictSame([...byDirection('client')].sort(), [...CLIENT_FRAME_TYPES].sort(), 'client → hub');
+  t.strictSame([...byDirection('hub')].sort(), [...HUB_FRAME_TYPES].sort(), 'hub → client');
   t.equal(new Set(fixtures.map((f) => f.name)).size, fixtures.length, 'names are unique');
 });
 
 t.test('docs/protocol.md shows exactly the fixtures, and nothing it shows is wrong', async (t) => {
   const { steps, strayHex } = parseDocSession(protocolDoc());
-  t.same(strayHex, [], 'no hex line outside a frame line (the parser would not check it)');
+  t.strictSame(strayHex, [], 'no hex line outside a frame line (the parser would not check it)');
   t.ok(steps.length >= fixtures.length, `found the example session (${steps.length} lines)`);
   const shown = new Map<string, number>();
   for (const step of steps) {

@@ -50,8 +50,7 @@ export interface SessionStep {
 const STEP = /^(\S+)\s+(→|←)\s+(\S+)\s+(\{.*\})(?:\s+\([^)]*\))?\s*$/;
 const HEX_LINE = /^ {4}((?:[0-9a-f]{2} )*[0-9a-f]{2})\s*$/;
 
-export const protocolDoc = (): string =>
-  readFileSync(new URL('docs/protocol.md', root), 'utf8');
+export const protocolDoc = (): string => readFileSync(new URL('docs/protocol.md', root), 'utf8');
 
 /**
  * Every `who → t {json}` line of the doc's fenced blocks and the hex lines under it. A hex
