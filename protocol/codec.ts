@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, type ErrorCodeName } from './error-codes.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
-import { withIntegerTimes } from './integer-times.js';
+import { packWithIntegerTimes } from './integer-times.js';
 import { checkMsgpack, MAX_FRAME_DEPTH } from './msgpack-check.js';
 
 /**
@@ -36,13 +36,15 @@ const unpackr = new Unpackr({
  * Time fields beyond 32 bits are written as int64, not float64 (see integer-times.ts).
  */
 export function encodeFrame(frame: object): Uint8Array {
-  return packr.pack(withIntegerTimes(frame));
+  return packWithIntegerTimes(pack, frame);
 }
 
 /** Encode into an owned buffer that may be kept across later encode() calls. */
 export function encodeFrameCopy(frame: object): Uint8Array {
-  return Uint8Array.prototype.slice.call(packr.pack(withIntegerTimes(frame)));
+  return Uint8Array.prototype.slice.call(packWithIntegerTimes(pack, frame));
 }
+
+const pack = (value: object): Uint8Array => packr.pack(value);
 
 export function decodeRaw(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes);

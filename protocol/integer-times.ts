@@ -56,3 +56,49 @@ export function withIntegerTimes(frame: object): object {
       return frame;
   }
 }
+
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Whether bytes[at..at+8] hold `v` as a big-endian float64. */
+function isFloat64At(bytes: Uint8Array, at: number, v: number): boolean {
+  scratch[0] = v;
+  for (let i = 0; i < 8; i++) {
+    if (bytes[at + i] !== scratchBytes[littleEndian ? 7 - i : i]) return false;
+  }
+  return true;
+}
+
+/** Write the safe integer `v` at bytes[at..at+7] as a big-endian two's-complement int64. */
+function writeInt64At(bytes: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 0x100000000);
+  const lo = v - hi * 0x100000000;
+  for (let i = 3; i >= 0; i--) {
+    bytes[at + i] = (hi >>> ((3 - i) * 8)) & 0xff;
+    bytes[at + 4 + i] = (lo >>> ((3 - i) * 8)) & 0xff;
+  }
+}
+
+/**
+ * Pack `frame` with its time fields as integers. The hub's most frequent frame, `task`, ends
+ * with `createdAt` (toTaskFrame builds it so): msgpackr writes that as `cb` + float64, the
+ * same 9 bytes as `d3` + int64, so it is rewritten in place rather than copying the frame
+ * first. Only when the last 9 bytes are exactly that float: any other layout takes the copy.
+ */
+export function packWithIntegerTimes(
+  pack: (value: object) => Uint8Array,
+  frame: object,
+): Uint8Array {
+  const f = frame as { t?: unknown; createdAt?: unknown };
+  if (f.t === FrameType.task && beyond32Bits(f.createdAt)) {
+    const bytes = pack(frame);
+    const at = bytes.byteLength - 9;
+    if (at > 0 && bytes[at] === 0xcb && isFloat64At(bytes, at + 1, f.createdAt)) {
+      bytes[at] = 0xd3;
+      writeInt64At(bytes, at + 1, f.createdAt);
+      return bytes;
+    }
+  }
+  return pack(withIntegerTimes(frame));
+}

@@ -114,6 +114,18 @@ t.test('times go out as int64, never float64, and read back as numbers', async (
   t.match(runAt.hex, /a5 72 75 6e 41 74 d3 /, 'runAt: d3');
   t.match(runAt.hex, /a5 74 74 6c 4d 73 ce 05 26 5c 00/, 'a duration below 2^32 stays uint32');
 
+  // The in-place rewrite (createdAt last) and the copy (any other order) write the same bytes.
+  const { createdAt: _at, ...rest } = task.frame;
+  const first = encodeFrame({ t: 'task', createdAt, ...rest });
+  t.match(bytesToHex(first), /a9 63 72 65 61 74 65 64 41 74 d3 00 00 01 a2 06 9f 18 33/);
+  t.strictSame(decodeRaw(first), task.frame, 'createdAt first: same frame');
+  const { payload: _payload, ...noPayload } = rest;
+  const float = 1.5 * 2 ** 40 + 0.5;
+  const floatLast = encodeFrame({ ...noPayload, createdAt, payload: float });
+  const back = decodeRaw(floatLast) as { payload: unknown; createdAt: unknown };
+  t.equal(back.payload, float, 'a float after the time is left alone');
+  t.equal(back.createdAt, createdAt);
+  t.match(bytesToHex(floatLast), /64 41 74 d3 /, 'and the time is still int64');
   // Not only the fixtures: any time a frame can carry, in any frame that can carry it.
   const many = encodeFrame({
     t: 'submit_many',
