@@ -1,6 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, type ErrorCodeName } from './error-codes.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
+import { packWithIntegerTimes } from './integer-times.js';
 import { checkMsgpack, MAX_FRAME_DEPTH } from './msgpack-check.js';
 
 /**
@@ -8,7 +9,15 @@ import { checkMsgpack, MAX_FRAME_DEPTH } from './msgpack-check.js';
  * language reads and writes our frames. One encoder instance is reused (it keeps an
  * internal buffer, which is what makes it fast).
  */
-const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false });
+// encodeUndefinedAsNil: msgpackr writes `undefined` as extension d4 00 00 otherwise, which is
+// not plain msgpack (and what our own checkMsgpack refuses): a task without a payload, a
+// completion without a result, must reach the peer as nil.
+const packr = new Packr({
+  useRecords: false,
+  structuredClone: false,
+  moreTypes: false,
+  encodeUndefinedAsNil: true,
+});
 // copyBuffers: binary payloads must not alias the transport's receive buffer, which uWebSockets.js
 // frees as soon as the message callback returns.
 const unpackr = new Unpackr({
@@ -24,15 +33,18 @@ const unpackr = new Unpackr({
 /**
  * Encode a frame. The returned buffer is a view into the encoder's shared buffer; it is
  * valid until the next encode() call. Send it (or copy it) before encoding again.
+ * Time fields beyond 32 bits are written as int64, not float64 (see integer-times.ts).
  */
 export function encodeFrame(frame: object): Uint8Array {
-  return packr.pack(frame);
+  return packWithIntegerTimes(pack, frame);
 }
 
 /** Encode into an owned buffer that may be kept across later encode() calls. */
 export function encodeFrameCopy(frame: object): Uint8Array {
-  return Uint8Array.prototype.slice.call(packr.pack(frame));
+  return Uint8Array.prototype.slice.call(packWithIntegerTimes(pack, frame));
 }
+
+const pack = (value: object): Uint8Array => packr.pack(value);
 
 export function decodeRaw(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes);

@@ -180,7 +180,7 @@ export const cancelNoticeFrame = z.strictObject({
   t: z.literal(FrameType.cancel),
   taskId: taskIdSchema,
   attempt,
-  /** cancelled | timeout | lease-lost */
+  /** cancelled | timeout today; clients should treat any other value like cancelled. */
   reason: z.string(),
 });
 

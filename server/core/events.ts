@@ -17,13 +17,17 @@ export type HubEvent =
   | { type: 'task.cancelled'; task: TaskRecord }
   | { type: 'task.retried'; task: TaskRecord }
   | { type: 'task.evicted'; taskId: string; queue: string }
-  /** Tell this worker to abort an attempt it may still be running. */
+  /**
+   * Tell this worker to abort an attempt it may still be running. A lease lost to a missed
+   * heartbeat or the disconnect grace has no such notice: the worker's connection is gone
+   * (or closed with 4010), so there is nobody to tell.
+   */
   | {
       type: 'lease.revoked';
       taskId: string;
       workerId: string;
       attempt: number;
-      reason: 'cancelled' | 'timeout' | 'lease-lost';
+      reason: 'cancelled' | 'timeout';
     }
   | { type: 'worker.registered'; worker: WorkerRecord; resumed: string[]; dropped: string[] }
   | { type: 'worker.disconnected'; worker: WorkerRecord }
