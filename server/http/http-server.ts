@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ErrorCode } from '../../protocol/index.js';
 import { OPEN_GRANT, TokenError, verifyToken, hasRole, type Grant } from '../auth/index.js';
 import type { Hub } from '../hub/hub.js';
+import { answerClientError, requestUrl } from './client-error.js';
 import { HttpError } from './http-error.js';
 import { Router, type Route } from './router.js';
 
@@ -33,6 +34,7 @@ export class HttpServer {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
     });
+    this.server.on('clientError', answerClientError);
     this.server.keepAliveTimeout = 5000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -57,7 +59,7 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const method = req.method ?? 'GET';
     const { route, params, methods } = this.router.match(
       method === 'HEAD' ? 'GET' : method,
@@ -88,7 +90,7 @@ export class HttpServer {
     const body =
       method === 'GET' || method === 'HEAD' || method === 'DELETE'
         ? undefined
-        : await this.readJson(req);
+        : await this.readJson(req, res);
     const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
     if (out === undefined) return;
     this.json(res, out.status ?? 200, out.body);
@@ -115,13 +117,22 @@ export class HttpServer {
     }
   }
 
-  private readJson(req: IncomingMessage): Promise<unknown> {
+  private readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let refused = false;
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
+        if (refused) {
+          // Read (and drop) the rest so the 413 arrives instead of a reset, up to a bound.
+          if (size > this.options.maxBodyBytes * 16) req.destroy();
+          return;
+        }
         if (size > this.options.maxBodyBytes) {
+          refused = true;
+          chunks.length = 0;
+          res.setHeader('connection', 'close');
           reject(
             new HttpError(
               413,
@@ -129,12 +140,12 @@ export class HttpServer {
               `request body exceeds ${this.options.maxBodyBytes} bytes`,
             ),
           );
-          req.destroy();
           return;
         }
         chunks.push(chunk);
       });
       req.on('end', () => {
+        if (refused) return;
         if (size === 0) return resolve(undefined);
         const text = Buffer.concat(chunks).toString('utf8');
         try {

@@ -63,9 +63,9 @@ const queueName = fc.oneof(
 );
 /** A small pool, so different identities fight over the same worker ids. */
 const workerId = fc.constantFrom('fz-w1', 'fz-w2', 'fz-w3', 'probe-1', 'w-1');
-const smallValue = fc.jsonValue({ maxDepth: 3 });
+export const smallValue = fc.jsonValue({ maxDepth: 3 });
 
-const taskSpec = fc.record(
+export const taskSpec = fc.record(
   {
     queue: queueName,
     payload: smallValue,
@@ -298,14 +298,14 @@ function setAt(root: unknown, path: (string | number)[], value: unknown, del: bo
   return root;
 }
 
-type Mutation =
+export type Mutation =
   | { op: 'set'; pick: number; value: unknown }
   | { op: 'delete'; pick: number }
   | { op: 'add'; key: string; value: unknown }
   | { op: 'retype'; t: string }
   | { op: 'wrap' };
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('set' as const), pick: fc.nat(), value: hostileValue }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }) },
   {
@@ -326,7 +326,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'wrap' as const }) },
 );
 
-function mutate(frame: Record<string, unknown>, mutations: Mutation[]): { frame: unknown; note: string } {
+export function mutate(frame: Record<string, unknown>, mutations: Mutation[]): { frame: unknown; note: string } {
   let out: unknown = structuredClone(frame);
   const notes: string[] = [];
   for (const m of mutations) {
