@@ -58,7 +58,10 @@ const attemptRef = fc.oneof(
 );
 const queueName = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...FUZZ_QUEUES) },
-  { weight: 1, arbitrary: fc.constantFrom('probe-e2e-not', 'other', 'a', 'fz-a*', 'x'.repeat(128)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('probe-e2e-not', 'other', 'a', 'fz-a*', 'x'.repeat(128)),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,20}$/) },
 );
 /** A small pool, so different identities fight over the same worker ids. */
@@ -94,7 +97,10 @@ const validFrames = {
     {
       t: fc.constant('hello'),
       id: reqId,
-      protocol: fc.oneof({ weight: 9, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }),
+      protocol: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(1) },
+        { weight: 1, arbitrary: fc.constant(2) },
+      ),
       token: fc.constantFrom(...ROLE_NAMES).map((r) => `\u0000token:${r}`),
       client: fc.constant('fuzz'),
     },
@@ -127,7 +133,13 @@ const validFrames = {
     value: smallValue,
   }),
   complete: fc.record(
-    { t: fc.constant('complete'), id: reqId, taskId: taskRef, attempt: attemptRef, result: smallValue },
+    {
+      t: fc.constant('complete'),
+      id: reqId,
+      taskId: taskRef,
+      attempt: attemptRef,
+      result: smallValue,
+    },
     { requiredKeys: ['t', 'taskId', 'attempt'] },
   ),
   fail: fc.record(
@@ -181,27 +193,43 @@ const anyValidFrame: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
 /** Frames only the hub sends, sent to the hub; and types nobody knows. */
 const wrongWayFrame = fc.oneof(
   fc.record({
-    t: fc.constantFrom('welcome', 'registered', 'submitted', 'submitted_many', 'task', 'result', 'ack', 'error'),
+    t: fc.constantFrom(
+      'welcome',
+      'registered',
+      'submitted',
+      'submitted_many',
+      'task',
+      'result',
+      'ack',
+      'error',
+    ),
     id: reqId,
     taskId: taskRef,
     code: fc.constant('INTERNAL'),
   }),
-  fc.record({ t: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'HELLO', 'hello ', '__proto__', 'constructor')), id: reqId }),
+  fc.record({
+    t: fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('', 'HELLO', 'hello ', '__proto__', 'constructor'),
+    ),
+    id: reqId,
+  }),
 );
 
 // ------------------------------------------------------------------ hostile values
 
 const longString = fc
-  .tuple(fc.integer({ min: 1_000, max: FUZZ_MAX_FRAME_BYTES - 512 }), fc.constantFrom('x', 'é', '😀', '\u0000', '\ud800'))
+  .tuple(
+    fc.integer({ min: 1_000, max: FUZZ_MAX_FRAME_BYTES - 512 }),
+    fc.constantFrom('x', 'é', '😀', '\u0000', '\ud800'),
+  )
   .map(([bytes, ch]) => ch.repeat(Math.max(1, Math.floor(bytes / Buffer.byteLength(ch)))));
 
-const nested = fc
-  .tuple(fc.integer({ min: 2, max: 120 }), fc.boolean())
-  .map(([depth, asMap]) => {
-    let v: unknown = 1;
-    for (let i = 0; i < depth; i++) v = asMap ? { a: v } : [v];
-    return v;
-  });
+const nested = fc.tuple(fc.integer({ min: 2, max: 120 }), fc.boolean()).map(([depth, asMap]) => {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = asMap ? { a: v } : [v];
+  return v;
+});
 
 /** Values that do not belong where they land: the heart of type confusion. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -232,7 +260,12 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.double() },
   { weight: 2, arbitrary: fc.constantFrom(true, false, null) },
   { weight: 2, arbitrary: fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 5 }) },
-  { weight: 2, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }) },
+  {
+    weight: 2,
+    arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), {
+      maxKeys: 4,
+    }),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }) },
   { weight: 1, arbitrary: longString },
   { weight: 1, arbitrary: nested },
@@ -255,14 +288,23 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
     ),
   },
   // A map whose key is __proto__ (JSON.parse makes it an own property, as msgpack maps are).
-  { weight: 1, arbitrary: fc.constant(JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}')) },
+  {
+    weight: 1,
+    arbitrary: fc.constant(
+      JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}'),
+    ),
+  },
 );
 
 /** What msgpackr could decode into something that is not plain data. */
 const exoticValue = fc.constantFrom<() => unknown>(
   () => new Date(0),
   () => new Set([1, 2]),
-  () => new Map<unknown, unknown>([[1, 2], [{}, 3]]),
+  () =>
+    new Map<unknown, unknown>([
+      [1, 2],
+      [{}, 3],
+    ]),
   () => /x+/g,
   () => new Error('boom'),
   () => 2n ** 100n,
@@ -282,14 +324,17 @@ function paths(value: unknown, prefix: (string | number)[] = [], out: (string | 
   if (prefix.length > 6) return out;
   if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
   else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    for (const k of Object.keys(value)) paths((value as Record<string, unknown>)[k], [...prefix, k], out);
+    for (const k of Object.keys(value))
+      paths((value as Record<string, unknown>)[k], [...prefix, k], out);
   }
   return out;
 }
 
 function setAt(root: unknown, path: (string | number)[], value: unknown, del: boolean): unknown {
   if (path.length === 0) return value;
-  const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], root);
+  const parent = path
+    .slice(0, -1)
+    .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], root);
   const key = path[path.length - 1]!;
   if (del) {
     if (Array.isArray(parent)) parent.splice(Number(key), 1);
@@ -306,13 +351,19 @@ export type Mutation =
   | { op: 'wrap' };
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('set' as const), pick: fc.nat(), value: hostileValue }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ op: fc.constant('set' as const), pick: fc.nat(), value: hostileValue }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }) },
   {
     weight: 2,
     arbitrary: fc.record({
       op: fc.constant('add' as const),
-      key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'extra')),
+      key: fc.oneof(
+        fc.string({ maxLength: 10 }),
+        fc.constantFrom('__proto__', 'constructor', 'extra'),
+      ),
       value: hostileValue,
     }),
   },
@@ -326,7 +377,10 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'wrap' as const }) },
 );
 
-export function mutate(frame: Record<string, unknown>, mutations: Mutation[]): { frame: unknown; note: string } {
+export function mutate(
+  frame: Record<string, unknown>,
+  mutations: Mutation[],
+): { frame: unknown; note: string } {
   let out: unknown = structuredClone(frame);
   const notes: string[] = [];
   for (const m of mutations) {
@@ -336,13 +390,19 @@ export function mutate(frame: Record<string, unknown>, mutations: Mutation[]): {
       continue;
     }
     if (m.op === 'retype') {
-      if (out !== null && typeof out === 'object' && !Array.isArray(out)) (out as Record<string, unknown>).t = m.t;
+      if (out !== null && typeof out === 'object' && !Array.isArray(out))
+        (out as Record<string, unknown>).t = m.t;
       notes.push(`t=${m.t}`);
       continue;
     }
     if (m.op === 'add') {
       if (out !== null && typeof out === 'object' && !Array.isArray(out)) {
-        Object.defineProperty(out, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, m.key, {
+          value: m.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       notes.push(`+${JSON.stringify(m.key)}`);
       continue;
@@ -361,18 +421,28 @@ export function mutate(frame: Record<string, unknown>, mutations: Mutation[]): {
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 30,
-    arbitrary: anyValidFrame.map((f): Step => ({ kind: 'frame', frame: f, note: `valid ${String(f.t)}` })),
+    arbitrary: anyValidFrame.map((f): Step => ({
+      kind: 'frame',
+      frame: f,
+      note: `valid ${String(f.t)}`,
+    })),
   },
   {
     weight: 35,
-    arbitrary: fc.tuple(anyValidFrame, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([f, ms]): Step => {
-      const m = mutate(f, ms);
-      return { kind: 'frame', frame: m.frame, note: `mutated ${String(f.t)} ${m.note}` };
-    }),
+    arbitrary: fc
+      .tuple(anyValidFrame, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+      .map(([f, ms]): Step => {
+        const m = mutate(f, ms);
+        return { kind: 'frame', frame: m.frame, note: `mutated ${String(f.t)} ${m.note}` };
+      }),
   },
   {
     weight: 5,
-    arbitrary: wrongWayFrame.map((f): Step => ({ kind: 'frame', frame: f, note: `wrong-way ${String(f.t)}` })),
+    arbitrary: wrongWayFrame.map((f): Step => ({
+      kind: 'frame',
+      frame: f,
+      note: `wrong-way ${String(f.t)}`,
+    })),
   },
   {
     weight: 6,
@@ -384,7 +454,11 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
         {
           weight: 1,
           arbitrary: fc
-            .constantFrom(FUZZ_MAX_FRAME_BYTES + 1, FUZZ_MAX_FRAME_BYTES * 2, FUZZ_MAX_FRAME_BYTES * 4 + 1)
+            .constantFrom(
+              FUZZ_MAX_FRAME_BYTES + 1,
+              FUZZ_MAX_FRAME_BYTES * 2,
+              FUZZ_MAX_FRAME_BYTES * 4 + 1,
+            )
             .map((n) => new Uint8Array(n).fill(0x91)),
         },
       )
@@ -393,11 +467,23 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 10,
     arbitrary: fc
-      .tuple(anyValidFrame, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.boolean())
+      .tuple(
+        anyValidFrame,
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.boolean(),
+      )
       .map(([f, cut, flips, truncate]): Step => {
         const bytes = encodePlain(f);
         if (truncate) {
-          return { kind: 'bytes', bytes: bytes.slice(0, cut % bytes.length), note: `truncated ${String(f.t)}` };
+          return {
+            kind: 'bytes',
+            bytes: bytes.slice(0, cut % bytes.length),
+            note: `truncated ${String(f.t)}`,
+          };
         }
         for (const [at, xor] of flips) bytes[at % bytes.length] ^= xor;
         return { kind: 'bytes', bytes, note: `bit-flipped ${String(f.t)}` };
@@ -419,10 +505,22 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   // a second hello on an open session
-  { weight: 2, arbitrary: validFrames.hello.map((f): Step => ({ kind: 'frame', frame: f, note: 'hello again' })) },
+  {
+    weight: 2,
+    arbitrary: validFrames.hello.map((f): Step => ({
+      kind: 'frame',
+      frame: f,
+      note: 'hello again',
+    })),
+  },
 );
 
-const REFUSED_ROLES: ReadonlySet<RoleName> = new Set(['expired', 'wrong-secret', 'garbage', 'none']);
+const REFUSED_ROLES: ReadonlySet<RoleName> = new Set([
+  'expired',
+  'wrong-secret',
+  'garbage',
+  'none',
+]);
 
 export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   // Mostly tokens that get in, so frames reach the handlers; the refused ones still get their turn.

@@ -48,17 +48,32 @@ export const ROLE_NAMES: readonly RoleName[] = [
 
 export type Tokens = Record<RoleName, string | undefined>;
 
-async function mintFuzzTokens(): Promise<{ tokens: Tokens; probe: { worker: string; producer: string } }> {
+async function mintFuzzTokens(): Promise<{
+  tokens: Tokens;
+  probe: { worker: string; producer: string };
+}> {
   const fuzzQueues = [...FUZZ_QUEUES];
   const tokens: Tokens = {
     admin: await mintToken(FUZZ_SECRET, { role: 'admin', subject: 'fz-admin' }),
     producer: await mintToken(FUZZ_SECRET, { role: 'producer', queues: fuzzQueues }),
     'producer-a': await mintToken(FUZZ_SECRET, { role: 'producer', queues: ['fz-a'] }),
     worker: await mintToken(FUZZ_SECRET, { role: 'worker', queues: fuzzQueues, subject: 'fz-w' }),
-    'worker-a': await mintToken(FUZZ_SECRET, { role: 'worker', queues: ['fz-a'], subject: 'fz-wa' }),
-    'worker-b': await mintToken(FUZZ_SECRET, { role: 'worker', queues: ['fz-b'], subject: 'fz-wb' }),
+    'worker-a': await mintToken(FUZZ_SECRET, {
+      role: 'worker',
+      queues: ['fz-a'],
+      subject: 'fz-wa',
+    }),
+    'worker-b': await mintToken(FUZZ_SECRET, {
+      role: 'worker',
+      queues: ['fz-b'],
+      subject: 'fz-wb',
+    }),
     // Same queues, other identity: fights worker-b for the same worker ids.
-    'worker-b-2': await mintToken(FUZZ_SECRET, { role: 'worker', queues: ['fz-b'], subject: 'fz-wb2' }),
+    'worker-b-2': await mintToken(FUZZ_SECRET, {
+      role: 'worker',
+      queues: ['fz-b'],
+      subject: 'fz-wb2',
+    }),
     // Well formed and signed with the right secret, but expired an hour ago.
     expired: await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
@@ -70,7 +85,11 @@ async function mintFuzzTokens(): Promise<{ tokens: Tokens; probe: { worker: stri
     none: undefined,
   };
   const probe = {
-    worker: await mintToken(FUZZ_SECRET, { role: 'worker', queues: [PROBE_QUEUE], subject: 'probe' }),
+    worker: await mintToken(FUZZ_SECRET, {
+      role: 'worker',
+      queues: [PROBE_QUEUE],
+      subject: 'probe',
+    }),
     producer: await mintToken(FUZZ_SECRET, { role: 'producer', queues: [PROBE_QUEUE] }),
   };
   return { tokens, probe };
@@ -93,7 +112,10 @@ export interface ResourceSample {
  */
 class Inspector {
   private nextId = 1;
-  private readonly pending = new Map<number, (msg: { result?: unknown; error?: unknown }) => void>();
+  private readonly pending = new Map<
+    number,
+    (msg: { result?: unknown; error?: unknown }) => void
+  >();
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: unknown };
@@ -233,7 +255,8 @@ export async function startFuzzHub(transport: 'uws' | 'ws'): Promise<FuzzHub> {
         p.send({ t: 'submit', id: 2, task: { queue: PROBE_QUEUE, payload: { probe: n } } });
         const sub = await p.next((f) => f.t === 'submitted', 10_000);
         const task = await w.next((f) => f.t === 'task' && f.taskId === sub.taskId, 10_000);
-        if ((task.payload as { probe?: number }).probe !== n) throw new Error('probe payload changed');
+        if ((task.payload as { probe?: number }).probe !== n)
+          throw new Error('probe payload changed');
         w.send({ t: 'complete', id: 3, taskId: task.taskId, attempt: task.attempt, result: { n } });
         const res = await p.next((f) => f.t === 'result' && f.taskId === sub.taskId, 10_000);
         if (res.status !== 'completed' || (res.result as { n?: number }).n !== n) {
@@ -253,7 +276,9 @@ export async function startFuzzHub(transport: 'uws' | 'ws'): Promise<FuzzHub> {
           const res = await adminFetch(`/api/v1/tasks?state=${state}&limit=1000`);
           const body = (await res.json()) as { tasks?: { id: string }[] };
           if (res.status !== 200 || !body.tasks) {
-            throw new Error(`listing ${state} tasks answered ${res.status}: ${JSON.stringify(body)}`);
+            throw new Error(
+              `listing ${state} tasks answered ${res.status}: ${JSON.stringify(body)}`,
+            );
           }
           if (body.tasks.length === 0) break;
           for (const task of body.tasks) {

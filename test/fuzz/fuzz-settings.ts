@@ -16,7 +16,10 @@ function intFromEnv(name: string, fallback: number): number {
   return n;
 }
 
-export const FUZZ_SEED = intFromEnv('SWITCHBOARD_FUZZ_SEED', (Date.now() ^ (process.pid << 8)) >>> 0);
+export const FUZZ_SEED = intFromEnv(
+  'SWITCHBOARD_FUZZ_SEED',
+  (Date.now() ^ (process.pid << 8)) >>> 0,
+);
 export const FUZZ_FRAMES = intFromEnv('SWITCHBOARD_FUZZ_FRAMES', 10_000);
 export const FUZZ_REQUESTS = intFromEnv('SWITCHBOARD_FUZZ_REQUESTS', 3_000);
 export const FUZZ_BATCH = Math.max(1, intFromEnv('SWITCHBOARD_FUZZ_BATCH', 500));

@@ -28,7 +28,9 @@ export const BOUNDS = {
 export function checkBounds(base: ResourceSample, now: ResourceSample): string | undefined {
   const over: string[] = [];
   if (now.heapUsed - base.heapUsed > BOUNDS.heapUsedBytes) {
-    over.push(`heap after GC grew ${mb(now.heapUsed - base.heapUsed)} (bound ${mb(BOUNDS.heapUsedBytes)})`);
+    over.push(
+      `heap after GC grew ${mb(now.heapUsed - base.heapUsed)} (bound ${mb(BOUNDS.heapUsedBytes)})`,
+    );
   }
   if (now.fds - base.fds > BOUNDS.fds) {
     over.push(`open fds grew from ${base.fds} to ${now.fds} (bound +${BOUNDS.fds})`);

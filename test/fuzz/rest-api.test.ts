@@ -37,7 +37,10 @@ t.test(
 
     for (let batch = 0; sent < FUZZ_REQUESTS; batch++) {
       const n = Math.min(FUZZ_BATCH, FUZZ_REQUESTS - sent);
-      const requests = fc.sample(arb, { seed: batchSeed(FUZZ_SEED, 'rest', batch) | 0, numRuns: n });
+      const requests = fc.sample(arb, {
+        seed: batchSeed(FUZZ_SEED, 'rest', batch) | 0,
+        numRuns: n,
+      });
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {

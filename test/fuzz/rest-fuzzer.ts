@@ -14,7 +14,13 @@ import { VolatileStore } from '../../server/hub/hub-store.js';
 import { allRoutes } from '../../server/http/routes/index.js';
 import { NodeService } from '../../server/nodes/node-service.js';
 import { hostileValue, mutate, mutation, smallValue, taskSpec } from './frame-arbitraries.js';
-import { FUZZ_MAX_FRAME_BYTES, FUZZ_QUEUES, ROLE_NAMES, type RoleName, type Tokens } from './fuzz-hub.js';
+import {
+  FUZZ_MAX_FRAME_BYTES,
+  FUZZ_QUEUES,
+  ROLE_NAMES,
+  type RoleName,
+  type Tokens,
+} from './fuzz-hub.js';
 
 /** The live route table, read from the same code the hub serves, so new routes are fuzzed too. */
 export function routeTable(): { method: string; path: string }[] {
@@ -33,7 +39,10 @@ export function routeTable(): { method: string; path: string }[] {
     version: 'fuzz',
     processMetrics: false,
   });
-  return allRoutes(hub, new NodeService(hub, undefined)).map((r) => ({ method: r.method, path: r.path }));
+  return allRoutes(hub, new NodeService(hub, undefined)).map((r) => ({
+    method: r.method,
+    path: r.path,
+  }));
 }
 
 export interface RestRequest {
@@ -50,7 +59,8 @@ export interface RestRequest {
 
 /** A param: a known id (n-th learned, modulo) or a literal segment (already encoded). */
 type ParamValue = { known: number } | { literal: string };
-type BodyValue = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string };
+type BodyValue =
+  { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string };
 
 const PARAM_LITERALS = [
   'fz-a',
@@ -72,15 +82,44 @@ const PARAM_LITERALS = [
 const paramArb: fc.Arbitrary<ParamValue> = fc.oneof(
   { weight: 5, arbitrary: fc.nat().map((n) => ({ known: n })) },
   { weight: 2, arbitrary: fc.constantFrom(...PARAM_LITERALS).map((literal) => ({ literal })) },
-  { weight: 2, arbitrary: fc.string({ maxLength: 20 }).map((s) => ({ literal: encodeURIComponent(s) })) },
+  {
+    weight: 2,
+    arbitrary: fc.string({ maxLength: 20 }).map((s) => ({ literal: encodeURIComponent(s) })),
+  },
 );
 
-const QUERY_KEYS = ['queue', 'state', 'limit', 'cursor', 'after', 'lastEventId', 'wait', 'max', 'force', 'x'];
+const QUERY_KEYS = [
+  'queue',
+  'state',
+  'limit',
+  'cursor',
+  'after',
+  'lastEventId',
+  'wait',
+  'max',
+  'force',
+  'x',
+];
 const queryArb = fc.array(
   fc.tuple(
     fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 8 })),
     fc.oneof(
-      fc.constantFrom('', 'queued', 'leased', 'completed', 'dead', '0', '-1', '1000', '1001', '1e3', 'NaN', 'true', 'fz-a', '%zz'),
+      fc.constantFrom(
+        '',
+        'queued',
+        'leased',
+        'completed',
+        'dead',
+        '0',
+        '-1',
+        '1000',
+        '1001',
+        '1e3',
+        'NaN',
+        'true',
+        'fz-a',
+        '%zz',
+      ),
       fc.string({ maxLength: 12 }),
       fc.integer().map(String),
       fc.constant('x'.repeat(600)),
@@ -124,7 +163,9 @@ const validBody = fc.oneof(
       sshPort: fc.constant(9),
       sshUser: fc.constant('root'),
       provider: fc.constantFrom('docker', 'systemd'),
-      labels: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+      labels: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), {
+        maxKeys: 2,
+      }),
     },
     { requiredKeys: ['name'] },
   ),
@@ -136,13 +177,19 @@ const validBody = fc.oneof(
     },
     { requiredKeys: ['type', 'action'] },
   ),
-  fc.record({ status: fc.constantFrom('succeeded', 'failed'), exitCode: fc.integer({ min: 0, max: 2 }), stdout: fc.string({ maxLength: 10 }) }),
+  fc.record({
+    status: fc.constantFrom('succeeded', 'failed'),
+    exitCode: fc.integer({ min: 0, max: 2 }),
+    stdout: fc.string({ maxLength: 10 }),
+  }),
   fc.record({ password: fc.constant('pw') }),
 );
 
 const deepJson = fc
   .tuple(fc.integer({ min: 30, max: 20_000 }), fc.boolean())
-  .map(([n, asMap]) => (asMap ? '{"a":'.repeat(n) + '1' + '}'.repeat(n) : '['.repeat(n) + ']'.repeat(n)));
+  .map(([n, asMap]) =>
+    asMap ? '{"a":'.repeat(n) + '1' + '}'.repeat(n) : '['.repeat(n) + ']'.repeat(n),
+  );
 
 const bodyArb: fc.Arbitrary<BodyValue> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'none' as const }) },
@@ -151,34 +198,48 @@ const bodyArb: fc.Arbitrary<BodyValue> = fc.oneof(
     weight: 8,
     arbitrary: fc
       .tuple(validBody, fc.array(mutation, { minLength: 1, maxLength: 3 }))
-      .map(([v, ms]) => ({ kind: 'json' as const, value: mutate(v as Record<string, unknown>, ms).frame })),
+      .map(([v, ms]) => ({
+        kind: 'json' as const,
+        value: mutate(v as Record<string, unknown>, ms).frame,
+      })),
   },
-  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => ({ kind: 'json' as const, value })) },
+  {
+    weight: 2,
+    arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => ({ kind: 'json' as const, value })),
+  },
   { weight: 1, arbitrary: hostileValue.map((value) => ({ kind: 'json' as const, value })) },
-  { weight: 2, arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ kind: 'raw' as const, text })) },
+  {
+    weight: 2,
+    arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ kind: 'raw' as const, text })),
+  },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(
-      '{',
-      '{"queue":',
-      'null',
-      '"str"',
-      '1e999',
-      '-0',
-      '\ufeff{"queue":"fz-a"}',
-      '{"queue":"fz-a","queue":"fz-b"}',
-      '{"__proto__":{"admin":true},"queue":"fz-a"}',
-      'queue=fz-a&payload=1',
-      '\u0000\u0001',
-      '{"queue":"fz-a","payload":"\\ud800"}',
-    ).map((text) => ({ kind: 'raw' as const, text })),
+    arbitrary: fc
+      .constantFrom(
+        '{',
+        '{"queue":',
+        'null',
+        '"str"',
+        '1e999',
+        '-0',
+        '\ufeff{"queue":"fz-a"}',
+        '{"queue":"fz-a","queue":"fz-b"}',
+        '{"__proto__":{"admin":true},"queue":"fz-a"}',
+        'queue=fz-a&payload=1',
+        '\u0000\u0001',
+        '{"queue":"fz-a","payload":"\\ud800"}',
+      )
+      .map((text) => ({ kind: 'raw' as const, text })),
   },
   { weight: 1, arbitrary: deepJson.map((text) => ({ kind: 'raw' as const, text })) },
   {
     weight: 1,
     arbitrary: fc
       .constantFrom(FUZZ_MAX_FRAME_BYTES - 10, FUZZ_MAX_FRAME_BYTES + 1, FUZZ_MAX_FRAME_BYTES * 3)
-      .map((n) => ({ kind: 'raw' as const, text: `{"queue":"fz-a","payload":"${'x'.repeat(n)}"}` })),
+      .map((n) => ({
+        kind: 'raw' as const,
+        text: `{"queue":"fz-a","payload":"${'x'.repeat(n)}"}`,
+      })),
   },
 );
 
@@ -221,13 +282,26 @@ export function requestArb(routes: { method: string; path: string }[]): fc.Arbit
   return fc
     .record({
       route: fc.nat(),
-      useRouteMethod: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      useRouteMethod: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(true) },
+        { weight: 1, arbitrary: fc.constant(false) },
+      ),
       method: fc.constantFrom(...METHODS),
       path: pathArb,
       params: fc.array(paramArb, { minLength: 2, maxLength: 2 }),
       query: queryArb,
       role: fc.oneof(
-        { weight: 4, arbitrary: fc.constantFrom<RoleName>('admin', 'producer', 'producer-a', 'worker', 'worker-a', 'worker-b') },
+        {
+          weight: 4,
+          arbitrary: fc.constantFrom<RoleName>(
+            'admin',
+            'producer',
+            'producer-a',
+            'worker',
+            'worker-a',
+            'worker-b',
+          ),
+        },
         { weight: 1, arbitrary: fc.constantFrom(...ROLE_NAMES) },
       ),
       contentType: fc.oneof(
@@ -259,7 +333,10 @@ export class RestKnowledge {
   learn(body: unknown, depth = 0): void {
     if (depth > 3 || body === null || typeof body !== 'object') return;
     for (const [k, v] of Object.entries(body)) {
-      if ((k === 'id' || k === 'taskId' || k === 'workerId' || k === 'nodeId') && typeof v === 'string') {
+      if (
+        (k === 'id' || k === 'taskId' || k === 'workerId' || k === 'nodeId') &&
+        typeof v === 'string'
+      ) {
         if (!this.ids.includes(v)) this.ids.push(v);
         if (this.ids.length > 500) this.ids.shift();
       } else if (k === 'taskIds' && Array.isArray(v)) {
@@ -273,7 +350,8 @@ export class RestKnowledge {
 }
 
 function resolveRefs(value: unknown, k: RestKnowledge): unknown {
-  if (typeof value === 'string' && value.startsWith('\u0000ref:')) return k.pick(Number(value.slice(5)));
+  if (typeof value === 'string' && value.startsWith('\u0000ref:'))
+    return k.pick(Number(value.slice(5)));
   if (Array.isArray(value)) return value.map((v) => resolveRefs(v, k));
   if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     const out: Record<string, unknown> = {};
@@ -354,12 +432,17 @@ export function sendAndJudge(
         const type = String(res.headers['content-type'] ?? '');
         if (type.startsWith('text/event-stream')) {
           res.destroy();
-          resolve({ status, ...(status === 200 ? {} : { problem: `event stream with status ${status}` }) });
+          resolve({
+            status,
+            ...(status === 200 ? {} : { problem: `event stream with status ${status}` }),
+          });
           return;
         }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => resolve({ status, problem: `reply body broke off: ${err.message}` }));
+        res.on('error', (err) =>
+          resolve({ status, problem: `reply body broke off: ${err.message}` }),
+        );
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           resolve({ status, ...judge(w.method, status, type, text, k) });
@@ -369,12 +452,20 @@ export function sendAndJudge(
     req.on('timeout', () => {
       req.destroy(new Error('no reply within 15 s'));
     });
-    req.on('error', (err) => resolve({ status: 0, problem: `no well-formed HTTP reply: ${err.message}` }));
+    req.on('error', (err) =>
+      resolve({ status: 0, problem: `no well-formed HTTP reply: ${err.message}` }),
+    );
     req.end(w.body);
   });
 }
 
-function judge(method: string, status: number, type: string, text: string, k: RestKnowledge): { problem?: string } {
+function judge(
+  method: string,
+  status: number,
+  type: string,
+  text: string,
+  k: RestKnowledge,
+): { problem?: string } {
   if (status < 100 || status > 599) return { problem: `status ${status}` };
   if (status >= 500) return { problem: `answered ${status}: ${text.slice(0, 300)}` };
   if (method === 'HEAD') return {};
@@ -390,7 +481,9 @@ function judge(method: string, status: number, type: string, text: string, k: Re
   if (status >= 400) {
     const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
     if (!isJson || !e || typeof e.code !== 'string' || typeof e.message !== 'string') {
-      return { problem: `a ${status} without {error:{code,message}}: ${type} ${text.slice(0, 200)}` };
+      return {
+        problem: `a ${status} without {error:{code,message}}: ${type} ${text.slice(0, 200)}`,
+      };
     }
     if (!REGISTRY.has(e.code)) return { problem: `error code ${e.code} is not in the registry` };
     return {};

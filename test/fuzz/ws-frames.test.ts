@@ -64,15 +64,23 @@ for (const transport of ['uws', 'ws'] as const) {
       t.comment(`resources before: ${formatSample(before)}`);
       t.comment(`after warm-up:    ${formatSample(baseline ?? before)}`);
       t.comment(`at the end:       ${formatSample(last)}`);
-      t.comment(`close codes: ${JSON.stringify([...stats.closeCodes].sort((a, b) => a[0] - b[0]))}`);
-      t.comment(`error codes: ${JSON.stringify([...stats.errorCodes].sort((a, b) => b[1] - a[1]))}`);
+      t.comment(
+        `close codes: ${JSON.stringify([...stats.closeCodes].sort((a, b) => a[0] - b[0]))}`,
+      );
+      t.comment(
+        `error codes: ${JSON.stringify([...stats.errorCodes].sort((a, b) => b[1] - a[1]))}`,
+      );
 
       for (const f of findings.slice(0, 5)) {
         t.fail(`${f.kind}: ${f.detail}\nreproduce with: ${reproLine()}\n${f.scenario}`);
       }
       if (findings.length > 5) t.fail(`… and ${findings.length - 5} more findings`);
       const errors = hub.errorLines();
-      t.same(errors.slice(0, 10), [], 'the hub logged no error (no handler threw, no session failed)');
+      t.same(
+        errors.slice(0, 10),
+        [],
+        'the hub logged no error (no handler threw, no session failed)',
+      );
       t.ok(stats.frames >= FUZZ_FRAMES || findings.length > 0, `sent ${stats.frames} frames`);
       t.ok(stats.replies > stats.scenarios, 'the hub answered the fuzzed frames');
     },

@@ -11,7 +11,13 @@ const TOKEN = '\u0000token:';
 
 /** Something a user would call a bug, with what caused it. */
 export interface Finding {
-  kind: 'internal-error' | 'close-1011' | 'close-1006' | 'hang' | 'undecodable-reply' | 'connect-failed';
+  kind:
+    | 'internal-error'
+    | 'close-1011'
+    | 'close-1006'
+    | 'hang'
+    | 'undecodable-reply'
+    | 'connect-failed';
   detail: string;
   scenario: string;
 }
@@ -41,7 +47,10 @@ export class Knowledge {
       this.ids.push(taskId);
       if (this.ids.length > 2000) this.attempts.delete(this.ids.shift()!);
     }
-    this.attempts.set(taskId, typeof attempt === 'number' ? attempt : (this.attempts.get(taskId) ?? 1));
+    this.attempts.set(
+      taskId,
+      typeof attempt === 'number' ? attempt : (this.attempts.get(taskId) ?? 1),
+    );
   }
 
   taskId(n: number): string {
@@ -66,7 +75,12 @@ function resolve(value: unknown, k: Knowledge, tokens: Tokens): unknown {
     for (const key of Object.keys(value)) {
       const v = resolve((value as Record<string, unknown>)[key], k, tokens);
       // defineProperty: a "__proto__" key stays a key, as it is on the wire.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -81,7 +95,9 @@ function describe(s: Scenario, sent: number): string {
   const steps = s.steps
     .slice(0, sent)
     .map((st, i) => {
-      const hex = Buffer.from(st.kind === 'bytes' ? st.bytes : encodePlain(st.frame)).toString('hex');
+      const hex = Buffer.from(st.kind === 'bytes' ? st.bytes : encodePlain(st.frame)).toString(
+        'hex',
+      );
       return `  #${i} ${st.note}: ${hex.length > 400 ? `${hex.slice(0, 400)}… (${hex.length / 2} bytes)` : hex}`;
     })
     .join('\n');
@@ -116,7 +132,10 @@ export async function playScenario(
     try {
       f = decodeRaw(data) as Record<string, unknown>;
     } catch (err) {
-      found('undecodable-reply', `${(err as Error).message}: ${data.toString('hex').slice(0, 200)}`);
+      found(
+        'undecodable-reply',
+        `${(err as Error).message}: ${data.toString('hex').slice(0, 200)}`,
+      );
       return;
     }
     if (f.t === 'welcome') welcomeResolve?.(true);
@@ -125,7 +144,8 @@ export async function playScenario(
       if (f.code === ErrorCode.INTERNAL) found('internal-error', JSON.stringify(f));
     }
     if (f.t === 'submitted') k.learn(f.taskId);
-    if (f.t === 'submitted_many' && Array.isArray(f.taskIds)) for (const id of f.taskIds) k.learn(id);
+    if (f.t === 'submitted_many' && Array.isArray(f.taskIds))
+      for (const id of f.taskIds) k.learn(id);
     if (f.t === 'task') k.learn(f.taskId, f.attempt);
     if (f.id === SYNC_ID) syncResolve?.();
   });
