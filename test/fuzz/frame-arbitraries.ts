@@ -381,7 +381,7 @@ export function mutate(
   frame: Record<string, unknown>,
   mutations: Mutation[],
 ): { frame: unknown; note: string } {
-  let out: unknown = structuredClone(frame);
+  let out: unknown = copy(frame);
   const notes: string[] = [];
   for (const m of mutations) {
     if (m.op === 'wrap') {
@@ -398,7 +398,7 @@ export function mutate(
     if (m.op === 'add') {
       if (out !== null && typeof out === 'object' && !Array.isArray(out)) {
         Object.defineProperty(out, m.key, {
-          value: m.value,
+          value: copy(m.value),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -410,7 +410,9 @@ export function mutate(
     const all = paths(out);
     const path = all[m.pick % all.length]!;
     if (m.op === 'delete' && path.length === 0) continue;
-    out = setAt(out, path, m.op === 'set' ? m.value : undefined, m.op === 'delete');
+    // A copy: fc.constant hands out one shared instance, and a later mutation of it could
+    // make a cycle.
+    out = setAt(out, path, m.op === 'set' ? copy(m.value) : undefined, m.op === 'delete');
     notes.push(`${m.op}:${path.join('.') || '(root)'}`);
   }
   return { frame: out, note: notes.join(',') };
@@ -494,7 +496,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.tuple(anyValidFrame, fc.nat(), exoticValue).map(([f, pick, make]): Step => {
       const all = paths(f).filter((p) => p.length > 0 && p[0] !== 't');
       const path = all.length ? all[pick % all.length]! : ['x'];
-      const frame = setAt(structuredClone(f), path, make(), false);
+      const frame = setAt(copy(f), path, make(), false);
       let bytes: Uint8Array;
       try {
         bytes = Uint8Array.prototype.slice.call(packExotic.pack(frame));
