@@ -31,9 +31,11 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
             `malformed HTTP request (${err.code ?? 'parse error'})`,
           ];
   const body = JSON.stringify({ error: { code, message } });
-  // A reply to HEAD carries no body (the client would read it as the next response).
-  const head =
-    (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  // A reply to HEAD carries no body (the client would read it as the next response). The
+  // packet may start with the tail of the previous request on a kept-alive connection.
+  const head = /(^|\n)HEAD /.test(
+    (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16_384).toString('latin1') ?? '',
+  );
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,

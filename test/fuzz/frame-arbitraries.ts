@@ -377,6 +377,23 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'wrap' as const }) },
 );
 
+/** A deep copy that keeps a "__proto__" key a key (structuredClone and spreads do not). */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    Object.defineProperty(out, k, {
+      value: copy((value as Record<string, unknown>)[k]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 export function mutate(
   frame: Record<string, unknown>,
   mutations: Mutation[],

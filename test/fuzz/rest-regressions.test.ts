@@ -117,3 +117,15 @@ t.test('a body over the limit gets its 413 instead of a connection reset', async
   }
   t.equal(hub.hub.core.tasks.size, 0, 'nothing was stored');
 });
+
+t.test('HEAD on the event stream answers its headers instead of hanging', async (t) => {
+  const hub = await startTestHub();
+  t.teardown(() => hub.stop());
+  const res = await fetch(`${hub.httpUrl}/api/v1/events`, {
+    method: 'HEAD',
+    signal: AbortSignal.timeout(5000),
+  });
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /text\/event-stream/);
+  t.equal(hub.hub.events.subscribers, 0, 'no subscriber is left behind');
+});
