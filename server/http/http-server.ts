@@ -4,6 +4,7 @@ import { ErrorCode } from '../../protocol/index.js';
 import { OPEN_GRANT, TokenError, verifyToken, hasRole, type Grant } from '../auth/index.js';
 import type { Hub } from '../hub/hub.js';
 import { createNodeServer, type TlsSource } from '../transport/tls-options.js';
+import { requestUrl } from './client-error.js';
 import { HttpError } from './http-error.js';
 import { Router, type Route } from './router.js';
 import { answerIfRefused, slowClientOptions } from '../transport/node-http-limits.js';
@@ -69,7 +70,7 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const method = req.method ?? 'GET';
     const { route, params, methods } = this.router.match(
       method === 'HEAD' ? 'GET' : method,

@@ -28,11 +28,16 @@ export function slowClientOptions(
 }
 
 /** A complete HTTP/1.1 response with a JSON error body, for sockets no request owns. */
-export function rawJsonResponse(status: string, code: string, message: string): string {
+export function rawJsonResponse(
+  status: string,
+  code: string,
+  message: string,
+  headOnly = false,
+): string {
   const body = JSON.stringify({ error: { code, message } });
   return (
     `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${headOnly ? '' : body}`
   );
 }
 
@@ -54,8 +59,17 @@ export function answerClientErrors(server: HttpServer, onRequestTimeout: () => v
       ? ['408 Request Timeout', ErrorCode.REQUEST_TIMEOUT, 'the request did not arrive in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? ['431 Request Header Fields Too Large', ErrorCode.BAD_FRAME, 'request headers too large']
-        : ['400 Bad Request', ErrorCode.BAD_FRAME, 'malformed HTTP request'];
-    socket.end(rawJsonResponse(status, code, message));
+        : [
+            '400 Bad Request',
+            ErrorCode.BAD_FRAME,
+            `malformed HTTP request (${err.code ?? 'parse error'})`,
+          ];
+    // A reply to HEAD carries no body (the client would read it as the next response). The
+    // packet may start with the tail of the previous request on a kept-alive connection.
+    const head = /(^|\n)HEAD /.test(
+      (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16_384).toString('latin1') ?? '',
+    );
+    socket.end(rawJsonResponse(status, code, message, head));
     // A client that does not read the answer must not keep the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
   });

@@ -49,6 +49,11 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // HEAD: the headers are the whole answer (Node holds them until end() for HEAD).
+        if (req.method === 'HEAD') {
+          res.end();
+          return undefined;
+        }
         res.write(`retry: 2000\n: switchboard event stream, last id ${hub.events.lastId}\n\n`);
         const write = (e: StreamEvent): void => {
           if (wanted(e)) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
