@@ -3,6 +3,13 @@ import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-recor
 import type { TaskFailure, WorkerKind } from './records.js';
 
 /**
+ * What a register may name the worker's kind. 'ws' (push) and 'http' (pull) are the names it
+ * had when kinds were named after transports; still accepted so that callers written against
+ * them (tests, scripts, anything replaying old commands) keep working. The record says push/pull.
+ */
+export type RegisterWorkerKind = WorkerKind | 'ws' | 'http';
+
+/**
  * Every change to hub state is one of these commands. `now` is always passed in: the core
  * never reads a clock. Commands marked DURABLE are written to the WAL (either because a
  * transport issued them or because the core derived them, see `Effects.journal`) and are
@@ -160,7 +167,7 @@ export interface RegisterWorkerCommand {
   type: 'worker.register';
   now: number;
   workerId: string;
-  kind: WorkerKind;
+  kind: RegisterWorkerKind;
   session?: string;
   name?: string;
   queues: string[];

@@ -7,10 +7,12 @@ import type { WorkerRecord } from './records.js';
 export class FreeWorkers {
   private readonly byQueue = new Map<string, Set<WorkerRecord>>();
 
-  /** HTTP workers are never pushed to: they pull (`worker.pull`). */
+  /** Pull workers are never pushed to: they ask (`worker.pull`). */
   static canTake(worker: WorkerRecord): boolean {
     return (
-      worker.kind === 'ws' && worker.state === 'active' && worker.running.size < worker.concurrency
+      worker.kind === 'push' &&
+      worker.state === 'active' &&
+      worker.running.size < worker.concurrency
     );
   }
 

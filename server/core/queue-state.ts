@@ -1,3 +1,4 @@
+import { PRIORITY_NAMES } from '../../protocol/index.js';
 import { Deque } from './deque.js';
 import type { TaskRecord } from './records.js';
 
@@ -14,10 +15,11 @@ interface SubQueue {
   gens: Deque<number>;
 }
 
-export const LEVELS = 4;
+/** Priority levels (protocol/priority.ts), served strictly in order: index 0 first. */
+export const LEVELS = PRIORITY_NAMES.length;
 
 /**
- * One named queue: four priority levels, each FIFO. Removal from the middle (cancel,
+ * One named queue: one FIFO per priority level. Removal from the middle (cancel,
  * expiry) is lazy: the task's state changes and the stale entry is skipped when it
  * reaches the head. Depth counters are kept exact.
  */
@@ -25,18 +27,20 @@ export class QueueState {
   readonly name: string;
   paused = false;
   /** Runnable (state `queued`) tasks per level. */
-  readonly depth: number[] = [0, 0, 0, 0];
+  readonly depth: number[] = PRIORITY_NAMES.map(() => 0);
   delayed = 0;
   leased = 0;
   readonly dead = new Set<string>();
-  private readonly levels: Map<string, SubQueue>[] = [new Map(), new Map(), new Map(), new Map()];
+  private readonly levels: Map<string, SubQueue>[] = PRIORITY_NAMES.map(() => new Map());
+  /** Sum of `depth`, kept in step with it (dispatch reads it on every lease). */
+  private queued = 0;
 
   constructor(name: string) {
     this.name = name;
   }
 
   get runnable(): number {
-    return this.depth[0]! + this.depth[1]! + this.depth[2]! + this.depth[3]!;
+    return this.queued;
   }
 
   /** Append at the back (new tasks, retries after backoff). */
@@ -45,6 +49,7 @@ export class QueueState {
     sq.tasks.push(task);
     sq.gens.push(++task.gen);
     this.depth[task.priority]!++;
+    this.queued++;
   }
 
   /** Put back at the front (a lease was lost: the task was next in line already). */
@@ -53,11 +58,13 @@ export class QueueState {
     sq.tasks.unshift(task);
     sq.gens.unshift(++task.gen);
     this.depth[task.priority]!++;
+    this.queued++;
   }
 
   /** A queued task left the queue by other means than `take` (cancel, expiry). */
   forget(task: TaskRecord): void {
     this.depth[task.priority]!--;
+    this.queued--;
   }
 
   /**
@@ -66,26 +73,32 @@ export class QueueState {
    */
   take(caps: ReadonlySet<string>): TaskRecord | undefined {
     for (let level = 0; level < LEVELS; level++) {
-      if (this.depth[level] === 0) continue;
-      let best: SubQueue | undefined;
-      let bestHead: TaskRecord | undefined;
-      for (const sq of this.levels[level]!.values()) {
-        const head = this.head(sq);
-        if (!head) continue;
-        if (!satisfies(caps, sq.requires)) continue;
-        if (!bestHead || head.seq < bestHead.seq) {
-          best = sq;
-          bestHead = head;
-        }
-      }
-      if (best && bestHead) {
-        best.tasks.shift();
-        best.gens.shift();
-        this.depth[level]!--;
-        return bestHead;
-      }
+      const task = this.takeAt(level, caps);
+      if (task) return task;
     }
     return undefined;
+  }
+
+  /** Like `take`, from one priority level only. */
+  takeAt(level: number, caps: ReadonlySet<string>): TaskRecord | undefined {
+    if (this.depth[level] === 0) return undefined;
+    let best: SubQueue | undefined;
+    let bestHead: TaskRecord | undefined;
+    for (const sq of this.levels[level]!.values()) {
+      const head = this.head(sq);
+      if (!head) continue;
+      if (!satisfies(caps, sq.requires)) continue;
+      if (!bestHead || head.seq < bestHead.seq) {
+        best = sq;
+        bestHead = head;
+      }
+    }
+    if (!best || !bestHead) return undefined;
+    best.tasks.shift();
+    best.gens.shift();
+    this.depth[level]!--;
+    this.queued--;
+    return bestHead;
   }
 
   /** The queued tasks in dispatch order within each sub-queue (for snapshots and listings). */

@@ -65,7 +65,11 @@ export const WorkerState = {
 } as const;
 export type WorkerStateName = (typeof WorkerState)[keyof typeof WorkerState];
 
-export type WorkerKind = 'ws' | 'http';
+/**
+ * How a worker gets tasks: `push` workers are handed them as tasks and free slots appear
+ * (today: WebSocket sessions); `pull` workers lease them when they ask (today: HTTP).
+ */
+export type WorkerKind = 'push' | 'pull';
 
 /** A connected (or briefly disconnected) worker. Volatile: never persisted. */
 export interface WorkerRecord {

@@ -1,4 +1,4 @@
-import type { Core } from './hub-core.js';
+import type { CoreState } from './core-state.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import type { TaskRecord } from './records.js';
@@ -35,7 +35,7 @@ export interface CoreSnapshot {
   revocations?: RevocationsSnapshot;
 }
 
-export function takeSnapshot(core: Core): CoreSnapshot {
+export function takeSnapshot(core: CoreState): CoreSnapshot {
   const tasks: SnapshotTask[] = [];
   for (const task of core.tasks.values()) {
     // Copy so later mutation of the live record cannot change a snapshot being written.
@@ -53,7 +53,7 @@ export function takeSnapshot(core: Core): CoreSnapshot {
   const revocations = core.revocations.snapshot();
   return {
     v: 1,
-    nextSeq: core.getNextSeq(),
+    nextSeq: core.nextSeq,
     tasks,
     queued,
     paused,
@@ -63,9 +63,10 @@ export function takeSnapshot(core: Core): CoreSnapshot {
   };
 }
 
-export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
+/** Fill an empty state from a snapshot: tasks without events, queue order as written. */
+export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   if (!snap || snap.v !== 1) throw new Error(`unsupported snapshot version ${String(snap?.v)}`);
-  for (const raw of snap.tasks) core.adoptTask(fromSnapshotTask(core, raw));
+  for (const raw of snap.tasks) adoptTask(core, fromSnapshotTask(core, raw));
   for (const id of snap.queued) {
     const task = core.tasks.get(id);
     if (task && task.state === 'queued') core.queue(task.queue).push(task);
@@ -73,11 +74,43 @@ export function restoreSnapshot(core: Core, snap: CoreSnapshot): void {
   for (const name of snap.paused) core.queue(name).paused = true;
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
   core.revocations.restore(snap.revocations);
-  core.setNextSeq(snap.nextSeq);
+  core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
+}
+
+/** Register a restored task record: its counts, dead letter, retention and wakeups. */
+function adoptTask(core: CoreState, task: TaskRecord): void {
+  core.tasks.set(task.id, task);
+  if (task.seq >= core.nextSeq) core.nextSeq = task.seq + 1;
+  core.rememberIdempotency(task);
+  const queue = core.queue(task.queue);
+  task.queue = queue.name;
+  switch (task.state) {
+    case 'delayed':
+      queue.delayed++;
+      core.wakeups.at(task.runAt, { kind: 'delay', taskId: task.id, gen: task.gen });
+      if (task.expiresAt > 0 && task.attempt === 0) {
+        core.wakeups.at(task.expiresAt, { kind: 'ttl', taskId: task.id });
+      }
+      break;
+    case 'queued':
+      // Queue position is restored separately, in order.
+      if (task.expiresAt > 0 && task.attempt === 0) {
+        core.wakeups.at(task.expiresAt, { kind: 'ttl', taskId: task.id });
+      }
+      break;
+    case 'leased':
+      queue.leased++;
+      break;
+    case 'dead':
+      queue.dead.add(task.id);
+      break;
+    default:
+      core.finished.add(task);
+  }
 }
 
 /** Field for field in the order createTask uses, so restored records share its shape. */
-function fromSnapshotTask(core: Core, raw: SnapshotTask): TaskRecord {
+function fromSnapshotTask(core: CoreState, raw: SnapshotTask): TaskRecord {
   return {
     id: raw.id,
     seq: raw.seq,

@@ -121,7 +121,7 @@ export const frameHandlers: HandlerTable = {
       type: 'worker.register',
       now: hub.now(),
       workerId,
-      kind: 'ws',
+      kind: 'push',
       session: session.id,
       owner: session.grant!.identity,
       ...(frame.name === undefined ? {} : { name: frame.name }),

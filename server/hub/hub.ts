@@ -504,7 +504,7 @@ export class Hub {
             event.worker.session === undefined
               ? undefined
               : this.sessions.get(event.worker.session);
-          if (session && event.worker.kind === 'ws') {
+          if (session && event.worker.kind === 'push') {
             this.bindWorker(session, event.worker.id);
             session.send({
               t: FrameType.registered,

@@ -1,5 +1,5 @@
 import { FrameType, priorityName, type ResultFrame, type TaskFrame } from '../../protocol/index.js';
-import type { TaskRecord, WorkerRecord } from '../core/index.js';
+import type { TaskRecord, WorkerKind, WorkerRecord } from '../core/index.js';
 
 /** The assignment frame pushed to a worker. */
 export function toTaskFrame(task: TaskRecord): TaskFrame {
@@ -106,11 +106,14 @@ export interface WorkerJson {
   failed: number;
 }
 
+/** The REST API names a worker's kind by its transport, as it always has. */
+const WIRE_KIND: Record<WorkerKind, 'ws' | 'http'> = { push: 'ws', pull: 'http' };
+
 export function toWorkerJson(worker: WorkerRecord): WorkerJson {
   return {
     id: worker.id,
     name: worker.name ?? null,
-    kind: worker.kind,
+    kind: WIRE_KIND[worker.kind],
     state: worker.state,
     busy: worker.running.size > 0,
     queues: worker.queues,

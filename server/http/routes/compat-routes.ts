@@ -116,7 +116,7 @@ export function compatRoutes(hub: Hub): Route[] {
           type: 'worker.register',
           now: hub.now(),
           workerId,
-          kind: 'http',
+          kind: 'pull',
           owner: grant!.identity,
           ...(b.name ? { name: b.name } : {}),
           queues: b.queues,

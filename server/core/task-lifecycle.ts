@@ -1,0 +1,219 @@
+import { ErrorCode, TaskErrorCode, type TaskStateName } from '../../protocol/index.js';
+import { backoffDelay, jitterFor } from './backoff.js';
+import { fail, OK, type CommandResult } from './command-result.js';
+import type {
+  CancelCommand,
+  CompleteCommand,
+  FailCommand,
+  RequeueCommand,
+  RetractCommand,
+} from './commands.js';
+import type { CoreState } from './core-state.js';
+import { dispatchQueue, fillWorker } from './dispatch.js';
+import { holds, leaseNotHeld, release } from './leases.js';
+import type { TaskRecord, WorkerRecord } from './records.js';
+import { dropTask } from './task-retention.js';
+
+/**
+ * What happens to a task after submit: it completes, fails (and retries with backoff or goes
+ * dead), loses its lease (back to the front), becomes runnable, expires, is cancelled,
+ * retracted or retried by an operator. Each change that frees a worker slot refills it.
+ */
+
+const TERMINAL: ReadonlySet<TaskStateName> = new Set(['completed', 'dead', 'expired', 'cancelled']);
+
+export function complete(s: CoreState, cmd: CompleteCommand): CommandResult {
+  const task = s.tasks.get(cmd.taskId);
+  if (!holds(task, cmd.workerId, cmd.attempt)) return leaseNotHeld(cmd.taskId);
+  const worker = release(s, task, cmd.now);
+  task.result = cmd.result;
+  finish(s, task, 'completed', cmd.now);
+  if (worker) worker.completed++;
+  s.emit({ type: 'task.completed', task, workerId: cmd.workerId });
+  if (worker) fillWorker(s, worker, cmd.now);
+  return OK;
+}
+
+export function failTask(s: CoreState, cmd: FailCommand): CommandResult {
+  const task = s.tasks.get(cmd.taskId);
+  if (!holds(task, cmd.workerId, cmd.attempt)) return leaseNotHeld(cmd.taskId);
+  const worker = release(s, task, cmd.now);
+  if (worker) worker.failed++;
+  task.error = cmd.error;
+  if (!cmd.retryable || task.attempt >= task.options.maxAttempts) {
+    bury(s, task, cmd.now);
+  } else {
+    const delay = backoffDelay(
+      task.options.backoff,
+      task.attempt,
+      jitterFor(task.id, task.attempt),
+    );
+    task.runAt = cmd.now + delay;
+    task.state = 'delayed';
+    task.workerId = undefined;
+    s.queue(task.queue).delayed++;
+    s.wakeups.at(task.runAt, { kind: 'delay', taskId: task.id, gen: task.gen });
+    s.emit({ type: 'task.failed', task, workerId: cmd.workerId, retryAt: task.runAt });
+  }
+  if (worker) fillWorker(s, worker, cmd.now);
+  return OK;
+}
+
+/** A lease ended without a verdict: the task goes back to the front of its queue. */
+export function requeue(s: CoreState, cmd: RequeueCommand): CommandResult {
+  const task = s.tasks.get(cmd.taskId);
+  if (!task || task.state !== 'leased' || task.attempt !== cmd.attempt) {
+    return fail(ErrorCode.INVALID_STATE, `task ${cmd.taskId} holds no lease ${cmd.attempt}`);
+  }
+  const worker = release(s, task, cmd.now);
+  task.workerId = undefined;
+  if (task.attempt >= task.options.maxAttempts) {
+    task.error = { code: TaskErrorCode.LEASE_LOST, message: `lease lost: ${cmd.reason}` };
+    bury(s, task, cmd.now);
+  } else {
+    const queue = s.queue(task.queue);
+    task.state = 'queued';
+    queue.pushFront(task);
+    s.emit({ type: 'task.requeued', task, reason: cmd.reason });
+    dispatchQueue(s, queue, cmd.now);
+  }
+  if (worker) fillWorker(s, worker, cmd.now);
+  return OK;
+}
+
+/** Derive, journal and apply a requeue: the one path by which a lease is lost. */
+export function loseLease(s: CoreState, task: TaskRecord, now: number, reason: string): void {
+  const cmd: RequeueCommand = {
+    type: 'task.requeue',
+    now,
+    taskId: task.id,
+    attempt: task.attempt,
+    reason,
+  };
+  s.journal(cmd);
+  requeue(s, cmd);
+}
+
+/** After replay: every lease held at crash time is lost; requeued with the attempt counted. */
+export function recover(s: CoreState, now: number): CommandResult {
+  const leased = [...s.tasks.values()].filter((t) => t.state === 'leased');
+  // Each goes to the front of its queue: requeue newest first to keep their order.
+  leased.sort((a, b) => b.seq - a.seq);
+  for (const task of leased) loseLease(s, task, now, 'hub-restarted');
+  return { ok: true, count: leased.length };
+}
+
+/** A delayed task's time has come: it joins the back of its queue. */
+export function promote(s: CoreState, taskId: string, now: number): CommandResult {
+  const task = s.tasks.get(taskId);
+  if (!task || task.state !== 'delayed')
+    return fail(ErrorCode.INVALID_STATE, `task ${taskId} is not delayed`);
+  const queue = s.queue(task.queue);
+  queue.delayed--;
+  task.state = 'queued';
+  task.seq = s.nextSeq++;
+  queue.push(task);
+  dispatchQueue(s, queue, now);
+  return OK;
+}
+
+export function expire(s: CoreState, taskId: string, now: number): CommandResult {
+  const task = s.tasks.get(taskId);
+  if (!task || (task.state !== 'queued' && task.state !== 'delayed')) {
+    return fail(ErrorCode.INVALID_STATE, `task ${taskId} cannot expire`);
+  }
+  unqueue(s, task);
+  task.error = {
+    code: TaskErrorCode.EXPIRED,
+    message: 'no worker started the task before its TTL ran out',
+  };
+  finish(s, task, 'expired', now);
+  s.emit({ type: 'task.expired', task });
+  return OK;
+}
+
+export function cancel(s: CoreState, cmd: CancelCommand): CommandResult {
+  const task = s.tasks.get(cmd.taskId);
+  if (!task) return fail(ErrorCode.TASK_NOT_FOUND, `no task ${cmd.taskId}`);
+  if (TERMINAL.has(task.state)) {
+    return fail(ErrorCode.INVALID_STATE, `task ${task.id} is already ${task.state}`);
+  }
+  let worker: WorkerRecord | undefined;
+  if (task.state === 'leased') {
+    const workerId = task.workerId!;
+    const attempt = task.attempt;
+    worker = release(s, task, cmd.now);
+    s.emit({ type: 'lease.revoked', taskId: task.id, workerId, attempt, reason: 'cancelled' });
+  } else {
+    unqueue(s, task);
+  }
+  task.error = { code: TaskErrorCode.CANCELLED, message: cmd.reason ?? 'cancelled' };
+  finish(s, task, 'cancelled', cmd.now);
+  s.emit({ type: 'task.cancelled', task });
+  if (worker) fillWorker(s, worker, cmd.now);
+  return OK;
+}
+
+/** Undo a submit that could not be made durable: the tasks go as if they had never been. */
+export function retract(s: CoreState, cmd: RetractCommand): CommandResult {
+  const workers = new Set<WorkerRecord>();
+  for (const taskId of cmd.taskIds) {
+    const task = s.tasks.get(taskId);
+    if (!task) continue;
+    if (task.state === 'leased') {
+      const workerId = task.workerId!;
+      const attempt = task.attempt;
+      const worker = release(s, task, cmd.now);
+      if (worker) workers.add(worker);
+      s.emit({ type: 'lease.revoked', taskId, workerId, attempt, reason: 'cancelled' });
+    } else if (task.state === 'dead') {
+      s.queue(task.queue).dead.delete(taskId);
+    } else if (!TERMINAL.has(task.state)) {
+      unqueue(s, task);
+    }
+    dropTask(s, task);
+    s.emit({ type: 'task.evicted', taskId, queue: task.queue });
+  }
+  for (const worker of workers) fillWorker(s, worker, cmd.now);
+  return OK;
+}
+
+/** Operator retry of a dead task: attempts start over, at the back of its queue. */
+export function retry(s: CoreState, taskId: string, now: number): CommandResult {
+  const task = s.tasks.get(taskId);
+  if (!task) return fail(ErrorCode.TASK_NOT_FOUND, `no task ${taskId}`);
+  if (task.state !== 'dead')
+    return fail(ErrorCode.INVALID_STATE, `task ${taskId} is ${task.state}, not dead`);
+  const queue = s.queue(task.queue);
+  queue.dead.delete(task.id);
+  task.attempt = 0;
+  task.error = undefined;
+  task.finishedAt = 0;
+  task.seq = s.nextSeq++;
+  task.state = 'queued';
+  queue.push(task);
+  s.emit({ type: 'task.retried', task });
+  dispatchQueue(s, queue, now);
+  return OK;
+}
+
+/** Out of attempts (or not retryable): the task waits in its queue's dead letters. */
+function bury(s: CoreState, task: TaskRecord, now: number): void {
+  finish(s, task, 'dead', now);
+  s.queue(task.queue).dead.add(task.id);
+  s.emit({ type: 'task.dead', task });
+}
+
+function finish(s: CoreState, task: TaskRecord, state: TaskStateName, now: number): void {
+  task.state = state;
+  task.finishedAt = now;
+  // Dead tasks stay until an operator retries or purges them.
+  if (state !== 'dead') s.finished.add(task);
+}
+
+/** Take a queued or delayed task out of the waiting counts (its queue entry goes stale). */
+function unqueue(s: CoreState, task: TaskRecord): void {
+  const queue = s.queue(task.queue);
+  if (task.state === 'queued') queue.forget(task);
+  else if (task.state === 'delayed') queue.delayed--;
+}
