@@ -12,7 +12,8 @@ import type {
   TaskRecord,
   WorkerRecord,
 } from '../core/index.js';
-import { HubPhase, type Hub } from '../hub/hub.js';
+import { HubPhase } from '../hub/hub-phase.js';
+import type { Engine } from './engine.js';
 import { storeFailure } from '../hub/store-failure.js';
 import { isTerminal } from '../hub/task-view.js';
 import type { Caller } from './caller.js';
@@ -32,7 +33,7 @@ export interface RegisterRequest {
   /** Absent: the hub names the worker. */
   workerId?: string;
   /** push: the hub sends tasks over a connection; pull: the worker asks (HTTP). */
-  kind: 'ws' | 'http';
+  kind: 'push' | 'pull';
   name?: string;
   queues: string[];
   capabilities?: string[];
@@ -70,7 +71,7 @@ export interface TaskListQuery {
  * Transports parse, call and render; they decide nothing.
  */
 export class Gateway {
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly hub: Engine) {}
 
   // ------------------------------------------------------------------ tasks
 
@@ -250,7 +251,7 @@ export class Gateway {
     this.gateNewWork('workers');
     const workerId =
       req.workerId ??
-      (req.kind === 'ws' && caller.session !== undefined
+      (req.kind === 'push' && caller.session !== undefined
         ? `w-${caller.session}`
         : `http-${this.hub.ids.next()}`);
     const cmd: Command = {
@@ -263,7 +264,7 @@ export class Gateway {
       capabilities: req.capabilities ?? [],
       concurrency: req.concurrency ?? 1,
     };
-    if (caller.session !== undefined && req.kind === 'ws') cmd.session = caller.session;
+    if (caller.session !== undefined && req.kind === 'push') cmd.session = caller.session;
     if (req.name !== undefined) cmd.name = req.name;
     if (req.running !== undefined) cmd.running = req.running;
     const ok = this.check(this.hub.execute(cmd).result);
@@ -277,10 +278,15 @@ export class Gateway {
     );
   }
 
-  /** Stop giving the worker new tasks; it finishes what it runs. */
+  /**
+   * Stop giving the worker new tasks; it finishes what it runs. A worker draining itself
+   * knows; anyone else draining it (an operator) has the hub tell it.
+   */
   drain(caller: Caller, workerId: string): void {
     this.asWorker(caller, workerId);
-    this.hub.drainWorker(workerId);
+    if (caller.boundWorker === workerId)
+      this.check(this.hub.execute({ type: 'worker.drain', now: this.hub.now(), workerId }).result);
+    else this.hub.drainWorker(workerId);
   }
 
   /** Remove the worker; a connected push worker's connection is closed. */
@@ -403,10 +409,16 @@ export class Gateway {
 
   private visibleTask(caller: Caller, taskId: string): TaskRecord {
     const task = this.hub.core.tasks.get(taskId);
-    if (!task || !mayUseQueue(caller.grant, task.queue))
+    if (!task)
       throw new OperationError(
         ErrorCode.TASK_NOT_FOUND,
         `no task ${taskId} (never existed, or its result was evicted)`,
+        taskId,
+      );
+    if (!mayUseQueue(caller.grant, task.queue))
+      throw new OperationError(
+        ErrorCode.FORBIDDEN,
+        `token does not allow queue ${task.queue}`,
         taskId,
       );
     return task;

@@ -4,14 +4,13 @@ import {
   FrameType,
   PROTOCOL_VERSION,
   type ClientFrame,
-  type TaskSpec,
 } from '../../protocol/index.js';
-import { hasRole, mayUseQueue, OPEN_GRANT, TokenError, verifyToken } from '../auth/index.js';
-import type { TaskRecord } from '../core/index.js';
+import { OPEN_GRANT, TokenError, verifyToken } from '../auth/index.js';
+import type { Caller } from '../gateway/caller.js';
+import { OperationError } from '../gateway/operation-error.js';
 import type { Hub } from './hub.js';
 import { SessionState, type Session } from './session.js';
-import { storeFailure } from './store-failure.js';
-import { toResultFrame, isTerminal } from './task-view.js';
+import { toResultFrame } from './task-view.js';
 
 type Handler<F> = (hub: Hub, session: Session, frame: F) => void;
 type HandlerTable = { [K in ClientFrame['t']]: Handler<Extract<ClientFrame, { t: K }>> };
@@ -91,14 +90,6 @@ export const frameHandlers: HandlerTable = {
   },
 
   register(hub, session, frame) {
-    if (!hasRole(session.grant!, 'worker')) {
-      session.sendError(
-        ErrorCode.FORBIDDEN,
-        `role ${session.grant!.role} may not register as a worker`,
-        frame.id,
-      );
-      return;
-    }
     if (session.workerId !== undefined) {
       session.sendError(
         ErrorCode.ALREADY_REGISTERED,
@@ -107,155 +98,127 @@ export const frameHandlers: HandlerTable = {
       );
       return;
     }
-    const denied = frame.queues.find((q) => !mayUseQueue(session.grant!, q));
-    if (denied) {
-      session.sendError(ErrorCode.FORBIDDEN, `token does not allow queue ${denied}`, frame.id);
-      return;
-    }
-    const workerId = frame.workerId ?? `w-${session.id}`;
     session.registerId = frame.id;
-    // The session is bound to the worker id when the core accepts the register (on
-    // worker.registered), never before: a register the core refuses (another identity's
-    // worker id) must not disturb the connection that holds it.
-    const { result } = hub.execute({
-      type: 'worker.register',
-      now: hub.now(),
-      workerId,
-      kind: 'push',
-      session: session.id,
-      owner: session.grant!.identity,
-      ...(frame.name === undefined ? {} : { name: frame.name }),
-      queues: frame.queues,
-      capabilities: frame.capabilities ?? [],
-      concurrency: frame.concurrency ?? 1,
-      ...(frame.running ? { running: frame.running } : {}),
-    });
-    if (!result.ok) {
-      session.sendError(result.code, result.message, frame.id);
-      return;
-    }
     // The `registered` reply is sent by the hub when it sees worker.registered, so that it
     // precedes the task frames pushed in the same step.
+    attempt(session, frame.id, undefined, () =>
+      hub.gateway.register(callerOf(session), {
+        kind: 'push',
+        queues: frame.queues,
+        ...(frame.workerId === undefined ? {} : { workerId: frame.workerId }),
+        ...(frame.name === undefined ? {} : { name: frame.name }),
+        ...(frame.capabilities === undefined ? {} : { capabilities: frame.capabilities }),
+        ...(frame.concurrency === undefined ? {} : { concurrency: frame.concurrency }),
+        ...(frame.running === undefined ? {} : { running: frame.running }),
+      }),
+    );
   },
 
   heartbeat(hub, session, frame) {
-    if (session.workerId !== undefined) {
-      hub.execute({ type: 'worker.heartbeat', now: hub.now(), workerId: session.workerId });
+    // A heartbeat before register is a keepalive: nothing to refresh.
+    const workerId = session.workerId;
+    if (workerId !== undefined) {
+      const ok = attempt(session, frame.id, undefined, () => {
+        hub.gateway.heartbeat(callerOf(session), workerId);
+        return true;
+      });
+      if (!ok) return;
     }
-    if (frame.id !== undefined) session.send({ t: FrameType.ack, id: frame.id });
+    ack(session, frame.id);
   },
 
   submit(hub, session, frame) {
-    hub.submitFromSession(session, [frame.task], frame.id, false);
+    const id = frame.id;
+    pending(
+      session,
+      id,
+      undefined,
+      attempt(session, id, undefined, () => hub.gateway.submit(callerOf(session), [frame.task])),
+      (r) =>
+        session.send({
+          t: FrameType.submitted,
+          id,
+          taskId: r.taskIds[0]!,
+          duplicate: r.duplicates.length > 0,
+        }),
+    );
   },
 
   submit_many(hub, session, frame) {
-    hub.submitFromSession(session, frame.tasks, frame.id, true);
+    const id = frame.id;
+    pending(
+      session,
+      id,
+      undefined,
+      attempt(session, id, undefined, () => hub.gateway.submit(callerOf(session), frame.tasks)),
+      (r) =>
+        session.send({
+          t: FrameType.submittedMany,
+          id,
+          taskIds: r.taskIds,
+          duplicates: r.duplicates,
+        }),
+    );
   },
 
   progress(hub, session, frame) {
-    if (!requireWorker(session) || !leaseQueueAllowed(hub, session, frame.taskId)) return;
-    const { result } = hub.execute({
-      type: 'task.progress',
-      now: hub.now(),
-      taskId: frame.taskId,
-      workerId: session.workerId!,
-      attempt: frame.attempt,
-      value: frame.value,
-    });
-    if (!result.ok) session.sendError(result.code, result.message, undefined, frame.taskId);
+    attempt(session, undefined, frame.taskId, () =>
+      hub.gateway.progress(
+        callerOf(session),
+        session.workerId ?? '',
+        frame.taskId,
+        frame.attempt,
+        frame.value,
+      ),
+    );
   },
 
   complete(hub, session, frame) {
-    if (
-      !requireWorker(session, frame.id) ||
-      !leaseQueueAllowed(hub, session, frame.taskId, frame.id)
-    )
-      return;
-    const { result, seq } = hub.execute({
-      type: 'task.complete',
-      now: hub.now(),
-      taskId: frame.taskId,
-      workerId: session.workerId!,
-      attempt: frame.attempt,
-      result: frame.result,
-    });
-    replyAfterDurable(hub, session, result, seq, frame.id, frame.taskId);
+    const done = attempt(session, frame.id, frame.taskId, () =>
+      hub.gateway.complete(
+        callerOf(session),
+        session.workerId ?? '',
+        frame.taskId,
+        frame.attempt,
+        frame.result,
+      ),
+    );
+    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   fail(hub, session, frame) {
-    if (
-      !requireWorker(session, frame.id) ||
-      !leaseQueueAllowed(hub, session, frame.taskId, frame.id)
-    )
-      return;
-    const { result, seq } = hub.execute({
-      type: 'task.fail',
-      now: hub.now(),
-      taskId: frame.taskId,
-      workerId: session.workerId!,
-      attempt: frame.attempt,
-      error: {
-        code: frame.error.code ?? 'HANDLER_ERROR',
-        message: frame.error.message,
-        ...(frame.error.details === undefined ? {} : { details: frame.error.details }),
-      },
-      retryable: frame.error.retryable ?? true,
-    });
-    replyAfterDurable(hub, session, result, seq, frame.id, frame.taskId);
+    const done = attempt(session, frame.id, frame.taskId, () =>
+      hub.gateway.fail(
+        callerOf(session),
+        session.workerId ?? '',
+        frame.taskId,
+        frame.attempt,
+        frame.error,
+      ),
+    );
+    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   cancel(hub, session, frame) {
-    const task = hub.core.tasks.get(frame.taskId);
-    if (
-      !hasRole(session.grant!, 'producer') ||
-      (task && !mayUseQueue(session.grant!, task.queue))
-    ) {
-      session.sendError(
-        ErrorCode.FORBIDDEN,
-        'this token may not cancel that task',
-        frame.id,
-        frame.taskId,
-      );
-      return;
-    }
-    const { result, seq } = hub.execute({
-      type: 'task.cancel',
-      now: hub.now(),
-      taskId: frame.taskId,
-      ...(frame.reason === undefined ? {} : { reason: frame.reason }),
-    });
-    replyAfterDurable(hub, session, result, seq, frame.id, frame.taskId);
+    const done = attempt(session, frame.id, frame.taskId, () =>
+      hub.gateway.cancel(callerOf(session), frame.taskId, frame.reason),
+    );
+    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   watch(hub, session, frame) {
-    if (!hasRole(session.grant!, 'producer')) {
-      session.sendError(
-        ErrorCode.FORBIDDEN,
-        `role ${session.grant!.role} may not watch tasks`,
-        frame.id,
-      );
-      return;
-    }
-    const missing: string[] = [];
-    const finished: TaskRecord[] = [];
-    for (const taskId of frame.taskIds) {
-      const task = hub.core.tasks.get(taskId);
-      if (!task || !mayUseQueue(session.grant!, task.queue)) {
-        missing.push(taskId);
-        continue;
-      }
-      if (isTerminal(task)) finished.push(task);
-      else hub.watch(session.id, taskId, frame.progress === true);
-    }
+    const seen = attempt(session, frame.id, undefined, () =>
+      hub.gateway.watch(callerOf(session), frame.taskIds, frame.progress === true),
+    );
+    if (!seen) return;
     session.send({ t: FrameType.ack, id: frame.id });
     // Results of finished tasks follow the ack, once whatever made them final is durable.
-    if (finished.length) {
+    if (seen.finished.length) {
       hub.whenDurable(hub.lastSeq, () => {
-        for (const task of finished) session.send(toResultFrame(task));
+        for (const task of seen.finished) session.send(toResultFrame(task));
       });
     }
-    for (const taskId of missing) {
+    for (const taskId of seen.missing) {
       session.sendError(
         ErrorCode.TASK_NOT_FOUND,
         `no task ${taskId} (never existed, or its result was evicted)`,
@@ -266,55 +229,59 @@ export const frameHandlers: HandlerTable = {
   },
 
   drain(hub, session, frame) {
-    if (!requireWorker(session, frame.id)) return;
-    hub.execute({ type: 'worker.drain', now: hub.now(), workerId: session.workerId! });
-    if (frame.id !== undefined) session.send({ t: FrameType.ack, id: frame.id });
+    const ok = attempt(session, frame.id, undefined, () => {
+      hub.gateway.drain(callerOf(session), session.workerId ?? '');
+      return true;
+    });
+    if (ok) ack(session, frame.id);
   },
 };
 
-function requireWorker(session: Session, id?: number): boolean {
-  if (session.workerId !== undefined) return true;
-  session.sendError(ErrorCode.NOT_REGISTERED, 'send register before worker frames', id);
-  return false;
+/** How this connection appears to the gateway. */
+function callerOf(session: Session): Caller {
+  const caller: Caller = { grant: session.grant!, session: session.id };
+  if (session.workerId !== undefined) caller.boundWorker = session.workerId;
+  return caller;
 }
 
-/**
- * A worker reports only on tasks of queues its token allows. The lease check in the core
- * already ties a report to the worker holding the lease; this holds even if a lease ever
- * reached a worker outside its token's queues. Free for unscoped tokens (no lookup).
- */
-function leaseQueueAllowed(hub: Hub, session: Session, taskId: string, id?: number): boolean {
-  if (session.grant!.queues === undefined) return true;
-  const task = hub.core.tasks.get(taskId);
-  if (!task || mayUseQueue(session.grant!, task.queue)) return true;
-  session.sendError(ErrorCode.FORBIDDEN, `token does not allow queue ${task.queue}`, id, taskId);
-  return false;
+function ack(session: Session, id: number | undefined): void {
+  if (id !== undefined) session.send({ t: FrameType.ack, id });
 }
 
-function replyAfterDurable(
-  hub: Hub,
+/** Run a gateway call; a refusal becomes this session's error frame (other errors propagate). */
+function attempt<T>(
   session: Session,
-  result: { ok: boolean; code?: string; message?: string },
-  seq: number,
   id: number | undefined,
-  taskId: string,
-): void {
-  if (!result.ok) {
-    session.sendError(result.code!, result.message!, id, taskId);
-    return;
+  taskId: string | undefined,
+  call: () => T,
+): T | undefined {
+  try {
+    return call();
+  } catch (err) {
+    if (!(err instanceof OperationError)) throw err;
+    session.sendError(err.code, err.message, id, err.taskId ?? taskId);
+    return undefined;
   }
-  if (id === undefined) return;
-  hub.whenDurable(seq, (err) => {
-    if (err) session.sendError(storeFailure(err).code, `not persisted: ${err.message}`, id, taskId);
-    else session.send({ t: FrameType.ack, id });
-  });
 }
 
-export function taskSpecsAllowed(session: Session, specs: TaskSpec[]): string | undefined {
-  if (!hasRole(session.grant!, 'producer'))
-    return `role ${session.grant!.role} may not submit tasks`;
-  for (const spec of specs) {
-    if (!mayUseQueue(session.grant!, spec.queue)) return `token does not allow queue ${spec.queue}`;
-  }
-  return undefined;
+/** Reply when the gateway's promise settles; a refusal becomes an error frame. */
+function pending<T>(
+  session: Session,
+  id: number | undefined,
+  taskId: string | undefined,
+  promise: Promise<T> | undefined,
+  reply: (value: T) => void,
+): void {
+  if (!promise) return;
+  promise.then(reply, (err: unknown) => {
+    if (err instanceof OperationError)
+      session.sendError(err.code, err.message, id, err.taskId ?? taskId);
+    else
+      session.sendError(
+        ErrorCode.INTERNAL,
+        `internal error: ${(err as Error).message}`,
+        id,
+        taskId,
+      );
+  });
 }

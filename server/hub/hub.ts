@@ -1,11 +1,5 @@
 import type { Logger } from 'pino';
-import {
-  CloseCode,
-  decodeClientFrame,
-  ErrorCode,
-  FrameType,
-  type TaskSpec,
-} from '../../protocol/index.js';
+import { CloseCode, decodeClientFrame, ErrorCode, FrameType } from '../../protocol/index.js';
 import {
   Core,
   DIRECTLY_DURABLE,
@@ -19,7 +13,9 @@ import { createSocketServer, type TransportChoice } from '../transport/create-so
 import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
 import type { TlsSource } from '../transport/tls-options.js';
 import { EventLog } from './event-log.js';
-import { frameHandlers, taskSpecsAllowed } from './frame-handlers.js';
+import { HubPhase, type HubPhaseName } from './hub-phase.js';
+import { Gateway } from '../gateway/gateway.js';
+import { frameHandlers } from './frame-handlers.js';
 import type { HubStore } from './hub-store.js';
 import { IdGenerator } from './id-generator.js';
 import { HubMetrics } from './metrics.js';
@@ -32,7 +28,6 @@ import { ConnectionCaps } from '../transport/connection-caps.js';
 import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
-import { storeFailure } from './store-failure.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
 export interface HubOptions {
@@ -69,14 +64,7 @@ export interface HubOptions {
   limits?: LimitsConfig;
 }
 
-export const HubPhase = {
-  created: 'created',
-  recovering: 'recovering',
-  ready: 'ready',
-  draining: 'draining',
-  stopped: 'stopped',
-} as const;
-export type HubPhaseName = (typeof HubPhase)[keyof typeof HubPhase];
+export { HubPhase, type HubPhaseName } from './hub-phase.js';
 
 /** Too many protocol errors on one connection is abuse, not a bug in one frame. */
 const MAX_PROTOCOL_ERRORS = 100;
@@ -102,6 +90,8 @@ export class Hub {
   readonly dataDir: string | undefined;
   /** Sessions and streams holding a token now: ended on its revocation or expiry. */
   readonly liveGrants = new LiveGrants();
+  /** The one path every transport takes to perform operations and reads. */
+  readonly gateway: Gateway = new Gateway(this);
   /** Also read by the HTTP side port (its connection caps, timeouts, body depth). */
   readonly limits: LimitsConfig;
   phase: HubPhaseName = HubPhase.created;
@@ -336,57 +326,6 @@ export class Hub {
   /** Run `cb` once every journal record up to `seq` is durable (or failed to be). */
   whenDurable(seq: number, cb: (err?: Error) => void): void {
     this.store.onDurable(seq, cb);
-  }
-
-  submitFromSession(session: Session, specs: TaskSpec[], id: number, many: boolean): void {
-    const denied = taskSpecsAllowed(session, specs);
-    if (denied) {
-      session.sendError(ErrorCode.FORBIDDEN, denied, id);
-      return;
-    }
-    if (this.phase !== HubPhase.ready) {
-      session.sendError(
-        ErrorCode.SHUTTING_DOWN,
-        'the hub is shutting down and accepts no new tasks',
-        id,
-      );
-      return;
-    }
-    const tasks = specs.map((spec) => ({ id: this.ids.next(), spec }));
-    const { result, seq } = this.execute({
-      type: 'task.submit',
-      now: this.now(),
-      tasks,
-      submitter: session.id,
-    });
-    if (!result.ok) {
-      session.sendError(result.code, result.message, id);
-      return;
-    }
-    const taskIds = result.taskIds!;
-    const duplicates = result.duplicates!;
-    this.whenDurable(seq, (err) => {
-      if (err) {
-        this.rollbackSubmit(
-          tasks.map((t) => t.id),
-          err,
-        );
-        session.sendError(
-          storeFailure(err).code,
-          `tasks not accepted: could not persist them (${err.message})`,
-          id,
-        );
-        return;
-      }
-      if (many) session.send({ t: FrameType.submittedMany, id, taskIds, duplicates });
-      else
-        session.send({
-          t: FrameType.submitted,
-          id,
-          taskId: taskIds[0]!,
-          duplicate: duplicates.length > 0,
-        });
-    });
   }
 
   /**

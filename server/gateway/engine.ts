@@ -1,0 +1,21 @@
+import type { Command, CommandResult, Core } from '../core/index.js';
+import type { HubPhaseName } from '../hub/hub-phase.js';
+
+/**
+ * What the gateway needs from the engine behind it: apply a command and learn when it is
+ * durable, read state, and the few session-side effects an operation has. The embedded hub
+ * implements it today; the Redis engine will too.
+ */
+export interface Engine {
+  readonly phase: HubPhaseName;
+  readonly ids: { next(): string };
+  /** Read-only use: the gateway reads state through it, changes go through `execute`. */
+  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues'>;
+  now(): number;
+  execute(cmd: Command): { result: CommandResult; seq: number };
+  whenDurable(seq: number, cb: (err?: Error) => void): void;
+  rollbackSubmit(taskIds: string[], err: Error): void;
+  watch(sessionId: string, taskId: string, progress: boolean): void;
+  drainWorker(workerId: string): void;
+  kickWorker(workerId: string): boolean;
+}
