@@ -316,6 +316,7 @@ export class Gateway {
     this.requireRole(caller, 'admin', 'read workers');
     const worker = this.hub.core.workers.get(workerId);
     if (!worker) throw new OperationError(ErrorCode.WORKER_NOT_FOUND, `no worker ${workerId}`);
+    for (const q of worker.queues) this.requireQueue(caller, q);
     return worker;
   }
 

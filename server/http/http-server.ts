@@ -5,7 +5,8 @@ import { OPEN_GRANT, TokenError, verifyToken, hasRole, type Grant } from '../aut
 import type { Hub } from '../hub/hub.js';
 import { createNodeServer, type TlsSource } from '../transport/tls-options.js';
 import { requestUrl } from './client-error.js';
-import { HttpError } from './http-error.js';
+import { HttpError, statusForCode } from './http-error.js';
+import { OperationError } from '../gateway/operation-error.js';
 import { Router, type Route } from './router.js';
 import { answerIfRefused, slowClientOptions } from '../transport/node-http-limits.js';
 import { applyHttpLimits } from './http-limits.js';
@@ -158,6 +159,10 @@ export class HttpServer {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof OperationError) {
+      this.json(res, statusForCode(err.code), { error: { code: err.code, message: err.message } });
+      return;
+    }
     if (err instanceof HttpError) {
       const body: { error: { code: string; message: string; details?: unknown } } = {
         error: { code: err.code, message: err.message },

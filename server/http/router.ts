@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Grant } from '../auth/index.js';
+import type { Caller } from '../gateway/caller.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -73,4 +74,14 @@ export class Router {
     }
     return { params: {}, methods };
   }
+}
+
+/**
+ * The gateway's view of an authenticated request. Routes that are not open always have a
+ * grant (the open grant in the development preset).
+ */
+export function callerOf(ctx: RequestContext): Caller {
+  if (!ctx.grant)
+    throw new Error(`route ${ctx.req.method} ${ctx.req.url} is open; it has no caller`);
+  return { grant: ctx.grant };
 }

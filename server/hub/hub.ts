@@ -333,7 +333,8 @@ export class Hub {
    * as if never submitted, so no worker runs work the producer was told failed.
    */
   rollbackSubmit(taskIds: string[], err: Error): void {
-    this.log.warn({ tasks: taskIds.length, err: err.message }, 'submit not persisted; retracted');
+    // The store says what went wrong, once; one line per refused submit would flood the log.
+    this.log.debug({ tasks: taskIds.length, err: err.message }, 'submit not persisted; retracted');
     try {
       this.execute({ type: 'task.retract', now: this.now(), taskIds });
     } catch (retractErr) {

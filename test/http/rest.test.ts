@@ -76,7 +76,7 @@ t.test('REST: tasks, queues, workers, errors', async (t) => {
 
   const missing = await call(`${api}/tasks/nope`, 'GET');
   t.equal(missing.status, 404);
-  t.equal(missing.json.error.code, 'NOT_FOUND');
+  t.equal(missing.json.error.code, 'TASK_NOT_FOUND', 'the code names what is missing');
 
   const badJson = await call(`${api}/tasks`, 'POST', '{"queue": ');
   t.equal(badJson.status, 400);

@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { nameSchema, taskErrorSchema, taskIdSchema, valueSchema } from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson, toWorkerJson } from '../../hub/task-view.js';
-import { workerAccessDenied } from '../../gateway/worker-access.js';
-import type { Grant } from '../../auth/index.js';
-import { HttpError, statusForCode } from '../http-error.js';
-import { assertQueueAllowed, executeDurably } from '../hub-calls.js';
-import type { Route } from '../router.js';
+import { callerOf, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 import { toQueueJson } from './queue-routes.js';
 
@@ -43,15 +39,7 @@ const failBody = z.strictObject({
  * Its leases expire after `httpLeaseTimeoutMs` without a call, and the tasks are requeued.
  */
 export function compatRoutes(hub: Hub): Route[] {
-  /** The caller may act as this worker (itself, on its token's queues), or the call fails. */
-  const asWorker = (grant: Grant | undefined, workerId: string, goneIsFine = false): void => {
-    const worker = hub.core.workers.get(workerId);
-    // A late complete/fail from a worker the hub already dropped holds no lease: the core
-    // answers LEASE_NOT_HELD, as it does for any stale attempt.
-    if (!worker && goneIsFine) return;
-    const denied = workerAccessDenied(grant!, workerId, worker);
-    if (denied) throw new HttpError(statusForCode(denied.code), denied.code, denied.message);
-  };
+  const gw = hub.gateway;
   const summary = () => {
     const queues = [...hub.core.queues.values()].map((q) => toQueueJson(hub, q));
     const counts: Record<string, number> = {};
@@ -108,23 +96,16 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/register',
       auth: ['worker'],
-      handler: ({ body, grant }) => {
-        const b = parseBody(registerBody, body);
-        for (const q of b.queues) assertQueueAllowed(grant, q);
-        const workerId = b.workerId ?? `http-${hub.ids.next()}`;
-        const { result } = hub.execute({
-          type: 'worker.register',
-          now: hub.now(),
-          workerId,
+      handler: (ctx) => {
+        const b = parseBody(registerBody, ctx.body);
+        const { workerId } = gw.register(callerOf(ctx), {
           kind: 'pull',
-          owner: grant!.identity,
-          ...(b.name ? { name: b.name } : {}),
           queues: b.queues,
-          capabilities: b.capabilities ?? [],
-          concurrency: b.concurrency ?? 1,
+          ...(b.workerId === undefined ? {} : { workerId: b.workerId }),
+          ...(b.name ? { name: b.name } : {}),
+          ...(b.capabilities === undefined ? {} : { capabilities: b.capabilities }),
+          ...(b.concurrency === undefined ? {} : { concurrency: b.concurrency }),
         });
-        if (!result.ok)
-          throw new HttpError(statusForCode(result.code), result.code, result.message);
         const worker = hub.core.workers.get(workerId)!;
         return {
           status: 201,
@@ -136,16 +117,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/unregister',
       auth: ['worker'],
-      handler: ({ body, grant }) => {
-        const b = parseBody(workerRef, body);
-        asWorker(grant, b.workerId);
-        const { result } = hub.execute({
-          type: 'worker.unregister',
-          now: hub.now(),
-          workerId: b.workerId,
-        });
-        if (!result.ok)
-          throw new HttpError(statusForCode(result.code), result.code, result.message);
+      handler: (ctx) => {
+        const b = parseBody(workerRef, ctx.body);
+        gw.unregister(callerOf(ctx), b.workerId);
         return { body: { workerId: b.workerId, unregistered: true } };
       },
     },
@@ -153,16 +127,9 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/heartbeat',
       auth: ['worker'],
-      handler: ({ body, grant }) => {
-        const b = parseBody(workerRef, body);
-        asWorker(grant, b.workerId);
-        const { result } = hub.execute({
-          type: 'worker.heartbeat',
-          now: hub.now(),
-          workerId: b.workerId,
-        });
-        if (!result.ok)
-          throw new HttpError(statusForCode(result.code), result.code, result.message);
+      handler: (ctx) => {
+        const b = parseBody(workerRef, ctx.body);
+        gw.heartbeat(callerOf(ctx), b.workerId);
         return { body: { workerId: b.workerId, ok: true } };
       },
     },
@@ -170,35 +137,21 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/assign',
       auth: ['worker'],
-      handler: async ({ body, grant }) => {
-        const b = parseBody(assignBody, body);
-        asWorker(grant, b.workerId);
-        const result = await executeDurably(hub, {
-          type: 'worker.pull',
-          now: hub.now(),
-          workerId: b.workerId,
-          max: b.max ?? 1,
-        });
-        return { body: { tasks: (result.leased ?? []).map((t) => toTaskJson(t)) } };
+      handler: async (ctx) => {
+        const b = parseBody(assignBody, ctx.body);
+        const leased = await gw.pull(callerOf(ctx), b.workerId, b.max ?? 1);
+        return { body: { tasks: leased.map((t) => toTaskJson(t)) } };
       },
     },
     {
       method: 'POST',
       path: '/api/tasks/complete',
       auth: ['worker'],
-      handler: async ({ body, grant }) => {
-        const b = parseBody(completeBody, body);
-        asWorker(grant, b.workerId, true);
+      handler: async (ctx) => {
+        const b = parseBody(completeBody, ctx.body);
         // Held before the command: a finished task may be evicted by the command itself.
         const task = hub.core.tasks.get(b.taskId);
-        await executeDurably(hub, {
-          type: 'task.complete',
-          now: hub.now(),
-          workerId: b.workerId,
-          taskId: b.taskId,
-          attempt: b.attempt,
-          result: b.result,
-        });
+        await gw.complete(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.result);
         return { body: toTaskJson(task!, false) };
       },
     },
@@ -206,23 +159,10 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/fail',
       auth: ['worker'],
-      handler: async ({ body, grant }) => {
-        const b = parseBody(failBody, body);
-        asWorker(grant, b.workerId, true);
+      handler: async (ctx) => {
+        const b = parseBody(failBody, ctx.body);
         const task = hub.core.tasks.get(b.taskId);
-        await executeDurably(hub, {
-          type: 'task.fail',
-          now: hub.now(),
-          workerId: b.workerId,
-          taskId: b.taskId,
-          attempt: b.attempt,
-          error: {
-            code: b.error.code ?? 'HANDLER_ERROR',
-            message: b.error.message,
-            ...(b.error.details === undefined ? {} : { details: b.error.details }),
-          },
-          retryable: b.error.retryable ?? true,
-        });
+        await gw.fail(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.error);
         return { body: toTaskJson(task!, false) };
       },
     },

@@ -7,7 +7,6 @@ import { storeFailure } from '../../hub/store-failure.js';
 import { NodeErrorCode } from '../../nodes/errors.js';
 import type { NodeService } from '../../nodes/node-service.js';
 import { HttpError, notFound } from '../http-error.js';
-import { executeDurably } from '../hub-calls.js';
 import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
@@ -138,7 +137,7 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
       handler: async ({ body }) => {
         const b = parseBody(nodeBody, body);
         const id = b.id ?? `node-${hub.ids.next()}`;
-        await executeDurably(hub, {
+        await hub.gateway.durably({
           type: 'node.register',
           now: hub.now(),
           node: {
@@ -197,7 +196,7 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         delete patch.provider;
         if (b.provider && !b.providers) patch.providers = [b.provider];
         if (b.agent === null) patch.agent = undefined;
-        await executeDurably(hub, { type: 'node.update', now: hub.now(), nodeId: node.id, patch });
+        await hub.gateway.durably({ type: 'node.update', now: hub.now(), nodeId: node.id, patch });
         nodes.forget(node.id); // address or credentials may have changed: reconnect fresh
         return { body: toNodeJson(node) };
       },
@@ -208,7 +207,7 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
       auth: ['admin'],
       handler: async ({ params }) => {
         const node = findNode(hub, params.id!);
-        await executeDurably(hub, { type: 'node.remove', now: hub.now(), nodeId: node.id });
+        await hub.gateway.durably({ type: 'node.remove', now: hub.now(), nodeId: node.id });
         nodes.forget(node.id);
         return { body: { id: node.id, removed: true } };
       },

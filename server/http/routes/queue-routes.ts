@@ -1,10 +1,7 @@
-import { ErrorCode, PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
+import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
-import { HttpError } from '../http-error.js';
-import { assertQueueAllowed, executeDurably } from '../hub-calls.js';
-import { mayUseQueue } from '../../auth/index.js';
-import type { Route } from '../router.js';
+import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
 export interface QueueJson {
@@ -35,76 +32,54 @@ export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
   };
 }
 
-/**
- * A queue exists once a task was submitted to it or a worker registered for it. Every route
- * here answers 404 QUEUE_NOT_FOUND for any other name, pause included: pausing a name that
- * was mistyped would otherwise make a paused queue nobody uses and report success.
- */
-function getQueue(hub: Hub, name: string): QueueState {
-  const q = hub.core.queues.get(parseBody(nameSchema, name, 'queue name'));
-  if (!q) throw new HttpError(404, ErrorCode.QUEUE_NOT_FOUND, `no queue ${name}`);
-  return q;
-}
-
 /** /api/v1/queues: depths, pause/resume, purge of the dead-letter queue. */
 export function queueRoutes(hub: Hub): Route[] {
+  const gw = hub.gateway;
+  /**
+   * A queue exists once a task was submitted to it or a worker registered for it. Every
+   * route here answers 404 QUEUE_NOT_FOUND for any other name, pause included: pausing a
+   * name that was mistyped would otherwise make a paused queue nobody uses and report success.
+   */
+  const name = (ctx: RequestContext): string =>
+    parseBody(nameSchema, ctx.params.name, 'queue name');
   return [
     {
       method: 'GET',
       path: '/api/v1/queues',
       auth: ['admin'],
-      handler: ({ grant }) => ({
-        body: {
-          queues: [...hub.core.queues.values()]
-            .filter((q) => !grant || mayUseQueue(grant, q.name))
-            .map((q) => toQueueJson(hub, q)),
-        },
+      handler: (ctx) => ({
+        body: { queues: gw.queues(callerOf(ctx)).map((q) => toQueueJson(hub, q)) },
       }),
     },
     {
       method: 'GET',
       path: '/api/v1/queues/:name',
       auth: ['admin'],
-      handler: ({ params, grant }) => {
-        assertQueueAllowed(grant, params.name!);
-        return { body: toQueueJson(hub, getQueue(hub, params.name!)) };
-      },
+      handler: (ctx) => ({ body: toQueueJson(hub, gw.queue(callerOf(ctx), name(ctx))) }),
     },
     {
       method: 'POST',
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
-      handler: async ({ params, grant }) => {
-        assertQueueAllowed(grant, params.name!);
-        const q = getQueue(hub, params.name!);
-        await executeDurably(hub, { type: 'queue.pause', now: hub.now(), queue: q.name });
-        return { body: toQueueJson(hub, q) };
-      },
+      handler: async (ctx) => ({
+        body: toQueueJson(hub, await gw.pauseQueue(callerOf(ctx), name(ctx))),
+      }),
     },
     {
       method: 'POST',
       path: '/api/v1/queues/:name/resume',
       auth: ['admin'],
-      handler: async ({ params, grant }) => {
-        assertQueueAllowed(grant, params.name!);
-        const q = getQueue(hub, params.name!);
-        await executeDurably(hub, { type: 'queue.resume', now: hub.now(), queue: q.name });
-        return { body: toQueueJson(hub, q) };
-      },
+      handler: async (ctx) => ({
+        body: toQueueJson(hub, await gw.resumeQueue(callerOf(ctx), name(ctx))),
+      }),
     },
     {
       method: 'DELETE',
       path: '/api/v1/queues/:name/dead',
       auth: ['admin'],
-      handler: async ({ params, grant }) => {
-        assertQueueAllowed(grant, params.name!);
-        const q = getQueue(hub, params.name!);
-        const result = await executeDurably(hub, {
-          type: 'queue.purge-dead',
-          now: hub.now(),
-          queue: q.name,
-        });
-        return { body: { queue: q.name, purged: result.count ?? 0 } };
+      handler: async (ctx) => {
+        const queue = name(ctx);
+        return { body: { queue, purged: await gw.purgeDead(callerOf(ctx), queue) } };
       },
     },
   ];

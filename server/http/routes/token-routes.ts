@@ -9,7 +9,6 @@ import {
 } from '../../auth/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { HttpError } from '../http-error.js';
-import { executeDurably } from '../hub-calls.js';
 import type { Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
@@ -91,7 +90,7 @@ export function tokenRoutes(hub: Hub): Route[] {
         const b = parseBody(revokeBody, body);
         const now = hub.now();
         const before = hub.liveGrants.size;
-        const durable = executeDurably(hub, {
+        const durable = hub.gateway.durably({
           type: 'token.revoke',
           now,
           ...(b.id === undefined ? { subject: b.subject!, issuedBefore: now } : { tokenId: b.id }),

@@ -1,37 +1,34 @@
-import type { WorkerRecord } from '../../core/index.js';
+import { nameSchema } from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toWorkerJson } from '../../hub/task-view.js';
-import { notFound } from '../http-error.js';
-import type { Route } from '../router.js';
-
-function getWorker(hub: Hub, id: string): WorkerRecord {
-  const w = hub.core.workers.get(id);
-  if (!w) throw notFound(`no worker ${id}`);
-  return w;
-}
+import { callerOf, type RequestContext, type Route } from '../router.js';
+import { parseBody } from '../validate.js';
 
 /** /api/v1/workers: list, get, drain (no new tasks), disconnect (close its socket). */
 export function workerRoutes(hub: Hub): Route[] {
+  const gw = hub.gateway;
+  const id = (ctx: RequestContext): string => parseBody(nameSchema, ctx.params.id, 'worker id');
   return [
     {
       method: 'GET',
       path: '/api/v1/workers',
       auth: ['admin'],
-      handler: () => ({ body: { workers: [...hub.core.workers.values()].map(toWorkerJson) } }),
+      handler: (ctx) => ({ body: { workers: gw.workers(callerOf(ctx)).map(toWorkerJson) } }),
     },
     {
       method: 'GET',
       path: '/api/v1/workers/:id',
       auth: ['admin'],
-      handler: ({ params }) => ({ body: toWorkerJson(getWorker(hub, params.id!)) }),
+      handler: (ctx) => ({ body: toWorkerJson(gw.worker(callerOf(ctx), id(ctx))) }),
     },
     {
       method: 'POST',
       path: '/api/v1/workers/:id/drain',
       auth: ['admin'],
-      handler: ({ params }) => {
-        const w = getWorker(hub, params.id!);
-        hub.drainWorker(w.id);
+      handler: (ctx) => {
+        const caller = callerOf(ctx);
+        const w = gw.worker(caller, id(ctx));
+        gw.drain(caller, w.id);
         return { body: toWorkerJson(w) };
       },
     },
@@ -39,11 +36,10 @@ export function workerRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/workers/:id/disconnect',
       auth: ['admin'],
-      handler: ({ params }) => {
-        const w = getWorker(hub, params.id!);
-        const closed = hub.kickWorker(w.id);
-        if (!closed) hub.execute({ type: 'worker.unregister', now: hub.now(), workerId: w.id });
-        return { body: { id: w.id, disconnected: true } };
+      handler: (ctx) => {
+        const workerId = id(ctx);
+        gw.disconnect(callerOf(ctx), workerId);
+        return { body: { id: workerId, disconnected: true } };
       },
     },
   ];
