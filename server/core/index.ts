@@ -32,3 +32,4 @@ export type {
   RevocationsSnapshot,
   TokenIdentity,
 } from './revocations.js';
+export { replay, type Replayable } from './replay.js';

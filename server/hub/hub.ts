@@ -3,6 +3,7 @@ import { CloseCode, decodeClientFrame, ErrorCode, FrameType } from '../../protoc
 import {
   Core,
   DIRECTLY_DURABLE,
+  replay,
   type Command,
   type CommandResult,
   type CoreOptions,
@@ -193,14 +194,7 @@ export class Hub {
     if (recovered) {
       const t0 = performance.now();
       this.core = Core.restore(recovered.snapshot, this.options.core);
-      let n = 0;
-      for await (const record of recovered.records) {
-        this.core.apply(record as Command);
-        n++;
-        // Replayed effects were already journaled and delivered before the crash.
-        if ((n & 1023) === 0) this.core.takeEffects();
-      }
-      this.core.takeEffects();
+      const n = await replay(this.core, recovered.records);
       const { result } = this.execute({ type: 'recover', now: this.now() });
       this.log.info(
         {
