@@ -7,3 +7,4 @@ export * from './frames.js';
 export * from './codec.js';
 export * from './msgpack-check.js';
 export * from './value-schema.js';
+export type * from './rest-types.js';

@@ -1,10 +1,8 @@
 /** What the monitor shows, as plain data: the same object feeds the TUI, --once and --json. */
 
 // The rows are the hub's own REST shapes (type-only imports: nothing of the server is loaded).
-export type { QueueJson as QueueRow } from '../../server/http/routes/queue-routes.js';
-export type { WorkerJson as WorkerRow } from '../../server/hub/task-view.js';
-import type { QueueJson as QueueRow } from '../../server/http/routes/queue-routes.js';
-import type { WorkerJson as WorkerRow } from '../../server/hub/task-view.js';
+export type { QueueJson as QueueRow, WorkerJson as WorkerRow } from '../../protocol/index.js';
+import type { QueueJson as QueueRow, WorkerJson as WorkerRow } from '../../protocol/index.js';
 
 export interface Totals {
   submitted: number;

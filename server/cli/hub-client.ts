@@ -1,5 +1,5 @@
 import { hubFetch, isCertificateError, type TlsClientOptions } from '../../client/hub-fetch.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../support/exit-codes.js';
 
 export interface HubTarget {
   /** Base URL of the HTTP side port, e.g. http://127.0.0.1:9500 */

@@ -8,7 +8,7 @@ import { registerMonitor } from './commands/monitor-command.js';
 import { registerNodeCommands } from './commands/node-commands.js';
 import { registerStart } from './commands/start.js';
 import { registerToken } from './commands/token.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../support/exit-codes.js';
 import { resolveTarget } from './target.js';
 
 const program = new Command()

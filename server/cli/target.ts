@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { TlsClientOptions } from '../../client/hub-fetch.js';
 import { mintToken } from '../auth/index.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from '../support/exit-codes.js';
 import type { HubTarget } from './hub-client.js';
 
 /** What a command that talks to a running hub may be told about where and how. */

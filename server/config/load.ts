@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const yaml = lazyRequire<typeof import('yaml')>('yaml');
 import type { z } from 'zod';

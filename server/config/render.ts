@@ -1,4 +1,4 @@
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 import { ENV_VARS } from './env.js';
 import { redactSecrets } from './redact.js';
 import type { HubConfig } from './schema.js';

@@ -33,3 +33,4 @@ export type {
   TokenIdentity,
 } from './revocations.js';
 export { replay, type Replayable } from './replay.js';
+export { isTerminal } from './task-lifecycle.js';

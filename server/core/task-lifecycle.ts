@@ -22,6 +22,11 @@ import { dropTask } from './task-retention.js';
 
 const TERMINAL: ReadonlySet<TaskStateName> = new Set(['completed', 'dead', 'expired', 'cancelled']);
 
+/** A task in one of these states is finished: it will not run again unless retried. */
+export function isTerminal(task: { state: TaskStateName }): boolean {
+  return TERMINAL.has(task.state);
+}
+
 export function complete(s: CoreState, cmd: CompleteCommand): CommandResult {
   const task = s.tasks.get(cmd.taskId);
   if (!holds(task, cmd.workerId, cmd.attempt)) return leaseNotHeld(cmd.taskId);

@@ -1,5 +1,14 @@
 import type { Command, CommandResult, Core } from '../core/index.js';
-import type { HubPhaseName } from '../hub/hub-phase.js';
+
+/** A hub's lifecycle: created → recovering → ready → draining → stopped, never back. */
+export const HubPhase = {
+  created: 'created',
+  recovering: 'recovering',
+  ready: 'ready',
+  draining: 'draining',
+  stopped: 'stopped',
+} as const;
+export type HubPhaseName = (typeof HubPhase)[keyof typeof HubPhase];
 
 /**
  * What the gateway needs from the engine behind it: apply a command and learn when it is
@@ -10,7 +19,7 @@ export interface Engine {
   readonly phase: HubPhaseName;
   readonly ids: { next(): string };
   /** Read-only use: the gateway reads state through it, changes go through `execute`. */
-  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues'>;
+  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes'>;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };
   whenDurable(seq: number, cb: (err?: Error) => void): void;

@@ -5,6 +5,7 @@ import {
   type TaskSpec,
 } from '../../protocol/index.js';
 import { hasRole, mayUseQueue, type Role } from '../auth/index.js';
+import { isTerminal } from '../core/index.js';
 import type {
   Command,
   CommandResult,
@@ -12,10 +13,8 @@ import type {
   TaskRecord,
   WorkerRecord,
 } from '../core/index.js';
-import { HubPhase } from '../hub/hub-phase.js';
-import type { Engine } from './engine.js';
-import { storeFailure } from '../hub/store-failure.js';
-import { isTerminal } from '../hub/task-view.js';
+import { HubPhase, type Engine } from './engine.js';
+import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';

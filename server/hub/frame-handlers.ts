@@ -8,11 +8,30 @@ import {
 import { OPEN_GRANT, TokenError, verifyToken } from '../auth/index.js';
 import type { Caller } from '../gateway/caller.js';
 import { OperationError } from '../gateway/operation-error.js';
-import type { Hub } from './hub.js';
+import type { Logger } from 'pino';
+import type { Grant } from '../auth/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { SessionState, type Session } from './session.js';
 import { toResultFrame } from './task-view.js';
 
-type Handler<F> = (hub: Hub, session: Session, frame: F) => void;
+/** What the handlers need of the hub that owns the session (the hub passes itself). */
+export interface FrameContext {
+  readonly gateway: Gateway;
+  readonly version: string;
+  readonly heartbeatIntervalMs: number;
+  readonly maxFrameBytes: number;
+  readonly authEnabled: boolean;
+  readonly authSecret: string | undefined;
+  readonly log: Logger;
+  readonly metrics: { readonly authFailures: { inc(): void } };
+  readonly lastSeq: number;
+  isRevoked(grant: Grant): boolean;
+  /** From welcome on, the session ends when its token is revoked or expires. */
+  holdGrant(session: Session): void;
+  whenDurable(seq: number, cb: (err?: Error) => void): void;
+}
+
+type Handler<F> = (hub: FrameContext, session: Session, frame: F) => void;
 type HandlerTable = { [K in ClientFrame['t']]: Handler<Extract<ClientFrame, { t: K }>> };
 
 /**

@@ -14,9 +14,9 @@ import { createSocketServer, type TransportChoice } from '../transport/create-so
 import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
 import type { TlsSource } from '../transport/tls-options.js';
 import { EventLog } from './event-log.js';
-import { HubPhase, type HubPhaseName } from './hub-phase.js';
+import { HubPhase, type HubPhaseName } from '../gateway/engine.js';
 import { Gateway } from '../gateway/gateway.js';
-import { frameHandlers } from './frame-handlers.js';
+import { frameHandlers, type FrameContext } from './frame-handlers.js';
 import type { HubStore } from './hub-store.js';
 import { IdGenerator } from './id-generator.js';
 import { HubMetrics } from './metrics.js';
@@ -65,7 +65,7 @@ export interface HubOptions {
   limits?: LimitsConfig;
 }
 
-export { HubPhase, type HubPhaseName } from './hub-phase.js';
+export { HubPhase, type HubPhaseName } from '../gateway/engine.js';
 
 /** Too many protocol errors on one connection is abuse, not a bug in one frame. */
 const MAX_PROTOCOL_ERRORS = 100;
@@ -629,7 +629,7 @@ export class Hub {
       return;
     }
     try {
-      (frameHandlers[frame.t] as (h: Hub, s: Session, f: typeof frame) => void)(
+      (frameHandlers[frame.t] as (h: FrameContext, s: Session, f: typeof frame) => void)(
         this,
         session,
         frame,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { releaseIdleMemory } from '../runtime/idle-memory.js';
+import { releaseIdleMemory } from '../support/idle-memory.js';
 
 /** How much RSS must have grown since the last release to earn another. */
 const RELEASE_GROWTH = 16 * 1024 * 1024;

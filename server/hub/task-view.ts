@@ -18,14 +18,9 @@ export function toTaskFrame(task: TaskRecord): TaskFrame {
 
 export type TerminalStatus = ResultFrame['status'];
 
-export function isTerminal(task: TaskRecord): boolean {
-  return (
-    task.state === 'completed' ||
-    task.state === 'dead' ||
-    task.state === 'expired' ||
-    task.state === 'cancelled'
-  );
-}
+export { isTerminal } from '../core/index.js';
+export type { TaskJson, WorkerJson } from '../../protocol/index.js';
+import type { TaskJson, WorkerJson } from '../../protocol/index.js';
 
 /** The result frame sent to the producer once a task is final. */
 export function toResultFrame(task: TaskRecord): ResultFrame {
@@ -41,29 +36,6 @@ export function toResultFrame(task: TaskRecord): ResultFrame {
     if (task.error.details !== undefined) frame.error.details = task.error.details;
   }
   return frame;
-}
-
-/** The JSON shape of a task in the REST API and event stream (camelCase, ISO-free ms times). */
-export interface TaskJson {
-  id: string;
-  queue: string;
-  state: string;
-  priority: string;
-  payload: unknown;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  runAt: number;
-  expiresAt: number | null;
-  requires: string[];
-  idempotencyKey: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  workerId: string | null;
-  progress: unknown;
-  result: unknown;
-  error: { code: string; message: string; details?: unknown } | null;
 }
 
 export function toTaskJson(task: TaskRecord, withPayload = true): TaskJson {
@@ -88,22 +60,6 @@ export function toTaskJson(task: TaskRecord, withPayload = true): TaskJson {
     result: task.state === 'completed' ? (task.result ?? null) : null,
     error: task.error ?? null,
   };
-}
-
-export interface WorkerJson {
-  id: string;
-  name: string | null;
-  kind: string;
-  state: string;
-  busy: boolean;
-  queues: string[];
-  capabilities: string[];
-  concurrency: number;
-  running: string[];
-  connectedAt: number;
-  lastSeen: number;
-  completed: number;
-  failed: number;
 }
 
 /** The REST API names a worker's kind by its transport, as it always has. */

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 

@@ -1,4 +1,4 @@
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 import { NodeError, NodeErrorCode } from './errors.js';

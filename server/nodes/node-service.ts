@@ -1,5 +1,5 @@
 import type { NodeCommandRecord, NodeRecord, NodeStatusName } from '../core/index.js';
-import type { Hub } from '../hub/hub.js';
+import type { Engine } from '../gateway/engine.js';
 import { NodeError, NodeErrorCode, type NodeErrorCodeName } from './errors.js';
 import type { CommandOutcome, NodeRunner, RunRequest, ServiceInfo } from './node-runner.js';
 
@@ -31,7 +31,7 @@ export class NodeService {
   private seq = 0;
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: Engine,
     readonly runner: NodeRunner | undefined,
     /** Installs the hub's public key on a node with one-time credentials (SSH runner only). */
     readonly installKey?: (
@@ -104,7 +104,7 @@ export class NodeService {
   }
 
   /** Record a command's result: the hub's own runner's, or one an agent reported. */
-  finish(id: string, outcome: CommandOutcome): ReturnType<Hub['execute']> {
+  finish(id: string, outcome: CommandOutcome): ReturnType<Engine['execute']> {
     return this.hub.execute({
       type: 'command.result',
       now: this.hub.now(),

@@ -1,5 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 import type { NodeStatusName } from '../core/index.js';

@@ -23,7 +23,7 @@ import {
   SshRunner,
   targetOf,
 } from '../nodes/index.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { ExitCode } from '../support/exit-codes.js';
 import { createStore, type Store } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
 import { FAIL_FSYNC_ENV, walFileOpsFromEnv } from '../store/test-faults.js';

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const prettyModule = lazyRequire<typeof import('pino-pretty')>('pino-pretty');
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { lazyRequire } from '../runtime/lazy-require.js';
+import { lazyRequire } from '../support/lazy-require.js';
 
 const wsModule = lazyRequire<typeof import('ws')>('ws');
 import {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { mintToken } from '../../server/auth/index.js';
-import { ExitCode } from '../../server/cli/exit-codes.js';
+import { ExitCode } from '../../server/support/exit-codes.js';
 import { freePort } from '../helpers/free-port.js';
 import { cliCommand, startHubChild } from '../helpers/hub-process.js';
 import { mountTmpfs, remount, requireTmpfs } from '../helpers/tmpfs.js';

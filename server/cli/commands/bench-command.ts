@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { renderConfigJson, renderConfigYaml, renderInitFile } from '../../config/index.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { loadFromFlags, withConfigFlags, type ConfigFlags } from './start.js';
 
 export function registerConfig(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueJson } from '../../http/routes/queue-routes.js';
 import type { TaskJson, WorkerJson } from '../../hub/task-view.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
 import { withTlsClientFlags, type TargetFlags } from '../target.js';
 import { ago, renderTable } from '../table.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest } from '../hub-client.js';
 import { ago, renderTable } from '../table.js';
 import type { TargetResolver } from './hub-commands.js';

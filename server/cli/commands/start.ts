@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { startHubProcess } from '../../runtime/hub-process.js';
 import { StoreErrorCode } from '../../store/errors.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 
 const DATA_DIR_ERRORS = new Set<string>([
   StoreErrorCode.STORE_DIR_UNUSABLE,

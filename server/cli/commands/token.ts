@@ -17,7 +17,7 @@ import {
 import type { HubConfig } from '../../config/index.js';
 import type { TokenJson, TokensJson } from '../../http/routes/token-routes.js';
 import { lockHolder } from '../../store/data-dir.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
 import { renderTable } from '../table.js';
 import { loadFromFlags, withConfigFlags, type ConfigFlags } from './start.js';

@@ -3,7 +3,7 @@ import { ErrorCode, nameSchema, valueSchema } from '../../../protocol/index.js';
 import { PROVIDER_KINDS, type NodeCommandRecord, type NodeRecord } from '../../core/index.js';
 import type { Grant } from '../../auth/index.js';
 import type { Hub } from '../../hub/hub.js';
-import { storeFailure } from '../../hub/store-failure.js';
+import { storeFailure } from '../../gateway/store-failure.js';
 import { NodeErrorCode } from '../../nodes/errors.js';
 import type { NodeService } from '../../nodes/node-service.js';
 import { HttpError, notFound } from '../http-error.js';

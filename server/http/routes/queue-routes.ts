@@ -1,19 +1,9 @@
-import { PRIORITY_NAMES, nameSchema } from '../../../protocol/index.js';
+import { PRIORITY_NAMES, nameSchema, type QueueJson } from '../../../protocol/index.js';
+export type { QueueJson } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
-
-export interface QueueJson {
-  name: string;
-  paused: boolean;
-  depth: Record<string, number>;
-  queued: number;
-  delayed: number;
-  leased: number;
-  dead: number;
-  workers: number;
-}
 
 export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
   const depth: Record<string, number> = {};

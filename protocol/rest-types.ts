@@ -1,0 +1,54 @@
+/**
+ * The JSON shapes of the REST API (/api/v1), shared by the hub that renders them and the
+ * clients (CLI, monitor) that read them. Types only.
+ */
+
+/** The JSON shape of a task in the REST API and event stream (camelCase, ISO-free ms times). */
+export interface TaskJson {
+  id: string;
+  queue: string;
+  state: string;
+  priority: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  runAt: number;
+  expiresAt: number | null;
+  requires: string[];
+  idempotencyKey: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  workerId: string | null;
+  progress: unknown;
+  result: unknown;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+export interface WorkerJson {
+  id: string;
+  name: string | null;
+  kind: string;
+  state: string;
+  busy: boolean;
+  queues: string[];
+  capabilities: string[];
+  concurrency: number;
+  running: string[];
+  connectedAt: number;
+  lastSeen: number;
+  completed: number;
+  failed: number;
+}
+
+export interface QueueJson {
+  name: string;
+  paused: boolean;
+  depth: Record<string, number>;
+  queued: number;
+  delayed: number;
+  leased: number;
+  dead: number;
+  workers: number;
+}
