@@ -1,8 +1,16 @@
 import { z } from 'zod';
 import { FrameType } from './frame-types.js';
 import { PRIORITY_NAMES } from './priority.js';
-import { valueSchema } from './value-schema.js';
 import { nameSchema, taskErrorSchema, taskIdSchema, taskSpecSchema } from './task-spec.js';
+
+/**
+ * Values inside frames (payloads, results, progress) are free-form here: their depth and
+ * types were checked on the raw bytes by checkMsgpack before decoding (MAX_VALUE_DEPTH), so
+ * a second walk per value would only cost time on the hot path. HTTP bodies, which have no
+ * byte check, use `valueSchema` (task-spec.ts) for the same rule.
+ */
+const frameValue = z.unknown();
+const frameTaskSpec = taskSpecSchema.extend({ payload: frameValue.optional() });
 
 /** Request ids: chosen by the sender, echoed in the reply. */
 const reqId = z.number().int().min(0).max(0xffffffff);
@@ -41,20 +49,20 @@ export const heartbeatFrame = z.strictObject({
 export const submitFrame = z.strictObject({
   t: z.literal(FrameType.submit),
   id: reqId,
-  task: taskSpecSchema,
+  task: frameTaskSpec,
 });
 
 export const submitManyFrame = z.strictObject({
   t: z.literal(FrameType.submitMany),
   id: reqId,
-  tasks: z.array(taskSpecSchema).min(1).max(10_000),
+  tasks: z.array(frameTaskSpec).min(1).max(10_000),
 });
 
 export const progressFrame = z.strictObject({
   t: z.literal(FrameType.progress),
   taskId: taskIdSchema,
   attempt,
-  value: valueSchema,
+  value: frameValue,
 });
 
 export const completeFrame = z.strictObject({
@@ -62,7 +70,7 @@ export const completeFrame = z.strictObject({
   id: reqId.optional(),
   taskId: taskIdSchema,
   attempt,
-  result: valueSchema.optional(),
+  result: frameValue.optional(),
 });
 
 export const failFrame = z.strictObject({

@@ -40,6 +40,15 @@ function validUtf8(bytes: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+let remainingStack = new Float64Array(MAX_FRAME_DEPTH + 1);
+let isMapStack = new Uint8Array(MAX_FRAME_DEPTH + 1);
+
+const u16 = (b: Uint8Array, p: number): number => (b[p]! << 8) | b[p + 1]!;
+const u32 = (b: Uint8Array, p: number): number =>
+  b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+const i32 = (b: Uint8Array, p: number): number =>
+  (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+
 /** The largest integer every peer (JavaScript included) reads exactly. */
 const SAFE_HI = 0x1fffff; // high 32 bits of Number.MAX_SAFE_INTEGER
 
@@ -50,12 +59,17 @@ const SAFE_HI = 0x1fffff; // high 32 bits of Number.MAX_SAFE_INTEGER
  */
 export function checkMsgpack(bytes: Uint8Array, maxDepth: number): MsgpackProblem | undefined {
   const end = bytes.byteLength;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // remaining[d]: values still to read in the container open at depth d (maps count keys
-  // and values, so a key is read whenever the count is even).
-  const remaining = new Float64Array(maxDepth + 1);
-  const isMap = new Uint8Array(maxDepth + 1);
+  // and values, so a key is read whenever the count is even). Reused across calls: this
+  // runs on every frame, and allocating typed arrays cost more than the scan itself.
+  if (remainingStack.length < maxDepth + 1) {
+    remainingStack = new Float64Array(maxDepth + 1);
+    isMapStack = new Uint8Array(maxDepth + 1);
+  }
+  const remaining = remainingStack;
+  const isMap = isMapStack;
   let depth = 0;
+  isMap[0] = 0;
   remaining[0] = 1;
   let pos = 0;
   while (depth >= 0) {
@@ -99,12 +113,12 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): MsgpackProble
         case 0xd2:
           break;
         case 0xcf:
-          if (view.getUint32(pos) > SAFE_HI)
+          if (u32(bytes, pos) > SAFE_HI)
             return { message: 'uint64 beyond 2^53-1 (not exactly representable)', offset: at };
           break;
         case 0xd3: {
-          const hi = view.getInt32(pos);
-          const lo = view.getUint32(pos + 4);
+          const hi = i32(bytes, pos);
+          const lo = u32(bytes, pos + 4);
           const ok = hi >= 0 ? hi <= SAFE_HI : hi > -SAFE_HI - 1 || (hi === -SAFE_HI - 1 && lo > 0);
           if (!ok)
             return { message: 'int64 beyond ±(2^53-1) (not exactly representable)', offset: at };
@@ -114,32 +128,32 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): MsgpackProble
           binLen = bytes[pos]!;
           break;
         case 0xc5:
-          binLen = view.getUint16(pos);
+          binLen = u16(bytes, pos);
           break;
         case 0xc6:
-          binLen = view.getUint32(pos);
+          binLen = u32(bytes, pos);
           break;
         case 0xd9:
           strLen = bytes[pos]!;
           break;
         case 0xda:
-          strLen = view.getUint16(pos);
+          strLen = u16(bytes, pos);
           break;
         case 0xdb:
-          strLen = view.getUint32(pos);
+          strLen = u32(bytes, pos);
           break;
         case 0xdc:
-          children = view.getUint16(pos);
+          children = u16(bytes, pos);
           break;
         case 0xdd:
-          children = view.getUint32(pos);
+          children = u32(bytes, pos);
           break;
         case 0xde:
-          children = view.getUint16(pos) * 2;
+          children = u16(bytes, pos) * 2;
           map = true;
           break;
         case 0xdf:
-          children = view.getUint32(pos) * 2;
+          children = u32(bytes, pos) * 2;
           map = true;
           break;
       }

@@ -44,6 +44,7 @@ export interface RegisterOutcome {
   workerId: string;
   resumed: string[];
   dropped: string[];
+  worker: WorkerRecord;
 }
 
 export interface TaskListQuery {
@@ -203,12 +204,14 @@ export class Gateway {
     taskId: string,
     attempt: number,
     result: unknown,
-  ): Promise<void> {
+  ): Promise<TaskRecord | undefined> {
     this.asWorker(caller, workerId, taskId);
+    // Held before the command: a finished task may be evicted by the command itself.
+    const task = this.hub.core.tasks.get(taskId);
     return this.durably(
       { type: 'task.complete', now: this.hub.now(), taskId, workerId, attempt, result },
       taskId,
-    ).then(() => undefined);
+    ).then(() => task);
   }
 
   fail(
@@ -217,8 +220,9 @@ export class Gateway {
     taskId: string,
     attempt: number,
     error: TaskError,
-  ): Promise<void> {
+  ): Promise<TaskRecord | undefined> {
     this.asWorker(caller, workerId, taskId);
+    const task = this.hub.core.tasks.get(taskId);
     return this.durably(
       {
         type: 'task.fail',
@@ -234,7 +238,16 @@ export class Gateway {
         retryable: error.retryable ?? true,
       },
       taskId,
-    ).then(() => undefined);
+    ).then(() => task);
+  }
+
+  /** How many retained tasks are in each state, of the queues the caller may see. */
+  taskCounts(caller: Caller): Record<string, number> {
+    this.requireRole(caller, 'admin', 'read hub state');
+    const counts: Record<string, number> = {};
+    for (const t of this.hub.core.tasks.values())
+      if (mayUseQueue(caller.grant, t.queue)) counts[t.state] = (counts[t.state] ?? 0) + 1;
+    return counts;
   }
 
   // ------------------------------------------------------------------ workers
@@ -267,7 +280,12 @@ export class Gateway {
     if (req.name !== undefined) cmd.name = req.name;
     if (req.running !== undefined) cmd.running = req.running;
     const ok = this.check(this.hub.execute(cmd).result);
-    return { workerId, resumed: ok.resumed ?? [], dropped: ok.dropped ?? [] };
+    return {
+      workerId,
+      resumed: ok.resumed ?? [],
+      dropped: ok.dropped ?? [],
+      worker: this.hub.core.workers.get(workerId)!,
+    };
   }
 
   heartbeat(caller: Caller, workerId: string): void {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nameSchema, taskErrorSchema, taskIdSchema, valueSchema } from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson, toWorkerJson } from '../../hub/task-view.js';
-import { callerOf, type Route } from '../router.js';
+import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 import { toQueueJson } from './queue-routes.js';
 
@@ -40,24 +40,23 @@ const failBody = z.strictObject({
  */
 export function compatRoutes(hub: Hub): Route[] {
   const gw = hub.gateway;
-  const summary = () => {
-    const queues = [...hub.core.queues.values()].map((q) => toQueueJson(hub, q));
-    const counts: Record<string, number> = {};
-    for (const t of hub.core.tasks.values()) counts[t.state] = (counts[t.state] ?? 0) + 1;
-    return { queues, counts };
+  const summary = (ctx: RequestContext) => {
+    const caller = callerOf(ctx);
+    const queues = gw.queues(caller).map((q) => toQueueJson(hub, q));
+    return { queues, counts: gw.taskCounts(caller), workers: gw.workers(caller) };
   };
   return [
     {
       method: 'GET',
       path: '/api/state',
       auth: ['admin'],
-      handler: () => {
-        const { queues, counts } = summary();
+      handler: (ctx) => {
+        const { queues, counts, workers } = summary(ctx);
         return {
           body: {
             status: hub.phase,
             uptimeSeconds: Math.round((Date.now() - hub.startedAt) / 1000),
-            workers: [...hub.core.workers.values()].map(toWorkerJson),
+            workers: workers.map(toWorkerJson),
             queues,
             tasks: counts,
           },
@@ -68,11 +67,11 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/metrics',
       auth: ['admin'],
-      handler: () => {
-        const { queues, counts } = summary();
+      handler: (ctx) => {
+        const { queues, counts, workers } = summary(ctx);
         let connected = 0;
         let busy = 0;
-        for (const w of hub.core.workers.values()) {
+        for (const w of workers) {
           if (w.state !== 'disconnected') connected++;
           if (w.running.size > 0) busy++;
         }
@@ -80,7 +79,7 @@ export function compatRoutes(hub: Hub): Route[] {
           body: {
             uptimeSeconds: Math.round((Date.now() - hub.startedAt) / 1000),
             connections: hub.connections,
-            workers: { total: hub.core.workers.size, connected, busy },
+            workers: { total: workers.length, connected, busy },
             tasks: counts,
             queues: Object.fromEntries(
               queues.map((q) => [
@@ -98,7 +97,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: (ctx) => {
         const b = parseBody(registerBody, ctx.body);
-        const { workerId } = gw.register(callerOf(ctx), {
+        const { worker } = gw.register(callerOf(ctx), {
           kind: 'pull',
           queues: b.queues,
           ...(b.workerId === undefined ? {} : { workerId: b.workerId }),
@@ -106,7 +105,6 @@ export function compatRoutes(hub: Hub): Route[] {
           ...(b.capabilities === undefined ? {} : { capabilities: b.capabilities }),
           ...(b.concurrency === undefined ? {} : { concurrency: b.concurrency }),
         });
-        const worker = hub.core.workers.get(workerId)!;
         return {
           status: 201,
           body: { worker: toWorkerJson(worker), leaseTimeoutMs: worker.heartbeatTimeoutMs },
@@ -149,9 +147,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async (ctx) => {
         const b = parseBody(completeBody, ctx.body);
-        // Held before the command: a finished task may be evicted by the command itself.
-        const task = hub.core.tasks.get(b.taskId);
-        await gw.complete(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.result);
+        const task = await gw.complete(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.result);
         return { body: toTaskJson(task!, false) };
       },
     },
@@ -161,8 +157,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async (ctx) => {
         const b = parseBody(failBody, ctx.body);
-        const task = hub.core.tasks.get(b.taskId);
-        await gw.fail(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.error);
+        const task = await gw.fail(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.error);
         return { body: toTaskJson(task!, false) };
       },
     },
