@@ -2,7 +2,13 @@ import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, type ErrorCodeName } from './error-codes.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
 import { packWithIntegerTimes } from './integer-times.js';
-import { checkMsgpack, MAX_FRAME_DEPTH } from './msgpack-check.js';
+import {
+  checkMsgpack,
+  lastCheckedDepth,
+  MAX_FRAME_DEPTH,
+  MAX_VALUE_DEPTH,
+} from './msgpack-check.js';
+import { valueDepth } from './value-schema.js';
 
 /**
  * Plain msgpack: no records extension, no structured clone, so any msgpack library in any
@@ -106,7 +112,39 @@ export function decodeClientFrame(bytes: Uint8Array, maxBytes: number): DecodeRe
       ...(id === undefined ? {} : { id }),
     };
   }
-  return { ok: true, frame: parsed.data };
+  const frame = parsed.data;
+  if (lastCheckedDepth() > MAX_VALUE_DEPTH + 1) {
+    const field = tooDeepValue(frame);
+    if (field !== undefined)
+      return {
+        ok: false,
+        code: ErrorCode.INVALID_FRAME,
+        message: `invalid ${frame.t} frame: ${field}: nested deeper than ${MAX_VALUE_DEPTH} levels`,
+        ...('id' in frame && frame.id !== undefined ? { id: frame.id } : {}),
+      };
+  }
+  return { ok: true, frame };
+}
+
+/** The path of a value nested deeper than MAX_VALUE_DEPTH, if the frame carries one. */
+function tooDeepValue(frame: ClientFrame): string | undefined {
+  const deep = (v: unknown): boolean => valueDepth(v, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH;
+  switch (frame.t) {
+    case 'submit':
+      return deep(frame.task.payload) ? 'task.payload' : undefined;
+    case 'submit_many': {
+      const i = frame.tasks.findIndex((task) => deep(task.payload));
+      return i < 0 ? undefined : `tasks.${i}.payload`;
+    }
+    case 'progress':
+      return deep(frame.value) ? 'value' : undefined;
+    case 'complete':
+      return deep(frame.result) ? 'result' : undefined;
+    case 'fail':
+      return deep(frame.error.details) ? 'error.details' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 export interface IssueLike {

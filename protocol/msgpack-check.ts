@@ -69,6 +69,7 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): MsgpackProble
   const remaining = remainingStack;
   const isMap = isMapStack;
   let depth = 0;
+  let deepest = 0;
   isMap[0] = 0;
   remaining[0] = 1;
   let pos = 0;
@@ -182,13 +183,26 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth: number): MsgpackProble
         if (depth + 1 > maxDepth)
           return { message: `nested deeper than ${maxDepth} levels`, offset: at };
         depth++;
+        if (depth > deepest) deepest = depth;
         remaining[depth] = children;
         isMap[depth] = map ? 1 : 0;
       }
     }
   }
   if (pos !== end) return { message: `${end - pos} bytes after the end of the frame`, offset: pos };
+  lastDepth = deepest;
   return undefined;
+}
+
+let lastDepth = 0;
+
+/**
+ * How deep the containers of the last value checkMsgpack accepted went (the frame map is 1).
+ * A frame no deeper than MAX_VALUE_DEPTH + 1 cannot hold a value too deep, so the exact
+ * per-value check can be skipped for nearly every frame.
+ */
+export function lastCheckedDepth(): number {
+  return lastDepth;
 }
 
 /** Bytes after the type byte for 0xc0..0xdf; -1 = refused type. */
