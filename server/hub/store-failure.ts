@@ -1,4 +1,4 @@
-import { ErrorCode, type ErrorCodeName } from '../../protocol/index.js';
+import { ErrorCode, statusOfCode, type WireErrorCodeName } from '../../protocol/index.js';
 import { StoreErrorCode } from '../store/errors.js';
 
 /**
@@ -6,10 +6,12 @@ import { StoreErrorCode } from '../store/errors.js';
  * Insufficient Storage, and it passes once space is freed); anything else is
  * STORE_UNAVAILABLE (503). Either way nothing was accepted.
  */
-export function storeFailure(err: Error): { code: ErrorCodeName; status: number } {
-  if ((err as { code?: unknown }).code === StoreErrorCode.STORE_NO_SPACE)
-    return { code: ErrorCode.STORE_FULL, status: 507 };
-  return { code: ErrorCode.STORE_UNAVAILABLE, status: 503 };
+export function storeFailure(err: Error): { code: WireErrorCodeName; status: number } {
+  const code =
+    (err as { code?: unknown }).code === StoreErrorCode.STORE_NO_SPACE
+      ? ErrorCode.STORE_FULL
+      : ErrorCode.STORE_UNAVAILABLE;
+  return { code, status: statusOfCode(code) };
 }
 
 export function isStoreFailureCode(code: string): boolean {
