@@ -168,7 +168,7 @@ export class HttpServer {
       return;
     }
     this.hub.log.error({ err }, 'HTTP handler failed');
-    this.json(res, 500, {
+    this.json(res, statusForCode(ErrorCode.INTERNAL), {
       error: { code: ErrorCode.INTERNAL, message: 'internal error; see the hub log' },
     });
   }
