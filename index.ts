@@ -11,4 +11,11 @@ export {
   CloseCode,
   PROTOCOL_VERSION,
 } from './protocol/index.js';
-export type { PriorityName, TaskSpec, BackoffSpec, ResultFrame } from './protocol/index.js';
+export type {
+  PriorityName,
+  TaskSpec,
+  BackoffSpec,
+  ResultFrame,
+  ErrorCodeName,
+  WireErrorCodeName,
+} from './protocol/index.js';

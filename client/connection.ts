@@ -134,10 +134,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (max !== undefined && bytes.byteLength > max) {
         // The hub could not even read the request id of such a frame to answer it.
         reject(
-          new HubError(
-            ErrorCode.FRAME_TOO_LARGE,
-            `${frame.t} frame of ${bytes.byteLength} bytes exceeds the hub's limit of ${max} bytes (server.maxFrameBytes); send fewer or smaller tasks per call`,
-          ),
+          HubError.fromFrame({
+            code: ErrorCode.FRAME_TOO_LARGE,
+            message: `${frame.t} frame of ${bytes.byteLength} bytes exceeds the hub's limit of ${max} bytes (server.maxFrameBytes); send fewer or smaller tasks per call`,
+          }),
         );
         return;
       }
@@ -275,7 +275,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (p) {
         this.pending.delete(frame.id);
         clearTimeout(p.timer);
-        p.reject(new HubError(frame.code, frame.message, frame.taskId));
+        p.reject(HubError.fromFrame(frame));
         return;
       }
     }
@@ -304,7 +304,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.emit('status', { type: 'disconnected', code, reason: reason || cause });
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
-      const err = new AuthError(code, `hub ${verb} the connection: ${reason || code}`);
+      const err = AuthError.fromClose(code, `hub ${verb} the connection: ${reason || code}`);
       this.closing = true;
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);

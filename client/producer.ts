@@ -1,4 +1,5 @@
 import {
+  ErrorCode,
   FrameType,
   type BackoffSpec,
   type HubFrame,
@@ -217,7 +218,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
         return await this.conn.request(frame);
       } catch (err) {
         const goingAway =
-          (err instanceof HubError && err.code === 'SHUTTING_DOWN') ||
+          (err instanceof HubError && err.code === ErrorCode.SHUTTING_DOWN) ||
           (err instanceof ConnectionClosedError && err.closeCode === 1001);
         if (!goingAway || attempt >= 5) throw err;
         await this.conn.waitReady();
@@ -264,7 +265,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       this.emit('progress', frame);
       const set = this.progressListeners.get(frame.taskId);
       if (set) for (const l of set) l(frame.value);
-    } else if (frame.t === FrameType.error && frame.taskId && frame.code === 'TASK_NOT_FOUND') {
+    } else if (
+      frame.t === FrameType.error &&
+      frame.taskId &&
+      frame.code === ErrorCode.TASK_NOT_FOUND
+    ) {
       const waiters = this.waiters.get(frame.taskId);
       if (waiters) {
         this.waiters.delete(frame.taskId);

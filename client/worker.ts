@@ -10,6 +10,7 @@ import {
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { LazyAbort } from './lazy-abort.js';
+import { HubError } from './errors.js';
 
 export interface WorkerOptions {
   /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
@@ -213,7 +214,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
         this.emit('draining', { reason: frame.reason });
         break;
       case FrameType.error:
-        this.emit('error', new Error(`${frame.code}: ${frame.message}`));
+        this.emit('error', HubError.fromFrame(frame));
         break;
       default:
         break;

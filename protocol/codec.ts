@@ -1,5 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr';
-import { ErrorCode, type ErrorCodeName } from './error-codes.js';
+import { ErrorCode, type WireErrorCodeName } from './error-codes.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
 import { packWithIntegerTimes } from './integer-times.js';
 import {
@@ -58,7 +58,7 @@ export function decodeRaw(bytes: Uint8Array): unknown {
 
 export type DecodeResult =
   | { ok: true; frame: ClientFrame }
-  | { ok: false; code: ErrorCodeName; message: string; id?: number };
+  | { ok: false; code: WireErrorCodeName; message: string; id?: number };
 
 /**
  * Decode and validate one client frame. Never throws: every failure maps to an error code

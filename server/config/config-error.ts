@@ -1,7 +1,9 @@
+import { ErrorCode } from '../../protocol/error-registry.js';
+
 /** A configuration that cannot be used; the message lists every problem with its path. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
+  readonly code = ErrorCode.CONFIG_INVALID;
   constructor(
     message: string,
     readonly issues: string[] = [],

@@ -1,4 +1,4 @@
-import type { ErrorCodeName } from '../../protocol/index.js';
+import type { WireErrorCodeName } from '../../protocol/index.js';
 import type { DurableCommand } from './commands.js';
 import type { HubEvent } from './events.js';
 import type { TaskRecord } from './records.js';
@@ -19,7 +19,7 @@ export type CommandResult =
       /** queue.purge-dead, gc: how many tasks were removed. */
       count?: number;
     }
-  | { ok: false; code: ErrorCodeName; message: string };
+  | { ok: false; code: WireErrorCodeName; message: string };
 
 /** Output of the commands applied since the last `takeEffects()`. */
 export interface Effects {
@@ -30,6 +30,6 @@ export interface Effects {
 
 export const OK: CommandResult = { ok: true };
 
-export function fail(code: ErrorCodeName, message: string): CommandResult {
+export function fail(code: WireErrorCodeName, message: string): CommandResult {
   return { ok: false, code, message };
 }

@@ -1,9 +1,9 @@
-import { ErrorCode, type ErrorCodeName } from '../../protocol/index.js';
+import { ErrorCode, type WireErrorCodeName } from '../../protocol/index.js';
 import type { NodeCommand } from './commands.js';
 import type { HubEvent } from './events.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 
-type Result = { ok: true } | { ok: false; code: ErrorCodeName; message: string };
+type Result = { ok: true } | { ok: false; code: WireErrorCodeName; message: string };
 const OK: Result = { ok: true };
 
 /** Finished command records kept per node, oldest dropped first. */

@@ -1,6 +1,6 @@
 import {
   ErrorCode,
-  type ErrorCodeName,
+  type WireErrorCodeName,
   type TaskError,
   type TaskSpec,
 } from '../../protocol/index.js';
@@ -413,7 +413,7 @@ export class Gateway {
   private gateNewWork(what: string): void {
     const phase = this.hub.phase;
     if (phase === HubPhase.ready) return;
-    const code: ErrorCodeName =
+    const code: WireErrorCodeName =
       phase === HubPhase.created || phase === HubPhase.recovering
         ? ErrorCode.NOT_READY
         : ErrorCode.SHUTTING_DOWN;

@@ -1,4 +1,4 @@
-import type { ErrorCodeName } from '../../protocol/index.js';
+import type { WireErrorCodeName } from '../../protocol/index.js';
 
 /**
  * Why the gateway refused an operation: a registry code and a sentence for the caller. Each
@@ -8,7 +8,7 @@ import type { ErrorCodeName } from '../../protocol/index.js';
 export class OperationError extends Error {
   override readonly name = 'OperationError';
   constructor(
-    readonly code: ErrorCodeName,
+    readonly code: WireErrorCodeName,
     message: string,
     /** The task the refusal is about, when there is one (error frames carry it). */
     readonly taskId?: string,

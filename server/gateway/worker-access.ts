@@ -1,9 +1,9 @@
-import { ErrorCode, type ErrorCodeName } from '../../protocol/index.js';
+import { ErrorCode, type WireErrorCodeName } from '../../protocol/index.js';
 import { mayUseQueue, type Grant } from '../auth/index.js';
 import type { WorkerRecord } from '../core/index.js';
 
 export interface AccessDenied {
-  code: ErrorCodeName;
+  code: WireErrorCodeName;
   message: string;
 }
 

@@ -12,6 +12,6 @@ export function requestUrl(target: string | undefined): URL {
   try {
     return new URL(`http://localhost${t.startsWith('/') ? t : `/${t}`}`);
   } catch {
-    throw new HttpError(400, ErrorCode.BAD_FRAME, 'the request target is not a valid path');
+    throw new HttpError(ErrorCode.MALFORMED_REQUEST, 'the request target is not a valid path');
   }
 }

@@ -81,19 +81,17 @@ export class HttpServer {
       if (methods.length) {
         res.setHeader('allow', methods.join(', '));
         throw new HttpError(
-          405,
-          ErrorCode.NOT_FOUND,
+          ErrorCode.METHOD_NOT_ALLOWED,
           `${method} is not allowed on ${url.pathname}; use ${methods.join(' or ')}`,
         );
       }
-      throw new HttpError(404, ErrorCode.NOT_FOUND, `no route ${method} ${url.pathname}`);
+      throw new HttpError(ErrorCode.NOT_FOUND, `no route ${method} ${url.pathname}`);
     }
     let grant: Grant | undefined;
     if (route.auth !== 'open') {
       // Until recovery is done the revocations are not loaded: no token can be judged yet.
       if (this.hub.phase === 'created' || this.hub.phase === 'recovering') {
         throw new HttpError(
-          503,
           ErrorCode.NOT_READY,
           'the hub is recovering its state; retry shortly (GET /ready says when)',
         );
@@ -101,7 +99,6 @@ export class HttpServer {
       grant = await this.authenticate(req);
       if (!hasRole(grant, ...route.auth)) {
         throw new HttpError(
-          403,
           ErrorCode.FORBIDDEN,
           `role ${grant.role} may not call ${method} ${route.path}`,
         );
@@ -132,7 +129,6 @@ export class HttpServer {
         'HTTP authentication failed',
       );
       throw new HttpError(
-        401,
         ErrorCode.UNAUTHORIZED,
         `unauthorized: ${reason}; send Authorization: Bearer <token>`,
       );
@@ -172,7 +168,7 @@ export class HttpServer {
       return;
     }
     this.hub.log.error({ err }, 'HTTP handler failed');
-    this.json(res, 500, {
+    this.json(res, statusForCode(ErrorCode.INTERNAL), {
       error: { code: ErrorCode.INTERNAL, message: 'internal error; see the hub log' },
     });
   }

@@ -60,7 +60,6 @@ export function readJsonBody(
     return Promise.reject(
       refuse(
         new HttpError(
-          415,
           ErrorCode.UNSUPPORTED_MEDIA_TYPE,
           `content-type ${JSON.stringify(req.headers['content-type'])} is not accepted; send the body as application/json`,
         ),
@@ -70,11 +69,7 @@ export function readJsonBody(
   }
   const tooLarge = (): HttpError =>
     refuse(
-      new HttpError(
-        413,
-        ErrorCode.FRAME_TOO_LARGE,
-        `request body exceeds ${limits.maxBodyBytes} bytes`,
-      ),
+      new HttpError(ErrorCode.BODY_TOO_LARGE, `request body exceeds ${limits.maxBodyBytes} bytes`),
       LimitName.httpBodyTooLarge,
     );
   const announced = Number(req.headers['content-length']);
@@ -104,8 +99,7 @@ export function readJsonBody(
         onLimit(LimitName.httpJsonDepth);
         return reject(
           new HttpError(
-            400,
-            ErrorCode.INVALID_FRAME,
+            ErrorCode.INVALID_JSON,
             `request body nests arrays/objects deeper than ${limits.maxJsonDepth} levels (at byte ${offset})`,
           ),
         );
@@ -115,8 +109,7 @@ export function readJsonBody(
       } catch (err) {
         reject(
           new HttpError(
-            400,
-            ErrorCode.BAD_FRAME,
+            ErrorCode.INVALID_JSON,
             `request body is not valid JSON: ${(err as Error).message}`,
           ),
         );

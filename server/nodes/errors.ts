@@ -1,13 +1,11 @@
-/** Typed errors of the node layer: a stable code and a message that says what to do. */
-export const NodeErrorCode = {
-  NODE_UNREACHABLE: 'NODE_UNREACHABLE',
-  AUTH_FAILED: 'AUTH_FAILED',
-  HOST_KEY_UNKNOWN: 'HOST_KEY_UNKNOWN',
-  HOST_KEY_CHANGED: 'HOST_KEY_CHANGED',
-  COMMAND_TIMEOUT: 'COMMAND_TIMEOUT',
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-} as const;
-export type NodeErrorCodeName = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
+import { codesSentBy, type CodeSentBy } from '../../protocol/error-registry.js';
+
+/**
+ * Typed errors of the node layer: a stable code (protocol/error-registry.ts; NODE_UNREACHABLE
+ * is the same code the HTTP node API answers with) and a message that says what to do.
+ */
+export const NodeErrorCode = codesSentBy('nodes');
+export type NodeErrorCodeName = CodeSentBy<'nodes'>;
 
 export class NodeError extends Error {
   override readonly name = 'NodeError';

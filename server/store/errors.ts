@@ -1,16 +1,8 @@
-/** Typed store errors: a stable code and a message that says what to do. */
-export const StoreErrorCode = {
-  STORE_LOCKED: 'STORE_LOCKED',
-  STORE_CORRUPT: 'STORE_CORRUPT',
-  STORE_FSYNC_FAILED: 'STORE_FSYNC_FAILED',
-  STORE_NO_SPACE: 'STORE_NO_SPACE',
-  STORE_IO: 'STORE_IO',
-  /** The data dir cannot be used at start: read-only, not writable, or owned by another user. */
-  STORE_DIR_UNUSABLE: 'STORE_DIR_UNUSABLE',
-  /** append() or prepare() on a store after close(): a bug in the caller, never retried. */
-  STORE_CLOSED: 'STORE_CLOSED',
-} as const;
-export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+import { codesSentBy, type CodeSentBy } from '../../protocol/error-registry.js';
+
+/** Typed store errors: a stable code (protocol/error-registry.ts) and a message that says what to do. */
+export const StoreErrorCode = codesSentBy('store');
+export type StoreErrorCodeName = CodeSentBy<'store'>;
 
 export class StoreError extends Error {
   override readonly name: string = 'StoreError';

@@ -58,10 +58,14 @@ export function answerClientErrors(server: HttpServer, onRequestTimeout: () => v
     const [status, code, message] = timedOut
       ? ['408 Request Timeout', ErrorCode.REQUEST_TIMEOUT, 'the request did not arrive in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? ['431 Request Header Fields Too Large', ErrorCode.BAD_FRAME, 'request headers too large']
+        ? [
+            '431 Request Header Fields Too Large',
+            ErrorCode.HEADERS_TOO_LARGE,
+            'request headers too large',
+          ]
         : [
             '400 Bad Request',
-            ErrorCode.BAD_FRAME,
+            ErrorCode.MALFORMED_REQUEST,
             `malformed HTTP request (${err.code ?? 'parse error'})`,
           ];
     // A reply to HEAD carries no body (the client would read it as the next response). The

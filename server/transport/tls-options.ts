@@ -10,6 +10,7 @@ import {
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import path from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
+import { ErrorCode } from '../../protocol/error-registry.js';
 
 /** `server.tls` as the config gives it: file paths, never the PEM itself. */
 export interface TlsFiles {
@@ -38,7 +39,7 @@ export interface TlsMaterial {
  */
 export class TlsFileError extends Error {
   override readonly name = 'TlsFileError';
-  readonly code = 'TLS_INVALID';
+  readonly code = ErrorCode.TLS_INVALID;
   constructor(
     readonly setting: string,
     message: string,

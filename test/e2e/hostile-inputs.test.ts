@@ -151,7 +151,7 @@ t.test('payload depth is bounded on HTTP too, and a refused body stores nothing'
   const bomb = await post(deep(100_000));
   t.equal(bomb.status, 400);
   const err = (await bomb.json()) as { error: { code: string; message: string } };
-  t.equal(err.error.code, ErrorCode.INVALID_FRAME);
+  t.equal(err.error.code, ErrorCode.INVALID_JSON);
   const over = await post(deep(MAX_VALUE_DEPTH + 1));
   t.equal(over.status, 400, 'one level past the value limit');
   const overErr = (await over.json()) as { error: { code: string; message: string } };

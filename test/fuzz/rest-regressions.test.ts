@@ -113,7 +113,7 @@ t.test('a body over the limit gets its 413 instead of a connection reset', async
     });
     t.equal(res.status, 413);
     const json = (await res.json()) as { error: { code: string } };
-    t.equal(json.error.code, ErrorCode.FRAME_TOO_LARGE);
+    t.equal(json.error.code, ErrorCode.BODY_TOO_LARGE);
   }
   t.equal(hub.hub.core.tasks.size, 0, 'nothing was stored');
 });

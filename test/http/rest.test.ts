@@ -80,7 +80,7 @@ t.test('REST: tasks, queues, workers, errors', async (t) => {
 
   const badJson = await call(`${api}/tasks`, 'POST', '{"queue": ');
   t.equal(badJson.status, 400);
-  t.equal(badJson.json.error.code, 'BAD_FRAME');
+  t.equal(badJson.json.error.code, 'INVALID_JSON');
   const badSpec = await call(`${api}/tasks`, 'POST', {
     queue: 'mail',
     priority: 'urgent',

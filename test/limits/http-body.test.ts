@@ -20,7 +20,7 @@ t.test('a body over the limit gets 413 with a JSON body, not a reset', async (t)
   t.equal(res.status, 413);
   t.equal(res.headers.get('connection'), 'close');
   const body = (await res.json()) as { error: { code: string; message: string } };
-  t.equal(body.error.code, ErrorCode.FRAME_TOO_LARGE);
+  t.equal(body.error.code, ErrorCode.BODY_TOO_LARGE);
   t.match(body.error.message, /exceeds 1048576 bytes/);
 
   // Chunked, no content-length: the limit is found while reading.
@@ -40,7 +40,7 @@ t.test('a body over the limit gets 413 with a JSON body, not a reset', async (t)
     pump();
   });
   t.match(chunked.text, /^HTTP\/1\.1 413 /, 'a chunked body over the limit: 413 as well');
-  t.match(chunked.text, /"code":"FRAME_TOO_LARGE"/);
+  t.match(chunked.text, /"code":"BODY_TOO_LARGE"/);
 
   // A content-length over the limit is refused before a byte of body is read.
   const announced = await rawExchange(h.http.port, (s) =>
@@ -116,7 +116,7 @@ t.test('JSON nested 10,000 deep gets 400 and the hub keeps serving', async (t) =
     const res = await post(deep);
     t.equal(res.status, 400, `${name} 10,000 deep`);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    t.equal(body.error.code, ErrorCode.INVALID_FRAME);
+    t.equal(body.error.code, ErrorCode.INVALID_JSON);
     t.match(body.error.message, /deeper than 33 levels/);
   }
   // Brackets inside strings are text, not nesting.

@@ -1,9 +1,10 @@
 import t from 'tap';
-import { STORE_NO_SPACE, storeFailure } from '../../server/gateway/store-failure.js';
+import { ErrorCode } from '../../protocol/index.js';
+import { storeFailure } from '../../server/gateway/store-failure.js';
 import { StoreError, StoreErrorCode } from '../../server/store/errors.js';
 
 t.test('the full-disk code the gateway knows is the one the stores raise', async (t) => {
-  t.equal(StoreErrorCode.STORE_NO_SPACE, STORE_NO_SPACE);
+  t.equal(StoreErrorCode.STORE_NO_SPACE, ErrorCode.STORE_NO_SPACE);
   const full = storeFailure(new StoreError(StoreErrorCode.STORE_NO_SPACE, 'disk full'));
   t.same(full, { code: 'STORE_FULL', status: 507 });
   const other = storeFailure(new StoreError(StoreErrorCode.STORE_IO, 'EIO'));

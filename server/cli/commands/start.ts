@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { startHubProcess } from '../../runtime/hub-process.js';
-import { StoreErrorCode } from '../../store/errors.js';
+import { errorRegistry } from '../../../protocol/error-registry.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 
-const DATA_DIR_ERRORS = new Set<string>([
-  StoreErrorCode.STORE_DIR_UNUSABLE,
-  StoreErrorCode.STORE_LOCKED,
-  StoreErrorCode.STORE_CORRUPT,
-  StoreErrorCode.STORE_NO_SPACE,
-]);
+/** STORE_DIR_UNUSABLE, STORE_LOCKED, …: the codes the registry gives exit code DATA_DIR. */
+const DATA_DIR_ERRORS = new Set<string>(
+  errorRegistry
+    .filter((e) => 'exitCode' in e && e.exitCode === ExitCode.DATA_DIR)
+    .map((e) => e.code),
+);
 
 export interface ConfigFlags {
   config?: string;

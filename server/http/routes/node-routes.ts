@@ -222,7 +222,6 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         const prov = b.provider ?? (b.type === 'exec' ? undefined : node.providers[0]);
         if (b.type !== 'exec' && !prov) {
           throw new HttpError(
-            400,
             ErrorCode.INVALID_FRAME,
             `node ${node.name} has no provider; give "provider" (${PROVIDER_KINDS.join(', ')})`,
           );
@@ -245,7 +244,6 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         if (record.status === 'error') {
           const invalid = errorCode === NodeErrorCode.INVALID_ARGUMENT;
           throw new HttpError(
-            invalid ? 400 : 502,
             invalid ? ErrorCode.INVALID_FRAME : ErrorCode.NODE_UNREACHABLE,
             record.error ?? `command ${record.id} could not be started`,
             { command: toCommandJson(record) },
@@ -272,17 +270,16 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         );
         if (!b.password && !b.privateKey)
           throw new HttpError(
-            400,
             ErrorCode.INVALID_FRAME,
             'give "password" or "privateKey" to log in once and install the hub key',
           );
         if (!nodes.installKey)
-          throw new HttpError(400, ErrorCode.INVALID_FRAME, 'this hub has no SSH runner');
+          throw new HttpError(ErrorCode.INVALID_FRAME, 'this hub has no SSH runner');
         try {
           const outcome = await nodes.installKey(node, b);
           return { body: { id: node.id, key: outcome } };
         } catch (err) {
-          throw new HttpError(502, ErrorCode.NODE_UNREACHABLE, (err as Error).message);
+          throw new HttpError(ErrorCode.NODE_UNREACHABLE, (err as Error).message);
         }
       },
     },
@@ -323,7 +320,6 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
         // caller replace real output with its own while the command still runs.
         if (!c.agent)
           throw new HttpError(
-            409,
             ErrorCode.INVALID_STATE,
             `command ${c.id} is run by the hub, which records its result itself`,
           );
@@ -335,12 +331,10 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
           ...(b.error ? { error: b.error } : {}),
           durationMs: b.durationMs ?? 0,
         });
-        if (!result.ok) throw new HttpError(409, result.code, result.message);
+        if (!result.ok) throw new HttpError(result.code, result.message);
         await new Promise<void>((resolve, reject) =>
           hub.whenDurable(seq, (err) =>
-            err
-              ? reject(new HttpError(storeFailure(err).status, storeFailure(err).code, err.message))
-              : resolve(),
+            err ? reject(new HttpError(storeFailure(err).code, err.message)) : resolve(),
           ),
         );
         return { body: toCommandJson(c) };

@@ -47,7 +47,6 @@ export interface TokensJson {
 function assertUnscopedAdmin(grant: Grant | undefined): void {
   if (grant?.queues !== undefined) {
     throw new HttpError(
-      403,
       ErrorCode.FORBIDDEN,
       'managing tokens needs an admin token without a queue scope',
     );
