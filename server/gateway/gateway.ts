@@ -22,6 +22,13 @@ import { workerAccessDenied } from './worker-access.js';
 
 type Ok = CommandResult & { ok: true };
 
+/**
+ * How a durable operation reports when it is settled: a callback, for the WebSocket hot path
+ * (no promise per frame), or, when none is given, the returned promise. Refusals are thrown
+ * at once either way, before anything changed.
+ */
+export type Done<T> = (err: OperationError | undefined, value?: T) => void;
+
 export interface SubmitOutcome {
   taskIds: string[];
   /** Indexes of the specs whose idempotency key matched an existing task. */
@@ -75,7 +82,13 @@ export class Gateway {
 
   // ------------------------------------------------------------------ tasks
 
-  submit(caller: Caller, specs: TaskSpec[]): Promise<SubmitOutcome> {
+  submit(caller: Caller, specs: TaskSpec[]): Promise<SubmitOutcome>;
+  submit(caller: Caller, specs: TaskSpec[], done: Done<SubmitOutcome>): undefined;
+  submit(
+    caller: Caller,
+    specs: TaskSpec[],
+    done?: Done<SubmitOutcome>,
+  ): Promise<SubmitOutcome> | undefined {
     this.requireRole(caller, 'producer', 'submit tasks');
     for (const spec of specs) this.requireQueue(caller, spec.queue);
     this.gateNewWork('tasks');
@@ -84,29 +97,41 @@ export class Gateway {
     if (caller.session !== undefined) cmd.submitter = caller.session;
     const { result, seq } = this.hub.execute(cmd);
     const ok = this.check(result);
-    return new Promise((resolve, reject) => {
-      this.hub.whenDurable(seq, (err) => {
-        if (!err) return resolve({ taskIds: ok.taskIds!, duplicates: ok.duplicates! });
+    return this.settle(
+      seq,
+      done,
+      undefined,
+      () => ({ taskIds: ok.taskIds!, duplicates: ok.duplicates! }),
+      (err) => {
         this.hub.rollbackSubmit(
           tasks.map((t) => t.id),
           err,
         );
-        reject(
-          new OperationError(
-            storeFailure(err).code,
-            `tasks not accepted: could not persist them (${err.message})`,
-          ),
-        );
-      });
-    });
+        return `tasks not accepted: could not persist them (${err.message})`;
+      },
+    );
   }
 
-  cancel(caller: Caller, taskId: string, reason?: string): Promise<TaskRecord> {
+  cancel(caller: Caller, taskId: string, reason?: string): Promise<TaskRecord>;
+  cancel(
+    caller: Caller,
+    taskId: string,
+    reason: string | undefined,
+    done: Done<TaskRecord>,
+  ): undefined;
+  cancel(
+    caller: Caller,
+    taskId: string,
+    reason?: string,
+    done?: Done<TaskRecord>,
+  ): Promise<TaskRecord> | undefined {
     this.requireRole(caller, 'producer', 'cancel tasks');
     const task = this.visibleTask(caller, taskId);
     const cmd: Command = { type: 'task.cancel', now: this.hub.now(), taskId };
     if (reason !== undefined) cmd.reason = reason;
-    return this.durably(cmd, taskId).then(() => task);
+    const { result, seq } = this.hub.execute(cmd);
+    this.check(result, taskId);
+    return this.settle(seq, done, taskId, () => task);
   }
 
   retry(caller: Caller, taskId: string): Promise<TaskRecord> {
@@ -204,14 +229,36 @@ export class Gateway {
     taskId: string,
     attempt: number,
     result: unknown,
-  ): Promise<TaskRecord | undefined> {
-    this.asWorker(caller, workerId, taskId);
+  ): Promise<TaskRecord | undefined>;
+  complete(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    result: unknown,
+    done: Done<TaskRecord | undefined>,
+  ): undefined;
+  complete(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    result: unknown,
+    done?: Done<TaskRecord | undefined>,
+  ): Promise<TaskRecord | undefined> | undefined {
     // Held before the command: a finished task may be evicted by the command itself.
-    const task = this.hub.core.tasks.get(taskId);
-    return this.durably(
-      { type: 'task.complete', now: this.hub.now(), taskId, workerId, attempt, result },
+    const task = this.asWorker(caller, workerId, taskId);
+    const cmd: Command = {
+      type: 'task.complete',
+      now: this.hub.now(),
       taskId,
-    ).then(() => task);
+      workerId,
+      attempt,
+      result,
+    };
+    const { result: r, seq } = this.hub.execute(cmd);
+    this.check(r, taskId);
+    return this.settle(seq, done, taskId, () => task);
   }
 
   fail(
@@ -220,25 +267,40 @@ export class Gateway {
     taskId: string,
     attempt: number,
     error: TaskError,
-  ): Promise<TaskRecord | undefined> {
-    this.asWorker(caller, workerId, taskId);
-    const task = this.hub.core.tasks.get(taskId);
-    return this.durably(
-      {
-        type: 'task.fail',
-        now: this.hub.now(),
-        taskId,
-        workerId,
-        attempt,
-        error: {
-          code: error.code ?? 'HANDLER_ERROR',
-          message: error.message,
-          ...(error.details === undefined ? {} : { details: error.details }),
-        },
-        retryable: error.retryable ?? true,
-      },
+  ): Promise<TaskRecord | undefined>;
+  fail(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    error: TaskError,
+    done: Done<TaskRecord | undefined>,
+  ): undefined;
+  fail(
+    caller: Caller,
+    workerId: string,
+    taskId: string,
+    attempt: number,
+    error: TaskError,
+    done?: Done<TaskRecord | undefined>,
+  ): Promise<TaskRecord | undefined> | undefined {
+    const task = this.asWorker(caller, workerId, taskId);
+    const cmd: Command = {
+      type: 'task.fail',
+      now: this.hub.now(),
       taskId,
-    ).then(() => task);
+      workerId,
+      attempt,
+      error: {
+        code: error.code ?? 'HANDLER_ERROR',
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+      },
+      retryable: error.retryable ?? true,
+    };
+    const { result, seq } = this.hub.execute(cmd);
+    this.check(result, taskId);
+    return this.settle(seq, done, taskId, () => task);
   }
 
   /** How many retained tasks are in each state, of the queues the caller may see. */
@@ -385,11 +447,33 @@ export class Gateway {
   durably(cmd: Command, taskId?: string): Promise<Ok> {
     const { result, seq } = this.hub.execute(cmd);
     const ok = this.check(result, taskId);
+    return this.settle(seq, undefined, taskId, () => ok)!;
+  }
+
+  /**
+   * Once journal position `seq` is durable, report `value()` to `done` (or the returned
+   * promise); if it could not be made durable, report the store's failure, after `onLost`
+   * (a rollback, which may also say what to tell the caller).
+   */
+  private settle<T>(
+    seq: number,
+    done: Done<T> | undefined,
+    taskId: string | undefined,
+    value: () => T,
+    onLost?: (err: Error) => string,
+  ): Promise<T> | undefined {
+    const failure = (err: Error): OperationError =>
+      new OperationError(
+        storeFailure(err).code,
+        onLost ? onLost(err) : `not persisted: ${err.message}`,
+        taskId,
+      );
+    if (done) {
+      this.hub.whenDurable(seq, (err) => (err ? done(failure(err)) : done(undefined, value())));
+      return undefined;
+    }
     return new Promise((resolve, reject) => {
-      this.hub.whenDurable(seq, (err) => {
-        if (!err) return resolve(ok);
-        reject(new OperationError(storeFailure(err).code, `not persisted: ${err.message}`, taskId));
-      });
+      this.hub.whenDurable(seq, (err) => (err ? reject(failure(err)) : resolve(value())));
     });
   }
 
@@ -446,7 +530,7 @@ export class Gateway {
    * The caller may act as `workerId`: a connection bound to it may; anyone else must own it
    * (or be an admin). Reports on a task also need its queue allowed by the token.
    */
-  private asWorker(caller: Caller, workerId: string, taskId?: string): void {
+  private asWorker(caller: Caller, workerId: string, taskId?: string): TaskRecord | undefined {
     if (caller.boundWorker !== workerId) {
       if (caller.session !== undefined && caller.boundWorker === undefined)
         throw new OperationError(ErrorCode.NOT_REGISTERED, 'send register before worker frames');
@@ -458,14 +542,14 @@ export class Gateway {
         if (denied) throw new OperationError(denied.code, denied.message, taskId);
       }
     }
-    if (taskId !== undefined && caller.grant.queues !== undefined) {
-      const task = this.hub.core.tasks.get(taskId);
-      if (task && !mayUseQueue(caller.grant, task.queue))
-        throw new OperationError(
-          ErrorCode.FORBIDDEN,
-          `token does not allow queue ${task.queue}`,
-          taskId,
-        );
-    }
+    if (taskId === undefined) return undefined;
+    const task = this.hub.core.tasks.get(taskId);
+    if (task && caller.grant.queues !== undefined && !mayUseQueue(caller.grant, task.queue))
+      throw new OperationError(
+        ErrorCode.FORBIDDEN,
+        `token does not allow queue ${task.queue}`,
+        taskId,
+      );
+    return task;
   }
 }

@@ -148,35 +148,31 @@ export const frameHandlers: HandlerTable = {
 
   submit(hub, session, frame) {
     const id = frame.id;
-    pending(
-      session,
-      id,
-      undefined,
-      attempt(session, id, undefined, () => hub.gateway.submit(callerOf(session), [frame.task])),
-      (r) =>
+    attempt(session, id, undefined, () =>
+      hub.gateway.submit(callerOf(session), [frame.task], (err, r) => {
+        if (err) return refused(session, err, id);
         session.send({
           t: FrameType.submitted,
           id,
-          taskId: r.taskIds[0]!,
-          duplicate: r.duplicates.length > 0,
-        }),
+          taskId: r!.taskIds[0]!,
+          duplicate: r!.duplicates.length > 0,
+        });
+      }),
     );
   },
 
   submit_many(hub, session, frame) {
     const id = frame.id;
-    pending(
-      session,
-      id,
-      undefined,
-      attempt(session, id, undefined, () => hub.gateway.submit(callerOf(session), frame.tasks)),
-      (r) =>
+    attempt(session, id, undefined, () =>
+      hub.gateway.submit(callerOf(session), frame.tasks, (err, r) => {
+        if (err) return refused(session, err, id);
         session.send({
           t: FrameType.submittedMany,
           id,
-          taskIds: r.taskIds,
-          duplicates: r.duplicates,
-        }),
+          taskIds: r!.taskIds,
+          duplicates: r!.duplicates,
+        });
+      }),
     );
   },
 
@@ -193,36 +189,40 @@ export const frameHandlers: HandlerTable = {
   },
 
   complete(hub, session, frame) {
-    const done = attempt(session, frame.id, frame.taskId, () =>
+    const id = frame.id;
+    attempt(session, id, frame.taskId, () =>
       hub.gateway.complete(
         callerOf(session),
         session.workerId ?? '',
         frame.taskId,
         frame.attempt,
         frame.result,
+        (err) => (err ? refused(session, err, id) : ack(session, id)),
       ),
     );
-    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   fail(hub, session, frame) {
-    const done = attempt(session, frame.id, frame.taskId, () =>
+    const id = frame.id;
+    attempt(session, id, frame.taskId, () =>
       hub.gateway.fail(
         callerOf(session),
         session.workerId ?? '',
         frame.taskId,
         frame.attempt,
         frame.error,
+        (err) => (err ? refused(session, err, id) : ack(session, id)),
       ),
     );
-    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   cancel(hub, session, frame) {
-    const done = attempt(session, frame.id, frame.taskId, () =>
-      hub.gateway.cancel(callerOf(session), frame.taskId, frame.reason),
+    const id = frame.id;
+    attempt(session, id, frame.taskId, () =>
+      hub.gateway.cancel(callerOf(session), frame.taskId, frame.reason, (err) =>
+        err ? refused(session, err, id) : ack(session, id),
+      ),
     );
-    if (done) pending(session, frame.id, frame.taskId, done, () => ack(session, frame.id));
   },
 
   watch(hub, session, frame) {
@@ -258,9 +258,7 @@ export const frameHandlers: HandlerTable = {
 
 /** How this connection appears to the gateway. */
 function callerOf(session: Session): Caller {
-  const caller: Caller = { grant: session.grant!, session: session.id };
-  if (session.workerId !== undefined) caller.boundWorker = session.workerId;
-  return caller;
+  return session.caller;
 }
 
 function ack(session: Session, id: number | undefined): void {
@@ -283,24 +281,7 @@ function attempt<T>(
   }
 }
 
-/** Reply when the gateway's promise settles; a refusal becomes an error frame. */
-function pending<T>(
-  session: Session,
-  id: number | undefined,
-  taskId: string | undefined,
-  promise: Promise<T> | undefined,
-  reply: (value: T) => void,
-): void {
-  if (!promise) return;
-  promise.then(reply, (err: unknown) => {
-    if (err instanceof OperationError)
-      session.sendError(err.code, err.message, id, err.taskId ?? taskId);
-    else
-      session.sendError(
-        ErrorCode.INTERNAL,
-        `internal error: ${(err as Error).message}`,
-        id,
-        taskId,
-      );
-  });
+/** A refusal that came after the fact (the change could not be made durable). */
+function refused(session: Session, err: OperationError, id: number | undefined): void {
+  session.sendError(err.code, err.message, id, err.taskId);
 }

@@ -6,6 +6,7 @@ import {
   type HubFrame,
 } from '../../protocol/index.js';
 import type { Grant } from '../auth/index.js';
+import type { Caller } from '../gateway/caller.js';
 import { SendStatus, type Connection } from '../transport/socket-server.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -149,6 +150,18 @@ export class Session {
     this.watched?.delete(taskId);
     this.watchedProgress?.delete(taskId);
   }
+
+  /** How this connection appears to the gateway; rebuilt only when the grant or binding changes. */
+  get caller(): Caller {
+    const c = this.cachedCaller;
+    if (c !== undefined && c.grant === this.grant && c.boundWorker === this.workerId) return c;
+    const next: Caller = { grant: this.grant!, session: this.id };
+    if (this.workerId !== undefined) next.boundWorker = this.workerId;
+    this.cachedCaller = next;
+    return next;
+  }
+
+  private cachedCaller: Caller | undefined;
 
   get isWorker(): boolean {
     return this.workerId !== undefined;
