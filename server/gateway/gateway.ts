@@ -54,6 +54,21 @@ export interface RegisterOutcome {
   worker: WorkerRecord;
 }
 
+/** What a worker reports about an attempt it holds. */
+export interface Completion {
+  workerId: string;
+  taskId: string;
+  attempt: number;
+  result?: unknown;
+}
+
+export interface Failure {
+  workerId: string;
+  taskId: string;
+  attempt: number;
+  error: TaskError;
+}
+
 export interface TaskListQuery {
   queue?: string;
   state?: string;
@@ -223,84 +238,61 @@ export class Gateway {
     );
   }
 
+  /** The worker finished the attempt: its result is the task's result. */
+  complete(caller: Caller, report: Completion): Promise<TaskRecord | undefined>;
+  complete(caller: Caller, report: Completion, done: Done<TaskRecord | undefined>): undefined;
   complete(
     caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    result: unknown,
-  ): Promise<TaskRecord | undefined>;
-  complete(
-    caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    result: unknown,
-    done: Done<TaskRecord | undefined>,
-  ): undefined;
-  complete(
-    caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    result: unknown,
+    report: Completion,
     done?: Done<TaskRecord | undefined>,
   ): Promise<TaskRecord | undefined> | undefined {
-    // Held before the command: a finished task may be evicted by the command itself.
-    const task = this.asWorker(caller, workerId, taskId);
-    const cmd: Command = {
-      type: 'task.complete',
-      now: this.hub.now(),
-      taskId,
-      workerId,
-      attempt,
-      result,
-    };
-    const { result: r, seq } = this.hub.execute(cmd);
-    this.check(r, taskId);
-    return this.settle(seq, done, taskId, () => task);
+    const { workerId, taskId, attempt, result } = report;
+    return this.report(
+      caller,
+      { type: 'task.complete', now: this.hub.now(), workerId, taskId, attempt, result },
+      done,
+    );
   }
 
+  /** The attempt failed: retried with backoff, or dead-lettered on its last attempt. */
+  fail(caller: Caller, report: Failure): Promise<TaskRecord | undefined>;
+  fail(caller: Caller, report: Failure, done: Done<TaskRecord | undefined>): undefined;
   fail(
     caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    error: TaskError,
-  ): Promise<TaskRecord | undefined>;
-  fail(
-    caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    error: TaskError,
-    done: Done<TaskRecord | undefined>,
-  ): undefined;
-  fail(
-    caller: Caller,
-    workerId: string,
-    taskId: string,
-    attempt: number,
-    error: TaskError,
+    report: Failure,
     done?: Done<TaskRecord | undefined>,
   ): Promise<TaskRecord | undefined> | undefined {
-    const task = this.asWorker(caller, workerId, taskId);
-    const cmd: Command = {
-      type: 'task.fail',
-      now: this.hub.now(),
-      taskId,
-      workerId,
-      attempt,
-      error: {
-        code: error.code ?? 'HANDLER_ERROR',
-        message: error.message,
-        ...(error.details === undefined ? {} : { details: error.details }),
+    const { workerId, taskId, attempt, error } = report;
+    return this.report(
+      caller,
+      {
+        type: 'task.fail',
+        now: this.hub.now(),
+        workerId,
+        taskId,
+        attempt,
+        error: {
+          code: error.code ?? 'HANDLER_ERROR',
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
+        retryable: error.retryable ?? true,
       },
-      retryable: error.retryable ?? true,
-    };
+      done,
+    );
+  }
+
+  /** A worker's outcome for an attempt it holds; settles with the task as it was before. */
+  private report(
+    caller: Caller,
+    cmd: Command & { workerId: string; taskId: string },
+    done: Done<TaskRecord | undefined> | undefined,
+  ): Promise<TaskRecord | undefined> | undefined {
+    // Held before the command: a finished task may be evicted by the command itself.
+    const task = this.asWorker(caller, cmd.workerId, cmd.taskId);
     const { result, seq } = this.hub.execute(cmd);
-    this.check(result, taskId);
-    return this.settle(seq, done, taskId, () => task);
+    this.check(result, cmd.taskId);
+    return this.settle(seq, done, cmd.taskId, () => task);
   }
 
   /** How many retained tasks are in each state, of the queues the caller may see. */

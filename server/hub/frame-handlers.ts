@@ -190,13 +190,12 @@ export const frameHandlers: HandlerTable = {
 
   complete(hub, session, frame) {
     const id = frame.id;
-    attempt(session, id, frame.taskId, () =>
+    const { taskId, attempt: attemptNo, result } = frame;
+    const workerId = session.workerId ?? '';
+    attempt(session, id, taskId, () =>
       hub.gateway.complete(
         callerOf(session),
-        session.workerId ?? '',
-        frame.taskId,
-        frame.attempt,
-        frame.result,
+        { workerId, taskId, attempt: attemptNo, result },
         (err) => (err ? refused(session, err, id) : ack(session, id)),
       ),
     );
@@ -204,14 +203,11 @@ export const frameHandlers: HandlerTable = {
 
   fail(hub, session, frame) {
     const id = frame.id;
-    attempt(session, id, frame.taskId, () =>
-      hub.gateway.fail(
-        callerOf(session),
-        session.workerId ?? '',
-        frame.taskId,
-        frame.attempt,
-        frame.error,
-        (err) => (err ? refused(session, err, id) : ack(session, id)),
+    const { taskId, attempt: attemptNo, error } = frame;
+    const workerId = session.workerId ?? '';
+    attempt(session, id, taskId, () =>
+      hub.gateway.fail(callerOf(session), { workerId, taskId, attempt: attemptNo, error }, (err) =>
+        err ? refused(session, err, id) : ack(session, id),
       ),
     );
   },

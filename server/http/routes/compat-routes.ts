@@ -147,7 +147,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async (ctx) => {
         const b = parseBody(completeBody, ctx.body);
-        const task = await gw.complete(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.result);
+        const task = await gw.complete(callerOf(ctx), b);
         return { body: toTaskJson(task!, false) };
       },
     },
@@ -157,7 +157,7 @@ export function compatRoutes(hub: Hub): Route[] {
       auth: ['worker'],
       handler: async (ctx) => {
         const b = parseBody(failBody, ctx.body);
-        const task = await gw.fail(callerOf(ctx), b.workerId, b.taskId, b.attempt, b.error);
+        const task = await gw.fail(callerOf(ctx), b);
         return { body: toTaskJson(task!, false) };
       },
     },
