@@ -29,6 +29,7 @@ import { ConnectionCaps } from '../transport/connection-caps.js';
 import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
+import { SessionTable } from './session-table.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
 export interface HubOptions {
@@ -103,37 +104,16 @@ export class Hub {
 
   private readonly store: HubStore;
   private socketServer: SocketServer | undefined;
-  private readonly sessions = new Map<string, Session>();
-  private readonly workerSessions = new Map<string, Session>();
-  private readonly watchers = new Map<string, Set<Session>>();
+  private readonly sessions = new SessionTable(
+    (session, err) => this.sessionFailed(session, err, 'flush'),
+    (n) => this.framesOut.inc(n),
+  );
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: HubEvent, now: number) => void>();
-  private flushList: Session[] = [];
   private readonly framesIn: { inc(n?: number): void };
   private readonly framesOut: { inc(n?: number): void };
-  private readonly flushAll = (): void => {
-    const list = this.flushList;
-    this.flushList = [];
-    let frames = 0;
-    for (let i = 0; i < list.length; i++) {
-      // One session's failure (a transport error) must not leave the others unflushed or,
-      // from inside setImmediate, take the process down.
-      try {
-        frames += list[i]!.flushOutbox();
-      } catch (err) {
-        this.sessionFailed(list[i]!, err as Error, 'flush');
-      }
-    }
-    if (frames) this.framesOut.inc(frames);
-  };
-  private readonly scheduleFlush = (session: Session): void => {
-    // setImmediate runs after every socket read of this loop iteration: frames produced by
-    // many incoming messages leave in one write per socket.
-    if (this.flushList.length === 0) setImmediate(this.flushAll);
-    this.flushList.push(session);
-  };
 
   constructor(private readonly options: HubOptions) {
     this.log = options.logger;
@@ -265,7 +245,7 @@ export class Hub {
     if (this.phase === HubPhase.stopped) return;
     this.phase = HubPhase.draining;
     this.socketServer?.stopListening();
-    for (const session of this.workerSessions.values()) {
+    for (const session of this.sessions.workers()) {
       session.send({ t: FrameType.drain, reason: 'hub shutting down' });
       this.execute({ type: 'worker.drain', now: this.now(), workerId: session.workerId! });
     }
@@ -279,7 +259,7 @@ export class Hub {
     clearInterval(this.gcTimer);
     this.liveGrants.clear();
     // Replies queued for this turn (acks of work accepted before draining) go out first.
-    this.flushAll();
+    this.sessions.flushAll();
     await this.socketServer?.close();
     this.phase = HubPhase.stopped;
   }
@@ -340,34 +320,19 @@ export class Hub {
 
   /** Send `sessionId` the task's result (and progress, if asked) when it comes. */
   watch(sessionId: string, taskId: string, progress: boolean): void {
-    const session = this.sessions.get(sessionId);
-    if (!session) return;
-    let set = this.watchers.get(taskId);
-    if (!set) this.watchers.set(taskId, (set = new Set()));
-    set.add(session);
-    session.watch(taskId, progress);
-  }
-
-  private bindWorker(session: Session, workerId: string): void {
-    const previous = this.workerSessions.get(workerId);
-    if (previous && previous !== session) {
-      previous.workerId = undefined;
-      previous.close(CloseCode.REPLACED, `worker ${workerId} registered on another connection`);
-    }
-    session.workerId = workerId;
-    this.workerSessions.set(workerId, session);
+    this.sessions.watch(sessionId, taskId, progress);
   }
 
   /** Stop giving a worker new tasks; it finishes what it runs (operator action). */
   drainWorker(workerId: string): void {
-    const session = this.workerSessions.get(workerId);
+    const session = this.sessions.worker(workerId);
     if (session) session.send({ t: FrameType.drain, reason: 'drained by an operator' });
     this.execute({ type: 'worker.drain', now: this.now(), workerId });
   }
 
   /** Close a worker's connection (operator action). */
   kickWorker(workerId: string): boolean {
-    const session = this.workerSessions.get(workerId);
+    const session = this.sessions.worker(workerId);
     if (!session) return false;
     session.close(CloseCode.KICKED, 'disconnected by an operator');
     return true;
@@ -408,12 +373,12 @@ export class Hub {
       const event = events[i]!;
       switch (event.type) {
         case 'task.assigned': {
-          const session = this.workerSessions.get(event.workerId);
+          const session = this.sessions.worker(event.workerId);
           if (session) session.send(toTaskFrame(event.task));
           break;
         }
         case 'lease.revoked': {
-          const session = this.workerSessions.get(event.workerId);
+          const session = this.sessions.worker(event.workerId);
           if (session) {
             session.send({
               t: FrameType.cancel,
@@ -425,7 +390,7 @@ export class Hub {
           break;
         }
         case 'task.progress':
-          this.deliverProgress(event.task.id, event.task.submitter, event.value);
+          this.sessions.deliverProgress(event.task.id, event.task.submitter, event.value);
           break;
         case 'task.completed':
         case 'task.dead':
@@ -439,7 +404,7 @@ export class Hub {
               ? undefined
               : this.sessions.get(event.worker.session);
           if (session && event.worker.kind === 'push') {
-            this.bindWorker(session, event.worker.id);
+            this.sessions.bind(session, event.worker.id);
             session.send({
               t: FrameType.registered,
               id: session.registerId,
@@ -462,18 +427,20 @@ export class Hub {
           break;
         }
         case 'worker.removed': {
-          const session = this.workerSessions.get(event.worker.id);
-          if (session && event.reason === 'heartbeat-timeout') {
-            session.workerId = undefined;
-            this.workerSessions.delete(event.worker.id);
-            session.close(CloseCode.HEARTBEAT_TIMEOUT, 'missed heartbeats; leases released');
-          } else if (session && event.reason === 'unregistered') {
-            // Unregistered over HTTP while its socket is open: a socket left open would keep
-            // an SDK saying "connected" while nothing is pushed to it any more.
-            session.workerId = undefined;
-            this.workerSessions.delete(event.worker.id);
-            session.close(CloseCode.UNREGISTERED, 'worker unregistered; leases requeued');
-          }
+          if (event.reason === 'heartbeat-timeout')
+            this.sessions.dropWorker(
+              event.worker.id,
+              CloseCode.HEARTBEAT_TIMEOUT,
+              'missed heartbeats; leases released',
+            );
+          // Unregistered over HTTP while its socket is open: a socket left open would keep an
+          // SDK saying "connected" while nothing is pushed to it any more.
+          else if (event.reason === 'unregistered')
+            this.sessions.dropWorker(
+              event.worker.id,
+              CloseCode.UNREGISTERED,
+              'worker unregistered; leases requeued',
+            );
           if (event.reason === 'heartbeat-timeout') {
             this.log.warn({ worker: event.worker.id, reason: event.reason }, 'worker removed');
           } else
@@ -493,37 +460,19 @@ export class Hub {
     }
   }
 
-  private deliverProgress(taskId: string, submitter: string | undefined, value: unknown): void {
-    const frame = { t: FrameType.progress, taskId, value } as const;
-    const owner = submitter === undefined ? undefined : this.sessions.get(submitter);
-    if (owner) owner.send(frame);
-    const set = this.watchers.get(taskId);
-    if (set) for (const s of set) if (s !== owner && s.wantsProgress(taskId)) s.send(frame);
-  }
-
   /**
    * Push a final result to the submitter and watchers, once whatever made it final is on
    * disk: a producer that saw "completed" must never see the task run again after a crash.
    */
   private deliverResult(task: TaskRecord): void {
-    const taskId = task.id;
-    const owner = task.submitter === undefined ? undefined : this.sessions.get(task.submitter);
-    const set = this.watchers.get(taskId);
-    if (!owner && !set) return;
-    this.watchers.delete(taskId);
+    const send = this.sessions.takeResultRecipients(task.id, task.submitter);
+    if (!send) return;
     // The frame is built now, from the record as the command left it: by the time the
     // record is durable the task may already be evicted (a short resultTtlMs, or beyond
     // tasks.maxFinished), and the producer must get its result all the same.
     const frame = toResultFrame(task);
     this.whenDurable(this.lastSeq, (err) => {
-      if (err) return; // the hub stops on a failed fsync; watchers re-ask after restart
-      if (owner) owner.send(frame);
-      if (set) {
-        for (const s of set) {
-          s.unwatch(taskId);
-          if (s !== owner) s.send(frame);
-        }
-      }
+      if (!err) send(frame); // on a failed fsync the hub stops; watchers re-ask after restart
     });
   }
 
@@ -561,14 +510,14 @@ export class Hub {
         this.log.warn({ session: s.id }, 'client does not read its frames; closing');
         s.close(CloseCode.PROTOCOL_ABUSE, 'too many unread frames');
       },
-      this.scheduleFlush,
+      this.sessions.scheduleFlush,
       (s, frame, err) =>
         this.log.error(
           { session: s.id, frame: frame.t, err: err.message },
           'could not encode a frame; sent an error frame instead',
         ),
     );
-    this.sessions.set(conn.id, session);
+    this.sessions.add(session);
     if (this.phase !== HubPhase.ready) {
       conn.close(CloseCode.GOING_AWAY, 'hub is not accepting connections');
       return;
@@ -672,20 +621,11 @@ export class Hub {
   private onClose(conn: Connection, code: number): void {
     const session = this.sessions.get(conn.id);
     if (!session) return;
-    this.sessions.delete(conn.id);
+    const workerId = this.sessions.remove(session);
     this.liveGrants.remove(conn.id);
     session.state = SessionState.closed;
     clearTimeout(session.handshakeTimer);
-    for (const taskId of session.watching) {
-      const set = this.watchers.get(taskId);
-      if (set) {
-        set.delete(session);
-        if (set.size === 0) this.watchers.delete(taskId);
-      }
-    }
-    if (session.workerId !== undefined) {
-      const workerId = session.workerId;
-      if (this.workerSessions.get(workerId) === session) this.workerSessions.delete(workerId);
+    if (workerId !== undefined) {
       if (this.core.workers.has(workerId)) {
         this.execute({ type: 'worker.disconnect', now: this.now(), workerId, session: session.id });
       }
