@@ -103,12 +103,17 @@ export class WsSocketServer implements SocketServer {
       verifyClient: (info, done) => {
         const refused = options.caps?.refusal(info.req.socket.remoteAddress ?? '');
         if (!refused) return done(true);
+        // Spelled as ws spells its defaults ('Content-Type: text/html'), so this one
+        // replaces it instead of going out as a second content-type header.
         done(false, refused.status, refused.body, {
-          'content-type': 'application/json; charset=utf-8',
-          'retry-after': String(REFUSAL_RETRY_AFTER_S),
+          'Content-Type': 'application/json; charset=utf-8',
+          'Retry-After': String(REFUSAL_RETRY_AFTER_S),
         });
       },
     });
+    // ws re-emits the HTTP server's errors (EADDRINUSE at listen) on itself; listen() already
+    // rejects with them, and an 'error' nobody listens to would be an uncaught exception.
+    this.wss.on('error', () => {});
     answerClientErrors(this.http, options.onRequestTimeout ?? (() => {}));
     this.wss.on('connection', (ws, req) => {
       const headers: Record<string, string> = {};
