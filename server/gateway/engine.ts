@@ -19,7 +19,7 @@ export interface Engine {
   readonly phase: HubPhaseName;
   readonly ids: { next(): string };
   /** Read-only use: the gateway reads state through it, changes go through `execute`. */
-  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes'>;
+  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations'>;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };
   whenDurable(seq: number, cb: (err?: Error) => void): void;

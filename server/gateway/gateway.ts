@@ -16,8 +16,10 @@ import type {
 import { HubPhase, type Engine } from './engine.js';
 import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
+import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
+import { TokenOperations } from './token-operations.js';
 import { workerAccessDenied } from './worker-access.js';
 
 type Ok = CommandResult & { ok: true };
@@ -93,7 +95,15 @@ export interface TaskListQuery {
  * Transports parse, call and render; they decide nothing.
  */
 export class Gateway {
-  constructor(private readonly hub: Engine) {}
+  /** Nodes and node commands (gateway/node-operations.ts). */
+  readonly nodes: NodeOperations;
+  /** Token revocations (gateway/token-operations.ts). */
+  readonly tokens: TokenOperations;
+
+  constructor(private readonly hub: Engine) {
+    this.nodes = new NodeOperations(hub, this);
+    this.tokens = new TokenOperations(hub, this);
+  }
 
   // ------------------------------------------------------------------ tasks
 
@@ -304,6 +314,26 @@ export class Gateway {
     return counts;
   }
 
+  /** Load across the queues the caller may see (a token without a queue scope: the whole hub). */
+  stats(caller: Caller): {
+    workers: number;
+    tasks: { retained: number; queued: number; delayed: number; leased: number; dead: number };
+  } {
+    const queues = this.queues(caller);
+    const tasks = { retained: 0, queued: 0, delayed: 0, leased: 0, dead: 0 };
+    for (const q of queues) {
+      tasks.leased += q.leased;
+      tasks.queued += q.runnable;
+      tasks.delayed += q.delayed;
+      tasks.dead += q.dead.size;
+    }
+    const core = this.hub.core;
+    if (caller.grant.queues === undefined)
+      return { workers: core.workers.size, tasks: { ...tasks, retained: core.tasks.size } };
+    for (const t of core.tasks.values()) if (mayUseQueue(caller.grant, t.queue)) tasks.retained++;
+    return { workers: this.workers(caller).length, tasks };
+  }
+
   // ------------------------------------------------------------------ workers
 
   /**
@@ -413,6 +443,15 @@ export class Gateway {
     return q;
   }
 
+  /** How many registered workers serve the queue. */
+  queueWorkers(caller: Caller, name: string): number {
+    this.requireRole(caller, 'admin', 'read queues');
+    this.requireQueue(caller, name);
+    let n = 0;
+    for (const w of this.hub.core.workers.values()) if (w.queues.includes(name)) n++;
+    return n;
+  }
+
   pauseQueue(caller: Caller, name: string): Promise<QueueState> {
     const q = this.queue(caller, name);
     return this.durably({ type: 'queue.pause', now: this.hub.now(), queue: q.name }).then(() => q);
@@ -486,7 +525,7 @@ export class Gateway {
   }
 
   /** NOT_READY while recovering; SHUTTING_DOWN once draining. */
-  private gateNewWork(what: string): void {
+  gateNewWork(what: string): void {
     const phase = this.hub.phase;
     if (phase === HubPhase.ready) return;
     const code: WireErrorCodeName =

@@ -1,33 +1,11 @@
 import type { NodeRecord, NodeStatusName } from '../core/index.js';
+import type { CommandOutcome, NodeCommandRequest, ServiceInfo } from '../gateway/node-executor.js';
 
-/** What running something on a node produced. */
-export interface CommandOutcome {
-  status: 'succeeded' | 'failed' | 'timeout' | 'error';
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  error?: string;
-  durationMs: number;
-}
+// The outcome and service shapes are the gateway's (its NodeExecutor port); runners produce them.
+export type { CommandOutcome, ServiceInfo } from '../gateway/node-executor.js';
 
-export interface RunRequest {
-  /** 'exec' runs `action` as a command line; other types are provider actions. */
-  type: string;
-  action: string;
-  args: Record<string, unknown>;
-  provider: string | undefined;
-  timeoutMs?: number;
+export interface RunRequest extends NodeCommandRequest {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
-}
-
-export interface ServiceInfo {
-  nodeId: string;
-  provider: string;
-  name: string;
-  image?: string;
-  state: string;
-  ports: { host?: number; container?: number; protocol?: string }[];
-  labels?: Record<string, string>;
 }
 
 /**

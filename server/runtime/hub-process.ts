@@ -203,7 +203,7 @@ export async function startHubProcess(
       maxBodyBytes: config.server.maxFrameBytes,
       tls,
     },
-    allRoutes(hub, nodes),
+    allRoutes(hub),
   );
   await http.listen();
   log.info({ port: http.port, host: config.server.host }, 'http side port listening');

@@ -12,7 +12,6 @@ import { ErrorCode } from '../../protocol/index.js';
 import { Hub } from '../../server/hub/hub.js';
 import { VolatileStore } from '../../server/hub/hub-store.js';
 import { allRoutes } from '../../server/http/routes/index.js';
-import { NodeService } from '../../server/nodes/node-service.js';
 import { hostileValue, mutate, mutation, smallValue, taskSpec } from './frame-arbitraries.js';
 import {
   FUZZ_MAX_FRAME_BYTES,
@@ -39,7 +38,7 @@ export function routeTable(): { method: string; path: string }[] {
     version: 'fuzz',
     processMetrics: false,
   });
-  return allRoutes(hub, new NodeService(hub, undefined)).map((r) => ({
+  return allRoutes(hub).map((r) => ({
     method: r.method,
     path: r.path,
   }));

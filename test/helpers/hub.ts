@@ -38,8 +38,9 @@ export async function startTestHub(
     ...overrides,
   });
   await hub.start();
+  new NodeService(hub, runner);
   const http = new HttpServer(hub, { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, [
-    ...allRoutes(hub, new NodeService(hub, runner)),
+    ...allRoutes(hub),
     ...extraRoutes(hub),
   ]);
   await http.listen();

@@ -42,7 +42,7 @@ export function compatRoutes(hub: Hub): Route[] {
   const gw = hub.gateway;
   const summary = (ctx: RequestContext) => {
     const caller = callerOf(ctx);
-    const queues = gw.queues(caller).map((q) => toQueueJson(hub, q));
+    const queues = gw.queues(caller).map((q) => toQueueJson(q, gw.queueWorkers(caller, q.name)));
     return { queues, counts: gw.taskCounts(caller), workers: gw.workers(caller) };
   };
   return [

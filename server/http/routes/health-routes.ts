@@ -1,5 +1,5 @@
 import type { Hub } from '../../hub/hub.js';
-import type { Route } from '../router.js';
+import { callerOf, type Route } from '../router.js';
 
 /** Liveness and readiness (open, for load balancers) and Prometheus metrics. */
 export function healthRoutes(hub: Hub): Route[] {
@@ -35,17 +35,8 @@ export function healthRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/stats',
       auth: ['admin'],
-      handler: () => {
-        let leased = 0;
-        let queued = 0;
-        let delayed = 0;
-        let dead = 0;
-        for (const q of hub.core.queues.values()) {
-          leased += q.leased;
-          queued += q.runnable;
-          delayed += q.delayed;
-          dead += q.dead.size;
-        }
+      handler: (ctx) => {
+        const { workers, tasks } = hub.gateway.stats(callerOf(ctx));
         return {
           body: {
             at: Date.now(),
@@ -53,8 +44,8 @@ export function healthRoutes(hub: Hub): Route[] {
             uptimeSeconds: Math.round((Date.now() - hub.startedAt) / 1000),
             version: hub.version,
             connections: hub.connections,
-            workers: hub.core.workers.size,
-            tasks: { retained: hub.core.tasks.size, queued, delayed, leased, dead },
+            workers,
+            tasks,
             totals: hub.stats.toJSON(),
             assignmentLatencyMs: hub.stats.latency(),
           },

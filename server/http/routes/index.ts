@@ -1,5 +1,4 @@
 import type { Hub } from '../../hub/hub.js';
-import type { NodeService } from '../../nodes/node-service.js';
 import type { Route } from '../router.js';
 import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
@@ -10,8 +9,11 @@ import { taskRoutes } from './task-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { workerRoutes } from './worker-routes.js';
 
-/** Every route of the side port, in one list. */
-export function allRoutes(hub: Hub, nodes: NodeService): Route[] {
+/**
+ * Every route of the side port, in one list. The node routes need the hub's node executor
+ * (a NodeService, which attaches itself to the gateway when constructed).
+ */
+export function allRoutes(hub: Hub): Route[] {
   return [
     ...healthRoutes(hub),
     ...taskRoutes(hub),
@@ -19,7 +21,7 @@ export function allRoutes(hub: Hub, nodes: NodeService): Route[] {
     ...workerRoutes(hub),
     ...eventRoutes(hub),
     ...compatRoutes(hub),
-    ...nodeRoutes(hub, nodes),
+    ...nodeRoutes(hub),
     ...tokenRoutes(hub),
   ];
 }

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { ErrorCode, nameSchema, valueSchema } from '../../../protocol/index.js';
-import { PROVIDER_KINDS, type NodeCommandRecord, type NodeRecord } from '../../core/index.js';
-import type { Grant } from '../../auth/index.js';
+import {
+  PROVIDER_KINDS,
+  type NodeCommandRecord,
+  type NodeRecord,
+  type NodeSpec,
+} from '../../core/index.js';
+import { CommandNotStarted } from '../../gateway/node-operations.js';
 import type { Hub } from '../../hub/hub.js';
-import { storeFailure } from '../../gateway/store-failure.js';
-import { NodeErrorCode } from '../../nodes/errors.js';
-import type { NodeService } from '../../nodes/node-service.js';
-import { HttpError, notFound } from '../http-error.js';
-import type { Route } from '../router.js';
+import { HttpError } from '../http-error.js';
+import { callerOf, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
 const provider = z.enum(PROVIDER_KINDS);
@@ -102,78 +104,60 @@ export function toCommandJson(c: NodeCommandRecord): Record<string, unknown> {
 }
 
 const commandStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'timeout', 'error']);
-
-/** Admins may see and report any command; a worker token only those dispatched to its subject. */
-function mayReport(grant: Grant | undefined, c: NodeCommandRecord): boolean {
-  if (!grant || grant.role === 'admin') return true;
-  return c.agent !== undefined && grant.subject === c.agent;
-}
-
-/** The command, if this caller may see it; 404 otherwise, so ids cannot be probed. */
-function commandFor(hub: Hub, grant: Grant | undefined, id: string): NodeCommandRecord {
-  const c = hub.core.nodes.commands.get(id);
-  if (!c || !mayReport(grant, c)) throw notFound(`no command ${id}`);
-  return c;
-}
-
-/** Find a node by id, or by name (the CLI addresses nodes by name). */
-export function findNode(hub: Hub, ref: string): NodeRecord {
-  const byId = hub.core.nodes.nodes.get(ref);
-  if (byId) return byId;
-  for (const n of hub.core.nodes.nodes.values()) if (n.name === ref) return n;
-  throw notFound(`no node ${ref}`);
-}
+const installKeyBody = z.strictObject({
+  password: z.string().min(1).max(1024).optional(),
+  privateKey: z.string().min(1).max(16_384).optional(),
+  /** Where the node's sshd reads keys, when not ~/.ssh/authorized_keys. */
+  authorizedKeysFile: z.string().min(1).max(1024).optional(),
+});
 
 /**
  * /api/v1/nodes, /api/v1/commands, /api/v1/services — the paths and JSON of the
- * coordination server this hub replaces.
+ * coordination server this hub replaces. Who may do what, and every record, is the
+ * gateway's (`gateway.nodes`); these routes parse, call and render.
  */
-export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
+export function nodeRoutes(hub: Hub): Route[] {
+  const gw = hub.gateway.nodes;
   return [
     {
       method: 'POST',
       path: '/api/v1/nodes',
       auth: ['admin'],
-      handler: async ({ body }) => {
-        const b = parseBody(nodeBody, body);
-        const id = b.id ?? `node-${hub.ids.next()}`;
-        await hub.gateway.durably({
-          type: 'node.register',
-          now: hub.now(),
-          node: {
-            id,
-            name: b.name,
-            address: b.address ?? '',
-            sshUser: b.sshUser ?? 'root',
-            sshPort: b.sshPort ?? 22,
-            providers: b.providers ?? (b.provider ? [b.provider] : []),
-            labels: b.labels ?? {},
-            capabilities: b.capabilities ?? [],
-            metadata: b.metadata ?? {},
-            ...(b.agent ? { agent: b.agent } : {}),
-          },
+      handler: async (ctx) => {
+        const b = parseBody(nodeBody, ctx.body);
+        const node = await gw.register(callerOf(ctx), {
+          ...(b.id === undefined ? {} : { id: b.id }),
+          name: b.name,
+          address: b.address ?? '',
+          sshUser: b.sshUser ?? 'root',
+          sshPort: b.sshPort ?? 22,
+          providers: b.providers ?? (b.provider ? [b.provider] : []),
+          labels: b.labels ?? {},
+          capabilities: b.capabilities ?? [],
+          metadata: b.metadata ?? {},
+          ...(b.agent ? { agent: b.agent } : {}),
         });
-        return { status: 201, body: toNodeJson(hub.core.nodes.nodes.get(id)!) };
+        return { status: 201, body: toNodeJson(node) };
       },
     },
     {
       method: 'GET',
       path: '/api/v1/nodes',
       auth: ['admin'],
-      handler: () => ({ body: { nodes: [...hub.core.nodes.nodes.values()].map(toNodeJson) } }),
+      handler: (ctx) => ({ body: { nodes: gw.list(callerOf(ctx)).map(toNodeJson) } }),
     },
     {
       method: 'GET',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
-      handler: ({ params }) => ({ body: toNodeJson(findNode(hub, params.id!)) }),
+      handler: (ctx) => ({ body: toNodeJson(gw.node(callerOf(ctx), ctx.params.id!)) }),
     },
     {
       method: 'GET',
       path: '/api/v1/nodes/:id/status',
       auth: ['admin'],
-      handler: ({ params }) => {
-        const n = findNode(hub, params.id!);
+      handler: (ctx) => {
+        const n = gw.node(callerOf(ctx), ctx.params.id!);
         return {
           body: {
             id: n.id,
@@ -189,26 +173,21 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
       method: 'PUT',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
-      handler: async ({ params, body }) => {
-        const node = findNode(hub, params.id!);
-        const b = parseBody(nodePatch, body);
-        const patch: Record<string, unknown> = { ...b };
-        delete patch.provider;
-        if (b.provider && !b.providers) patch.providers = [b.provider];
-        if (b.agent === null) patch.agent = undefined;
-        await hub.gateway.durably({ type: 'node.update', now: hub.now(), nodeId: node.id, patch });
-        nodes.forget(node.id); // address or credentials may have changed: reconnect fresh
-        return { body: toNodeJson(node) };
+      handler: async (ctx) => {
+        const { provider, agent, ...rest } = parseBody(nodePatch, ctx.body);
+        const patch: Partial<Omit<NodeSpec, 'id'>> = rest;
+        if (provider && !rest.providers) patch.providers = [provider];
+        // A key set to undefined clears the field: the node goes back to the hub's runner.
+        if (agent !== undefined) patch.agent = agent ?? undefined;
+        return { body: toNodeJson(await gw.update(callerOf(ctx), ctx.params.id!, patch)) };
       },
     },
     {
       method: 'DELETE',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
-      handler: async ({ params }) => {
-        const node = findNode(hub, params.id!);
-        await hub.gateway.durably({ type: 'node.remove', now: hub.now(), nodeId: node.id });
-        nodes.forget(node.id);
+      handler: async (ctx) => {
+        const node = await gw.remove(callerOf(ctx), ctx.params.id!);
         return { body: { id: node.id, removed: true } };
       },
     },
@@ -216,114 +195,79 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
       method: 'POST',
       path: '/api/v1/nodes/:id/commands',
       auth: ['admin'],
-      handler: async ({ params, body, query }) => {
-        const node = findNode(hub, params.id!);
-        const b = parseBody(commandBody, body);
-        const prov = b.provider ?? (b.type === 'exec' ? undefined : node.providers[0]);
-        if (b.type !== 'exec' && !prov) {
-          throw new HttpError(
-            ErrorCode.INVALID_FRAME,
-            `node ${node.name} has no provider; give "provider" (${PROVIDER_KINDS.join(', ')})`,
+      handler: async (ctx) => {
+        const b = parseBody(commandBody, ctx.body);
+        // ?wait=false returns at once with the record, as does a command for an agent (the
+        // agent reports when it likes); by default the reply carries the result.
+        const wait = ctx.query.get('wait') !== 'false';
+        try {
+          const { command, finished } = await gw.dispatch(
+            callerOf(ctx),
+            ctx.params.id!,
+            {
+              type: b.type,
+              action: b.action,
+              args: b.args ?? {},
+              provider: b.provider,
+              ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
+            },
+            wait,
           );
+          // A command that ran is a created record whatever its exit code (201, `exitCode`
+          // and `status` say how it went).
+          return { status: finished ? 201 : 202, body: toCommandJson(command) };
+        } catch (err) {
+          // One that never started is not a result: 502 (unreachable) or 400 (refused
+          // arguments), with the record of the attempt.
+          if (err instanceof CommandNotStarted)
+            throw new HttpError(err.code, err.message, { command: toCommandJson(err.command) });
+          throw err;
         }
-        const { id, done } = nodes.dispatch(node, {
-          type: b.type,
-          action: b.action,
-          args: b.args ?? {},
-          provider: prov,
-          ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
-        });
-        // ?wait=false returns at once with the pending record, as does a command for an agent
-        // (the agent reports when it likes); by default the reply carries the result.
-        if (!done || query.get('wait') === 'false')
-          return { status: 202, body: toCommandJson(hub.core.nodes.commands.get(id)!) };
-        const { record, errorCode } = await done;
-        // A command that ran is a created record whatever its exit code (201, `exitCode` and
-        // `status` say how it went). One that never started is not a result: the node could
-        // not be reached (502), or the arguments were refused before anything ran (400).
-        if (record.status === 'error') {
-          const invalid = errorCode === NodeErrorCode.INVALID_ARGUMENT;
-          throw new HttpError(
-            invalid ? ErrorCode.INVALID_FRAME : ErrorCode.NODE_UNREACHABLE,
-            record.error ?? `command ${record.id} could not be started`,
-            { command: toCommandJson(record) },
-          );
-        }
-        return { status: 201, body: toCommandJson(record) };
       },
     },
     {
       method: 'POST',
       path: '/api/v1/nodes/:id/install-key',
       auth: ['admin'],
-      handler: async ({ params, body }) => {
-        const node = findNode(hub, params.id!);
+      handler: async (ctx) => {
         // One-time credentials: used for this one connection, never stored or logged.
-        const b = parseBody(
-          z.strictObject({
-            password: z.string().min(1).max(1024).optional(),
-            privateKey: z.string().min(1).max(16_384).optional(),
-            /** Where the node's sshd reads keys, when not ~/.ssh/authorized_keys. */
-            authorizedKeysFile: z.string().min(1).max(1024).optional(),
-          }),
-          body,
-        );
+        const b = parseBody(installKeyBody, ctx.body);
         if (!b.password && !b.privateKey)
           throw new HttpError(
             ErrorCode.INVALID_FRAME,
             'give "password" or "privateKey" to log in once and install the hub key',
           );
-        if (!nodes.installKey)
-          throw new HttpError(ErrorCode.INVALID_FRAME, 'this hub has no SSH runner');
-        try {
-          const outcome = await nodes.installKey(node, b);
-          return { body: { id: node.id, key: outcome } };
-        } catch (err) {
-          throw new HttpError(ErrorCode.NODE_UNREACHABLE, (err as Error).message);
-        }
+        const { node, key } = await gw.installKey(callerOf(ctx), ctx.params.id!, b);
+        return { body: { id: node.id, key } };
       },
     },
     {
       method: 'GET',
       path: '/api/v1/commands',
       auth: ['worker'],
-      handler: ({ query, grant }) => {
+      handler: (ctx) => {
         // An agent sees the commands dispatched to it (`?status=pending` is its to-do list).
         const { status } = parseBody(
           z.strictObject({ status: commandStatus.optional() }),
-          Object.fromEntries(query),
+          Object.fromEntries(ctx.query),
           'query',
         );
-        const commands: Record<string, unknown>[] = [];
-        for (const c of hub.core.nodes.commands.values()) {
-          if (!mayReport(grant, c)) continue;
-          if (status && c.status !== status) continue;
-          commands.push(toCommandJson(c));
-        }
-        return { body: { commands } };
+        return { body: { commands: gw.commands(callerOf(ctx), status).map(toCommandJson) } };
       },
     },
     {
       method: 'GET',
       path: '/api/v1/commands/:id',
       auth: ['worker'],
-      handler: ({ params, grant }) => ({ body: toCommandJson(commandFor(hub, grant, params.id!)) }),
+      handler: (ctx) => ({ body: toCommandJson(gw.command(callerOf(ctx), ctx.params.id!)) }),
     },
     {
       method: 'POST',
       path: '/api/v1/commands/:id/result',
       auth: ['worker'],
-      handler: async ({ params, body, grant }) => {
-        const c = commandFor(hub, grant, params.id!);
-        const b = parseBody(resultBody, body);
-        // What the hub's own runner runs, only the hub reports: anything else would let a
-        // caller replace real output with its own while the command still runs.
-        if (!c.agent)
-          throw new HttpError(
-            ErrorCode.INVALID_STATE,
-            `command ${c.id} is run by the hub, which records its result itself`,
-          );
-        const { result, seq } = nodes.finish(c.id, {
+      handler: async (ctx) => {
+        const b = parseBody(resultBody, ctx.body);
+        const command = await gw.report(callerOf(ctx), ctx.params.id!, {
           status: b.status,
           exitCode: b.exitCode ?? null,
           stdout: b.stdout ?? '',
@@ -331,26 +275,16 @@ export function nodeRoutes(hub: Hub, nodes: NodeService): Route[] {
           ...(b.error ? { error: b.error } : {}),
           durationMs: b.durationMs ?? 0,
         });
-        if (!result.ok) throw new HttpError(result.code, result.message);
-        await new Promise<void>((resolve, reject) =>
-          hub.whenDurable(seq, (err) =>
-            err ? reject(new HttpError(storeFailure(err).code, err.message)) : resolve(),
-          ),
-        );
-        return { body: toCommandJson(c) };
+        return { body: toCommandJson(command) };
       },
     },
     {
       method: 'GET',
       path: '/api/v1/services',
       auth: ['admin'],
-      handler: async ({ query }) => {
-        const only = query.get('node');
-        const list = [...hub.core.nodes.nodes.values()].filter(
-          (n) => !only || n.id === only || n.name === only,
-        );
-        return { body: await nodes.services(list) };
-      },
+      handler: async (ctx) => ({
+        body: await gw.services(callerOf(ctx), ctx.query.get('node') ?? undefined),
+      }),
     },
   ];
 }

@@ -5,11 +5,10 @@ import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
-export function toQueueJson(hub: Hub, q: QueueState): QueueJson {
+/** A queue as REST shows it; `workers`: how many registered workers serve it. */
+export function toQueueJson(q: QueueState, workers: number): QueueJson {
   const depth: Record<string, number> = {};
   PRIORITY_NAMES.forEach((p, i) => (depth[p] = q.depth[i]!));
-  let workers = 0;
-  for (const w of hub.core.workers.values()) if (w.queues.includes(q.name)) workers++;
   return {
     name: q.name,
     paused: q.paused,
@@ -32,27 +31,29 @@ export function queueRoutes(hub: Hub): Route[] {
    */
   const name = (ctx: RequestContext): string =>
     parseBody(nameSchema, ctx.params.name, 'queue name');
+  const json = (ctx: RequestContext, q: QueueState): QueueJson =>
+    toQueueJson(q, gw.queueWorkers(callerOf(ctx), q.name));
   return [
     {
       method: 'GET',
       path: '/api/v1/queues',
       auth: ['admin'],
       handler: (ctx) => ({
-        body: { queues: gw.queues(callerOf(ctx)).map((q) => toQueueJson(hub, q)) },
+        body: { queues: gw.queues(callerOf(ctx)).map((q) => json(ctx, q)) },
       }),
     },
     {
       method: 'GET',
       path: '/api/v1/queues/:name',
       auth: ['admin'],
-      handler: (ctx) => ({ body: toQueueJson(hub, gw.queue(callerOf(ctx), name(ctx))) }),
+      handler: (ctx) => ({ body: json(ctx, gw.queue(callerOf(ctx), name(ctx))) }),
     },
     {
       method: 'POST',
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
       handler: async (ctx) => ({
-        body: toQueueJson(hub, await gw.pauseQueue(callerOf(ctx), name(ctx))),
+        body: json(ctx, await gw.pauseQueue(callerOf(ctx), name(ctx))),
       }),
     },
     {
@@ -60,7 +61,7 @@ export function queueRoutes(hub: Hub): Route[] {
       path: '/api/v1/queues/:name/resume',
       auth: ['admin'],
       handler: async (ctx) => ({
-        body: toQueueJson(hub, await gw.resumeQueue(callerOf(ctx), name(ctx))),
+        body: json(ctx, await gw.resumeQueue(callerOf(ctx), name(ctx))),
       }),
     },
     {

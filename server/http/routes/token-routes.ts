@@ -1,15 +1,8 @@
 import { z } from 'zod';
-import { ErrorCode } from '../../../protocol/index.js';
-import {
-  readMinted,
-  subjectSchema,
-  tokenIdSchema,
-  type Grant,
-  type MintedRecord,
-} from '../../auth/index.js';
+import { readMinted, subjectSchema, tokenIdSchema, type MintedRecord } from '../../auth/index.js';
+import type { RevocationsView } from '../../gateway/token-operations.js';
 import type { Hub } from '../../hub/hub.js';
-import { HttpError } from '../http-error.js';
-import type { Route } from '../router.js';
+import { callerOf, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
 
 const revokeBody = z
@@ -40,22 +33,13 @@ export interface TokensJson {
   };
 }
 
-/**
- * Token management is for an admin token without a queue scope: a token confined to some
- * queues must not be able to revoke (or list) the tokens of everyone else.
- */
-function assertUnscopedAdmin(grant: Grant | undefined): void {
-  if (grant?.queues !== undefined) {
-    throw new HttpError(
-      ErrorCode.FORBIDDEN,
-      'managing tokens needs an admin token without a queue scope',
-    );
-  }
-}
-
-export function tokensJson(hub: Hub, now: number): TokensJson {
-  const revocations = hub.core.revocations;
-  const minted = hub.dataDir ? readMinted(hub.dataDir).records : [];
+/** The minted tokens in the data dir, each with whether it is revoked or expired at `now`. */
+export function tokensJson(
+  revocations: RevocationsView,
+  dataDir: string | undefined,
+  now: number,
+): TokensJson {
+  const minted = dataDir ? readMinted(dataDir).records : [];
   const tokens = minted.map((m): TokenJson => {
     const r = revocations.find({ tokenId: m.id, subject: m.subject, issuedAt: m.issuedAt });
     return {
@@ -75,36 +59,32 @@ export function tokenRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/tokens',
       auth: ['admin'],
-      handler: ({ grant }) => {
-        assertUnscopedAdmin(grant);
-        return { body: tokensJson(hub, hub.now()) };
-      },
+      handler: (ctx) => ({
+        body: tokensJson(hub.gateway.tokens.revocations(callerOf(ctx)), hub.dataDir, hub.now()),
+      }),
     },
     {
       method: 'POST',
       path: '/api/v1/tokens/revoke',
       auth: ['admin'],
-      handler: async ({ body, grant }) => {
-        assertUnscopedAdmin(grant);
-        const b = parseBody(revokeBody, body);
-        const now = hub.now();
+      handler: async (ctx) => {
+        const b = parseBody(revokeBody, ctx.body);
         const before = hub.liveGrants.size;
-        const durable = hub.gateway.durably({
-          type: 'token.revoke',
-          now,
-          ...(b.id === undefined ? { subject: b.subject!, issuedBefore: now } : { tokenId: b.id }),
-          ...(b.reason === undefined ? {} : { reason: b.reason }),
-        });
+        const durable = hub.gateway.tokens.revoke(
+          callerOf(ctx),
+          b.id === undefined ? { subject: b.subject! } : { tokenId: b.id },
+          b.reason,
+        );
         // Counted now: the matching sessions were closed synchronously by the command.
         const closed = Math.max(0, before - hub.liveGrants.size);
-        await durable;
+        const revoked = await durable;
         hub.log.info(
-          { tokenId: b.id, subject: b.subject, sessionsClosed: closed, by: grant?.subject },
+          { tokenId: b.id, subject: b.subject, sessionsClosed: closed, by: ctx.grant?.subject },
           'token revoked',
         );
         return {
           body: {
-            revoked: b.id === undefined ? { subject: b.subject, issuedBefore: now } : { id: b.id },
+            revoked: 'tokenId' in revoked ? { id: revoked.tokenId } : revoked,
             sessionsClosed: closed,
           },
         };
