@@ -4,7 +4,6 @@ import { Hub } from '../../server/hub/hub.js';
 import { VolatileStore } from '../../server/hub/hub-store.js';
 import { HttpServer } from '../../server/http/http-server.js';
 import { allRoutes } from '../../server/http/routes/index.js';
-import { NodeService } from '../../server/nodes/node-service.js';
 
 // docs/operations.md promises that GET /ready answers 503 "recovering" while the log
 // replays; a replay that never yields to the event loop could not answer at all.
@@ -27,7 +26,7 @@ t.test('GET /ready says "recovering" during a long replay, then "ready"', async 
   const http = new HttpServer(
     hub,
     { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 },
-    allRoutes(hub, new NodeService(hub, undefined)),
+    allRoutes(hub),
   );
   await http.listen();
   t.teardown(async () => {
