@@ -31,6 +31,9 @@ type Ok = CommandResult & { ok: true };
  */
 export type Done<T> = (err: OperationError | undefined, value?: T) => void;
 
+/** Pass as `done` when nobody waits for the outcome (a frame without an id): no waiter at all. */
+export const NO_REPLY = null;
+
 export interface SubmitOutcome {
   taskIds: string[];
   /** Indexes of the specs whose idempotency key matched an existing task. */
@@ -250,11 +253,15 @@ export class Gateway {
 
   /** The worker finished the attempt: its result is the task's result. */
   complete(caller: Caller, report: Completion): Promise<TaskRecord | undefined>;
-  complete(caller: Caller, report: Completion, done: Done<TaskRecord | undefined>): undefined;
   complete(
     caller: Caller,
     report: Completion,
-    done?: Done<TaskRecord | undefined>,
+    done: Done<TaskRecord | undefined> | typeof NO_REPLY,
+  ): undefined;
+  complete(
+    caller: Caller,
+    report: Completion,
+    done?: Done<TaskRecord | undefined> | typeof NO_REPLY,
   ): Promise<TaskRecord | undefined> | undefined {
     const { workerId, taskId, attempt, result } = report;
     return this.report(
@@ -266,11 +273,15 @@ export class Gateway {
 
   /** The attempt failed: retried with backoff, or dead-lettered on its last attempt. */
   fail(caller: Caller, report: Failure): Promise<TaskRecord | undefined>;
-  fail(caller: Caller, report: Failure, done: Done<TaskRecord | undefined>): undefined;
   fail(
     caller: Caller,
     report: Failure,
-    done?: Done<TaskRecord | undefined>,
+    done: Done<TaskRecord | undefined> | typeof NO_REPLY,
+  ): undefined;
+  fail(
+    caller: Caller,
+    report: Failure,
+    done?: Done<TaskRecord | undefined> | typeof NO_REPLY,
   ): Promise<TaskRecord | undefined> | undefined {
     const { workerId, taskId, attempt, error } = report;
     return this.report(
@@ -296,12 +307,13 @@ export class Gateway {
   private report(
     caller: Caller,
     cmd: Command & { workerId: string; taskId: string },
-    done: Done<TaskRecord | undefined> | undefined,
+    done: Done<TaskRecord | undefined> | typeof NO_REPLY | undefined,
   ): Promise<TaskRecord | undefined> | undefined {
     // Held before the command: a finished task may be evicted by the command itself.
     const task = this.asWorker(caller, cmd.workerId, cmd.taskId);
     const { result, seq } = this.hub.execute(cmd);
     this.check(result, cmd.taskId);
+    if (done === NO_REPLY) return undefined;
     return this.settle(seq, done, cmd.taskId, () => task);
   }
 

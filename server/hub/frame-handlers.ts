@@ -7,6 +7,7 @@ import {
 } from '../../protocol/index.js';
 import { OPEN_GRANT, TokenError, verifyToken } from '../auth/index.js';
 import type { Caller } from '../gateway/caller.js';
+import { NO_REPLY } from '../gateway/gateway.js';
 import { OperationError } from '../gateway/operation-error.js';
 import type { Logger } from 'pino';
 import type { Grant } from '../auth/index.js';
@@ -196,7 +197,7 @@ export const frameHandlers: HandlerTable = {
       hub.gateway.complete(
         callerOf(session),
         { workerId, taskId, attempt: attemptNo, result },
-        (err) => (err ? refused(session, err, id) : ack(session, id)),
+        id === undefined ? NO_REPLY : (err) => (err ? refused(session, err, id) : ack(session, id)),
       ),
     );
   },
@@ -206,8 +207,10 @@ export const frameHandlers: HandlerTable = {
     const { taskId, attempt: attemptNo, error } = frame;
     const workerId = session.workerId ?? '';
     attempt(session, id, taskId, () =>
-      hub.gateway.fail(callerOf(session), { workerId, taskId, attempt: attemptNo, error }, (err) =>
-        err ? refused(session, err, id) : ack(session, id),
+      hub.gateway.fail(
+        callerOf(session),
+        { workerId, taskId, attempt: attemptNo, error },
+        id === undefined ? NO_REPLY : (err) => (err ? refused(session, err, id) : ack(session, id)),
       ),
     );
   },
