@@ -6,7 +6,7 @@ import t from 'tap';
 import { Producer, UnrecoverableError, Worker } from '../../index.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
 import { hasTool, skipWithout } from '../helpers/requires.js';
 
 const run = promisify(execFile);
@@ -223,18 +223,8 @@ t.test(
   'the monitor reconnects by itself when the hub restarts, and says so',
   tmuxOnly,
   async (t) => {
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const args = [
-      '--preset',
-      'development',
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-    ];
-    let hub = await startHubChild(args, {}, httpPort);
-    t.teardown(() => hub.proc.kill('SIGKILL'));
+    const h = await hubProcess(t, { preset: 'development' });
+    let hub = await h.start();
     const session = `sbmon-r-${process.pid}`;
     tmux(
       'new-session',
@@ -245,7 +235,7 @@ t.test(
       '120',
       '-y',
       '30',
-      `${process.execPath} ${MONITOR} --url http://127.0.0.1:${httpPort}`,
+      `${process.execPath} ${MONITOR} --url ${h.httpUrl}`,
     );
     t.teardown(() => killSession(session));
     await waitFor(session, /— ready, up/);
@@ -253,8 +243,8 @@ t.test(
     await hub.exited;
     const down = await waitFor(session, /hub unreachable — reconnecting \(attempt \d+/);
     t.match(down, /reconnecting/);
-    hub = await startHubChild(args, {}, httpPort);
-    await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks`, {
+    hub = await h.start();
+    await fetch(`${h.httpUrl}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ queue: 'after-restart' }),

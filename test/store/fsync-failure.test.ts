@@ -3,22 +3,15 @@
  * hub process, the test-only SWITCHBOARD_TEST_FAIL_FSYNC_AFTER setting). Everything else is
  * real: the bytes go to a real file, and recovery reads them back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { WalStore, type StoreOptions } from '../../server/store/index.js';
 import { failingFsyncOps } from '../../server/store/test-faults.js';
 import { nodeWalFileOps, segmentPath } from '../../server/store/wal-files.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
+import { tempDir, type Teardown } from '../helpers/temp-dir.js';
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-fsync-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: Teardown): string => tempDir(t, 'sb-fsync-');
 
 const opts = (dir: string, extra: Partial<StoreOptions> = {}): StoreOptions => ({
   mode: 'wal',
@@ -105,36 +98,19 @@ t.test(
   async (t) => {
     const dir = tmp(t);
     const SECRET = 'fsync-failure-test-secret-fsync-fail-01';
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const args = [
-      '--preset',
-      'production',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ];
-    const env = { SWITCHBOARD_AUTH_SECRET: SECRET };
-    const hub = await startHubChild(
-      args,
-      { ...env, SWITCHBOARD_TEST_FAIL_FSYNC_AFTER: '5' },
-      httpPort,
-    );
-    t.teardown(() => {
-      hub.proc.kill('SIGKILL');
+    const h = await hubProcess(t, {
+      preset: 'production',
+      dataDir: dir,
+      env: { SWITCHBOARD_AUTH_SECRET: SECRET },
     });
+    const hub = await h.start({ SWITCHBOARD_TEST_FAIL_FSYNC_AFTER: '5' });
     t.match(
       hub.output(),
       /TEST FAULT INJECTION IS ON/,
       'the hub says loudly that faults are injected',
     );
     const admin = await mintToken(SECRET, { role: 'admin' });
-    const api = `http://127.0.0.1:${httpPort}/api/v1`;
+    const api = `${h.httpUrl}/api/v1`;
     const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
 
     const acked: string[] = [];
@@ -173,10 +149,7 @@ t.test(
     t.notMatch(hub.output(), /\n\s+at .+\(.+:\d+:\d+\)/, 'no stack trace');
 
     // The next start (no fault) recovers everything acknowledged before it.
-    const next = await startHubChild(args, env, httpPort);
-    t.teardown(() => {
-      next.proc.kill('SIGKILL');
-    });
+    const next = await h.start();
     for (const id of acked) {
       const res = await fetch(`${api}/tasks/${id}`, { headers });
       t.equal(res.status, 200, `acknowledged task ${id} recovered`);

@@ -9,12 +9,9 @@ import { StoreCorruptError, WalStore, type StoreOptions } from '../../server/sto
 import { segmentPath } from '../../server/store/wal-files.js';
 import { HEADER_BYTES } from '../../server/store/wal-record.js';
 import { skipWithout } from '../helpers/requires.js';
+import { tempDir, type Teardown } from '../helpers/temp-dir.js';
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-wal-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: Teardown): string => tempDir(t, 'sb-wal-');
 
 const opts = (dir: string, extra: Partial<StoreOptions> = {}): StoreOptions => ({
   mode: 'wal',
