@@ -10,27 +10,11 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { ExitCode } from '../../server/support/exit-codes.js';
-import { cliCommand, hubProcess } from '../helpers/hub-process.js';
+import { hubProcess, runHubStart } from '../helpers/hub-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { mountTmpfs, remount, requireTmpfs } from '../helpers/tmpfs.js';
 
 const NOBODY = 65534;
-
-/** Run `switchboard start` expecting it to refuse; returns what a user sees. */
-function startRefused(
-  args: string[],
-  as?: { uid: number; gid: number },
-  env: Record<string, string> = {},
-): { status: number | null; stderr: string; stdout: string } {
-  const [cmd, argv] = cliCommand(['start', ...args], as !== undefined);
-  const r = spawnSync(cmd, argv, {
-    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-    ...(as ?? {}),
-  });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
 
 function assertOneClearLine(
   t: Test,
@@ -77,7 +61,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       t.equal(await hub.exited, 0);
 
       remount(mnt, 'ro');
-      const r = startRefused(h.args);
+      const r = runHubStart(h.args);
       assertOneClearLine(t, r, dataDir, /read-only filesystem/, /remount it read-write/);
 
       remount(mnt, 'rw');
@@ -93,7 +77,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
     const dir = tempDir(t, 'sb-foreign-');
     chownSync(dir, NOBODY, NOBODY);
     const h = await hubProcess(t, { preset: 'production', dataDir: dir });
-    const r = startRefused(h.args);
+    const r = runHubStart(h.args);
     assertOneClearLine(
       t,
       r,
@@ -124,7 +108,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       chmodSync(dir, 0o500);
       const nobody = { uid: NOBODY, gid: NOBODY };
       const h = await hubProcess(t, { preset: 'production', dataDir: dir, as: nobody });
-      const r = startRefused(h.args, nobody);
+      const r = runHubStart(h.args, { as: nobody });
       assertOneClearLine(
         t,
         r,
@@ -154,7 +138,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       }
       const env = { SWITCHBOARD_AUTH_SECRET: 'no-room-test-secret-no-room-test-secret' };
       const h = await hubProcess(t, { preset: 'production', dataDir, env });
-      const r = startRefused(h.args, undefined, env);
+      const r = runHubStart(h.args, { env });
       assertOneClearLine(
         t,
         r,
