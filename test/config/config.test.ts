@@ -10,7 +10,8 @@ import {
   renderConfigYaml,
   renderInitFile,
 } from '../../server/config/index.js';
-import { tempDir, type Teardown } from '../helpers/temp-dir.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

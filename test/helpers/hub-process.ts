@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PresetName } from '../../server/config/schema.js';
 import { freePort } from './free-port.js';
-import type { Teardown } from './temp-dir.js';
+import type { Teardown } from './teardown.js';
 
 export const CLI = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -8,6 +8,7 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import { hasTool, skipWithout } from '../helpers/requires.js';
+import type { Teardown } from '../helpers/teardown.js';
 
 const run = promisify(execFile);
 const MONITOR = path.resolve(
@@ -40,6 +41,22 @@ async function waitFor(session: string, re: RegExp, ms = 8000): Promise<string> 
 /** Best effort: when the last session ends, the tmux server exits and kill-session fails. */
 function killSession(session: string): void {
   spawnSync('tmux', ['kill-session', '-t', session]);
+}
+/** The monitor for `url` in a detached tmux session 120 columns wide, killed when `t` ends. */
+function monitorSession(t: Teardown, session: string, url: string, rows: number): string {
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '120',
+    '-y',
+    String(rows),
+    `${process.execPath} ${MONITOR} --url ${url}`,
+  );
+  t.teardown(() => killSession(session));
+  return session;
 }
 function alive(session: string): boolean {
   return spawnSync('tmux', ['has-session', '-t', session]).status === 0;
@@ -94,21 +111,7 @@ t.test(
     t.teardown(th.stop);
     const load = await traffic(th.wsUrl);
     t.teardown(load.close);
-    const session = `sbmon-${process.pid}`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      '120',
-      '-y',
-      '40',
-      `${process.execPath} ${MONITOR} --url ${th.httpUrl}`,
-    );
-    t.teardown(() => {
-      killSession(session);
-    });
+    const session = monitorSession(t, `sbmon-${process.pid}`, th.httpUrl, 40);
     const overview = await waitFor(session, /disk on fire/);
     const gamma = th.hub.core.queue('gamma');
     t.match(
@@ -225,19 +228,7 @@ t.test(
   async (t) => {
     const h = await hubProcess(t, { preset: 'development' });
     let hub = await h.start();
-    const session = `sbmon-r-${process.pid}`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      '120',
-      '-y',
-      '30',
-      `${process.execPath} ${MONITOR} --url ${h.httpUrl}`,
-    );
-    t.teardown(() => killSession(session));
+    const session = monitorSession(t, `sbmon-r-${process.pid}`, h.httpUrl, 30);
     await waitFor(session, /— ready, up/);
     hub.proc.kill('SIGKILL');
     await hub.exited;

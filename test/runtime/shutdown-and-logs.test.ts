@@ -2,7 +2,8 @@ import t from 'tap';
 import { Producer, Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { hubProcess } from '../helpers/hub-process.js';
-import { tempDir, type Teardown } from '../helpers/temp-dir.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'shutdown-secret-shutdown-secret-000001';
 

@@ -9,7 +9,8 @@ import { WalStore, type StoreOptions } from '../../server/store/index.js';
 import { failingFsyncOps } from '../../server/store/test-faults.js';
 import { nodeWalFileOps, segmentPath } from '../../server/store/wal-files.js';
 import { hubProcess } from '../helpers/hub-process.js';
-import { tempDir, type Teardown } from '../helpers/temp-dir.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const tmp = (t: Teardown): string => tempDir(t, 'sb-fsync-');
 

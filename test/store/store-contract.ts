@@ -9,12 +9,7 @@
  * recovered state is checked, and recovered state is compared as the core sees it
  * (Core.restore + apply, then core.snapshot()).
  */
-import {
-  copyFileSync,
-  readdirSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import fc from 'fast-check';

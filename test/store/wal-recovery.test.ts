@@ -9,7 +9,8 @@ import { StoreCorruptError, WalStore, type StoreOptions } from '../../server/sto
 import { segmentPath } from '../../server/store/wal-files.js';
 import { HEADER_BYTES } from '../../server/store/wal-record.js';
 import { skipWithout } from '../helpers/requires.js';
-import { tempDir, type Teardown } from '../helpers/temp-dir.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const tmp = (t: Teardown): string => tempDir(t, 'sb-wal-');
 
