@@ -54,11 +54,8 @@ t.test('token create / list / revoke through a real hub, across restarts', async
   await start(); // first run: creates the secret and prints the admin token
   t.notOk(hub!.output().includes('"id"'), 'nothing about token ids in the log');
 
-  const a = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
+  const create = (...flags: string[]) => cli(dir, httpPort, 'token', 'create', ...flags, '--json');
+  const a = await create(
     '--role',
     'worker',
     '--subject',
@@ -67,7 +64,6 @@ t.test('token create / list / revoke through a real hub, across restarts', async
     'emails',
     '--ttl',
     '30d',
-    '--json',
   );
   t.equal(a.code, 0, a.stderr);
   const minted = JSON.parse(a.stdout) as {
@@ -79,29 +75,9 @@ t.test('token create / list / revoke through a real hub, across restarts', async
   t.match(minted.id, /^[A-Za-z0-9_-]{22}$/);
   t.equal(minted.role, 'worker');
   t.ok(minted.expiresAt > Date.now() + 29 * 86_400_000, 'expires in 30 days');
-  const b = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
-    '--role',
-    'producer',
-    '--subject',
-    'app',
-    '--json',
-  );
+  const b = await create('--role', 'producer', '--subject', 'app');
   const other = JSON.parse(b.stdout) as { id: string; token: string };
-  const c = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
-    '--role',
-    'producer',
-    '--subject',
-    'batch',
-    '--json',
-  );
+  const c = await create('--role', 'producer', '--subject', 'batch');
   const third = JSON.parse(c.stdout) as { id: string; token: string };
 
   const file = path.join(dir, 'tokens.jsonl');

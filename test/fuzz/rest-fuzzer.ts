@@ -7,12 +7,11 @@
  */
 import http from 'node:http';
 import fc from 'fast-check';
-import pino from 'pino';
 import { ErrorCode } from '../../protocol/index.js';
 import { Hub } from '../../server/hub/hub.js';
-import { VolatileStore } from '../../server/hub/hub-store.js';
 import { allRoutes } from '../../server/http/routes/index.js';
 import { NodeService } from '../../server/nodes/node-service.js';
+import { testHubOptions } from '../helpers/hub.js';
 import { hostileValue, mutate, mutation, smallValue, taskSpec } from './frame-arbitraries.js';
 import {
   FUZZ_MAX_FRAME_BYTES,
@@ -24,21 +23,8 @@ import {
 
 /** The live route table, read from the same code the hub serves, so new routes are fuzzed too. */
 export function routeTable(): { method: string; path: string }[] {
-  const hub = new Hub({
-    host: '127.0.0.1',
-    wsPort: 0,
-    maxFrameBytes: 1024,
-    maxBackpressureBytes: 1 << 16,
-    handshakeTimeoutMs: 1000,
-    heartbeatIntervalMs: 1000,
-    transport: 'ws',
-    auth: { enabled: false },
-    core: {},
-    store: new VolatileStore(),
-    logger: pino({ level: 'silent' }),
-    version: 'fuzz',
-    processMetrics: false,
-  });
+  // Never started: only its routes are read.
+  const hub = new Hub(testHubOptions());
   return allRoutes(hub, new NodeService(hub, undefined)).map((r) => ({
     method: r.method,
     path: r.path,

@@ -5,22 +5,15 @@
  */
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
-import { WalStore, type StoreOptions } from '../../server/store/index.js';
+import { WalStore } from '../../server/store/index.js';
 import { failingFsyncOps } from '../../server/store/test-faults.js';
 import { nodeWalFileOps, segmentPath } from '../../server/store/wal-files.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import type { Teardown } from '../helpers/teardown.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { walOptions } from './wal-options.js';
 
 const tmp = (t: Teardown): string => tempDir(t, 'sb-fsync-');
-
-const opts = (dir: string, extra: Partial<StoreOptions> = {}): StoreOptions => ({
-  mode: 'wal',
-  dataDir: dir,
-  fsync: 'always',
-  fsyncIntervalMs: 100,
-  ...extra,
-});
 
 const durable = (store: WalStore, seq: number): Promise<Error | undefined> =>
   new Promise((r) => store.onDurable(seq, (err) => r(err)));
@@ -29,7 +22,7 @@ t.test(
   'a failed fsync is fatal: the batch fails, onFatal fires once, nothing more is written',
   async (t) => {
     const dir = tmp(t);
-    const store = new WalStore(opts(dir, { fileOps: failingFsyncOps(2) }));
+    const store = new WalStore(walOptions(dir, { fileOps: failingFsyncOps(2) }));
     await store.open();
     const fatals: Error[] = [];
     store.onFatal((err) => fatals.push(err));
@@ -57,7 +50,7 @@ t.test(
     t.equal(fatals.length, 1, 'onFatal fires once');
     await store.close();
 
-    const again = new WalStore(opts(dir));
+    const again = new WalStore(walOptions(dir));
     const rec = await again.open();
     const nows = [...rec.records].map((r) => (r as { now: number }).now);
     await again.close();
@@ -70,7 +63,7 @@ t.test('a write error other than a full disk (EIO) is fatal too, naming the file
   const dir = tmp(t);
   let failWrites = false;
   const store = new WalStore(
-    opts(dir, {
+    walOptions(dir, {
       fileOps: {
         write(fd, buf, off, len, pos, cb) {
           if (!failWrites) return nodeWalFileOps.write(fd, buf, off, len, pos, cb);

@@ -12,6 +12,7 @@ import { readSnapshotFile, snapshotName } from '../../server/store/snapshot-file
 import { hubProcess, type HubChild } from '../helpers/hub-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { mountTmpfs, requireTmpfs } from '../helpers/tmpfs.js';
+import { walOptions } from './wal-options.js';
 
 const SECRET = 'full-disk-test-secret-full-disk-test-01';
 const PAD = 100_000;
@@ -120,7 +121,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       ws.ws.close();
       hub.proc.kill('SIGTERM');
       t.equal(await hub.exited, 0, 'clean stop');
-      const store = new WalStore({ mode: 'wal', dataDir, fsync: 'always', fsyncIntervalMs: 100 });
+      const store = new WalStore(walOptions(dataDir));
       const rec = await store.open();
       const records = [...rec.records] as { type: string; tasks?: { id: string }[] }[];
       await store.close();
