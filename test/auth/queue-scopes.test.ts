@@ -2,6 +2,7 @@ import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
 import { RawClient, type AnyFrame } from '../helpers/raw-client.js';
+import { restCall } from '../helpers/rest-call.js';
 
 /**
  * A token scoped to queue `a` cannot touch queue `b`: one check per frame type and per REST
@@ -10,20 +11,8 @@ import { RawClient, type AnyFrame } from '../helpers/raw-client.js';
  */
 const SECRET = 'scopes-secret-scopes-secret-scopes-01';
 
-async function call(
-  url: string,
-  method: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (url: string, method: string, token: string, body?: unknown) =>
+  restCall(url, method, { body, token });
 
 const isError = (id: number) => (f: AnyFrame) => f.t === 'error' && f.id === id;
 

@@ -3,25 +3,12 @@ import { AuthError, Producer, Worker, type ConnectionStatus } from '../../index.
 import { issueToken, mintToken, verifyToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { restCall } from '../helpers/rest-call.js';
 
 const SECRET = 'revoke-secret-revoke-secret-revoke-01';
 
-async function call(
-  url: string,
-  method: string,
-  token: string | undefined,
-  body?: unknown,
-): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (url: string, method: string, token: string | undefined, body?: unknown) =>
+  restCall(url, method, { body, token });
 
 async function authHub(t: { teardown(fn: () => unknown): void }) {
   const th = await startTestHub({ auth: { enabled: true, secret: SECRET } });

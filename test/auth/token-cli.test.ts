@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { CLI, startHubChild, type HubChild } from '../helpers/hub-process.js';
+import { CLI, hubProcess, type HubChild } from '../helpers/hub-process.js';
 import { freePort } from '../helpers/free-port.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const run = promisify(execFile);
@@ -38,47 +38,24 @@ async function cli(
 }
 
 t.test('token create / list / revoke through a real hub, across restarts', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-tokens-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const wsPort = await freePort();
-  const httpPort = await freePort();
+  const dir = tempDir(t, 'sb-tokens-');
+  const h = await hubProcess(t, { preset: 'production', args: ['--store', 'wal'], dataDir: dir });
+  const { httpPort, wsUrl: ws } = h;
   let hub: HubChild | undefined;
   const start = async () => {
-    hub = await startHubChild(
-      [
-        '--preset',
-        'production',
-        '--store',
-        'wal',
-        '--data-dir',
-        dir,
-        '--port',
-        String(wsPort),
-        '--http-port',
-        String(httpPort),
-        '--host',
-        '127.0.0.1',
-      ],
-      {},
-      httpPort,
-    );
+    hub = await h.start();
   };
   const stop = async () => {
     hub!.proc.kill('SIGTERM');
     t.equal(await hub!.exited, 0, 'hub stopped cleanly');
     hub = undefined;
   };
-  t.teardown(() => hub?.proc.kill('SIGKILL'));
-  const ws = `ws://127.0.0.1:${wsPort}`;
 
   await start(); // first run: creates the secret and prints the admin token
   t.notOk(hub!.output().includes('"id"'), 'nothing about token ids in the log');
 
-  const a = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
+  const create = (...flags: string[]) => cli(dir, httpPort, 'token', 'create', ...flags, '--json');
+  const a = await create(
     '--role',
     'worker',
     '--subject',
@@ -87,7 +64,6 @@ t.test('token create / list / revoke through a real hub, across restarts', async
     'emails',
     '--ttl',
     '30d',
-    '--json',
   );
   t.equal(a.code, 0, a.stderr);
   const minted = JSON.parse(a.stdout) as {
@@ -99,29 +75,9 @@ t.test('token create / list / revoke through a real hub, across restarts', async
   t.match(minted.id, /^[A-Za-z0-9_-]{22}$/);
   t.equal(minted.role, 'worker');
   t.ok(minted.expiresAt > Date.now() + 29 * 86_400_000, 'expires in 30 days');
-  const b = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
-    '--role',
-    'producer',
-    '--subject',
-    'app',
-    '--json',
-  );
+  const b = await create('--role', 'producer', '--subject', 'app');
   const other = JSON.parse(b.stdout) as { id: string; token: string };
-  const c = await cli(
-    dir,
-    httpPort,
-    'token',
-    'create',
-    '--role',
-    'producer',
-    '--subject',
-    'batch',
-    '--json',
-  );
+  const c = await create('--role', 'producer', '--subject', 'batch');
   const third = JSON.parse(c.stdout) as { id: string; token: string };
 
   const file = path.join(dir, 'tokens.jsonl');
@@ -197,27 +153,9 @@ t.test('token create / list / revoke through a real hub, across restarts', async
 });
 
 t.test('offline revoke refuses to write the file while a hub holds the data dir', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-tokens-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const wsPort = await freePort();
-  const httpPort = await freePort();
-  const hub = await startHubChild(
-    [
-      '--store',
-      'wal',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    {},
-    httpPort,
-  );
-  t.teardown(() => hub.proc.kill('SIGKILL'));
+  const dir = tempDir(t, 'sb-tokens-');
+  const h = await hubProcess(t, { args: ['--store', 'wal'], dataDir: dir });
+  await h.start();
   const wrongPort = await freePort();
   const res = await cli(dir, wrongPort, 'token', 'revoke', '--subject', 'x');
   t.equal(res.code, 3, 'unreachable');

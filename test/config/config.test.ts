@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -11,14 +10,12 @@ import {
   renderConfigYaml,
   renderInitFile,
 } from '../../server/config/index.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-cfg-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: Teardown): string => tempDir(t, 'sb-cfg-');
 
 t.test('defaults are the durable, authenticated production preset', async (t) => {
   const { config } = loadConfig({ env: {}, noDefaultFile: true });

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { redactSecrets, redactUrl } from '../../server/config/index.js';
 import { CLI } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -48,8 +48,7 @@ t.test('redactUrl: passwords, lone users and credential parameters', async (t) =
 });
 
 t.test('switchboard config and config --json print no credential', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-redact-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'sb-redact-');
   const file = path.join(dir, 'hub.yaml');
   writeFileSync(
     file,

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { Producer, Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild, type HubChild } from '../helpers/hub-process.js';
+import { hubProcess, type HubChild } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const KILLS = Number(process.env.SWITCHBOARD_CRASH_KILLS ?? 20);
 const SECRET = 'crash-test-secret-crash-test-secret-01';
@@ -14,33 +11,19 @@ t.test(
   `crash test: SIGKILL the durable hub ${KILLS} times under load; no acknowledged task is lost or re-run after completion`,
   { timeout: 600_000 },
   async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-crash-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const args = [
-      '--preset',
-      'production',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ];
-    const env = {
-      SWITCHBOARD_AUTH_SECRET: SECRET,
-      SWITCHBOARD_DISCONNECT_GRACE_MS: '200',
-      SWITCHBOARD_HEARTBEAT_INTERVAL_MS: '500',
-    };
-    let hub: HubChild = await startHubChild(args, env, httpPort);
-    t.teardown(() => {
-      hub.proc.kill('SIGKILL');
+    const dir = tempDir(t, 'sb-crash-');
+    const h = await hubProcess(t, {
+      preset: 'production',
+      dataDir: dir,
+      env: {
+        SWITCHBOARD_AUTH_SECRET: SECRET,
+        SWITCHBOARD_DISCONNECT_GRACE_MS: '200',
+        SWITCHBOARD_HEARTBEAT_INTERVAL_MS: '500',
+      },
     });
+    let hub: HubChild = await h.start();
 
-    const url = `ws://127.0.0.1:${wsPort}`;
+    const url = h.wsUrl;
     const reconnect = { initialDelayMs: 20, maxDelayMs: 250 };
     const producerToken = await mintToken(SECRET, { role: 'producer' });
     const workerToken = await mintToken(SECRET, { role: 'worker' });
@@ -109,7 +92,7 @@ t.test(
       await new Promise((r) => setTimeout(r, 150 + Math.random() * 450));
       hub.proc.kill('SIGKILL');
       await hub.exited;
-      hub = await startHubChild(args, env, httpPort);
+      hub = await h.start();
     }
     running = false;
     await submitter;
@@ -125,7 +108,7 @@ t.test(
       const missing = [...acked].filter((id) => !seenCompleted.has(id));
       const states: Record<string, string> = {};
       for (const id of missing.slice(0, 10)) {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks/${id}`, {
+        const res = await fetch(`${h.httpUrl}/api/v1/tasks/${id}`, {
           headers: { authorization: `Bearer ${await mintToken(SECRET, { role: 'admin' })}` },
         });
         states[id] =

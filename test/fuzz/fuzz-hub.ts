@@ -4,8 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { mintToken, TOKEN_ISSUER } from '../../server/auth/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild, type HubChild } from '../helpers/hub-process.js';
+import { hubAddress, hubStartArgs, startHubChild, type HubChild } from '../helpers/hub-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 export const FUZZ_SECRET = 'fuzz-secret-fuzz-secret-fuzz-secret-0001';
@@ -173,23 +172,10 @@ export interface FuzzHub {
  */
 export async function startFuzzHub(transport: 'uws' | 'ws'): Promise<FuzzHub> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sb-fuzz-'));
-  const wsPort = await freePort();
-  const httpPort = await freePort();
+  const address = await hubAddress();
+  const { wsUrl, httpUrl } = address;
   const child = await startHubChild(
-    [
-      '--preset',
-      'production',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-      '--transport',
-      transport,
-    ],
+    hubStartArgs({ preset: 'production', dataDir: dir, args: ['--transport', transport] }, address),
     {
       // Replaces whatever loader tap put there: the child runs plain JS from dist/.
       NODE_OPTIONS: '--inspect=127.0.0.1:0',
@@ -205,15 +191,13 @@ export async function startFuzzHub(transport: 'uws' | 'ws'): Promise<FuzzHub> {
       SWITCHBOARD_LOG_LEVEL: 'error',
       SWITCHBOARD_LOG_PRETTY: 'false',
     },
-    httpPort,
+    address.httpPort,
   );
   const pid = child.proc.pid!;
   const m = /Debugger listening on (ws:\/\/\S+)/.exec(child.output());
   if (!m) throw new Error(`hub did not open its inspector:\n${child.output()}`);
   const inspector = await Inspector.connect(m[1]!);
   const { tokens, probe: probeTokens } = await mintFuzzTokens();
-  const wsUrl = `ws://127.0.0.1:${wsPort}`;
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
   let probeN = 0;
 
   const adminFetch = (p: string, init: RequestInit = {}) =>

@@ -1,4 +1,5 @@
-import { mb, type ResourceSample } from './fuzz-hub.js';
+import type { Test } from 'tap';
+import { mb, type FuzzHub, type ResourceSample } from './fuzz-hub.js';
 
 /**
  * How far the hub's resources may grow past their figures after the first (warm-up) batch.
@@ -43,4 +44,56 @@ export function checkBounds(base: ResourceSample, now: ResourceSample): string |
 
 export function formatSample(s: ResourceSample): string {
   return `heap after GC ${mb(s.heapUsed)}, RSS ${mb(s.rss)}, ${s.fds} fds`;
+}
+
+/**
+ * A fuzz run's health checks between batches. The first batch warms up (JIT, schema caches,
+ * buffers, the first leases and finished tasks); every later one is held to its figures.
+ */
+export class BatchChecks {
+  baseline: ResourceSample | undefined;
+  /** Unfinished tasks cancelled after the batches, so retained state stays bounded. */
+  swept = 0;
+
+  private constructor(
+    private readonly hub: FuzzHub,
+    readonly before: ResourceSample,
+    public last: ResourceSample,
+  ) {}
+
+  /** The hub passes its probe before any fuzzing; its resources then are `before`. */
+  static async start(hub: FuzzHub): Promise<BatchChecks> {
+    await hub.probe();
+    const before = await hub.resources();
+    return new BatchChecks(hub, before, before);
+  }
+
+  /**
+   * After a batch: the hub passes its probe, unfinished tasks are swept, and its resources
+   * are within bounds. Otherwise `t` fails naming `where`, and the answer is false: stop.
+   */
+  async afterBatch(t: Test, where: string): Promise<boolean> {
+    try {
+      await this.hub.probe();
+    } catch (err) {
+      t.fail(`${where}: the hub failed its probe: ${(err as Error).message}`);
+      return false;
+    }
+    this.swept += await this.hub.sweepTasks();
+    this.last = await this.hub.resources();
+    if (this.baseline === undefined) this.baseline = this.last;
+    const over = checkBounds(this.baseline, this.last);
+    if (over) {
+      t.fail(`${where}: ${over}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** The resources before, after the warm-up and at the end, as comments. */
+  report(t: Test): void {
+    t.comment(`resources before: ${formatSample(this.before)}`);
+    t.comment(`after warm-up:    ${formatSample(this.baseline ?? this.before)}`);
+    t.comment(`at the end:       ${formatSample(this.last)}`);
+  }
 }

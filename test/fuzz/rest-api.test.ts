@@ -1,9 +1,9 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import t from 'tap';
-import { startFuzzHub, type ResourceSample } from './fuzz-hub.js';
+import { startFuzzHub } from './fuzz-hub.js';
 import { batchSeed, FUZZ_BATCH, FUZZ_REQUESTS, FUZZ_SEED, reproLine } from './fuzz-settings.js';
-import { checkBounds, formatSample } from './resource-bounds.js';
+import { BatchChecks } from './resource-bounds.js';
 import { requestArb, RestKnowledge, routeTable, sendAndJudge, toWire } from './rest-fuzzer.js';
 
 // Fuzzing the HTTP side port of a real hub process (auth on, WAL). Reproduce a failure with
@@ -29,10 +29,7 @@ t.test(
     const problems: string[] = [];
     let sent = 0;
 
-    await hub.probe();
-    const before: ResourceSample = await hub.resources();
-    let baseline: ResourceSample | undefined;
-    let last = before;
+    const checks = await BatchChecks.start(hub);
     const started = Date.now();
 
     for (let batch = 0; sent < FUZZ_REQUESTS; batch++) {
@@ -61,29 +58,13 @@ t.test(
           }
         }),
       );
-      const where = `after batch ${batch} (${sent} requests)`;
-      try {
-        await hub.probe();
-      } catch (err) {
-        t.fail(`${where}: the hub failed its probe: ${(err as Error).message}`);
-        break;
-      }
-      await hub.sweepTasks();
-      last = await hub.resources();
-      if (baseline === undefined) baseline = last;
-      const over = checkBounds(baseline, last);
-      if (over) {
-        t.fail(`${where}: ${over}`);
-        break;
-      }
+      if (!(await checks.afterBatch(t, `after batch ${batch} (${sent} requests)`))) break;
       if (problems.length > 20 || hub.errorLines().length) break;
     }
 
     t.comment(`REST: ${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     t.comment(`statuses: ${JSON.stringify([...statuses].sort((a, b) => a[0] - b[0]))}`);
-    t.comment(`resources before: ${formatSample(before)}`);
-    t.comment(`after warm-up:    ${formatSample(baseline ?? before)}`);
-    t.comment(`at the end:       ${formatSample(last)}`);
+    checks.report(t);
     for (const p of problems.slice(0, 8)) t.fail(`${p}\n  reproduce with: ${reproLine()}`);
     if (problems.length > 8) t.fail(`… and ${problems.length - 8} more`);
     t.same(hub.errorLines().slice(0, 10), [], 'the hub logged no error (no handler failed)');

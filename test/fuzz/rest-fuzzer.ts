@@ -7,11 +7,10 @@
  */
 import http from 'node:http';
 import fc from 'fast-check';
-import pino from 'pino';
 import { ErrorCode } from '../../protocol/index.js';
 import { Hub } from '../../server/hub/hub.js';
-import { VolatileStore } from '../../server/hub/hub-store.js';
 import { allRoutes } from '../../server/http/routes/index.js';
+import { testHubOptions } from '../helpers/hub.js';
 import { hostileValue, mutate, mutation, smallValue, taskSpec } from './frame-arbitraries.js';
 import {
   FUZZ_MAX_FRAME_BYTES,
@@ -23,21 +22,8 @@ import {
 
 /** The live route table, read from the same code the hub serves, so new routes are fuzzed too. */
 export function routeTable(): { method: string; path: string }[] {
-  const hub = new Hub({
-    host: '127.0.0.1',
-    wsPort: 0,
-    maxFrameBytes: 1024,
-    maxBackpressureBytes: 1 << 16,
-    handshakeTimeoutMs: 1000,
-    heartbeatIntervalMs: 1000,
-    transport: 'ws',
-    auth: { enabled: false },
-    core: {},
-    store: new VolatileStore(),
-    logger: pino({ level: 'silent' }),
-    version: 'fuzz',
-    processMetrics: false,
-  });
+  // Never started: only its routes are read.
+  const hub = new Hub(testHubOptions());
   return allRoutes(hub).map((r) => ({
     method: r.method,
     path: r.path,

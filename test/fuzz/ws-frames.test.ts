@@ -1,9 +1,9 @@
 import t from 'tap';
 import { sampleScenarios } from './frame-arbitraries.js';
-import { startFuzzHub, type ResourceSample } from './fuzz-hub.js';
+import { startFuzzHub } from './fuzz-hub.js';
 import { batchSeed, FUZZ_BATCH, FUZZ_FRAMES, FUZZ_SEED, reproLine } from './fuzz-settings.js';
 import { Knowledge, newStats, playAll, playScenario, type Finding } from './ws-fuzzer.js';
-import { checkBounds, formatSample } from './resource-bounds.js';
+import { BatchChecks } from './resource-bounds.js';
 
 // Fuzzing the WebSocket port of a real hub process (auth on, several tokens, WAL) on both
 // transports. Reproduce a failure with the line printed at the start of the run.
@@ -22,12 +22,8 @@ for (const transport of ['uws', 'ws'] as const) {
       const knowledge = new Knowledge();
       const stats = newStats();
       const findings: Finding[] = [];
-      await hub.probe();
-      const before: ResourceSample = await hub.resources();
-      let baseline: ResourceSample | undefined;
-      let last = before;
+      const checks = await BatchChecks.start(hub);
       const started = Date.now();
-      let swept = 0;
 
       for (let batch = 0; stats.frames < FUZZ_FRAMES; batch++) {
         const want = Math.min(FUZZ_BATCH, FUZZ_FRAMES - stats.frames);
@@ -35,23 +31,7 @@ for (const transport of ['uws', 'ws'] as const) {
         await playAll(scenarios, CONCURRENCY, (s) =>
           playScenario(hub.wsUrl, s, hub.tokens, knowledge, stats, findings),
         );
-        const where = `after batch ${batch} (${stats.frames} frames)`;
-        try {
-          await hub.probe();
-        } catch (err) {
-          t.fail(`${where}: the hub failed its probe: ${(err as Error).message}`);
-          break;
-        }
-        swept += await hub.sweepTasks();
-        last = await hub.resources();
-        // The first batch warms up (JIT, schema caches, buffers, the first leases and
-        // finished tasks); every later one is held to its figures.
-        if (baseline === undefined) baseline = last;
-        const over = checkBounds(baseline, last);
-        if (over) {
-          t.fail(`${where}: ${over}`);
-          break;
-        }
+        if (!(await checks.afterBatch(t, `after batch ${batch} (${stats.frames} frames)`))) break;
         const errors = hub.errorLines();
         if (findings.length || errors.length) break;
       }
@@ -59,11 +39,9 @@ for (const transport of ['uws', 'ws'] as const) {
       const seconds = (Date.now() - started) / 1000;
       t.comment(
         `${transport}: ${stats.frames} frames in ${stats.scenarios} connections, ${stats.replies} replies, ` +
-          `${seconds.toFixed(1)} s; ${swept} unfinished tasks swept`,
+          `${seconds.toFixed(1)} s; ${checks.swept} unfinished tasks swept`,
       );
-      t.comment(`resources before: ${formatSample(before)}`);
-      t.comment(`after warm-up:    ${formatSample(baseline ?? before)}`);
-      t.comment(`at the end:       ${formatSample(last)}`);
+      checks.report(t);
       t.comment(
         `close codes: ${JSON.stringify([...stats.closeCodes].sort((a, b) => a[0] - b[0]))}`,
       );

@@ -15,13 +15,9 @@ export interface TestHub {
   stop(): Promise<void>;
 }
 
-/** A real hub on loopback ports chosen by the OS, in memory mode, quiet. */
-export async function startTestHub(
-  overrides: Partial<HubOptions> = {},
-  extraRoutes: (hub: Hub) => Route[] = () => [],
-  runner?: NodeRunner,
-): Promise<TestHub> {
-  const hub = new Hub({
+/** What a real hub in a test runs with: loopback, a port the OS chooses, memory mode, quiet. */
+export function testHubOptions(overrides: Partial<HubOptions> = {}): HubOptions {
+  return {
     host: '127.0.0.1',
     wsPort: 0,
     maxFrameBytes: 64 * 1024,
@@ -36,13 +32,32 @@ export async function startTestHub(
     version: 'test',
     processMetrics: false,
     ...overrides,
-  });
-  await hub.start();
+  };
+}
+
+/** The hub's HTTP server (every route) on a loopback port the OS chooses; not listening yet. */
+export function testHttpServer(
+  hub: Hub,
+  extraRoutes: (hub: Hub) => Route[] = () => [],
+  runner?: NodeRunner,
+): HttpServer {
+  // A NodeService attaches itself to the hub's gateway (node commands go through it).
   new NodeService(hub, runner);
-  const http = new HttpServer(hub, { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, [
+  return new HttpServer(hub, { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, [
     ...allRoutes(hub),
     ...extraRoutes(hub),
   ]);
+}
+
+/** A real hub on loopback ports chosen by the OS, in memory mode, quiet. */
+export async function startTestHub(
+  overrides: Partial<HubOptions> = {},
+  extraRoutes: (hub: Hub) => Route[] = () => [],
+  runner?: NodeRunner,
+): Promise<TestHub> {
+  const hub = new Hub(testHubOptions(overrides));
+  await hub.start();
+  const http = testHttpServer(hub, extraRoutes, runner);
   await http.listen();
   return {
     hub,

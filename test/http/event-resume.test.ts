@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild, type HubChild } from '../helpers/hub-process.js';
+import { hubProcess, type HubChild } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Sse {
   id: number;
@@ -49,28 +46,14 @@ async function readEvents(
 }
 
 t.test('event ids keep rising across a hub restart, and an old id gets a reset', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-evresume-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'sb-evresume-');
   const start = async (): Promise<{ hub: HubChild; api: string }> => {
-    const httpPort = await freePort();
-    const hub = await startHubChild(
-      [
-        '--preset',
-        'development',
-        '--store',
-        'wal',
-        '--data-dir',
-        dir,
-        '--port',
-        String(await freePort()),
-        '--http-port',
-        String(httpPort),
-      ],
-      {},
-      httpPort,
-    );
-    t.teardown(() => hub.proc.kill('SIGKILL'));
-    return { hub, api: `http://127.0.0.1:${httpPort}` };
+    const h = await hubProcess(t, {
+      preset: 'development',
+      args: ['--store', 'wal'],
+      dataDir: dir,
+    });
+    return { hub: await h.start(), api: h.httpUrl };
   };
   const submit = async (api: string, queue: string): Promise<string> => {
     const res = await fetch(`${api}/api/v1/tasks`, {

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { KnownHosts, loadOrCreateHubKey, SshPool, SshRunner } from '../../server/nodes/index.js';
 import { startTestHub } from '../helpers/hub.js';
 import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'node-commands-secret-node-commands-0001';
 
@@ -16,8 +15,7 @@ if (!sshdAvailable()) {
   t.test('node commands: results only from the party that runs them; statuses', async (t) => {
     const sshd = await TestSshd.start();
     t.teardown(() => sshd.stop());
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-nodecmd-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'sb-nodecmd-');
     const hubKey = loadOrCreateHubKey(dir);
     sshd.authorize(hubKey.publicKey);
     const pool = new SshPool({

@@ -1,15 +1,8 @@
 import t from 'tap';
 import { startTestHub } from '../helpers/hub.js';
+import { restCall } from '../helpers/rest-call.js';
 
-async function call(url: string, method = 'GET', body?: unknown) {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as any };
-}
+const call = (url: string, method = 'GET', body?: unknown) => restCall(url, method, { body });
 
 t.test('an unknown queue is 404 QUEUE_NOT_FOUND for get, pause, resume and purge', async (t) => {
   const th = await startTestHub();

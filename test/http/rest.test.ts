@@ -1,25 +1,12 @@
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
+import { restCall } from '../helpers/rest-call.js';
 
 const SECRET = 'rest-secret-rest-secret-rest-secret-1';
 
-async function call(
-  url: string,
-  method: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (url: string, method: string, body?: unknown, token?: string) =>
+  restCall(url, method, { body, token });
 
 t.test('REST: tasks, queues, workers, errors', async (t) => {
   const th = await startTestHub();

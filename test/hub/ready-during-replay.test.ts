@@ -1,33 +1,17 @@
 import t from 'tap';
 import pino from 'pino';
 import { Hub } from '../../server/hub/hub.js';
-import { VolatileStore } from '../../server/hub/hub-store.js';
-import { HttpServer } from '../../server/http/http-server.js';
-import { allRoutes } from '../../server/http/routes/index.js';
+import { testHttpServer, testHubOptions } from '../helpers/hub.js';
 
 // docs/operations.md promises that GET /ready answers 503 "recovering" while the log
 // replays; a replay that never yields to the event loop could not answer at all.
 t.test('GET /ready says "recovering" during a long replay, then "ready"', async (t) => {
-  const hub = new Hub({
-    host: '127.0.0.1',
-    wsPort: 0,
-    maxFrameBytes: 64 * 1024,
-    maxBackpressureBytes: 1 << 20,
-    handshakeTimeoutMs: 2000,
-    heartbeatIntervalMs: 1000,
-    transport: 'auto',
-    auth: { enabled: false },
-    core: {},
-    store: new VolatileStore(),
-    logger: pino({ level: 'silent' }),
-    version: 'test',
-    processMetrics: false,
-  });
-  const http = new HttpServer(
-    hub,
-    { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 },
-    allRoutes(hub),
+  // Not startTestHub's choices: the core's own defaults, auto transport, and silent
+  // whatever SWITCHBOARD_TEST_LOG says.
+  const hub = new Hub(
+    testHubOptions({ transport: 'auto', core: {}, logger: pino({ level: 'silent' }) }),
   );
+  const http = testHttpServer(hub);
   await http.listen();
   t.teardown(async () => {
     await hub.stop(0);

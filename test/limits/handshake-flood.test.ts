@@ -1,12 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CloseCode } from '../../protocol/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { metricValue } from './net-helpers.js';
 
 const CONNECTIONS = 10_000;
@@ -61,36 +60,23 @@ for (const transport of ['uws', 'ws'] as const) {
   t.test(
     `${transport}: ${CONNECTIONS} connections that never say hello are all closed with 4008; fds return`,
     async (t) => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'sb-flood-'));
-      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const dir = tempDir(t, 'sb-flood-');
       const config = path.join(dir, 'switchboard.json');
       writeFileSync(
         config,
         JSON.stringify({ server: { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } }),
       );
-      const wsPort = await freePort();
-      const httpPort = await freePort();
-      const hub = await startHubChild(
-        [
-          '--preset',
-          'development',
-          '--config',
-          config,
-          '--port',
-          String(wsPort),
-          '--http-port',
-          String(httpPort),
-          '--host',
-          '127.0.0.1',
-        ],
-        {
+      const h = await hubProcess(t, {
+        preset: 'development',
+        args: ['--config', config],
+        env: {
           SWITCHBOARD_TRANSPORT: transport,
           SWITCHBOARD_LOG_LEVEL: 'info',
           SWITCHBOARD_LOG_PRETTY: 'false',
         },
-        httpPort,
-      );
-      t.teardown(() => hub.proc.kill('SIGKILL'));
+      });
+      const hub = await h.start();
+      const { wsPort, httpPort } = h;
       const pid = hub.proc.pid!;
       const limit = nofile(pid);
       if (limit.soft < CONNECTIONS + 1000 && limit.hard >= CONNECTIONS + 1000) {

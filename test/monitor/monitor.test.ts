@@ -6,8 +6,9 @@ import t from 'tap';
 import { Producer, UnrecoverableError, Worker } from '../../index.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
 import { hasTool, skipWithout } from '../helpers/requires.js';
+import type { Teardown } from '../helpers/teardown.js';
 
 const run = promisify(execFile);
 const MONITOR = path.resolve(
@@ -40,6 +41,22 @@ async function waitFor(session: string, re: RegExp, ms = 8000): Promise<string> 
 /** Best effort: when the last session ends, the tmux server exits and kill-session fails. */
 function killSession(session: string): void {
   spawnSync('tmux', ['kill-session', '-t', session]);
+}
+/** The monitor for `url` in a detached tmux session 120 columns wide, killed when `t` ends. */
+function monitorSession(t: Teardown, session: string, url: string, rows: number): string {
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '120',
+    '-y',
+    String(rows),
+    `${process.execPath} ${MONITOR} --url ${url}`,
+  );
+  t.teardown(() => killSession(session));
+  return session;
 }
 function alive(session: string): boolean {
   return spawnSync('tmux', ['has-session', '-t', session]).status === 0;
@@ -94,21 +111,7 @@ t.test(
     t.teardown(th.stop);
     const load = await traffic(th.wsUrl);
     t.teardown(load.close);
-    const session = `sbmon-${process.pid}`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      '120',
-      '-y',
-      '40',
-      `${process.execPath} ${MONITOR} --url ${th.httpUrl}`,
-    );
-    t.teardown(() => {
-      killSession(session);
-    });
+    const session = monitorSession(t, `sbmon-${process.pid}`, th.httpUrl, 40);
     const overview = await waitFor(session, /disk on fire/);
     const gamma = th.hub.core.queue('gamma');
     t.match(
@@ -223,38 +226,16 @@ t.test(
   'the monitor reconnects by itself when the hub restarts, and says so',
   tmuxOnly,
   async (t) => {
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const args = [
-      '--preset',
-      'development',
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-    ];
-    let hub = await startHubChild(args, {}, httpPort);
-    t.teardown(() => hub.proc.kill('SIGKILL'));
-    const session = `sbmon-r-${process.pid}`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      '120',
-      '-y',
-      '30',
-      `${process.execPath} ${MONITOR} --url http://127.0.0.1:${httpPort}`,
-    );
-    t.teardown(() => killSession(session));
+    const h = await hubProcess(t, { preset: 'development' });
+    let hub = await h.start();
+    const session = monitorSession(t, `sbmon-r-${process.pid}`, h.httpUrl, 30);
     await waitFor(session, /— ready, up/);
     hub.proc.kill('SIGKILL');
     await hub.exited;
     const down = await waitFor(session, /hub unreachable — reconnecting \(attempt \d+/);
     t.match(down, /reconnecting/);
-    hub = await startHubChild(args, {}, httpPort);
-    await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks`, {
+    hub = await h.start();
+    await fetch(`${h.httpUrl}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ queue: 'after-restart' }),

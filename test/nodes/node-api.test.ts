@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { generateEd25519KeyPair } from '../../server/nodes/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { CLI, startHubChild } from '../helpers/hub-process.js';
+import { CLI, hubProcess } from '../helpers/hub-process.js';
 import { requireTool } from '../helpers/requires.js';
 import { TestSshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -16,32 +15,18 @@ if (requireTool('sshd')) {
   t.test('nodes through the REST API and the CLI, against a real sshd', async (t) => {
     const sshd = await TestSshd.start();
     t.teardown(() => sshd.stop());
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-nodeapi-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'sb-nodeapi-');
     const bootstrap = generateEd25519KeyPair();
     sshd.authorize(bootstrap.public);
     writeFileSync(path.join(dir, 'bootstrap'), bootstrap.private, { mode: 0o600 });
     writeFileSync(path.join(dir, 'hub.yaml'), `nodes:\n  ssh:\n    trustOnFirstUse: true\n`);
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const hub = await startHubChild(
-      [
-        '--preset',
-        'development',
-        '--config',
-        path.join(dir, 'hub.yaml'),
-        '--data-dir',
-        path.join(dir, 'data'),
-        '--port',
-        String(wsPort),
-        '--http-port',
-        String(httpPort),
-      ],
-      {},
-      httpPort,
-    );
-    t.teardown(() => hub.proc.kill('SIGKILL'));
-    const api = `http://127.0.0.1:${httpPort}`;
+    const h = await hubProcess(t, {
+      preset: 'development',
+      args: ['--config', path.join(dir, 'hub.yaml')],
+      dataDir: path.join(dir, 'data'),
+    });
+    await h.start();
+    const api = h.httpUrl;
     const cli = async (...args: string[]) => {
       try {
         const r = await run(process.execPath, [CLI, ...args], {

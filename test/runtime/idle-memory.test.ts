@@ -1,7 +1,6 @@
 import t from 'tap';
 import { Producer, Worker } from '../../index.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
 
 const RELEASED = /idle: memory released/g;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -9,22 +8,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 t.test(
   'after a burst the idle hub returns memory once, not over and over, and keeps serving',
   async (t) => {
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const hub = await startHubChild(
-      ['--preset', 'development', '--port', String(wsPort), '--http-port', String(httpPort)],
-      {
+    const h = await hubProcess(t, {
+      preset: 'development',
+      env: {
         SWITCHBOARD_IDLE_MEMORY_RELEASE_MS: '1000',
         // Heartbeats every 300 ms keep arriving while idle: they must not count as activity.
         SWITCHBOARD_HEARTBEAT_INTERVAL_MS: '300',
         SWITCHBOARD_LOG_LEVEL: 'debug',
       },
-      httpPort,
-    );
-    t.teardown(() => {
-      hub.proc.kill('SIGKILL');
     });
-    const url = `ws://127.0.0.1:${wsPort}`;
+    const hub = await h.start();
+    const url = h.wsUrl;
     const worker = new Worker(
       { url, queues: ['burst'], concurrency: 50 },
       async (task) => task.payload,

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Producer, Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 /**
@@ -33,35 +33,17 @@ const M = {
 };
 
 t.test('nothing sensitive reaches the logs at level trace', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-logsecrets-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'sb-logsecrets-');
   const config = path.join(dir, 'hub.yaml');
   writeFileSync(config, `redis:\n  url: "redis://app:${M.redis}@127.0.0.1:6379/0"\n`);
-  const wsPort = await freePort();
-  const httpPort = await freePort();
-  const hub = await startHubChild(
-    [
-      '--preset',
-      'production',
-      '--store',
-      'wal',
-      '--config',
-      config,
-      '--data-dir',
-      path.join(dir, 'data'),
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    { SWITCHBOARD_AUTH_SECRET: SECRET, SWITCHBOARD_LOG_LEVEL: 'trace' },
-    httpPort,
-  );
-  t.teardown(() => hub.proc.kill('SIGKILL'));
-  const url = `ws://127.0.0.1:${wsPort}`;
-  const api = `http://127.0.0.1:${httpPort}`;
+  const h = await hubProcess(t, {
+    preset: 'production',
+    args: ['--store', 'wal', '--config', config],
+    dataDir: path.join(dir, 'data'),
+    env: { SWITCHBOARD_AUTH_SECRET: SECRET, SWITCHBOARD_LOG_LEVEL: 'trace' },
+  });
+  const hub = await h.start();
+  const { wsUrl: url, httpUrl: api } = h;
   const admin = await mintToken(SECRET, { role: 'admin', subject: 'ops' });
   const workerToken = await mintToken(SECRET, { role: 'worker', subject: 'w' });
   const producerToken = await mintToken(SECRET, { role: 'producer' });

@@ -1,45 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { Producer, Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'shutdown-secret-shutdown-secret-000001';
 
-async function hubWithWorker(
-  t: { teardown(fn: () => unknown): void },
-  env: Record<string, string> = {},
-) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-stop-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const wsPort = await freePort();
-  const httpPort = await freePort();
-  const hub = await startHubChild(
-    [
-      '--preset',
-      'production',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    {
+async function hubWithWorker(t: Teardown, env: Record<string, string> = {}) {
+  const dir = tempDir(t, 'sb-stop-');
+  const h = await hubProcess(t, {
+    preset: 'production',
+    dataDir: dir,
+    env: {
       SWITCHBOARD_AUTH_SECRET: SECRET,
       SWITCHBOARD_DRAIN_TIMEOUT_MS: '5000',
       SWITCHBOARD_LOG_LEVEL: 'info',
       ...env,
     },
-    httpPort,
-  );
-  t.teardown(() => hub.proc.kill('SIGKILL'));
-  return { hub, url: `ws://127.0.0.1:${wsPort}`, httpPort, dir };
+  });
+  const hub = await h.start();
+  return { hub, url: h.wsUrl, httpPort: h.httpPort, dir };
 }
 
 t.test('SIGTERM drains: running tasks finish, new submits are refused, exit 0', async (t) => {

@@ -5,58 +5,16 @@
  * check, and "chmod 0500" runs the hub as an unprivileged user.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { ExitCode } from '../../server/support/exit-codes.js';
-import { freePort } from '../helpers/free-port.js';
-import { cliCommand, startHubChild } from '../helpers/hub-process.js';
+import { hubProcess, runHubStart } from '../helpers/hub-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { mountTmpfs, remount, requireTmpfs } from '../helpers/tmpfs.js';
 
 const NOBODY = 65534;
-
-async function hubArgs(dataDir: string): Promise<{ args: string[]; httpPort: number }> {
-  const httpPort = await freePort();
-  const args = [
-    '--preset',
-    'production',
-    '--data-dir',
-    dataDir,
-    '--port',
-    String(await freePort()),
-    '--http-port',
-    String(httpPort),
-    '--host',
-    '127.0.0.1',
-  ];
-  return { args, httpPort };
-}
-
-/** Run `switchboard start` expecting it to refuse; returns what a user sees. */
-function startRefused(
-  args: string[],
-  as?: { uid: number; gid: number },
-  env: Record<string, string> = {},
-): { status: number | null; stderr: string; stdout: string } {
-  const [cmd, argv] = cliCommand(['start', ...args], as !== undefined);
-  const r = spawnSync(cmd, argv, {
-    env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-    ...(as ?? {}),
-  });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
 
 function assertOneClearLine(
   t: Test,
@@ -83,18 +41,15 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
     async (t) => {
       const mnt = mountTmpfs(t, '4m');
       const dataDir = path.join(mnt, 'data');
-      const { args, httpPort } = await hubArgs(dataDir);
+      const h = await hubProcess(t, { preset: 'production', dataDir });
       // First run as a new user would: the hub creates the dir and its secret.
-      let hub = await startHubChild(args, {}, httpPort);
-      t.teardown(() => {
-        hub.proc.kill('SIGKILL');
-      });
+      let hub = await h.start();
       const secret = readFileSync(path.join(dataDir, 'secret'), 'utf8').trim();
       const headers = {
         authorization: `Bearer ${await mintToken(secret, { role: 'admin' })}`,
         'content-type': 'application/json',
       };
-      const api = `http://127.0.0.1:${httpPort}/api/v1`;
+      const api = `${h.httpUrl}/api/v1`;
       const res = await fetch(`${api}/tasks`, {
         method: 'POST',
         headers,
@@ -106,11 +61,11 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       t.equal(await hub.exited, 0);
 
       remount(mnt, 'ro');
-      const r = startRefused(args);
+      const r = runHubStart(h.args);
       assertOneClearLine(t, r, dataDir, /read-only filesystem/, /remount it read-write/);
 
       remount(mnt, 'rw');
-      hub = await startHubChild(args, {}, httpPort);
+      hub = await h.start();
       const got = await fetch(`${api}/tasks/${id}`, { headers });
       t.equal(got.status, 200, 'the task acknowledged before is there');
       hub.proc.kill('SIGTERM');
@@ -119,11 +74,10 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
   );
 
   t.test('a data dir owned by another user is refused, even for root', async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-foreign-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'sb-foreign-');
     chownSync(dir, NOBODY, NOBODY);
-    const { args, httpPort } = await hubArgs(dir);
-    const r = startRefused(args);
+    const h = await hubProcess(t, { preset: 'production', dataDir: dir });
+    const r = runHubStart(h.args);
     assertOneClearLine(
       t,
       r,
@@ -138,7 +92,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
     );
 
     chownSync(dir, 0, 0);
-    const hub = await startHubChild(args, {}, httpPort);
+    const hub = await h.start();
     hub.proc.kill('SIGTERM');
     t.equal(await hub.exited, 0, 'after the chown the hub starts');
   });
@@ -146,16 +100,15 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
   t.test(
     'a data dir its owner cannot write (chmod 0500), for a hub not running as root',
     async (t) => {
-      const parent = mkdtempSync(path.join(tmpdir(), 'sb-0500-'));
-      t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+      const parent = tempDir(t, 'sb-0500-');
       chmodSync(parent, 0o755); // nobody must be able to reach the dir
       const dir = path.join(parent, 'data');
       mkdirSync(dir);
       chownSync(dir, NOBODY, NOBODY);
       chmodSync(dir, 0o500);
-      const { args, httpPort } = await hubArgs(dir);
       const nobody = { uid: NOBODY, gid: NOBODY };
-      const r = startRefused(args, nobody);
+      const h = await hubProcess(t, { preset: 'production', dataDir: dir, as: nobody });
+      const r = runHubStart(h.args, { as: nobody });
       assertOneClearLine(
         t,
         r,
@@ -165,7 +118,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       );
 
       chmodSync(dir, 0o700);
-      const hub = await startHubChild(args, {}, httpPort, 15_000, nobody);
+      const hub = await h.start();
       hub.proc.kill('SIGTERM');
       t.equal(await hub.exited, 0, 'after the chmod the hub starts as that user');
     },
@@ -183,9 +136,9 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
       } catch {
         // ENOSPC: it took what there was
       }
-      const { args, httpPort } = await hubArgs(dataDir);
       const env = { SWITCHBOARD_AUTH_SECRET: 'no-room-test-secret-no-room-test-secret' };
-      const r = startRefused(args, undefined, env);
+      const h = await hubProcess(t, { preset: 'production', dataDir, env });
+      const r = runHubStart(h.args, { env });
       assertOneClearLine(
         t,
         r,
@@ -195,7 +148,7 @@ if (requireTmpfs('test/store/data-dir-start.test.ts')) {
         'STORE_NO_SPACE',
       );
       rmSync(filler);
-      const hub = await startHubChild(args, env, httpPort);
+      const hub = await h.start();
       hub.proc.kill('SIGTERM');
       t.equal(await hub.exited, 0, 'with space freed the hub starts');
     },

@@ -3,30 +3,17 @@
  * hub process, the test-only SWITCHBOARD_TEST_FAIL_FSYNC_AFTER setting). Everything else is
  * real: the bytes go to a real file, and recovery reads them back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
-import { WalStore, type StoreOptions } from '../../server/store/index.js';
+import { WalStore } from '../../server/store/index.js';
 import { failingFsyncOps } from '../../server/store/test-faults.js';
 import { nodeWalFileOps, segmentPath } from '../../server/store/wal-files.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild } from '../helpers/hub-process.js';
+import { hubProcess } from '../helpers/hub-process.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { walOptions } from './wal-options.js';
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-fsync-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const opts = (dir: string, extra: Partial<StoreOptions> = {}): StoreOptions => ({
-  mode: 'wal',
-  dataDir: dir,
-  fsync: 'always',
-  fsyncIntervalMs: 100,
-  ...extra,
-});
+const tmp = (t: Teardown): string => tempDir(t, 'sb-fsync-');
 
 const durable = (store: WalStore, seq: number): Promise<Error | undefined> =>
   new Promise((r) => store.onDurable(seq, (err) => r(err)));
@@ -35,7 +22,7 @@ t.test(
   'a failed fsync is fatal: the batch fails, onFatal fires once, nothing more is written',
   async (t) => {
     const dir = tmp(t);
-    const store = new WalStore(opts(dir, { fileOps: failingFsyncOps(2) }));
+    const store = new WalStore(walOptions(dir, { fileOps: failingFsyncOps(2) }));
     await store.open();
     const fatals: Error[] = [];
     store.onFatal((err) => fatals.push(err));
@@ -63,7 +50,7 @@ t.test(
     t.equal(fatals.length, 1, 'onFatal fires once');
     await store.close();
 
-    const again = new WalStore(opts(dir));
+    const again = new WalStore(walOptions(dir));
     const rec = await again.open();
     const nows = [...rec.records].map((r) => (r as { now: number }).now);
     await again.close();
@@ -76,7 +63,7 @@ t.test('a write error other than a full disk (EIO) is fatal too, naming the file
   const dir = tmp(t);
   let failWrites = false;
   const store = new WalStore(
-    opts(dir, {
+    walOptions(dir, {
       fileOps: {
         write(fd, buf, off, len, pos, cb) {
           if (!failWrites) return nodeWalFileOps.write(fd, buf, off, len, pos, cb);
@@ -105,36 +92,19 @@ t.test(
   async (t) => {
     const dir = tmp(t);
     const SECRET = 'fsync-failure-test-secret-fsync-fail-01';
-    const wsPort = await freePort();
-    const httpPort = await freePort();
-    const args = [
-      '--preset',
-      'production',
-      '--data-dir',
-      dir,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--host',
-      '127.0.0.1',
-    ];
-    const env = { SWITCHBOARD_AUTH_SECRET: SECRET };
-    const hub = await startHubChild(
-      args,
-      { ...env, SWITCHBOARD_TEST_FAIL_FSYNC_AFTER: '5' },
-      httpPort,
-    );
-    t.teardown(() => {
-      hub.proc.kill('SIGKILL');
+    const h = await hubProcess(t, {
+      preset: 'production',
+      dataDir: dir,
+      env: { SWITCHBOARD_AUTH_SECRET: SECRET },
     });
+    const hub = await h.start({ SWITCHBOARD_TEST_FAIL_FSYNC_AFTER: '5' });
     t.match(
       hub.output(),
       /TEST FAULT INJECTION IS ON/,
       'the hub says loudly that faults are injected',
     );
     const admin = await mintToken(SECRET, { role: 'admin' });
-    const api = `http://127.0.0.1:${httpPort}/api/v1`;
+    const api = `${h.httpUrl}/api/v1`;
     const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
 
     const acked: string[] = [];
@@ -173,10 +143,7 @@ t.test(
     t.notMatch(hub.output(), /\n\s+at .+\(.+:\d+:\d+\)/, 'no stack trace');
 
     // The next start (no fault) recovers everything acknowledged before it.
-    const next = await startHubChild(args, env, httpPort);
-    t.teardown(() => {
-      next.proc.kill('SIGKILL');
-    });
+    const next = await h.start();
     for (const id of acked) {
       const res = await fetch(`${api}/tasks/${id}`, { headers });
       t.equal(res.status, 200, `acknowledged task ${id} recovered`);

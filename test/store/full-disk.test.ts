@@ -9,10 +9,10 @@ import { Worker } from '../../index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { SnapshotStore, WalStore } from '../../server/store/index.js';
 import { readSnapshotFile, snapshotName } from '../../server/store/snapshot-file.js';
-import { freePort } from '../helpers/free-port.js';
-import { startHubChild, type HubChild } from '../helpers/hub-process.js';
+import { hubProcess, type HubChild } from '../helpers/hub-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { mountTmpfs, requireTmpfs } from '../helpers/tmpfs.js';
+import { walOptions } from './wal-options.js';
 
 const SECRET = 'full-disk-test-secret-full-disk-test-01';
 const PAD = 100_000;
@@ -33,27 +33,14 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       const filler = path.join(mnt, 'filler');
       writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
 
-      const wsPort = await freePort();
-      const httpPort = await freePort();
-      const args = [
-        '--preset',
-        'production',
-        '--data-dir',
+      const h = await hubProcess(t, {
+        preset: 'production',
         dataDir,
-        '--port',
-        String(wsPort),
-        '--http-port',
-        String(httpPort),
-        '--host',
-        '127.0.0.1',
-      ];
-      const env = { SWITCHBOARD_AUTH_SECRET: SECRET };
-      let hub: HubChild = await startHubChild(args, env, httpPort);
-      t.teardown(() => {
-        hub.proc.kill('SIGKILL');
+        env: { SWITCHBOARD_AUTH_SECRET: SECRET },
       });
+      let hub: HubChild = await h.start();
       const admin = await mintToken(SECRET, { role: 'admin' });
-      const api = `http://127.0.0.1:${httpPort}/api/v1`;
+      const api = `${h.httpUrl}/api/v1`;
       const auth = { authorization: `Bearer ${admin}` };
       let n = 0;
       const submit = async (pad = PAD): Promise<Submitted> => {
@@ -93,7 +80,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       }
 
       // The WebSocket side gets an error frame for the same request.
-      const ws = await RawClient.open(`ws://127.0.0.1:${wsPort}`, admin);
+      const ws = await RawClient.open(h.wsUrl, admin);
       t.teardown(() => ws.ws.close());
       ws.send({ t: 'submit', id: 7, task: { queue: 'disk', payload: { pad: 'w'.repeat(PAD) } } });
       const frame = await ws.next((f) => f.id === 7);
@@ -134,7 +121,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       ws.ws.close();
       hub.proc.kill('SIGTERM');
       t.equal(await hub.exited, 0, 'clean stop');
-      const store = new WalStore({ mode: 'wal', dataDir, fsync: 'always', fsyncIntervalMs: 100 });
+      const store = new WalStore(walOptions(dataDir));
       const rec = await store.open();
       const records = [...rec.records] as { type: string; tasks?: { id: string }[] }[];
       await store.close();
@@ -149,7 +136,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       );
 
       // Restart: every acknowledged task is there with its payload intact.
-      hub = await startHubChild(args, env, httpPort);
+      hub = await h.start();
       for (const [id, i] of acked) {
         const task = await get(`/tasks/${id}`);
         t.equal(task.status, 200, `task ${id} survived`);
@@ -164,7 +151,7 @@ if (requireTmpfs('test/store/full-disk.test.ts')) {
       let done!: () => void;
       const all = new Promise<void>((r) => (done = r));
       const w = new Worker(
-        { url: `ws://127.0.0.1:${wsPort}`, token: worker, queues: ['disk'], concurrency: 4 },
+        { url: h.wsUrl, token: worker, queues: ['disk'], concurrency: 4 },
         async (task) => {
           ran.add(task.id);
           if (ran.size === acked.size) done();

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { SnapshotStore } from '../../server/store/index.js';
-import { copyAsCrashed, storeContract, tempDir } from './store-contract.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { copyAsCrashed, storeContract } from './store-contract.js';
 
 // Periodic full snapshots of the state the hub hands over; no log, acks at once.
 storeContract(t, 'snapshot', (t) => {

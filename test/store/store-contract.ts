@@ -9,15 +9,7 @@
  * recovered state is checked, and recovered state is compared as the core sees it
  * (Core.restore + apply, then core.snapshot()).
  */
-import {
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import fc from 'fast-check';
@@ -243,13 +235,6 @@ export class CoreDriver {
     this.run({ type: 'queue.pause', now: this.now, queue: 'b' });
     this.advance(100);
   }
-}
-
-/** An engine whose data lives in a directory: a fresh temp dir, removed when `t` ends. */
-export function tempDir(t: Test, prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** A pid no process has (above any pid_max), for the LOCK a killed hub leaves behind. */

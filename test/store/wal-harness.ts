@@ -2,7 +2,8 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { WalStore } from '../../server/store/index.js';
 import { listDataFiles, segmentName, segmentPath } from '../../server/store/wal-files.js';
-import { CORE_OPTIONS, copyAsCrashed, tempDir, type StoreFactory } from './store-contract.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { CORE_OPTIONS, copyAsCrashed, type StoreFactory } from './store-contract.js';
 
 /**
  * The store contract's harness for the write-ahead log, in either fsync mode. Small

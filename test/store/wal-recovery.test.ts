@@ -9,23 +9,14 @@ import { StoreCorruptError, WalStore, type StoreOptions } from '../../server/sto
 import { segmentPath } from '../../server/store/wal-files.js';
 import { HEADER_BYTES } from '../../server/store/wal-record.js';
 import { skipWithout } from '../helpers/requires.js';
+import type { Teardown } from '../helpers/teardown.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { walOptions } from './wal-options.js';
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-wal-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const opts = (dir: string, extra: Partial<StoreOptions> = {}): StoreOptions => ({
-  mode: 'wal',
-  dataDir: dir,
-  fsync: 'always',
-  fsyncIntervalMs: 100,
-  ...extra,
-});
+const tmp = (t: Teardown): string => tempDir(t, 'sb-wal-');
 
 async function writeRecords(dir: string, records: object[]): Promise<void> {
-  const store = new WalStore(opts(dir));
+  const store = new WalStore(walOptions(dir));
   await store.open();
   let seq = 0;
   for (const r of records) seq = store.append(r);
@@ -39,7 +30,7 @@ async function readAll(
   dir: string,
   extra: Partial<StoreOptions> = {},
 ): Promise<{ records: object[]; dropped: number }> {
-  const store = new WalStore(opts(dir, extra));
+  const store = new WalStore(walOptions(dir, extra));
   const rec = await store.open();
   const records = [...rec.records];
   await store.close();
@@ -55,7 +46,7 @@ const sample = (n: number): object[] =>
 
 t.test('group commit: many appends in one turn share one fsync', async (t) => {
   const dir = tmp(t);
-  const store = new WalStore(opts(dir));
+  const store = new WalStore(walOptions(dir));
   await store.open();
   let seq = 0;
   for (let i = 0; i < 5000; i++) seq = store.append({ type: 'gc', now: i });
@@ -245,7 +236,7 @@ t.test('snapshot + WAL tail gives the same state as the WAL alone', async (t) =>
 
   // And through the store: compaction in the worker thread, then recovery.
   const dir = tmp(t);
-  const store = new WalStore(opts(dir));
+  const store = new WalStore(walOptions(dir));
   await store.open();
   let seq = 0;
   for (const r of journal.slice(0, 80)) seq = store.append(r);
@@ -258,7 +249,7 @@ t.test('snapshot + WAL tail gives the same state as the WAL alone', async (t) =>
     readdirSync(dir).some((f) => f.startsWith('snapshot-')),
     'a snapshot was written',
   );
-  const reopened = new WalStore(opts(dir));
+  const reopened = new WalStore(walOptions(dir));
   const rec = await reopened.open();
   const recovered = replay(rec.snapshot, [...rec.records]);
   await reopened.close();
@@ -268,14 +259,14 @@ t.test('snapshot + WAL tail gives the same state as the WAL alone', async (t) =>
 
 t.test('two hubs on one data dir: the second refuses', async (t) => {
   const dir = tmp(t);
-  const a = new WalStore(opts(dir));
+  const a = new WalStore(walOptions(dir));
   await a.open();
-  const b = new WalStore(opts(dir));
+  const b = new WalStore(walOptions(dir));
   const err = await b.open().catch((e: unknown) => e);
   t.equal((err as { code?: string }).code, 'STORE_LOCKED');
   t.match((err as Error).message, new RegExp(`pid ${process.pid}`));
   await a.close();
-  const c = new WalStore(opts(dir));
+  const c = new WalStore(walOptions(dir));
   await c.open();
   t.pass('after the first closes, the dir can be opened');
   await c.close();
@@ -293,7 +284,7 @@ t.test(
       rmSync(mnt, { recursive: true, force: true });
     });
     const dir = path.join(mnt, 'data');
-    const store = new WalStore(opts(dir));
+    const store = new WalStore(walOptions(dir));
     await store.open();
     const durable = (seq: number) =>
       new Promise<Error | undefined>((r) => store.onDurable(seq, (err) => r(err)));

@@ -1,6 +1,5 @@
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +9,16 @@ import { requireTool } from '../helpers/requires.js';
 import { Producer, Worker } from '../../index.js';
 import { hubFetch, type TlsClientOptions } from '../../client/hub-fetch.js';
 import { freePort } from '../helpers/free-port.js';
-import { CLI } from '../helpers/hub-process.js';
+import {
+  CLI,
+  hubAddress,
+  hubStartArgs,
+  runHubStart,
+  spawnHubChild,
+  waitUntilReady,
+} from '../helpers/hub-process.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 const MONITOR = path.resolve(
@@ -19,8 +26,7 @@ const MONITOR = path.resolve(
   '../../dist/client/monitor/main.js',
 );
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sb-tls-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'sb-tls-');
 const f = (name: string): string => path.join(dir, name);
 
 function openssl(...args: string[]): void {
@@ -105,61 +111,32 @@ async function startTlsHub(
   extra: string[] = [],
   client: TlsClientOptions = { ca: caA },
 ): Promise<TlsHub> {
-  const wsPort = await freePort();
-  const httpPort = await freePort();
+  const address = await hubAddress();
+  const { wsPort, httpPort } = address;
   // The hub reads these paths again on SIGHUP, as with certbot's live/ directory.
   const certFile = f(`${name}-cert.pem`);
   const keyFile = f(`${name}-key.pem`);
   copyFileSync(f('server-a.pem'), certFile);
   copyFileSync(f('server-a.key'), keyFile);
-  const proc = spawn(
-    process.execPath,
-    [
-      CLI,
-      'start',
-      '--preset',
-      'development',
-      '--transport',
-      transport,
-      '--port',
-      String(wsPort),
-      '--http-port',
-      String(httpPort),
-      '--tls-cert',
-      certFile,
-      '--tls-key',
-      keyFile,
-      ...extra,
-    ],
-    {
-      env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info', SWITCHBOARD_LOG_PRETTY: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const tlsArgs = ['--transport', transport, '--tls-cert', certFile, '--tls-key', keyFile];
+  const child = spawnHubChild(
+    hubStartArgs({ preset: 'development', args: [...tlsArgs, ...extra] }, address),
+    { SWITCHBOARD_LOG_LEVEL: 'info', SWITCHBOARD_LOG_PRETTY: 'false' },
   );
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const { proc, output } = child;
   const httpUrl = `https://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`hub exited with ${proc.exitCode}:\n${out}`);
-    try {
+  await waitUntilReady(
+    child,
+    async () => {
       const res = await hubFetch(`${httpUrl}/ready`, { tls: client });
       await res.text();
-      if (res.status === 200 && out.includes('websocket port listening')) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`TLS hub not ready within 15 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      return res.status === 200 && output().includes('websocket port listening');
+    },
+    { pollMs: 50, what: 'TLS hub' },
+  );
   return {
     proc,
-    output: () => out,
+    output,
     wsPort,
     httpPort,
     wsUrl: `wss://127.0.0.1:${wsPort}`,
@@ -168,7 +145,7 @@ async function startTlsHub(
     keyFile,
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
-      await exited;
+      await child.exited;
     },
   };
 }
@@ -405,11 +382,8 @@ if (requireTool('openssl')) {
     t.equal((await getJson(`${hub.httpUrl}/health`, clientA)).status, 200, 'hub healthy after');
 
     // uWebSockets.js cannot refuse a client without a certificate: asking for it is an error.
-    const res = spawnSync(
-      process.execPath,
+    const res = runHubStart(
       [
-        CLI,
-        'start',
         '--preset',
         'development',
         '--transport',
@@ -425,7 +399,7 @@ if (requireTool('openssl')) {
         '--tls-ca',
         f('ca-a.pem'),
       ],
-      { encoding: 'utf8', timeout: 15_000, env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' } },
+      { timeoutMs: 15_000 },
     );
     t.not(res.status, 0, 'transport uws with caFile does not start');
     t.match(
@@ -471,14 +445,9 @@ if (requireTool('openssl')) {
       ],
     ];
     for (const [label, args, re] of cases) {
-      const res = spawnSync(
-        process.execPath,
-        [CLI, 'start', '--preset', 'development', '--port', '0', '--http-port', '0', ...args],
-        {
-          encoding: 'utf8',
-          timeout: 15_000,
-          env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
-        },
+      const res = runHubStart(
+        ['--preset', 'development', '--port', '0', '--http-port', '0', ...args],
+        { timeoutMs: 15_000 },
       );
       t.not(res.status, 0, `${label}: does not start`);
       t.match(res.stderr, re, `${label}: ${res.stderr.trim().split('\n').pop()}`);
