@@ -3,15 +3,14 @@ import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { KnownHosts, loadOrCreateHubKey, SshPool, SshRunner } from '../../server/nodes/index.js';
 import { startTestHub } from '../helpers/hub.js';
-import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
+import { requireTool } from '../helpers/requires.js';
+import { TestSshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'node-commands-secret-node-commands-0001';
 
 /** Who may report a command's result, and what status a node command answers with. */
-if (!sshdAvailable()) {
-  t.fail(`SSHD MISSING: ${SSHD} not found. apt-get install openssh-server (.ci/run does this).`);
-} else {
+if (requireTool('sshd')) {
   t.test('node commands: results only from the party that runs them; statuses', async (t) => {
     const sshd = await TestSshd.start();
     t.teardown(() => sshd.stop());

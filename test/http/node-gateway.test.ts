@@ -5,7 +5,8 @@ import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { KnownHosts, loadOrCreateHubKey, SshPool, SshRunner } from '../../server/nodes/index.js';
 import { startTestHub } from '../helpers/hub.js';
-import { sshdAvailable, SSHD, TestSshd } from '../helpers/sshd.js';
+import { requireTool } from '../helpers/requires.js';
+import { TestSshd } from '../helpers/sshd.js';
 
 /**
  * What going through the gateway changed for node commands and hub reads: a command whose
@@ -36,9 +37,7 @@ async function call(
   return { status: res.status, json: (await res.json()) as Record<string, any> };
 }
 
-if (!sshdAvailable()) {
-  t.fail(`SSHD MISSING: ${SSHD} not found. apt-get install openssh-server (.ci/run does this).`);
-} else {
+if (requireTool('sshd')) {
   t.test('a node removed while its command runs: the waiting reply is 404', async (t) => {
     const sshd = await TestSshd.start();
     t.teardown(() => sshd.stop());
