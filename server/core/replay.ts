@@ -11,19 +11,21 @@ const YIELD_EVERY = 8192;
  * Apply journaled records in order. Recovery at start and the compactor's snapshot thread
  * both replay through here, so what a record means after a restart is what it meant live.
  * Effects are dropped: replayed events were delivered and their records journaled before
- * the crash. Every YIELD_EVERY records the loop yields a macrotask turn, so the HTTP side
+ * the crash. Every YIELD_EVERY records the loop awaits `pause`, which the caller supplies
+ * (the core schedules nothing itself): the hub passes a macrotask turn, so its HTTP side
  * port can answer (GET /ready says "recovering") during a long replay.
  */
 export async function replay(
   core: Replayable,
   records: Iterable<object> | AsyncIterable<object>,
+  pause?: () => Promise<void>,
 ): Promise<number> {
   let n = 0;
   for await (const record of records) {
     core.apply(record);
     if (++n % YIELD_EVERY === 0) {
       core.takeEffects();
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (pause) await pause();
     }
   }
   core.takeEffects();

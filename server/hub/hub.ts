@@ -174,7 +174,12 @@ export class Hub {
     if (recovered) {
       const t0 = performance.now();
       this.core = Core.restore(recovered.snapshot, this.options.core);
-      const n = await replay(this.core, recovered.records);
+      // A macrotask turn now and then, so the HTTP side port answers during a long replay.
+      const n = await replay(
+        this.core,
+        recovered.records,
+        () => new Promise<void>((resolve) => setImmediate(resolve)),
+      );
       const { result } = this.execute({ type: 'recover', now: this.now() });
       this.log.info(
         {
