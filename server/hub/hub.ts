@@ -8,7 +8,6 @@ import {
   type CommandResult,
   type CoreOptions,
   type HubEvent,
-  type TaskRecord,
 } from '../core/index.js';
 import { createSocketServer, type TransportChoice } from '../transport/create-socket-server.js';
 import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
@@ -30,7 +29,7 @@ import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
 import { SessionTable } from './session-table.js';
-import { toResultFrame, toTaskFrame } from './task-view.js';
+import { deliverEvent, type DeliveryContext } from './deliver-event.js';
 
 export interface HubOptions {
   host: string;
@@ -112,10 +111,18 @@ export class Hub {
   private wakeAt = Infinity;
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: HubEvent, now: number) => void>();
+  private readonly delivery: DeliveryContext;
   private readonly framesIn: { inc(n?: number): void };
   private readonly framesOut: { inc(n?: number): void };
 
   constructor(private readonly options: HubOptions) {
+    this.delivery = {
+      sessions: this.sessions,
+      log: options.logger,
+      afterDurable: (cb) => this.whenDurable(this.lastSeq, cb),
+      revokeLiveGrants: () =>
+        this.liveGrants.revokeWhere((grant) => this.core.revocations.isRevoked(grant)),
+    };
     this.log = options.logger;
     this.idleRelease = new IdleMemoryRelease(options.idleMemoryReleaseMs ?? 0, options.logger);
     this.version = options.version;
@@ -376,109 +383,12 @@ export class Hub {
   private handleEvents(events: HubEvent[], now: number): void {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      switch (event.type) {
-        case 'task.assigned': {
-          const session = this.sessions.worker(event.workerId);
-          if (session) session.send(toTaskFrame(event.task));
-          break;
-        }
-        case 'lease.revoked': {
-          const session = this.sessions.worker(event.workerId);
-          if (session) {
-            session.send({
-              t: FrameType.cancel,
-              taskId: event.taskId,
-              attempt: event.attempt,
-              reason: event.reason,
-            });
-          }
-          break;
-        }
-        case 'task.progress':
-          this.sessions.deliverProgress(event.task.id, event.task.submitter, event.value);
-          break;
-        case 'task.completed':
-        case 'task.dead':
-        case 'task.expired':
-        case 'task.cancelled':
-          this.deliverResult(event.task);
-          break;
-        case 'worker.registered': {
-          const session =
-            event.worker.session === undefined
-              ? undefined
-              : this.sessions.get(event.worker.session);
-          if (session && event.worker.kind === 'push') {
-            this.sessions.bind(session, event.worker.id);
-            session.send({
-              t: FrameType.registered,
-              id: session.registerId,
-              workerId: event.worker.id,
-              resumed: event.resumed,
-              dropped: event.dropped,
-            });
-          }
-          // Per-worker lines are debug: a fleet of 10,000 reconnecting after a deploy would
-          // otherwise be 10,000 info lines (and ~10 KB of garbage each through redaction).
-          // The event stream and /metrics show worker lifecycle to operators.
-          this.log.debug(
-            {
-              worker: event.worker.id,
-              queues: event.worker.queues,
-              concurrency: event.worker.concurrency,
-            },
-            'worker registered',
-          );
-          break;
-        }
-        case 'worker.removed': {
-          if (event.reason === 'heartbeat-timeout')
-            this.sessions.dropWorker(
-              event.worker.id,
-              CloseCode.HEARTBEAT_TIMEOUT,
-              'missed heartbeats; leases released',
-            );
-          // Unregistered over HTTP while its socket is open: a socket left open would keep an
-          // SDK saying "connected" while nothing is pushed to it any more.
-          else if (event.reason === 'unregistered')
-            this.sessions.dropWorker(
-              event.worker.id,
-              CloseCode.UNREGISTERED,
-              'worker unregistered; leases requeued',
-            );
-          if (event.reason === 'heartbeat-timeout') {
-            this.log.warn({ worker: event.worker.id, reason: event.reason }, 'worker removed');
-          } else
-            this.log.debug({ worker: event.worker.id, reason: event.reason }, 'worker removed');
-          break;
-        }
-        case 'token.revoked':
-          this.liveGrants.revokeWhere((grant) => this.core.revocations.isRevoked(grant));
-          break;
-        default:
-          break;
-      }
+      deliverEvent(this.delivery, event);
       this.metrics.observe(event, now);
       this.stats.observe(event, now);
       this.events.publishHubEvent(event, now);
       for (const l of this.listeners) l(event, now);
     }
-  }
-
-  /**
-   * Push a final result to the submitter and watchers, once whatever made it final is on
-   * disk: a producer that saw "completed" must never see the task run again after a crash.
-   */
-  private deliverResult(task: TaskRecord): void {
-    const send = this.sessions.takeResultRecipients(task.id, task.submitter);
-    if (!send) return;
-    // The frame is built now, from the record as the command left it: by the time the
-    // record is durable the task may already be evicted (a short resultTtlMs, or beyond
-    // tasks.maxFinished), and the producer must get its result all the same.
-    const frame = toResultFrame(task);
-    this.whenDurable(this.lastSeq, (err) => {
-      if (!err) send(frame); // on a failed fsync the hub stops; watchers re-ask after restart
-    });
   }
 
   // ------------------------------------------------------------------ time
