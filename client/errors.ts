@@ -131,7 +131,10 @@ export class UnavailableError extends HubError {
   override readonly retryable: boolean = true;
 }
 
-/** The hub could not persist the request (STORE_FULL, STORE_UNAVAILABLE); nothing was accepted. */
+/**
+ * The hub could not persist the request (STORE_FULL, STORE_UNAVAILABLE, ENGINE_UNAVAILABLE);
+ * nothing was accepted.
+ */
 export class StoreError extends UnavailableError {
   override readonly name: string = 'StoreError';
 }
@@ -180,6 +183,7 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   NODE_UNREACHABLE: UnavailableError,
   STORE_UNAVAILABLE: StoreError,
   STORE_FULL: StoreError,
+  ENGINE_UNAVAILABLE: StoreError,
   RATE_LIMITED: RateLimitError,
   INTERNAL: InternalError,
 };

@@ -424,6 +424,39 @@ export const errorRegistry = [
     meaning: 'the HTTP request could not be parsed, or its target is not a path (was `BAD_FRAME`)',
     fix: 'send a valid HTTP/1.1 request',
   },
+  // --- appended for issue 13: the Redis engine
+  {
+    code: 'ENGINE_UNAVAILABLE',
+    status: 503,
+    exitCode: 6,
+    sentBy: ['ws', 'http', 'store'],
+    meaning:
+      'the hub cannot reach its Redis engine (or Redis refused the write); nothing was accepted',
+    fix: 'retry later with backoff: the hub resumes by itself once Redis answers; the operator checks Redis',
+  },
+  {
+    code: 'ENGINE_LEASE_HELD',
+    exitCode: 6,
+    sentBy: ['store'],
+    meaning: "another hub holds the lease on the Redis engine's log (it leads the cluster)",
+    fix: 'nothing if that hub is alive; otherwise wait for its lease to expire, or use another key prefix',
+  },
+  {
+    code: 'ENGINE_EVICTION_POLICY',
+    exitCode: 6,
+    sentBy: ['store'],
+    meaning:
+      "Redis may evict keys (`maxmemory-policy` is not `noeviction`): it could drop the hub's log and lose acknowledged tasks",
+    fix: 'set `maxmemory-policy noeviction` in redis.conf (or `CONFIG SET maxmemory-policy noeviction`)',
+  },
+  {
+    code: 'FENCED',
+    exitCode: 70,
+    sentBy: ['store'],
+    meaning:
+      'another hub took over the Redis engine (a higher fencing epoch): this hub may no longer write',
+    fix: 'nothing: the successor leads; find out why this hub was paused or cut off from Redis past its lease',
+  },
   {
     code: 'UNKNOWN_CODE',
     sentBy: ['client'],

@@ -1,7 +1,7 @@
 import type { HubStore } from '../hub/hub-store.js';
 import type { WalFileOps } from './wal-files.js';
 
-export type PersistenceMode = 'memory' | 'snapshot' | 'wal';
+export type PersistenceMode = 'memory' | 'snapshot' | 'wal' | 'redis';
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -28,6 +28,19 @@ export interface StoreOptions {
   replayOptions?: object;
   /** wal mode: the file layer's calls on the open segment (tests inject a failing disk here). */
   fileOps?: Partial<WalFileOps>;
+  /** redis mode: where Redis is and which cluster (key prefix) this hub belongs to. */
+  redis?: RedisModeOptions;
+}
+
+export interface RedisModeOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  url: string;
+  /** Hubs with the same Redis and prefix are one cluster (default "switchboard"). */
+  prefix?: string;
+  /** This hub's name in the lease (default host:pid:random). */
+  hubId?: string;
+  /** The leader's lease TTL (default 3000 ms). */
+  leaseMs?: number;
 }
 
 export interface RecoveryStats {

@@ -1,0 +1,613 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Packr } from 'msgpackr';
+import { DurabilityWaiters } from '../durability-waiters.js';
+import { StoreError, StoreErrorCode, storeClosedError } from '../errors.js';
+import type { Recovered, Store, StoreLogger, StoreStats } from '../store.js';
+import { checkRedisConfig, type RedisDurability } from './redis-config-check.js';
+import { connectRedis, describeRedis, type RedisTarget } from './redis-connection.js';
+import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
+import { RedisLease, type LeaseLostReason } from './redis-lease.js';
+import { APPEND, isFencedReply, runScript } from './redis-scripts.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  readSnapshotBytes,
+  readSnapshotMeta,
+  writeSnapshot,
+  type SnapshotMeta,
+} from './redis-snapshot.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const snapshotPackr = new Packr({ useRecords: false, moreTypes: false });
+
+export interface RedisStoreOptions {
+  /** Where Redis is. The store opens connections of its own (an instance given is copied). */
+  redis: RedisTarget;
+  /** Hubs with the same Redis and prefix are one cluster (default "switchboard"). */
+  prefix?: string;
+  /** This hub's name in the lease (default host:pid:random). */
+  hubId?: string;
+  /** The lease TTL: how long a dead leader blocks a successor (default 3000 ms). */
+  leaseMs?: number;
+  /**
+   * A lease already acquired (by the hub's role logic) for these keys; open() then skips
+   * acquiring one. The store owns it from then on: it releases it at close().
+   */
+  lease?: RedisLease;
+  /** Write the state this often when the log has grown since the last snapshot (default 60 s). */
+  snapshotIntervalMs?: number;
+  /** ...or as soon as this many records were appended since it (default 200,000). */
+  snapshotAfterRecords?: number;
+  /** ...or this many bytes of log (default 64 MiB). */
+  snapshotAfterBytes?: number;
+  /** Snapshots are stored in chunks of at most this many bytes (default 4 MiB). */
+  snapshotChunkBytes?: number;
+  /** close() waits at most this long for Redis to take what is still in flight (default 10 s). */
+  closeTimeoutMs?: number;
+  logger?: StoreLogger;
+}
+
+export const DEFAULT_LEASE_MS = 3000;
+
+/**
+ * The Redis engine's persistence: the leader's journal goes to a Redis stream, one entry per
+ * batch (group commit), and its state to a chunked snapshot that trims the stream. Exactly
+ * one store per cluster is open at a time: open() takes the lease (redis-lease.ts), and
+ * every write is fenced by the lease's epoch in the same Lua script that makes it, so a
+ * leader that was paused or cut off cannot write once a successor holds the lease.
+ *
+ * Sequence numbers: append() numbers records 1, 2, 3... after each open, as every store
+ * does; in Redis a record's number is `baseSeq` (the log's last number when this store
+ * opened) plus that, so numbers keep rising across leaders and a re-sent batch is recognised.
+ *
+ * A record is durable when Redis has answered the script that appended it: in Redis's
+ * memory, and on its disk only with `appendonly yes` (and `appendfsync always` to survive a
+ * power cut of the Redis host); open() warns otherwise.
+ */
+export class RedisStore implements Store {
+  readonly mode = 'redis' as const;
+  readonly keys: RedisKeys;
+  readonly hubId: string;
+  private readonly leaseMs: number;
+  private data: Redis | undefined;
+  private leaseConnection: Redis | undefined;
+  private lease: RedisLease | undefined;
+  private base = 0;
+  private seq = 0;
+  private readonly waiters = new DurabilityWaiters();
+  private batch = Buffer.allocUnsafe(64 * 1024);
+  private batchLen = 0;
+  private batchFirst = 1;
+  private scheduled = false;
+  private preparedRecord: object | undefined;
+  private preparedPayload: Uint8Array | undefined;
+  private fatal: Error | undefined;
+  private opened = false;
+  private closed = false;
+  /** Set once close() resolved or the process "died" (abandon): no callback runs after. */
+  private silent = false;
+  private provider: (() => object) | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotting: Promise<void> | undefined;
+  private snapshotMeta: SnapshotMeta | undefined;
+  private recordsSinceSnapshot = 0;
+  private bytesSinceSnapshot = 0;
+  private durability: RedisDurability = {};
+  private readonly fsyncListeners: ((ms: number) => void)[] = [];
+  private readonly fatalListeners: ((err: Error) => void)[] = [];
+  private readonly s = { batches: 0, lastMs: 0, bytesWritten: 0, entries: 0, snapshots: 0 };
+  private readonly flushNow = (): void => this.flush();
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.keys = options.lease?.keys ?? redisKeys(options.prefix ?? DEFAULT_PREFIX);
+    this.hubId =
+      options.lease?.hubId ??
+      options.hubId ??
+      `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.leaseMs = options.lease?.ttlMs ?? options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  get durableSeq(): number {
+    return this.waiters.durableSeq;
+  }
+
+  /** The log's last sequence number when this store opened; record n is `baseSeq + n` in Redis. */
+  get baseSeq(): number {
+    return this.base;
+  }
+
+  /** The fencing epoch this store writes under (0 before open). */
+  get epoch(): number {
+    return this.lease?.epoch ?? 0;
+  }
+
+  /**
+   * The store's data connection, once open. Commands sent on it run in order with the
+   * store's own writes (tests use that to fence the store between two of its batches).
+   */
+  get connection(): Redis | undefined {
+    return this.data;
+  }
+
+  /** What open() read of Redis's persistence settings (empty when CONFIG is not allowed). */
+  get redisDurability(): RedisDurability {
+    return this.durability;
+  }
+
+  async open(): Promise<Recovered> {
+    if (this.opened || this.closed) throw new Error('a RedisStore is opened once');
+    this.opened = true;
+    const t0 = performance.now();
+    const data = connectRedis(this.options.redis, `switchboard:${this.hubId}`);
+    this.data = data;
+    try {
+      await this.connect(data);
+      this.durability = await checkRedisConfig(data, this.options.logger);
+      this.lease = this.options.lease ?? (await this.acquire());
+      this.lease.onLost((reason) => this.die(this.leaseLostError(reason)));
+      const loaded = await this.load(data);
+      this.snapshotTimer = setInterval(
+        () => this.maybeSnapshot(true),
+        this.options.snapshotIntervalMs ?? 60_000,
+      );
+      this.snapshotTimer.unref();
+      this.options.logger?.info(
+        {
+          redis: describeRedis(data),
+          keys: this.keys.tag,
+          epoch: this.lease.epoch,
+          baseSeq: this.base,
+          snapshot: loaded.snapshot !== undefined,
+          records: loaded.records.length,
+        },
+        'leading the cluster: the Redis engine log is open',
+      );
+      return {
+        snapshot: loaded.snapshot,
+        records: loaded.records,
+        stats: {
+          snapshot: loaded.snapshot !== undefined,
+          walRecords: loaded.records.length,
+          segments: loaded.entries,
+          droppedTailBytes: 0,
+          droppedTailRecords: 0,
+          ms: Math.round(performance.now() - t0),
+        },
+      };
+    } catch (err) {
+      await this.releaseQuietly();
+      this.disconnectAll();
+      this.closed = true;
+      this.silent = true;
+      throw this.asStoreError(err, 'open the Redis engine log');
+    }
+  }
+
+  private async connect(redis: Redis): Promise<void> {
+    try {
+      await redis.connect();
+    } catch (err) {
+      throw new StoreError(
+        StoreErrorCode.ENGINE_UNAVAILABLE,
+        `cannot reach Redis at ${describeRedis(redis)} (${(err as Error).message}); start Redis or fix the Redis URL`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async acquire(): Promise<RedisLease> {
+    const conn = connectRedis(this.options.redis, `switchboard:${this.hubId}:lease`);
+    this.leaseConnection = conn;
+    await this.connect(conn);
+    const got = await RedisLease.tryAcquire(conn, this.keys, this.hubId, this.leaseMs);
+    if (got.acquired) return got.lease;
+    throw new StoreError(
+      StoreErrorCode.ENGINE_LEASE_HELD,
+      `the Redis engine log ${this.keys.tag} is in use: hub ${got.holder} holds its lease` +
+        (got.expiresInMs >= 0 ? ` (it expires in ${got.expiresInMs} ms unless renewed)` : '') +
+        '; one hub leads a cluster at a time',
+    );
+  }
+
+  /** The latest snapshot and every record logged after it, in order. */
+  private async load(
+    redis: Redis,
+  ): Promise<{ snapshot: unknown; records: object[]; entries: number }> {
+    const meta = await readSnapshotMeta(redis, this.keys);
+    this.snapshotMeta = meta;
+    const snapshot = meta
+      ? packr.unpack(await readSnapshotBytes(redis, this.keys, meta))
+      : undefined;
+    this.base = Number((await redis.get(this.keys.seq)) ?? 0);
+    const covers = meta?.covers ?? 0;
+    const records: object[] = [];
+    let entries = 0;
+    let start = `${covers + 1}-0`;
+    let last = covers;
+    for (;;) {
+      const page = await redis.xrangeBuffer(this.keys.log, start, '+', 'COUNT', 512);
+      for (const [idBuf, fields] of page) {
+        const id = idBuf.toString();
+        const upto = Number(id.slice(0, id.indexOf('-')));
+        let first = NaN;
+        let body: Buffer | undefined;
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const name = fields[i]!.toString();
+          if (name === 'f') first = Number(fields[i + 1]!.toString());
+          else if (name === 'r') body = fields[i + 1];
+        }
+        const batch = body ? (packr.unpackMultiple(body) as object[]) : [];
+        if (!(first > last) || batch.length !== upto - first + 1)
+          throw new StoreError(
+            StoreErrorCode.STORE_CORRUPT,
+            `the Redis engine log ${this.keys.log} is damaged at entry ${id} (records ${first}-${upto}, ${batch.length} decoded, previous entry ended at ${last}): ` +
+              'refusing to start rather than lose acknowledged work. Check whether something else writes to these keys',
+          );
+        // A snapshot written after this entry was sent covers part of it: skip that part.
+        for (let k = 0; k < batch.length; k++) if (first + k > covers) records.push(batch[k]!);
+        last = upto;
+        entries++;
+      }
+      if (page.length < 512) break;
+      start = `(${page[page.length - 1]![0].toString()}`;
+    }
+    if (last > this.base)
+      throw new StoreError(
+        StoreErrorCode.STORE_CORRUPT,
+        `the Redis engine log ${this.keys.log} ends at record ${last} but ${this.keys.seq} says ${this.base}: refusing to start`,
+      );
+    this.s.entries = entries;
+    return { snapshot, records, entries };
+  }
+
+  /**
+   * Refuse now what could not be written: a record that cannot be encoded, a store that
+   * failed or closed, or Redis out of reach (ENGINE_UNAVAILABLE: the hub refuses the command
+   * with a clear code and changes nothing, rather than queue work it cannot acknowledge).
+   */
+  prepare(record: object): void {
+    if (this.fatal) throw this.fatal;
+    if (this.closed) throw storeClosedError(this.mode);
+    const data = this.data;
+    if (data?.status !== 'ready')
+      throw new StoreError(
+        StoreErrorCode.ENGINE_UNAVAILABLE,
+        `Redis is unreachable (connection ${data?.status ?? 'not open'}): nothing was accepted; retry once it answers`,
+      );
+    if (this.lease && !this.lease.held)
+      throw new StoreError(
+        StoreErrorCode.ENGINE_UNAVAILABLE,
+        'this hub could not renew its lease on the Redis engine in time: nothing was accepted; retry (another hub may lead by now)',
+      );
+    this.preparedRecord = undefined;
+    this.preparedPayload = undefined;
+    this.preparedPayload = packr.pack(record);
+    this.preparedRecord = record;
+  }
+
+  append(record: object): number {
+    if (this.closed) throw storeClosedError(this.mode);
+    if (this.fatal) return ++this.seq;
+    // MUST: pack() returns the encoder's shared buffer; it is copied into the batch before
+    // anything else encodes (as in the WAL).
+    const payload = this.preparedRecord === record ? this.preparedPayload! : packr.pack(record);
+    this.preparedRecord = undefined;
+    this.preparedPayload = undefined;
+    const need = this.batchLen + payload.byteLength;
+    if (need > this.batch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));
+      this.batch.copy(bigger, 0, 0, this.batchLen);
+      this.batch = bigger;
+    }
+    this.batch.set(payload, this.batchLen);
+    this.batchLen = need;
+    this.seq++;
+    this.recordsSinceSnapshot++;
+    this.bytesSinceSnapshot += payload.byteLength;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return this.seq;
+  }
+
+  onDurable(seq: number, cb: (err?: Error) => void): void {
+    if (this.fatal && seq > this.durableSeq) cb(this.fatal);
+    else this.waiters.add(seq, cb);
+  }
+
+  onFsyncLatency(cb: (ms: number) => void): void {
+    this.fsyncListeners.push(cb);
+  }
+
+  onFatal(cb: (err: Error) => void): void {
+    this.fatalListeners.push(cb);
+  }
+
+  setStateProvider(provider: () => object): void {
+    this.provider = provider;
+  }
+
+  stats(): StoreStats {
+    return {
+      mode: this.mode,
+      appended: this.seq,
+      durableSeq: this.durableSeq,
+      // One append script answered = one batch made durable (Redis's own fsync, if any, is in it).
+      fsyncs: this.s.batches,
+      lastFsyncMs: this.s.lastMs,
+      bytesWritten: this.s.bytesWritten,
+      segments: this.s.entries,
+      compactions: this.s.snapshots,
+    };
+  }
+
+  /**
+   * Send the buffered records as one batch: one script, one stream entry. Batches are
+   * pipelined on the one connection, so Redis runs them in order, and their replies come
+   * back in order.
+   */
+  private flush(): void {
+    this.scheduled = false;
+    const data = this.data;
+    const lease = this.lease;
+    if (this.batchLen === 0 || this.fatal || this.silent || !data || !lease) return;
+    const len = this.batchLen;
+    const body = Buffer.allocUnsafe(len);
+    this.batch.copy(body, 0, 0, len);
+    const first = this.batchFirst;
+    const upto = this.seq;
+    this.batchFirst = upto + 1;
+    this.batchLen = 0;
+    const t0 = performance.now();
+    runScript(
+      data,
+      APPEND,
+      [this.keys.epoch, this.keys.seq, this.keys.log],
+      [lease.epoch, this.base + first, this.base + upto, body],
+    ).then(
+      (reply) => {
+        if (this.silent || this.fatal) return;
+        const ms = performance.now() - t0;
+        this.s.batches++;
+        this.s.lastMs = ms;
+        this.s.bytesWritten += len;
+        if (reply === 1) this.s.entries++;
+        for (const l of this.fsyncListeners) l(ms);
+        this.waiters.resolve(upto);
+        this.maybeSnapshot(false);
+      },
+      (err: unknown) => {
+        if (this.silent || this.fatal) return;
+        if (isFencedReply(err)) {
+          this.die(this.fencedError((err as Error).message));
+          return;
+        }
+        // Redis refused the batch (out of memory under noeviction, a script error): it is
+        // not in the log. Its waiters learn it; later batches go on (the log allows gaps).
+        this.options.logger?.error(
+          { keys: this.keys.tag, records: upto - first + 1, err: (err as Error).message },
+          'Redis refused a batch of the log; its commands were not acknowledged',
+        );
+        this.waiters.fail(
+          upto,
+          new StoreError(
+            StoreErrorCode.ENGINE_UNAVAILABLE,
+            `Redis refused the write (${(err as Error).message}); nothing was accepted`,
+            { cause: err },
+          ),
+        );
+      },
+    );
+  }
+
+  private maybeSnapshot(onTimer: boolean): void {
+    if (!this.provider || this.snapshotting || this.closed || this.fatal) return;
+    if (this.recordsSinceSnapshot === 0) return;
+    if (
+      onTimer ||
+      this.recordsSinceSnapshot >= (this.options.snapshotAfterRecords ?? 200_000) ||
+      this.bytesSinceSnapshot >= (this.options.snapshotAfterBytes ?? 64 * 1024 * 1024)
+    )
+      void this.snapshotNow();
+  }
+
+  /**
+   * Write the hub's state now, covering every record appended so far, and trim the log it
+   * covers. The buffered batch is sent first, on the same connection, so the log holds
+   * every record the state includes before the snapshot is made current. Resolves when
+   * written or given up (logged; the previous snapshot and the log stay).
+   */
+  snapshotNow(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
+    const data = this.data;
+    const lease = this.lease;
+    if (!this.provider || this.fatal || this.silent || !data || !lease) return Promise.resolve();
+    this.flush();
+    const covers = this.base + this.seq;
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(snapshotPackr.pack(this.provider()));
+    } catch (err) {
+      this.options.logger?.error(
+        { err: (err as Error).message },
+        'could not encode the state snapshot; the log is kept and the next snapshot is tried on schedule',
+      );
+      return Promise.resolve();
+    }
+    const records = this.recordsSinceSnapshot;
+    this.recordsSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
+    const t0 = performance.now();
+    this.snapshotting = writeSnapshot(
+      data,
+      this.keys,
+      lease.epoch,
+      this.snapshotMeta?.slot,
+      bytes,
+      covers,
+      this.options.snapshotChunkBytes ?? DEFAULT_CHUNK_BYTES,
+    )
+      .then(
+        (meta) => {
+          if (this.silent) return;
+          this.snapshotMeta = meta;
+          this.s.snapshots++;
+          this.s.entries = 0;
+          this.options.logger?.info(
+            {
+              keys: this.keys.tag,
+              covers,
+              bytes: bytes.length,
+              chunks: meta.chunks,
+              ms: Math.round(performance.now() - t0),
+            },
+            'wrote the state snapshot to Redis and trimmed the log it covers',
+          );
+        },
+        (err: unknown) => {
+          if (this.silent) return;
+          if (isFencedReply(err)) {
+            this.die(this.fencedError((err as Error).message));
+            return;
+          }
+          this.recordsSinceSnapshot += records;
+          this.options.logger?.warn(
+            { keys: this.keys.tag, err: (err as Error).message },
+            'could not write the state snapshot to Redis; the log is kept and the snapshot is tried again',
+          );
+        },
+      )
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+    return this.snapshotting;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.snapshotTimer);
+    if (!this.fatal && this.data) {
+      this.flush();
+      await this.settleWithin(this.options.closeTimeoutMs ?? 10_000);
+      await this.snapshotting;
+      if (this.provider && !this.fatal && this.recordsSinceSnapshot > 0) await this.snapshotNow();
+    }
+    await this.releaseQuietly();
+    await this.quitAll();
+    this.silent = true;
+  }
+
+  /**
+   * The process holding this store dies now: timers stop and the connections drop, with
+   * nothing flushed and the lease not released (it expires by itself). For crash tests,
+   * and for a hub that must stop writing at once. The store is not usable afterwards.
+   */
+  abandon(): void {
+    this.closed = true;
+    this.silent = true;
+    clearInterval(this.snapshotTimer);
+    this.lease?.stop();
+    this.disconnectAll();
+  }
+
+  /** Wait until every record appended is durable (or failed), at most `ms`. */
+  private settleWithin(ms: number): Promise<void> {
+    if (this.seq <= this.durableSeq || this.fatal) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        const err = new StoreError(
+          StoreErrorCode.ENGINE_UNAVAILABLE,
+          `Redis did not take the last ${this.seq - this.durableSeq} records within ${ms} ms of close(); they were not acknowledged`,
+        );
+        this.options.logger?.error({ keys: this.keys.tag }, err.message);
+        this.waiters.fail(this.seq, err);
+        resolve();
+      }, ms);
+      this.waiters.add(this.seq, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async releaseQuietly(): Promise<void> {
+    const lease = this.lease;
+    if (!lease) return;
+    try {
+      // A lease passed in runs on the caller's connection: it may be down; do not wait long.
+      await Promise.race([
+        lease.release(),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
+    } catch (err) {
+      this.options.logger?.warn(
+        { keys: this.keys.tag, err: (err as Error).message },
+        'could not release the lease; it expires by itself',
+      );
+    }
+    lease.stop();
+  }
+
+  private async quitAll(): Promise<void> {
+    for (const conn of [this.data, this.leaseConnection]) {
+      if (!conn) continue;
+      if (conn.status === 'ready') {
+        try {
+          await conn.quit();
+          continue;
+        } catch {
+          // fall through: drop it
+        }
+      }
+      conn.disconnect();
+    }
+  }
+
+  private disconnectAll(): void {
+    this.data?.disconnect();
+    this.leaseConnection?.disconnect();
+  }
+
+  private die(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    clearInterval(this.snapshotTimer);
+    this.lease?.stop();
+    this.waiters.failAll(err);
+    if (this.silent || this.closed) return;
+    this.options.logger?.error(
+      { keys: this.keys.tag, code: (err as StoreError).code },
+      err.message,
+    );
+    for (const l of this.fatalListeners) l(err);
+  }
+
+  private fencedError(reply: string): StoreError {
+    return new StoreError(
+      StoreErrorCode.FENCED,
+      `another hub took over the Redis engine log ${this.keys.tag} (${reply}): this hub (epoch ${this.epoch}) may no longer write; ` +
+        'its unacknowledged commands were not accepted',
+    );
+  }
+
+  private leaseLostError(reason: LeaseLostReason): StoreError {
+    return new StoreError(
+      StoreErrorCode.FENCED,
+      reason === 'refused'
+        ? `the lease on the Redis engine log ${this.keys.tag} is no longer this hub's (epoch ${this.epoch}): another hub may lead; stopping writes`
+        : `the lease on the Redis engine log ${this.keys.tag} expired before it could be renewed (Redis unreachable, or this hub was paused for over ${this.leaseMs} ms): stopping writes; commands in flight may or may not have been logged`,
+    );
+  }
+
+  private asStoreError(err: unknown, what: string): Error {
+    if (err instanceof StoreError) return err;
+    return new StoreError(
+      StoreErrorCode.ENGINE_UNAVAILABLE,
+      `could not ${what} in Redis (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+}
