@@ -432,30 +432,28 @@ export const errorRegistry = [
     sentBy: ['ws', 'http', 'store'],
     meaning:
       'the hub cannot reach its Redis engine (or Redis refused the write); nothing was accepted',
-    fix: 'retry later with backoff: the hub resumes by itself once Redis answers; the operator checks Redis',
+    fix: 'retry later with backoff: the hub resumes by itself once Redis answers',
   },
   {
     code: 'ENGINE_LEASE_HELD',
     exitCode: 6,
     sentBy: ['store'],
     meaning: "another hub holds the lease on the Redis engine's log (it leads the cluster)",
-    fix: 'nothing if that hub is alive; otherwise wait for its lease to expire, or use another key prefix',
+    fix: "wait for the leader's lease to expire, or give this cluster another key prefix",
   },
   {
-    code: 'ENGINE_EVICTION_POLICY',
+    code: 'ENGINE_EVICTS',
     exitCode: 6,
     sentBy: ['store'],
-    meaning:
-      "Redis may evict keys (`maxmemory-policy` is not `noeviction`): it could drop the hub's log and lose acknowledged tasks",
-    fix: 'set `maxmemory-policy noeviction` in redis.conf (or `CONFIG SET maxmemory-policy noeviction`)',
+    meaning: "Redis's `maxmemory-policy` is not `noeviction`: it could evict the hub's log",
+    fix: 'set `maxmemory-policy noeviction` in redis.conf (or with `CONFIG SET`)',
   },
   {
     code: 'FENCED',
     exitCode: 70,
     sentBy: ['store'],
-    meaning:
-      'another hub took over the Redis engine (a higher fencing epoch): this hub may no longer write',
-    fix: 'nothing: the successor leads; find out why this hub was paused or cut off from Redis past its lease',
+    meaning: 'another hub took over the Redis engine (a higher epoch): this hub may not write',
+    fix: 'nothing: the successor leads; find out why this hub was paused or cut off',
   },
   {
     code: 'UNKNOWN_CODE',

@@ -44,7 +44,7 @@ export async function checkRedisConfig(
   }
   if (found.maxmemoryPolicy !== undefined && found.maxmemoryPolicy !== 'noeviction')
     throw new StoreError(
-      StoreErrorCode.ENGINE_EVICTION_POLICY,
+      StoreErrorCode.ENGINE_EVICTS,
       `Redis at ${where} has maxmemory-policy ${found.maxmemoryPolicy}: when it fills up it evicts keys, ` +
         `the hub's log among them, and acknowledged tasks would be lost without an error (BullMQ users lose jobs to exactly this). ` +
         `Refusing to start. Set "maxmemory-policy noeviction" in redis.conf (or run: redis-cli CONFIG SET maxmemory-policy noeviction); ` +
