@@ -96,7 +96,14 @@ export class RedisStore implements Store {
   private durability: RedisDurability = {};
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
-  private readonly s = { batches: 0, lastMs: 0, bytesWritten: 0, entries: 0, snapshots: 0 };
+  private readonly s = {
+    batches: 0,
+    lastMs: 0,
+    bytesWritten: 0,
+    entries: 0,
+    snapshots: 0,
+    resent: 0,
+  };
   private readonly flushNow = (): void => this.flush();
 
   constructor(private readonly options: RedisStoreOptions) {
@@ -130,6 +137,14 @@ export class RedisStore implements Store {
     return this.data;
   }
 
+  /**
+   * Batches Redis already had when they arrived: re-sent by ioredis after a reconnect that
+   * lost the reply, and appended once (the append script's sequence check).
+   */
+  get resentBatches(): number {
+    return this.s.resent;
+  }
+
   /** What open() read of Redis's persistence settings (empty when CONFIG is not allowed). */
   get redisDurability(): RedisDurability {
     return this.durability;
@@ -141,6 +156,7 @@ export class RedisStore implements Store {
     const t0 = performance.now();
     const data = connectRedis(this.options.redis, `switchboard:${this.hubId}`);
     this.data = data;
+    this.watch(data, 'log');
     try {
       await this.connect(data);
       this.durability = await checkRedisConfig(data, this.options.logger);
@@ -184,6 +200,33 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * Say once when a connection is lost and once when it is back (ioredis emits an error on
+   * every failed reconnect; without a listener it prints each one). While the log's
+   * connection is down, prepare() refuses durable commands with ENGINE_UNAVAILABLE.
+   */
+  private watch(conn: Redis, role: 'log' | 'lease'): void {
+    let down = false;
+    conn.on('error', (err: Error) => {
+      if (down || this.silent) return;
+      down = true;
+      this.options.logger?.warn(
+        { redis: describeRedis(conn), connection: role, err: err.message },
+        role === 'log'
+          ? 'Redis unreachable: durable commands are refused with ENGINE_UNAVAILABLE until it answers; writes in flight wait and are re-sent'
+          : 'Redis unreachable: the lease cannot be renewed; it is lost if Redis stays away past its TTL',
+      );
+    });
+    conn.on('ready', () => {
+      if (!down || this.silent) return;
+      down = false;
+      this.options.logger?.info(
+        { redis: describeRedis(conn), connection: role },
+        'Redis answers again',
+      );
+    });
+  }
+
   private async connect(redis: Redis): Promise<void> {
     try {
       await redis.connect();
@@ -199,6 +242,7 @@ export class RedisStore implements Store {
   private async acquire(): Promise<RedisLease> {
     const conn = connectRedis(this.options.redis, `switchboard:${this.hubId}:lease`);
     this.leaseConnection = conn;
+    this.watch(conn, 'lease');
     await this.connect(conn);
     const got = await RedisLease.tryAcquire(conn, this.keys, this.hubId, this.leaseMs);
     if (got.acquired) return got.lease;
@@ -374,6 +418,7 @@ export class RedisStore implements Store {
         this.s.lastMs = ms;
         this.s.bytesWritten += len;
         if (reply === 1) this.s.entries++;
+        else this.s.resent++;
         for (const l of this.fsyncListeners) l(ms);
         this.waiters.resolve(upto);
         this.maybeSnapshot(false);
