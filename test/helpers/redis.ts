@@ -21,6 +21,7 @@ export function testCluster(tag = 'test'): RedisKeys {
 /** A plain connection (no retries forever) that quits at teardown. */
 export function redisClient(t: Teardown, url = SHARED_REDIS_URL): Redis {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
+  redis.on('error', () => {});
   t.teardown(() => redis.quit().catch(() => redis.disconnect()));
   return redis;
 }
@@ -77,6 +78,7 @@ export async function startRedisServer(
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       });
+      probe.on('error', () => {});
       try {
         await probe.connect();
         await probe.ping();

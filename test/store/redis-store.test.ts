@@ -1,0 +1,305 @@
+import t from 'tap';
+import {
+  allRedisKeys,
+  redisKeys,
+  RedisStore,
+  type Store,
+  type StoreLogger,
+} from '../../server/store/index.js';
+import { APPEND, runScript } from '../../server/store/redis/redis-scripts.js';
+import { freePort } from '../helpers/free-port.js';
+import { requireTool } from '../helpers/requires.js';
+import {
+  SHARED_REDIS_URL,
+  dropAtTeardown,
+  redisClient,
+  startRedisServer,
+  testCluster,
+} from '../helpers/redis.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const durable = (store: Store, seq: number): Promise<Error | undefined> =>
+  new Promise((resolve) => store.onDurable(seq, (err) => resolve(err)));
+const codeOf = (err: unknown): string | undefined => (err as { code?: string } | undefined)?.code;
+
+function captureLog(): StoreLogger & { lines: { level: string; msg: string }[] } {
+  const lines: { level: string; msg: string }[] = [];
+  const at =
+    (level: string) =>
+    (_obj: object, msg?: string): void => {
+      lines.push({ level, msg: msg ?? '' });
+    };
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+async function openError(store: RedisStore): Promise<Error | undefined> {
+  return store.open().then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+}
+
+t.test('every key of a cluster carries one hash tag (one Redis Cluster slot)', async (t) => {
+  const keys = redisKeys('prod-eu.1');
+  for (const key of allRedisKeys(keys)) {
+    t.ok(key.startsWith('{sb:prod-eu.1}:'), `${key} starts with the tag`);
+    // Redis Cluster hashes the text between the first { and the next }: the tag, for all.
+    t.equal(key.slice(key.indexOf('{') + 1, key.indexOf('}')), 'sb:prod-eu.1');
+  }
+  t.equal(redisKeys().tag, '{sb:switchboard}', 'the default prefix');
+  t.throws(() => redisKeys('a}b'), RangeError, 'a prefix that would end the tag is refused');
+});
+
+if (requireTool('redis', 'redis-server')) {
+  t.test('open() against a port where nothing listens: ENGINE_UNAVAILABLE, at once', async (t) => {
+    const port = await freePort();
+    const t0 = performance.now();
+    const err = await openError(new RedisStore({ redis: `redis://127.0.0.1:${port}` }));
+    t.equal(codeOf(err), 'ENGINE_UNAVAILABLE');
+    t.match(err?.message, new RegExp(`cannot reach Redis at 127\\.0\\.0\\.1:${port}`));
+    t.ok(performance.now() - t0 < 3000, 'without waiting for reconnects');
+  });
+
+  t.test(
+    'a Redis that may evict keys is refused; one without a disk log is warned about',
+    async (t) => {
+      const lru = await startRedisServer(t, ['--maxmemory-policy', 'allkeys-lru']);
+      const err = await openError(new RedisStore({ redis: lru.url, prefix: testCluster().prefix }));
+      t.equal(codeOf(err), 'ENGINE_EVICTS');
+      t.match(err?.message, /maxmemory-policy allkeys-lru/);
+      t.match(err?.message, /BullMQ/, 'the message says what is at stake');
+      t.match(err?.message, /maxmemory-policy noeviction/, 'and how to fix it');
+
+      const volatile = await startRedisServer(t, ['--appendonly', 'no']);
+      const log = captureLog();
+      const store = new RedisStore({
+        redis: volatile.url,
+        prefix: testCluster().prefix,
+        logger: log,
+      });
+      await store.open();
+      t.equal(store.redisDurability.appendonly, false);
+      t.ok(
+        log.lines.some((l) => l.level === 'warn' && /appendonly no/.test(l.msg)),
+        'warned: acknowledged means in Redis memory only',
+      );
+      await store.close();
+
+      const managed = await startRedisServer(t, ['--rename-command', 'CONFIG', '']);
+      const log2 = captureLog();
+      const store2 = new RedisStore({
+        redis: managed.url,
+        prefix: testCluster().prefix,
+        logger: log2,
+      });
+      await store2.open();
+      t.ok(
+        log2.lines.some((l) => l.level === 'warn' && /CONFIG is not allowed/.test(l.msg)),
+        'CONFIG forbidden (a managed Redis): a warning, and the store opens',
+      );
+      await store2.close();
+    },
+  );
+
+  t.test('a batch sent twice is appended once', async (t) => {
+    const keys = testCluster('resend');
+    const redis = redisClient(t);
+    dropAtTeardown(t, redis, keys);
+    await redis.set(keys.epoch, 7);
+    const args = [7, 1, 3, Buffer.from([1, 2, 3])];
+    t.equal(await runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], args), 1);
+    t.equal(
+      await runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], args),
+      2,
+      'the resend is recognised',
+    );
+    t.equal(await redis.xlen(keys.log), 1, 'one entry');
+    await t.rejects(
+      runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], [7, 2, 5, Buffer.from([4])]),
+      /OVERLAP/,
+      'a batch overlapping the log is refused, not half appended',
+    );
+    await t.rejects(
+      runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], [6, 4, 5, Buffer.from([4])]),
+      /FENCED/,
+      'an old epoch is refused',
+    );
+    t.equal(await redis.get(keys.seq), '3');
+    t.equal(await redis.xlen(keys.log), 1);
+
+    // For real: the connection is killed under batches in flight; ioredis re-sends what it
+    // had no reply for, and every record lands exactly once.
+    const store = new RedisStore({
+      redis: SHARED_REDIS_URL,
+      prefix: testCluster('resend2').prefix,
+      leaseMs: 5000,
+    });
+    dropAtTeardown(t, redis, store.keys);
+    await store.open();
+    // The store's log connection, found by the name it gives itself.
+    const logClientId = async (): Promise<string | undefined> => {
+      const list = String(await redis.client('LIST'));
+      const line = list.split('\n').find((l) => l.includes(` name=switchboard:${store.hubId} `));
+      return line?.match(/^id=(\d+)/)?.[1];
+    };
+    let seq = 0;
+    let kills = 0;
+    for (let round = 0; round < 30; round++) {
+      let id = await logClientId();
+      // The previous kill's reconnect may still be under way.
+      for (let i = 0; i < 200 && (id === undefined || store.connection!.status !== 'ready'); i++) {
+        await sleep(5);
+        id = await logClientId();
+      }
+      for (let i = 0; i < 50; i++)
+        seq = store.append({ type: 'gc', now: seq, pad: 'z'.repeat(200) });
+      // Let the batch go out, then cut the connection under it.
+      await new Promise((r) => setImmediate(r));
+      if (id && Number(await redis.client('KILL', 'ID', id)) === 1) kills++;
+      if ((await durable(store, seq)) !== undefined) t.fail(`round ${round}: a record was lost`);
+    }
+    t.equal(kills, 30, `${kills} connections killed under batches in flight`);
+    t.comment(`${store.resentBatches} batches were re-sent after a kill and appended once`);
+    await store.close();
+    const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: store.keys.prefix });
+    const records = [...(await again.open()).records] as { now: number }[];
+    t.equal(records.length, seq, `all ${seq} records, none twice`);
+    t.ok(
+      records.every((r, i) => r.now === i),
+      'in order',
+    );
+    await again.close();
+  });
+
+  t.test(
+    'Redis restarted (appendonly yes, appendfsync always): ENGINE_UNAVAILABLE meanwhile, nothing reported durable lost',
+    async (t) => {
+      const server = await startRedisServer(t);
+      const keys = testCluster('restart');
+      // A lease longer than the outages: the leader rides them out.
+      const store = new RedisStore({ redis: server.url, prefix: keys.prefix, leaseMs: 10_000 });
+      const fatal: Error[] = [];
+      store.onFatal((err) => fatal.push(err));
+      await store.open();
+      let n = 0;
+      let refused = 0;
+      const refusedCodes = new Set<string>();
+      const reported: number[] = [];
+      const lost: number[] = [];
+      const tick = (): void => {
+        // A command from a client: prepared first, refused while Redis is away.
+        const cmd = { type: 'gc', now: n };
+        try {
+          store.prepare(cmd);
+        } catch (err) {
+          refused++;
+          refusedCodes.add(codeOf(err) ?? String(err));
+          // What the core derives on its own (a tick's lease timeout) is appended regardless.
+          cmd.now = -1;
+        }
+        const mine = n++;
+        const seq = store.append({ ...cmd, n: mine });
+        store.onDurable(seq, (err) => (err ? lost : reported).push(mine));
+      };
+      const timer = setInterval(tick, 1);
+      for (let outage = 0; outage < 3; outage++) {
+        await sleep(150);
+        await server.kill();
+        await sleep(200);
+        await server.start();
+      }
+      await sleep(150);
+      clearInterval(timer);
+      const last = store.stats().appended;
+      t.equal(
+        await durable(store, last),
+        undefined,
+        'everything appended is durable once Redis is back',
+      );
+      t.same(fatal, [], 'no fatal error: the leader rode out three restarts');
+      t.ok(refused > 0, `${refused} commands refused while Redis was away`);
+      t.same([...refusedCodes], ['ENGINE_UNAVAILABLE'], 'all with ENGINE_UNAVAILABLE');
+      t.same(lost, [], 'no record lost');
+      t.comment(
+        `${n} records appended, ${reported.length} reported durable, ${store.resentBatches} re-sent`,
+      );
+      const p = { type: 'gc', now: 1 };
+      store.prepare(p);
+      t.pass('prepare accepts again without a restart of the store');
+      store.append(p);
+      await store.close();
+      // SIGKILL once more: only what Redis fsynced is left.
+      await server.kill();
+      await server.start();
+      const again = new RedisStore({ redis: server.url, prefix: keys.prefix });
+      const records = [...(await again.open()).records] as { n?: number }[];
+      const got = records.filter((r) => r.n !== undefined).map((r) => r.n!);
+      const have = new Set(got);
+      t.equal(got.length, have.size, 'no record twice');
+      t.same(
+        reported.filter((x) => !have.has(x)),
+        [],
+        `every one of the ${reported.length} records reported durable survived`,
+      );
+      t.same(
+        got,
+        [...got].sort((a, b) => a - b),
+        'in append order',
+      );
+      await again.close();
+    },
+  );
+
+  t.test('a large state is written in chunks, read back whole, and trims the log', async (t) => {
+    const keys = testCluster('snap');
+    const redis = redisClient(t);
+    dropAtTeardown(t, redis, keys);
+    const big = {
+      tasks: Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, p: 'x'.repeat(1000) })),
+    };
+    const store = new RedisStore({
+      redis: SHARED_REDIS_URL,
+      prefix: keys.prefix,
+      snapshotChunkBytes: 256 * 1024,
+      snapshotIntervalMs: 60_000,
+    });
+    await store.open();
+    store.setStateProvider(() => big);
+    for (let i = 0; i < 100; i++) store.append({ type: 'gc', now: i });
+    await store.snapshotNow();
+    const meta = await redis.hgetall(keys.snapshot);
+    t.ok(
+      Number(meta.chunks) >= 12,
+      `${meta.chunks} chunks of at most 256 KiB for ${meta.bytes} bytes`,
+    );
+    t.equal(meta.covers, '100', 'it covers the 100 records appended before it');
+    t.equal(await redis.xlen(keys.log), 0, 'the log it covers is trimmed');
+    // The next snapshot goes to the other slot, and the old one is dropped.
+    for (let i = 100; i < 110; i++) store.append({ type: 'gc', now: i });
+    await store.snapshotNow();
+    const meta2 = await redis.hgetall(keys.snapshot);
+    t.not(meta2.slot, meta.slot, 'the next snapshot is written to the other slot');
+    t.equal(meta2.covers, '110');
+    t.equal(
+      await redis.exists(keys.snapshotSlot(meta.slot as 'a' | 'b')),
+      0,
+      'the old slot is dropped',
+    );
+    store.append({ type: 'gc', now: 110, after: true });
+    const seq = store.stats().appended;
+    t.equal(await durable(store, seq), undefined);
+    // Abandon rather than close (close() would write a final snapshot): a crash.
+    store.abandon();
+    await redis.del(keys.lease);
+    const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: keys.prefix });
+    const rec = await again.open();
+    t.same(rec.snapshot, big, 'the state reads back whole');
+    t.same(
+      [...rec.records],
+      [{ type: 'gc', now: 110, after: true }],
+      'and the one record after it',
+    );
+    t.equal(again.baseSeq, 111, 'numbering in Redis continues from the last leader');
+    await again.close();
+  });
+}
