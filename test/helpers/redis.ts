@@ -47,10 +47,7 @@ export interface RedisServer {
  * A private redis-server on a free port, persisting to a temp dir with `appendonly yes` and
  * `appendfsync always` (every acknowledged write is on disk before Redis answers).
  */
-export async function startRedisServer(
-  t: Teardown,
-  extra: string[] = [],
-): Promise<RedisServer> {
+export async function startRedisServer(t: Teardown, extra: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir(t, 'sb-redis-');
   let proc: ChildProcess | undefined;
