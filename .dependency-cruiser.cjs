@@ -14,6 +14,7 @@ const LAYERS = [
   ['nodes', '^server/nodes/'],
   ['hub', '^server/hub/'],
   ['store', '^server/store/'],
+  ['cluster', '^server/cluster/'],
   ['http', '^server/http/'],
   ['runtime', '^server/runtime/'],
   ['cli', '^server/cli/'],

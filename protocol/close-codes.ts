@@ -10,6 +10,14 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The hub hit an unexpected error handling this connection (a bug; see its log). Reconnect. */
   INTERNAL_ERROR: 1011,
+  /**
+   * Several hubs as one cluster: the hub this connection reached relays to a leader that is
+   * gone (it failed over), or the relay between them lost frames. Reconnect now; any hub of
+   * the cluster serves.
+   */
+  SERVICE_RESTART: 1012,
+  /** Several hubs as one cluster: no hub leads yet (one is taking over). Reconnect shortly. */
+  TRY_AGAIN_LATER: 1013,
   /** The hello frame named a protocol version the hub does not speak. */
   UNSUPPORTED_PROTOCOL: 4000,
   /** Missing, malformed, expired or forged token. Do not retry with the same token. */

@@ -29,6 +29,10 @@ export const ENV_VARS = {
   SWITCHBOARD_LOG_PRETTY: { path: 'log.pretty', kind: 'boolean' },
   SWITCHBOARD_DRAIN_TIMEOUT_MS: { path: 'shutdown.drainTimeoutMs', kind: 'number' },
   SWITCHBOARD_REDIS_URL: { path: 'redis.url', kind: 'string' },
+  SWITCHBOARD_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', kind: 'string' },
+  SWITCHBOARD_REDIS_LEASE_MS: { path: 'redis.leaseMs', kind: 'number' },
+  SWITCHBOARD_REDIS_HUB_ID: { path: 'redis.hubId', kind: 'string' },
+  SWITCHBOARD_REDIS_ADVERTISE_HOST: { path: 'redis.advertiseHost', kind: 'string' },
 } as const;
 
 /** Build the environment layer; unparseable numbers/booleans are kept as strings so the schema reports them. */

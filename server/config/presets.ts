@@ -15,6 +15,11 @@ export const PRESET_VALUES: Record<PresetName, Record<string, unknown>> = {
     store: { mode: 'wal', fsync: 'always' },
     auth: { enabled: true },
   },
+  // Several hubs as one: state in Redis, any hub serves, a dead leader is replaced.
+  'high-availability': {
+    redis: { url: 'redis://127.0.0.1:6379' },
+    auth: { enabled: true },
+  },
   throughput: {
     store: { mode: 'wal', fsync: 'interval', fsyncIntervalMs: 100 },
     auth: { enabled: true },

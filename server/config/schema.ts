@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { tlsSchema } from './tls-schema.js';
 
-export const PRESETS = ['development', 'production', 'throughput'] as const;
+export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 const port = z.number().int().min(0).max(65_535);
@@ -146,8 +146,24 @@ export const configSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
+      /** Set: this hub joins the cluster of every hub on this Redis and key prefix. */
       url: z.string().url().optional(),
-      keyPrefix: z.string().default('switchboard:'),
+      keyPrefix: z
+        .string()
+        .max(100)
+        .regex(/^[A-Za-z0-9:_.-]*$/, 'letters, digits and : _ . - only')
+        .default('switchboard:'),
+      /** How long the leader's lease lasts unrenewed: a dead leader is replaced after this. */
+      leaseMs: ms.min(500).max(60_000).default(3000),
+      /** This hub's name in the cluster (default: host name, pid and a random suffix). */
+      hubId: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits and _ . - only')
+        .optional(),
+      /** The host other hubs reach this one's HTTP port at (default: server.host, or the host name when it binds every address). */
+      advertiseHost: z.string().min(1).max(255).optional(),
     })
     .prefault({}),
   limits: limitsSchema,

@@ -10,7 +10,12 @@ import {
   type HubEvent,
 } from '../core/index.js';
 import { createSocketServer, type TransportChoice } from '../transport/create-socket-server.js';
-import type { Connection, SocketServer, UpgradeInfo } from '../transport/socket-server.js';
+import type {
+  Connection,
+  SocketHandlers,
+  SocketServer,
+  UpgradeInfo,
+} from '../transport/socket-server.js';
 import type { TlsSource } from '../transport/tls-options.js';
 import { EventLog } from './event-log.js';
 import { HubPhase, type HubPhaseName } from '../gateway/engine.js';
@@ -63,6 +68,13 @@ export interface HubOptions {
   idleMemoryReleaseMs?: number;
   /** Limits against hostile clients (docs/limits.md); the schema's defaults when absent. */
   limits?: LimitsConfig;
+  /**
+   * More ways in beside the WebSocket port, fed the same handlers: the cluster's relay of
+   * clients connected to edge hubs. Opened after the port, closed with it.
+   */
+  transports?: ((handlers: SocketHandlers) => SocketServer)[];
+  /** In a cluster: this hub's name and role, shown by /health. */
+  cluster?: { hubId: string; role: 'leader' };
 }
 
 export { HubPhase, type HubPhaseName } from '../gateway/engine.js';
@@ -98,11 +110,20 @@ export class Hub {
   phase: HubPhaseName = HubPhase.created;
   wsPort = 0;
   readonly startedAt = Date.now();
+  /** In a cluster: this hub's name and role (the hub only ever runs as the leader). */
+  readonly cluster: { hubId: string; role: 'leader' } | undefined;
   /** Sequence of the last journal record appended (what a reply must wait for). */
   lastSeq = 0;
 
   private readonly store: HubStore;
   private socketServer: SocketServer | undefined;
+  private readonly extraServers: SocketServer[] = [];
+  private readonly handlers: SocketHandlers = {
+    onOpen: (conn, info) => this.onOpen(conn, info),
+    onMessage: (conn, bytes) => this.onMessage(conn, bytes),
+    onDrain: (conn) => this.sessions.get(conn.id)?.drainBacklog(),
+    onClose: (conn, code) => this.onClose(conn, code),
+  };
   private readonly sessions = new SessionTable(
     (session, err) => this.sessionFailed(session, err, 'flush'),
     (n) => this.framesOut.inc(n),
@@ -143,6 +164,7 @@ export class Hub {
     this.framesIn = this.metrics.frames.labels('in');
     this.framesOut = this.metrics.frames.labels('out');
     this.limits = options.limits ?? limitsSchema.parse({});
+    this.cluster = options.cluster;
   }
 
   now(): number {
@@ -222,15 +244,15 @@ export class Hub {
         headersTimeoutMs: this.limits.http.headersTimeoutMs,
         onRequestTimeout: () => this.metrics.limitHit(LimitName.httpRequestTimeout),
       },
-      {
-        onOpen: (conn, info) => this.onOpen(conn, info),
-        onMessage: (conn, bytes) => this.onMessage(conn, bytes),
-        onDrain: (conn) => this.sessions.get(conn.id)?.drainBacklog(),
-        onClose: (conn, code) => this.onClose(conn, code),
-      },
+      this.handlers,
       (msg) => this.log.warn(msg),
     );
     this.wsPort = await this.socketServer.listen();
+    for (const make of this.options.transports ?? []) {
+      const server = make(this.handlers);
+      await server.listen();
+      this.extraServers.push(server);
+    }
     this.gcTimer = setInterval(() => this.gc(), 1000);
     this.gcTimer.unref();
     this.phase = HubPhase.ready;
@@ -257,6 +279,7 @@ export class Hub {
     if (this.phase === HubPhase.stopped) return;
     this.phase = HubPhase.draining;
     this.socketServer?.stopListening();
+    for (const server of this.extraServers) server.stopListening();
     for (const session of this.sessions.workers()) {
       session.send({ t: FrameType.drain, reason: 'hub shutting down' });
       this.execute({ type: 'worker.drain', now: this.now(), workerId: session.workerId! });
@@ -272,8 +295,30 @@ export class Hub {
     this.liveGrants.clear();
     // Replies queued for this turn (acks of work accepted before draining) go out first.
     this.sessions.flushAll();
-    await this.socketServer?.close();
+    await this.closeServers();
     this.phase = HubPhase.stopped;
+  }
+
+  /**
+   * Stop at once, without a drain or a last wait for the store: this hub may no longer act
+   * (a successor holds the cluster's lease), so nothing it does from here may count. Every
+   * connection is closed with `code`; clients reconnect to the hub that now leads.
+   */
+  async abandon(code: number, reason: string): Promise<void> {
+    if (this.phase === HubPhase.stopped) return;
+    this.phase = HubPhase.draining;
+    clearTimeout(this.wakeTimer);
+    clearInterval(this.gcTimer);
+    this.liveGrants.clear();
+    for (const session of [...this.sessions.all()]) session.close(code, reason);
+    this.sessions.flushAll();
+    await this.closeServers();
+    this.phase = HubPhase.stopped;
+  }
+
+  private async closeServers(): Promise<void> {
+    for (const server of this.extraServers) await server.close();
+    await this.socketServer?.close();
   }
 
   private leasedCount(): number {

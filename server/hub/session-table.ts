@@ -26,6 +26,10 @@ export class SessionTable {
     return this.byId.get(id);
   }
 
+  all(): IterableIterator<Session> {
+    return this.byId.values();
+  }
+
   add(session: Session): void {
     this.byId.set(session.id, session);
   }

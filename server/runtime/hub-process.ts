@@ -24,7 +24,8 @@ import {
   targetOf,
 } from '../nodes/index.js';
 import { ExitCode } from '../support/exit-codes.js';
-import { createStore, type Store } from '../store/index.js';
+import { createStore, type Recovered, type Store } from '../store/index.js';
+import type { SocketHandlers, SocketServer } from '../transport/socket-server.js';
 import { TlsSource } from '../transport/tls-options.js';
 import { FAIL_FSYNC_ENV, walFileOpsFromEnv } from '../store/test-faults.js';
 import { createLogger } from './logger.js';
@@ -37,6 +38,11 @@ export interface RunningHub {
   log: Logger;
   /** Graceful stop: drain, flush the store, close ports. */
   stop(reason: string): Promise<void>;
+  /**
+   * Stop at once, with no drain and nothing more written: another hub leads now. Closes
+   * every connection with `code` and both ports; the store is left to its owner.
+   */
+  abandon(code: number, reason: string): Promise<void>;
 }
 
 export interface StartOptions {
@@ -44,6 +50,19 @@ export interface StartOptions {
   repair?: boolean;
   /** Install SIGTERM/SIGINT (stop) and SIGHUP (reload TLS) handlers (the CLI does; tests embedding a hub do not). */
   handleSignals?: boolean;
+  /**
+   * The cluster (runtime/cluster-process.ts) leads with a store it already opened (the open
+   * took the cluster's lease), a relay beside the WebSocket port, and its own answer to a
+   * store failure (step down, not exit). Its logger, too, so one process logs as one.
+   */
+  cluster?: {
+    store: Store;
+    recovered: Recovered;
+    transports: ((handlers: SocketHandlers) => SocketServer)[];
+    onStoreFatal: (err: Error) => void;
+    log: Logger;
+    hubId: string;
+  };
 }
 
 /**
@@ -54,15 +73,18 @@ export async function startHubProcess(
   config: HubConfig,
   options: StartOptions = {},
 ): Promise<RunningHub> {
-  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const cluster = options.cluster;
+  const log = cluster?.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   // A failed fsync may have dropped dirty pages, and a failed append leaves memory ahead of
   // the log: retrying could report durable what is not. Stop, and let recovery (which
   // trusts only checksummed records) take over.
-  const stopOnStoreFailure = (err: Error): never => {
-    const code = (err as { code?: string }).code;
-    log.fatal({ code }, `stopping the hub to protect acknowledged data: ${err.message}`);
-    process.exit(ExitCode.STORE_FAILED);
-  };
+  const stopOnStoreFailure =
+    cluster?.onStoreFatal ??
+    ((err: Error): never => {
+      const code = (err as { code?: string }).code;
+      log.fatal({ code }, `stopping the hub to protect acknowledged data: ${err.message}`);
+      process.exit(ExitCode.STORE_FAILED);
+    });
   const dataDir = path.resolve(config.store.dataDir);
   const ownSecret = config.auth.enabled && !config.auth.secret && !config.auth.secretFile;
   // Before anything writes there (the secret, the lock, the log), and before a port opens:
@@ -104,7 +126,7 @@ export async function startHubProcess(
       'AUTHENTICATION IS OFF (development preset): anyone who can reach these ports can submit, run and manage tasks',
     );
   }
-  if (config.redis.url) {
+  if (config.redis.url && !cluster) {
     // Said at start, not silently ignored: an operator who set it expects shared state.
     log.warn(
       "redis.url is set, but this version has no Redis engine: state stays in this hub's own store (%s); hubs do not share queues",
@@ -131,19 +153,21 @@ export async function startHubProcess(
       'TEST FAULT INJECTION IS ON: the write-ahead log will report a failed fsync; never set this outside tests',
     );
   }
-  const store = createStore({
-    mode: config.store.mode,
-    replayOptions: coreOptions,
-    dataDir,
-    fsync: config.store.fsync,
-    fsyncIntervalMs: config.store.fsyncIntervalMs,
-    segmentBytes: config.store.segmentBytes,
-    snapshotIntervalMs: config.store.snapshotIntervalMs,
-    compactAfterBytes: config.store.compactAfterBytes,
-    repair: options.repair ?? false,
-    logger: log,
-    ...(fileOps ? { fileOps } : {}),
-  });
+  const store: Store =
+    cluster?.store ??
+    createStore({
+      mode: config.store.mode,
+      replayOptions: coreOptions,
+      dataDir,
+      fsync: config.store.fsync,
+      fsyncIntervalMs: config.store.fsyncIntervalMs,
+      segmentBytes: config.store.segmentBytes,
+      snapshotIntervalMs: config.store.snapshotIntervalMs,
+      compactAfterBytes: config.store.compactAfterBytes,
+      repair: options.repair ?? false,
+      logger: log,
+      ...(fileOps ? { fileOps } : {}),
+    });
 
   const hub = new Hub({
     host: config.server.host,
@@ -163,6 +187,12 @@ export async function startHubProcess(
     version: VERSION,
     onFatal: (err) => stopOnStoreFailure(err),
     dataDir,
+    ...(cluster
+      ? {
+          transports: cluster.transports,
+          cluster: { hubId: cluster.hubId, role: 'leader' as const },
+        }
+      : {}),
   });
   store.setStateProvider?.(() => hub.core.snapshot());
   store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
@@ -208,7 +238,7 @@ export async function startHubProcess(
   await http.listen();
   log.info({ port: http.port, host: config.server.host }, 'http side port listening');
 
-  const recovered = await store.open();
+  const recovered = cluster?.recovered ?? (await store.open());
   if (recovered.stats.droppedTailBytes > 0) {
     log.warn(
       { bytes: recovered.stats.droppedTailBytes, records: recovered.stats.droppedTailRecords },
@@ -288,7 +318,16 @@ export async function startHubProcess(
     process.on('SIGHUP', () => reloadTls(log, tls));
   }
 
-  return { hub, http, store, log, stop };
+  const abandon = async (code: number, reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      await hub.abandon(code, reason);
+      await http.close();
+      await nodes.close();
+    })();
+    return stopping;
+  };
+
+  return { hub, http, store, log, stop, abandon };
 }
 
 /**

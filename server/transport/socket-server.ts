@@ -68,7 +68,8 @@ export interface SocketServerOptions {
 }
 
 export interface SocketServer {
-  readonly kind: 'uws' | 'ws';
+  /** Which transport: a WebSocket library, or the cluster's relay from edge hubs. */
+  readonly kind: 'uws' | 'ws' | 'relay';
   /** Resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
   /** Stop accepting new connections; existing ones stay open. */

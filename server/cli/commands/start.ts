@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { startHubProcess } from '../../runtime/hub-process.js';
+import { startClusterMember } from '../../runtime/cluster-process.js';
 import { errorRegistry } from '../../../protocol/error-registry.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 
@@ -23,6 +24,7 @@ export interface ConfigFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  redisUrl?: string;
 }
 
 /** CLI flags → the config loader's override layer (the highest precedence). */
@@ -41,6 +43,7 @@ export function flagOverrides(flags: ConfigFlags): Record<string, unknown> {
   if (flags.dataDir !== undefined) store.dataDir = flags.dataDir;
   if (flags.store !== undefined) store.mode = flags.store;
   const out: Record<string, unknown> = {};
+  if (flags.redisUrl !== undefined) out.redis = { url: flags.redisUrl };
   if (Object.keys(server).length) out.server = server;
   if (Object.keys(store).length) out.store = store;
   return out;
@@ -65,7 +68,14 @@ export function withConfigFlags(cmd: Command): Command {
       '-c, --config <file>',
       'YAML config file (default ./switchboard.yaml, then /etc/switchboard/switchboard.yaml)',
     )
-    .option('--preset <name>', 'development | production | throughput (default production)')
+    .option(
+      '--preset <name>',
+      'development | production | throughput | high-availability (default production)',
+    )
+    .option(
+      '--redis-url <url>',
+      'join the cluster of hubs sharing this Redis (env SWITCHBOARD_REDIS_URL)',
+    )
     .option('-p, --port <n>', 'WebSocket port (default 9501)', Number)
     .option('--http-port <n>', 'HTTP side port (default 9500)', Number)
     .option('--host <addr>', 'address to bind')
@@ -96,7 +106,8 @@ export function registerStart(program: Command): void {
     .action(async (flags: ConfigFlags & { repair?: boolean }) => {
       const { config } = loadFromFlags(flags);
       try {
-        await startHubProcess(config, { repair: flags.repair ?? false, handleSignals: true });
+        if (config.redis.url) await startClusterMember(config, { handleSignals: true });
+        else await startHubProcess(config, { repair: flags.repair ?? false, handleSignals: true });
       } catch (err) {
         const e = err as Error & { code?: string };
         // STORE_LOCKED, STORE_CORRUPT, EADDRINUSE…: the code and a message that says what to do.

@@ -13,6 +13,7 @@ export function healthRoutes(hub: Hub): Route[] {
           status: hub.phase === 'ready' ? 'ok' : hub.phase,
           uptimeSeconds: Math.round((Date.now() - hub.startedAt) / 1000),
           version: hub.version,
+          ...(hub.cluster ? { role: hub.cluster.role, hubId: hub.cluster.hubId } : {}),
         },
       }),
     },

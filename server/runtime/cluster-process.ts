@@ -1,0 +1,288 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { CloseCode } from '../../protocol/index.js';
+import type { HubConfig } from '../config/index.js';
+import { EdgeHub } from '../cluster/edge-hub.js';
+import { writeLeader } from '../cluster/leader-info.js';
+import { clusterNames } from '../cluster/relay-channels.js';
+import { RelayServer } from '../cluster/relay-server.js';
+import {
+  checkRedisConfig,
+  RedisLease,
+  RedisStore,
+  redisKeys,
+  type Recovered,
+} from '../store/index.js';
+import { TlsSource } from '../transport/tls-options.js';
+import { startHubProcess, type RunningHub, type StartOptions } from './hub-process.js';
+import { createLogger } from './logger.js';
+
+export interface ClusterMember {
+  readonly hubId: string;
+  /** 'leader' while this hub runs the core; 'edge' while it relays to the one that does. */
+  readonly role: 'leader' | 'edge' | 'stopped';
+  /** The leading hub's running parts, while this hub leads. */
+  readonly running: RunningHub | undefined;
+  readonly log: Logger;
+  wsPort: number;
+  httpPort: number;
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * A hub on the Redis engine. Every hub with the same Redis and key prefix is one cluster;
+ * one of them, the holder of a lease in Redis, leads: it runs the core (the same hub as on
+ * the embedded store, its journal written to a Redis stream under a fencing epoch). Every
+ * other hub is an edge that relays its clients to the leader. A hub moves between the two
+ * roles in this loop, on the same ports: an edge takes over when the lease is free (the
+ * leader died or was cut off), and a leader that loses its lease (a successor's epoch fences
+ * its writes) steps down at once and serves as an edge.
+ */
+export async function startClusterMember(
+  config: HubConfig,
+  options: Pick<StartOptions, 'handleSignals'> = {},
+): Promise<ClusterMember> {
+  const url = config.redis.url;
+  if (!url) throw new Error('startClusterMember needs redis.url');
+  if (config.auth.enabled && !config.auth.secret && !config.auth.secretFile) {
+    // Each hub would make its own secret in its own data dir: tokens minted by one would
+    // be refused by the next leader.
+    throw new Error(
+      'several hubs share one cluster: set auth.secretFile (or SWITCHBOARD_AUTH_SECRET) to the same secret on every hub',
+    );
+  }
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const hubId =
+    config.redis.hubId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const prefix = config.redis.keyPrefix.replace(/:+$/, '') || 'switchboard';
+  const names = clusterNames(prefix);
+  const keys = redisKeys(prefix);
+  const leaseMs = config.redis.leaseMs;
+  // Relay traffic must not queue while Redis is away (it would arrive stale); commands of
+  // the lease and the leader record fail fast too, and are retried on their own timers.
+  const connect = (name: string): Redis =>
+    new Redis(url, {
+      connectionName: `switchboard:${hubId}:${name}`,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (n) => Math.min(50 * n, 500),
+    });
+  const pub = connect('relay-pub');
+  const sub = connect('relay-sub');
+  // The lease renews on a connection of its own: behind a large write it could miss its deadline.
+  const leaseConn = connect('lease');
+  try {
+    await Promise.all([waitReady(pub), waitReady(sub), waitReady(leaseConn)]);
+    // Every hub refuses a Redis that may evict, edges too: any of them may lead next.
+    await checkRedisConfig(pub, log);
+  } catch (err) {
+    for (const r of [pub, sub, leaseConn]) r.disconnect();
+    throw err;
+  }
+  const tls = config.server.tls ? TlsSource.load(config.server.tls) : undefined;
+  const advertiseHost =
+    config.redis.advertiseHost ??
+    (config.server.host === '0.0.0.0' || config.server.host === '::'
+      ? hostname()
+      : config.server.host);
+
+  let role: ClusterMember['role'] = 'edge';
+  let running: RunningHub | undefined;
+  let edge: EdgeHub | undefined;
+  let stopped = false;
+  let leaderTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let wsPort = config.server.wsPort;
+  let httpPort = config.server.httpPort;
+
+  /** Take the lease if it is free: the opened store and what it recovered, or undefined. */
+  const tryLead = async (): Promise<{ store: RedisStore; recovered: Recovered } | undefined> => {
+    let lease: RedisLease;
+    try {
+      const got = await RedisLease.tryAcquire(leaseConn, keys, hubId, leaseMs);
+      if (!got.acquired) return undefined;
+      lease = got.lease;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cluster: could not ask for the lease');
+      return undefined;
+    }
+    const store = new RedisStore({
+      redis: url,
+      prefix,
+      hubId,
+      leaseMs,
+      lease,
+      snapshotIntervalMs: config.store.snapshotIntervalMs,
+      logger: log,
+    });
+    try {
+      return { store, recovered: await store.open() };
+    } catch (err) {
+      // Refused (Redis evicts keys, or went away mid-load): the store released the lease.
+      log.error({ err: (err as Error).message }, 'cluster: took the lease but could not lead');
+      return undefined;
+    }
+  };
+
+  const lead = async (store: RedisStore, recovered: Recovered): Promise<void> => {
+    role = 'leader';
+    let steppedDown = false;
+    const stepDown = (why: string): void => {
+      if (steppedDown || stopped) return;
+      steppedDown = true;
+      log.warn({ hubId, why }, 'cluster: this hub no longer leads; stepping down');
+      clearInterval(leaderTimer);
+      const r = running;
+      running = undefined;
+      void (async () => {
+        // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
+        store.abandon();
+        await r?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect');
+        if (!stopped) await serveAsEdge();
+      })();
+    };
+    running = await startHubProcess(
+      { ...config, server: { ...config.server, wsPort, httpPort } },
+      {
+        handleSignals: false,
+        cluster: {
+          store,
+          recovered,
+          transports: [(handlers) => new RelayServer(sub, pub, names, hubId, handlers, log)],
+          onStoreFatal: (err) => stepDown(err.message),
+          log,
+          hubId,
+        },
+      },
+    );
+    wsPort = running.hub.wsPort;
+    httpPort = running.http.port;
+    const scheme = tls ? 's' : '';
+    const info = {
+      hubId,
+      epoch: store.epoch,
+      httpUrl: `http${scheme}://${advertiseHost}:${httpPort}`,
+      wsUrl: `ws${scheme}://${advertiseHost}:${wsPort}`,
+    };
+    const announce = async (): Promise<void> => {
+      try {
+        if (!(await writeLeader(pub, names, keys.lease, info, leaseMs))) {
+          stepDown('the lease names another hub');
+        }
+      } catch {
+        // Redis unreachable: the store's lease decides when this hub must stop leading.
+      }
+    };
+    await announce();
+    leaderTimer = setInterval(() => void announce(), Math.max(100, leaseMs / 3));
+    leaderTimer.unref();
+    log.info({ hubId, epoch: store.epoch, wsPort, httpPort }, 'cluster: this hub leads');
+  };
+
+  const serveAsEdge = async (): Promise<void> => {
+    role = 'edge';
+    edge = new EdgeHub({
+      hubId,
+      host: config.server.host,
+      wsPort,
+      httpPort,
+      transport: config.server.transport,
+      tls,
+      maxPayloadBytes: config.server.maxFrameBytes * 4,
+      maxBackpressureBytes: config.server.maxBackpressureBytes,
+      idleTimeoutSec: Math.max(8, Math.ceil((config.workers.heartbeatIntervalMs * 3) / 1000)),
+      headersTimeoutMs: config.limits.http.headersTimeoutMs,
+      requestTimeoutMs: config.limits.http.requestTimeoutMs,
+      presenceTtlMs: Math.max(1000, leaseMs),
+      leaderPollMs: Math.max(100, Math.min(500, leaseMs / 4)),
+      names,
+      sub,
+      pub,
+      log,
+    });
+    await edge.start();
+    wsPort = edge.wsPort;
+    httpPort = edge.httpPort;
+    const attempt = async (): Promise<void> => {
+      if (stopped || role !== 'edge') return;
+      const won = await tryLead();
+      if (stopped) {
+        await won?.store.close();
+        return;
+      }
+      if (!won) {
+        retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+        return;
+      }
+      const e = edge;
+      edge = undefined;
+      await e?.stop(CloseCode.SERVICE_RESTART, 'this hub takes over as the leader; reconnect');
+      await lead(won.store, won.recovered);
+    };
+    retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+  };
+
+  const first = await tryLead();
+  if (first) await lead(first.store, first.recovered);
+  else await serveAsEdge();
+
+  const member: ClusterMember = {
+    hubId,
+    get role() {
+      return role;
+    },
+    get running() {
+      return running;
+    },
+    log,
+    get wsPort() {
+      return wsPort;
+    },
+    get httpPort() {
+      return httpPort;
+    },
+    stop: async (reason: string) => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(retryTimer);
+      clearInterval(leaderTimer);
+      await edge?.stop();
+      await running?.stop(reason);
+      role = 'stopped';
+      pub.disconnect();
+      sub.disconnect();
+      leaseConn.disconnect();
+    },
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      member.stop(sig).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return member;
+}
+
+function waitReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      redis.off('ready', onReady);
+      redis.disconnect();
+      reject(new Error(`cannot reach Redis at redis.url: ${err.message}`));
+    };
+    const onReady = (): void => {
+      redis.off('error', onError);
+      resolve();
+    };
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
+}

@@ -1,0 +1,148 @@
+import t from 'tap';
+import { Producer, Worker } from '../../index.js';
+import { requireTool } from '../helpers/requires.js';
+import { startCluster } from '../helpers/cluster.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (requireTool('redis')) {
+  t.test('a task submitted to one hub runs on a worker connected to the other', async (t) => {
+    const c = await startCluster(t, 2);
+    await c.start(0);
+    await c.start(1);
+    const lead = await c.leader();
+    const edge = 1 - lead;
+    t.equal((await c.health(edge)).role, 'edge', 'the other hub relays');
+    t.equal((await c.health(edge)).leader, `hub${lead}`, 'and knows who leads');
+
+    const seen: string[] = [];
+    const worker = new Worker(
+      { url: c.hubs[edge]!.wsUrl, queues: ['cross'], concurrency: 4 },
+      async (task) => {
+        seen.push(String(task.id));
+        return { doubled: (task.payload as number) * 2 };
+      },
+    );
+    await worker.start();
+    const producer = new Producer({ url: c.hubs[lead]!.wsUrl });
+    t.teardown(async () => {
+      await producer.close();
+      await worker.close({ timeoutMs: 100 });
+    });
+    const { ids } = await producer.submitMany(
+      Array.from({ length: 50 }, (_, i) => ({ queue: 'cross', payload: i })),
+    );
+    const results = await Promise.all(ids.map((id) => producer.result(id)));
+    t.same(
+      results,
+      Array.from({ length: 50 }, (_, i) => ({ doubled: i * 2 })),
+      'every result reached the producer',
+    );
+    t.equal(seen.length, 50, 'each task ran once, on the worker of the other hub');
+
+    // The REST API answers on either hub: the edge forwards to the leader.
+    const viaEdge = await fetch(`${c.hubs[edge]!.httpUrl}/api/v1/tasks/${ids[7]}`);
+    t.equal(viaEdge.status, 200);
+    const body = (await viaEdge.json()) as { state: string; result: unknown };
+    t.equal(body.state, 'completed');
+    t.same(body.result, { doubled: 14 });
+
+    // A producer on the edge, a worker on the leader: the other way round.
+    const producer2 = new Producer({ url: c.hubs[edge]!.wsUrl });
+    t.teardown(() => producer2.close());
+    const id = await producer2.submit({ queue: 'cross', payload: 21 });
+    t.same(await producer2.result(id), { doubled: 42 }, 'a submit through the edge runs too');
+  });
+
+  t.test(
+    'SIGKILL of the leader: the other hub takes over with every acknowledged task',
+    async (t) => {
+      const c = await startCluster(t, 2);
+      await c.start(0);
+      await sleep(200);
+      await c.start(1);
+      const lead = await c.leader();
+      const other = 1 - lead;
+      const producer = new Producer({ url: c.hubs[lead]!.wsUrl });
+      const { ids } = await producer.submitMany(
+        Array.from({ length: 200 }, (_, i) => ({ queue: 'survive', payload: i })),
+      );
+      t.equal(ids.length, 200, '200 submits acknowledged by the leader');
+      await producer.close().catch(() => undefined);
+      const killedAt = Date.now();
+      c.children[lead]!.proc.kill('SIGKILL');
+      await c.children[lead]!.exited;
+      const next = await c.leader(10_000);
+      const tookOverMs = Date.now() - killedAt;
+      t.equal(next, other, 'the surviving hub leads');
+      t.ok(tookOverMs < 5000, `it serves again within 5 s (took ${tookOverMs} ms)`);
+
+      const ran = new Map<number, number>();
+      const worker = new Worker(
+        { url: c.hubs[other]!.wsUrl, queues: ['survive'], concurrency: 16 },
+        async (task) => {
+          const i = task.payload as number;
+          ran.set(i, (ran.get(i) ?? 0) + 1);
+          return i;
+        },
+      );
+      await worker.start();
+      const p2 = new Producer({ url: c.hubs[other]!.wsUrl });
+      t.teardown(async () => {
+        await p2.close();
+        await worker.close({ timeoutMs: 100 });
+      });
+      const results = await Promise.all(ids.map((id) => p2.result(id)));
+      t.same(
+        results,
+        Array.from({ length: 200 }, (_, i) => i),
+        'no acknowledged task was lost',
+      );
+      t.equal([...ran.values()].filter((n) => n > 1).length, 0, 'none ran twice');
+    },
+  );
+
+  t.test(
+    'a leader paused past its lease is fenced, steps down and rejoins as an edge',
+    async (t) => {
+      const c = await startCluster(t, 2);
+      await c.start(0);
+      await sleep(200);
+      await c.start(1);
+      const lead = await c.leader();
+      const other = 1 - lead;
+      const pid = c.children[lead]!.proc.pid!;
+      process.kill(pid, 'SIGSTOP');
+      const next = await c.leader(10_000).catch(() => -1);
+      t.equal(next, other, 'the other hub took the lease while the leader was stopped');
+      // A submit to the new leader is acknowledged while the old one is still frozen.
+      const producer = new Producer({ url: c.hubs[other]!.wsUrl });
+      t.teardown(() => producer.close());
+      const id = await producer.submit({ queue: 'fenced', payload: 'after' });
+      process.kill(pid, 'SIGCONT');
+      // The old leader finds its lease gone (its writes are refused) and serves as an edge.
+      let role: string | undefined;
+      for (let i = 0; i < 100 && role !== 'edge'; i++) {
+        await sleep(100);
+        role = await c.health(lead).then(
+          (h) => h.role,
+          () => undefined,
+        );
+      }
+      t.equal(role, 'edge', 'the paused hub rejoined as an edge');
+      const epochs = await c.redis.get(`{sb:${c.prefix}}:epoch`);
+      t.ok(Number(epochs) >= 2, 'the lease was taken twice (the fencing epoch moved)');
+      const worker = new Worker(
+        { url: c.hubs[lead]!.wsUrl, queues: ['fenced'], concurrency: 1 },
+        async (task) => `ran ${String(task.payload)}`,
+      );
+      await worker.start();
+      t.teardown(() => worker.close({ timeoutMs: 100 }));
+      t.equal(
+        await producer.result(id),
+        'ran after',
+        'the task submitted meanwhile runs, through the rejoined hub',
+      );
+    },
+  );
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { hubProcess, type HubChild, type HubProcess } from './hub-process.js';
+import type { Teardown } from './teardown.js';
+
+/** Several hub processes on one Redis and one fresh key prefix: one cluster per test. */
+export interface TestCluster {
+  prefix: string;
+  hubs: HubProcess[];
+  children: (HubChild | undefined)[];
+  redis: Redis;
+  /** Start hub i (again); resolves once its /ready says ready. */
+  start(i: number): Promise<HubChild>;
+  /** GET /health of hub i: its role and the leader it knows. */
+  health(i: number): Promise<{ role?: string; hubId?: string; leader?: string | null }>;
+  /** The index of the hub that leads now, polled until one does. */
+  leader(timeoutMs?: number): Promise<number>;
+}
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export async function startCluster(
+  t: Teardown,
+  n: number,
+  env: Record<string, string> = {},
+): Promise<TestCluster> {
+  const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(REDIS_URL);
+  const hubs: HubProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    hubs.push(
+      await hubProcess(t, {
+        preset: 'development',
+        args: ['--redis-url', REDIS_URL],
+        env: {
+          SWITCHBOARD_REDIS_KEY_PREFIX: prefix,
+          SWITCHBOARD_REDIS_LEASE_MS: '1000',
+          SWITCHBOARD_REDIS_HUB_ID: `hub${i}`,
+          ...env,
+        },
+      }),
+    );
+  }
+  const children: (HubChild | undefined)[] = new Array(n).fill(undefined);
+  t.teardown(async () => {
+    for (const c of children) c?.proc.kill('SIGKILL');
+    const keys = await redis.keys(`{sb:${prefix}}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+  const cluster: TestCluster = {
+    prefix,
+    hubs,
+    children,
+    redis,
+    async start(i) {
+      const c = await hubs[i]!.start();
+      children[i] = c;
+      return c;
+    },
+    async health(i) {
+      const res = await fetch(`${hubs[i]!.httpUrl}/health`);
+      return (await res.json()) as { role?: string; hubId?: string; leader?: string | null };
+    },
+    async leader(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        for (let i = 0; i < n; i++) {
+          if (!children[i] || children[i]!.proc.exitCode !== null) continue;
+          try {
+            const h = await cluster.health(i);
+            if (h.role === 'leader') return i;
+          } catch {
+            // not listening (switching roles)
+          }
+        }
+        if (Date.now() > deadline) throw new Error('no hub leads');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+  return cluster;
+}
