@@ -13,10 +13,15 @@ import {
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from './errors.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { HubUrls } from './hub-urls.js';
 
 export interface ProducerOptions {
-  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
-  url: string;
+  /**
+   * ws://host:9501, or wss://host:9501 when the hub has server.tls. Several hubs of one
+   * cluster: an array (or one comma-separated string); a connect that fails moves on to the
+   * next at once, and a lost session reconnects to the same hub first, then the others.
+   */
+  url: HubUrls;
   token?: string;
   reconnect?: ReconnectOptions;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
@@ -108,6 +113,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     this.conn.on('frame', (f) => this.onFrame(f));
     this.conn.on('status', (s) => this.emit('status', s));
     this.conn.on('error', (e) => this.emit('error', e));
+  }
+
+  /** The hub this producer is connected to now; undefined while it is (re)connecting. */
+  get url(): string | undefined {
+    return this.conn.url;
   }
 
   /** Connect now (otherwise the first call connects). */

@@ -9,12 +9,17 @@ import {
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { HubUrls } from './hub-urls.js';
 import { LazyAbort } from './lazy-abort.js';
 import { HubError } from './errors.js';
 
 export interface WorkerOptions {
-  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
-  url: string;
+  /**
+   * ws://host:9501, or wss://host:9501 when the hub has server.tls. Several hubs of one
+   * cluster: an array (or one comma-separated string); a connect that fails moves on to the
+   * next at once, and a lost session reconnects to the same hub first, then the others.
+   */
+  url: HubUrls;
   token?: string;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
@@ -125,6 +130,11 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
   /** Tasks running now. */
   get active(): number {
     return this.running.size;
+  }
+
+  /** The hub this worker is connected to now; undefined while it is (re)connecting. */
+  get url(): string | undefined {
+    return this.conn.url;
   }
 
   /** Connect and register; resolves when the hub has accepted the registration. */

@@ -430,6 +430,15 @@ export const errorRegistry = [
     meaning: 'the hub sent a code this SDK does not know (a newer hub); `hubCode` holds it',
     fix: 'upgrade the SDK',
   },
+
+  // --- appended for issue 13: the SDK, CLI and monitor take a list of hub URLs
+  {
+    code: 'INVALID_OPTION',
+    sentBy: ['client'],
+    meaning:
+      'an SDK option cannot be used: an empty `url` list, or a URL of the wrong scheme (`ws://`/`wss://` for Worker and Producer, `http://`/`https://` for the side port)',
+    fix: 'the message names the option and the value to fix',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];
