@@ -435,8 +435,7 @@ export const errorRegistry = [
   {
     code: 'INVALID_OPTION',
     sentBy: ['client'],
-    meaning:
-      'an SDK option cannot be used: an empty `url` list, or a URL of the wrong scheme (`ws://`/`wss://` for Worker and Producer, `http://`/`https://` for the side port)',
+    meaning: 'a constructor got an option it cannot use: an empty `url` list, a non-ws(s):// URL',
     fix: 'the message names the option and the value to fix',
   },
 ] as const satisfies readonly ErrorEntry[];
