@@ -23,6 +23,11 @@ export interface ProducerOptions {
    */
   url: HubUrls;
   token?: string;
+  /**
+   * How long one hub may take to accept the connection before the next URL is tried (a
+   * stopped or blackholed hub never answers). Default 10,000 ms.
+   */
+  connectTimeoutMs?: number;
   reconnect?: ReconnectOptions;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
@@ -104,6 +109,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
       key: options.key,

@@ -21,6 +21,11 @@ export interface WorkerOptions {
    */
   url: HubUrls;
   token?: string;
+  /**
+   * How long one hub may take to accept the connection before the next URL is tried (a
+   * stopped or blackholed hub never answers). Default 10,000 ms.
+   */
+  connectTimeoutMs?: number;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
   /** wss:// with mutual TLS: this client's certificate and private key (PEM). */
@@ -107,6 +112,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
       key: options.key,
