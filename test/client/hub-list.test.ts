@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import {
   Connection,
@@ -14,10 +15,26 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestHub } from '../helpers/hub.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import { restCall } from '../helpers/rest-call.js';
+import type { Teardown } from '../helpers/teardown.js';
 
 /** A loopback URL nothing listens on: connecting to it is refused at once. */
 async function deadWsUrl(): Promise<string> {
   return `ws://127.0.0.1:${await freePort()}`;
+}
+
+/** A port that accepts TCP and then says nothing, as a stopped (SIGSTOP) hub does. */
+async function silentPort(t: Teardown): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
 }
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<number> {
@@ -264,3 +281,44 @@ t.test(
     });
   },
 );
+
+t.test('a hub that accepts but never answers is passed over after connectTimeoutMs', async (t) => {
+  const hub = await startTestHub();
+  t.teardown(hub.stop);
+  const silent = await silentPort(t);
+  const worker = new Worker(
+    {
+      url: [`ws://127.0.0.1:${silent}`, hub.wsUrl],
+      queues: ['q'],
+      connectTimeoutMs: 300,
+      reconnect: { initialDelayMs: 3000 },
+    },
+    () => 'ok',
+  );
+  t.teardown(() => worker.close({ timeoutMs: 100 }));
+  const started = Date.now();
+  await worker.start();
+  const ms = Date.now() - started;
+  t.equal(worker.url, hub.wsUrl, 'on the hub that answers');
+  t.ok(ms >= 250 && ms < 2000, `after the 300 ms connect timeout, not the backoff (${ms} ms)`);
+
+  // The side port: a read moves on after its timeout; a write might have been taken, so not.
+  const hubs = new HubUrlList([`http://127.0.0.1:${silent}`, hub.httpUrl], 'http');
+  const read = await fetchFromHubs(hubs, '/health', { timeoutMs: 300 });
+  t.equal(read.url, hub.httpUrl, 'GET: the silent hub timed out, the next one answered');
+  const writes = new HubUrlList([`http://127.0.0.1:${silent}`, hub.httpUrl], 'http');
+  await t.rejects(
+    fetchFromHubs(writes, '/api/v1/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ queue: 'q' }),
+      timeoutMs: 300,
+    }),
+    {
+      name: 'NoHubAnsweredError',
+      stoppedEarly: true,
+      message: /TimeoutError.*may have been applied/,
+    },
+    'POST: not sent to a second hub after a timeout',
+  );
+});
