@@ -393,7 +393,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const r = this.options.reconnect ?? {};
     if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
       this.closing = true;
-      const where = this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
+      const where = !hadSession && this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
       const err = new ConnectionClosedError(
         `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted${where}`,
         code,
