@@ -12,6 +12,7 @@ import {
 } from '../protocol/index.js';
 import { isCertificateError } from './hub-fetch.js';
 import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
+import { HubUrlList, type HubUrls } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface ReconnectOptions {
@@ -19,15 +20,30 @@ export interface ReconnectOptions {
   enabled?: boolean;
   initialDelayMs?: number;
   maxDelayMs?: number;
-  /** Give up after this many consecutive failures (default: never). */
+  /**
+   * Give up after this many consecutive failures (default: never). With several URLs, one
+   * failure is one round: every URL of the list tried once.
+   */
   maxAttempts?: number;
 }
 
 export interface ConnectionOptions {
-  url: string;
+  /**
+   * The hub's WebSocket URL (ws:// or wss://), or several hubs of one cluster: an array, or
+   * one comma-separated string. A connect that fails moves on to the next URL at once; after
+   * every URL failed once, the connection backs off before the next round. After a session,
+   * a reconnect tries the same hub first. Checked here: InvalidOptionError when it is empty
+   * or not ws(s)://.
+   */
+  url: HubUrls;
   token?: string | undefined;
   reconnect?: ReconnectOptions | undefined;
   requestTimeoutMs?: number | undefined;
+  /**
+   * How long one hub may take to accept the WebSocket upgrade before the next URL is tried
+   * (a stopped or blackholed hub never answers). Default 10,000.
+   */
+  connectTimeoutMs?: number | undefined;
   /** Name sent in hello, for the hub's logs. */
   clientName?: string | undefined;
   /**
@@ -42,10 +58,17 @@ export interface ConnectionOptions {
 
 /** Connection status, as a discriminated union (nats.js style). */
 export type ConnectionStatus =
-  | { type: 'connecting' }
-  | { type: 'connected'; sessionId: string; role: string }
-  | { type: 'disconnected'; code: number; reason: string }
-  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  /** `url`: the hub being tried. */
+  | { type: 'connecting'; url: string }
+  /** `url`: the hub this session is on. */
+  | { type: 'connected'; sessionId: string; role: string; url: string }
+  /** `url`: the hub that was lost or refused. */
+  | { type: 'disconnected'; code: number; reason: string; url: string }
+  /**
+   * The next try, on `url`, in `delayMs`. `attempt` counts the failed rounds (every URL tried
+   * once); moving on to the next URL within a round has `delayMs` 0.
+   */
+  | { type: 'reconnecting'; attempt: number; delayMs: number; url: string }
   | { type: 'closed' }
   | { type: 'error'; error: Error };
 
@@ -83,7 +106,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private readonly pending = new Map<number, Pending>();
   private heartbeat: NodeJS.Timeout | undefined;
   private lastFrameAt = 0;
+  /** Failed rounds in a row (a round: every URL tried once); the backoff grows with it. */
   private attempt = 0;
+  /** URLs that failed in the current round. */
+  private failedInRound = 0;
+  private readonly urls: HubUrlList;
+  private connectedUrl: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closing = false;
   /** The socket's last error (a refused certificate, a refused port): said when giving up. */
@@ -95,10 +123,21 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   constructor(private readonly options: ConnectionOptions) {
     super();
+    this.urls = new HubUrlList(options.url, 'ws');
   }
 
   get ready(): boolean {
     return this.isReady;
+  }
+
+  /** The hub this connection has a session on; undefined while it has none. */
+  get url(): string | undefined {
+    return this.connectedUrl;
+  }
+
+  /** Every hub this connection may use, in the order given. */
+  get hubUrls(): readonly string[] {
+    return this.urls.all;
   }
 
   /** Connect; resolves when the first session is ready, rejects on a fatal refusal. */
@@ -209,11 +248,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private connect(): void {
-    this.emit('status', { type: 'connecting' });
+    const url = this.urls.current;
+    this.emit('status', { type: 'connecting', url });
     const { ca, cert, key } = this.options;
-    const ws = new WebSocket(this.options.url, {
+    const ws = new WebSocket(url, {
       perMessageDeflate: false,
       maxPayload: 64 * 1024 * 1024,
+      handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
       ...(ca !== undefined ? { ca } : {}),
       ...(cert !== undefined ? { cert } : {}),
       ...(key !== undefined ? { key } : {}),
@@ -221,17 +262,17 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
-      void this.handshake(ws);
+      void this.handshake(ws, url);
     });
     ws.on('message', (data: Buffer) => this.onMessage(data));
     ws.on('error', (err) => {
       // 'close' always follows; the reason is reported there.
       this.lastSocketError = err;
     });
-    ws.on('close', (code, reasonBuf) => this.onClose(ws, code, reasonBuf.toString()));
+    ws.on('close', (code, reasonBuf) => this.onClose(ws, url, code, reasonBuf.toString()));
   }
 
-  private async handshake(ws: WebSocket): Promise<void> {
+  private async handshake(ws: WebSocket, url: string): Promise<void> {
     try {
       const welcome = (await this.requestNow(
         {
@@ -248,9 +289,16 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
       this.attempt = 0;
+      this.failedInRound = 0;
       this.lastSocketError = undefined;
+      this.connectedUrl = url;
       this.isReady = true;
-      this.emit('status', { type: 'connected', sessionId: welcome.sessionId, role: welcome.role });
+      this.emit('status', {
+        type: 'connected',
+        sessionId: welcome.sessionId,
+        role: welcome.role,
+        url,
+      });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
     } catch (err) {
       // The close handler decides what happens next; a failed handshake just drops the socket.
@@ -291,17 +339,21 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.emit('frame', frame);
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
+  private onClose(ws: WebSocket, url: string, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
+    // A session that was up ends here; otherwise it is this URL's try that failed.
+    const hadSession = this.isReady;
     this.isReady = false;
+    this.connectedUrl = undefined;
     this.stopHeartbeat();
     this.failPending(
       new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
     );
     if (this.closing) return;
     const cause = this.lastSocketError ? describeSocketError(this.lastSocketError) : '';
-    this.emit('status', { type: 'disconnected', code, reason: reason || cause });
+    this.lastSocketError = undefined;
+    this.emit('status', { type: 'disconnected', code, reason: reason || cause, url });
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
       const err = AuthError.fromClose(code, `hub ${verb} the connection: ${reason || code}`);
@@ -321,11 +373,29 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.emit('status', { type: 'closed' });
       return;
     }
+    if (!hadSession) {
+      this.failedInRound++;
+      this.urls.advance();
+      if (this.failedInRound < this.urls.size) {
+        // Another hub of this round has not been tried: no reason to wait for it.
+        this.emit('status', {
+          type: 'reconnecting',
+          attempt: this.attempt,
+          delayMs: 0,
+          url: this.urls.current,
+        });
+        this.schedule(0);
+        return;
+      }
+      // Round over; the next one starts after the hub that failed last (round robin).
+    }
+    this.failedInRound = 0;
     const r = this.options.reconnect ?? {};
     if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
       this.closing = true;
+      const where = !hadSession && this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
       const err = new ConnectionClosedError(
-        `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted`,
+        `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted${where}`,
         code,
       );
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
@@ -337,7 +407,16 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const cap = r.maxDelayMs ?? 10_000;
     // Full jitter: a fleet of workers that lost the same hub does not come back in lockstep.
     const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (this.attempt - 1)));
-    this.emit('status', { type: 'reconnecting', attempt: this.attempt, delayMs });
+    this.emit('status', {
+      type: 'reconnecting',
+      attempt: this.attempt,
+      delayMs,
+      url: this.urls.current,
+    });
+    this.schedule(delayMs);
+  }
+
+  private schedule(delayMs: number): void {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.closing) this.connect();

@@ -226,6 +226,22 @@ export class TimeoutError extends SwitchboardError {
   }
 }
 
+/**
+ * An option the SDK cannot use (an empty `url` list, a URL of the wrong scheme), thrown by
+ * the constructor: the mistake is reported where it was made, never retried.
+ */
+export class InvalidOptionError extends SwitchboardError {
+  override readonly name = 'InvalidOptionError';
+  declare readonly code: typeof ErrorCode.INVALID_OPTION;
+  constructor(
+    /** The option at fault, e.g. `url`. */
+    readonly option: string,
+    message: string,
+  ) {
+    super(ErrorCode.INVALID_OPTION, message);
+  }
+}
+
 /** Throw this from a handler to fail the task without retrying (straight to the dead-letter queue). */
 export class UnrecoverableError extends Error {
   override readonly name = 'UnrecoverableError';

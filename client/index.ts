@@ -34,5 +34,7 @@ export {
   ConnectionClosedError,
   TimeoutError,
   UnrecoverableError,
+  InvalidOptionError,
   type ErrorFrameLike,
 } from './errors.js';
+export { type HubUrls } from './hub-urls.js';

@@ -13,11 +13,21 @@ import {
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from './errors.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { HubUrls } from './hub-urls.js';
 
 export interface ProducerOptions {
-  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
-  url: string;
+  /**
+   * ws://host:9501, or wss://host:9501 when the hub has server.tls. Several hubs of one
+   * cluster: an array (or one comma-separated string); a connect that fails moves on to the
+   * next at once, and a lost session reconnects to the same hub first, then the others.
+   */
+  url: HubUrls;
   token?: string;
+  /**
+   * How long one hub may take to accept the connection before the next URL is tried (a
+   * stopped or blackholed hub never answers). Default 10,000 ms.
+   */
+  connectTimeoutMs?: number;
   reconnect?: ReconnectOptions;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
@@ -99,6 +109,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
       key: options.key,
@@ -108,6 +119,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     this.conn.on('frame', (f) => this.onFrame(f));
     this.conn.on('status', (s) => this.emit('status', s));
     this.conn.on('error', (e) => this.emit('error', e));
+  }
+
+  /** The hub this producer is connected to now; undefined while it is (re)connecting. */
+  get url(): string | undefined {
+    return this.conn.url;
   }
 
   /** Connect now (otherwise the first call connects). */

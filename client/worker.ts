@@ -9,13 +9,23 @@ import {
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { HubUrls } from './hub-urls.js';
 import { LazyAbort } from './lazy-abort.js';
 import { HubError } from './errors.js';
 
 export interface WorkerOptions {
-  /** ws://host:9501, or wss://host:9501 when the hub has server.tls */
-  url: string;
+  /**
+   * ws://host:9501, or wss://host:9501 when the hub has server.tls. Several hubs of one
+   * cluster: an array (or one comma-separated string); a connect that fails moves on to the
+   * next at once, and a lost session reconnects to the same hub first, then the others.
+   */
+  url: HubUrls;
   token?: string;
+  /**
+   * How long one hub may take to accept the connection before the next URL is tried (a
+   * stopped or blackholed hub never answers). Default 10,000 ms.
+   */
+  connectTimeoutMs?: number;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
   /** wss:// with mutual TLS: this client's certificate and private key (PEM). */
@@ -102,6 +112,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
       key: options.key,
@@ -125,6 +136,11 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
   /** Tasks running now. */
   get active(): number {
     return this.running.size;
+  }
+
+  /** The hub this worker is connected to now; undefined while it is (re)connecting. */
+  get url(): string | undefined {
+    return this.conn.url;
   }
 
   /** Connect and register; resolves when the hub has accepted the registration. */

@@ -461,6 +461,14 @@ export const errorRegistry = [
     meaning: 'the hub sent a code this SDK does not know (a newer hub); `hubCode` holds it',
     fix: 'upgrade the SDK',
   },
+
+  // --- appended for issue 13: the SDK, CLI and monitor take a list of hub URLs
+  {
+    code: 'INVALID_OPTION',
+    sentBy: ['client'],
+    meaning: 'a constructor got an option it cannot use: an empty `url` list, a non-ws(s):// URL',
+    fix: 'the message names the option and the value to fix',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { fetchFromHubs } from '../fetch-from-hubs.js';
 import { hubFetch, type TlsClientOptions } from '../hub-fetch.js';
+import { HubUrlList, type HubUrls } from '../hub-urls.js';
 import type { Failure, MonitorSnapshot, QueueRow, Stats, WorkerRow } from './monitor-data.js';
 
 export type PollerStatus =
@@ -20,6 +22,8 @@ const HISTORY = 180;
 /**
  * Reads the hub once a second (stats, queues, workers) and follows the event stream for
  * failures. Survives hub restarts: it keeps polling and reports `reconnecting` meanwhile.
+ * Given several hubs of one cluster, it reads the current one and moves on to the next when
+ * a hub gives no answer (refused, unreachable, timed out); an HTTP error is not a reason.
  */
 export class HubPoller extends EventEmitter {
   snapshot: MonitorSnapshot | undefined;
@@ -33,25 +37,34 @@ export class HubPoller extends EventEmitter {
   private lastEventId = 0;
   private stopped = false;
   paused = false;
+  readonly hubs: HubUrlList;
+  /** The hub the event stream follows: the one the last poll read. */
+  private followed: string | undefined;
 
   constructor(
-    readonly url: string,
+    url: HubUrls,
     private readonly token: string | undefined,
     private readonly intervalMs = 1000,
     private readonly tls?: TlsClientOptions,
   ) {
     super();
+    this.hubs = new HubUrlList(url, 'http');
+  }
+
+  /** The hub being read (the one that answered last). */
+  get url(): string {
+    return this.hubs.current;
   }
 
   private async get<T>(path: string): Promise<T> {
-    const res = await hubFetch(new URL(path, this.url), {
+    const { response: res, url } = await fetchFromHubs(this.hubs, path, {
       tls: this.tls,
       headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
-      signal: AbortSignal.timeout(3000),
+      timeoutMs: 3000,
     });
     if (res.status === 401 || res.status === 403) {
       const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-      throw new MonitorError(`${this.url}: ${body.error?.message ?? `HTTP ${res.status}`}`, 4);
+      throw new MonitorError(`${url}: ${body.error?.message ?? `HTTP ${res.status}`}`, 4);
     }
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
@@ -91,6 +104,10 @@ export class HubPoller extends EventEmitter {
         .reverse();
     }
     const now = stats.at;
+    if (this.followed !== undefined && this.followed !== this.url) {
+      // Another hub's counters: rates from one hub's totals to the other's would be noise.
+      this.previous = undefined;
+    }
     if (this.previous && now > this.previous.at) {
       const dt = (now - this.previous.at) / 1000;
       this.push(
@@ -135,7 +152,7 @@ export class HubPoller extends EventEmitter {
             this.status = { type: 'connected' };
             this.emit('status', this.status);
             this.follow();
-          }
+          } else if (this.followed !== this.url) this.follow();
           this.emit('update', this.snapshot);
         } catch (err) {
           if (err instanceof MonitorError) {
@@ -163,6 +180,7 @@ export class HubPoller extends EventEmitter {
     this.sse?.abort();
     const ctrl = new AbortController();
     this.sse = ctrl;
+    this.followed = this.url;
     const url = new URL('/api/v1/events?types=task.failed,task.dead,task.expired', this.url);
     if (this.lastEventId) url.searchParams.set('lastEventId', String(this.lastEventId));
     void hubFetch(url, {

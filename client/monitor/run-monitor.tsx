@@ -1,10 +1,15 @@
+import { NoHubAnsweredError } from '../fetch-from-hubs.js';
 import type { TlsClientOptions } from '../hub-fetch.js';
+import type { HubUrls } from '../hub-urls.js';
 import { HubPoller, MonitorError } from './hub-poller.js';
 import { renderText } from './render-text.js';
 
 export interface MonitorOptions {
-  /** HTTP side port, e.g. http://127.0.0.1:9500 */
-  url: string;
+  /**
+   * HTTP side port, e.g. http://127.0.0.1:9500, or several hubs of one cluster (an array or
+   * comma-separated): read in turn, moving on when one gives no answer.
+   */
+  url: HubUrls;
   token?: string | undefined;
   /** https://: the CA to trust and a client certificate (mutual TLS). */
   tls?: TlsClientOptions | undefined;
@@ -18,16 +23,28 @@ export interface MonitorOptions {
  * start, 4 when it refuses the token. Problems are one line on stderr, never a stack trace.
  */
 export async function runMonitor(options: MonitorOptions): Promise<number> {
-  const poller = new HubPoller(options.url, options.token, options.refreshMs ?? 1000, options.tls);
+  let poller: HubPoller;
+  try {
+    poller = new HubPoller(options.url, options.token, options.refreshMs ?? 1000, options.tls);
+  } catch (err) {
+    process.stderr.write(`switchboard monitor: ${(err as Error).message}\n`);
+    return 2;
+  }
   try {
     await poller.poll();
   } catch (err) {
     const code = err instanceof MonitorError ? err.exitCode : 3;
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    const many = poller.hubs.size > 1;
+    const cause =
+      err instanceof NoHubAnsweredError && !many
+        ? err.failures[0]!.reason
+        : (err as { cause?: { code?: string } }).cause?.code;
     const msg =
       err instanceof MonitorError
         ? `unauthorized: ${err.message}`
-        : `cannot reach ${options.url}: ${cause ?? (err as Error).message}`;
+        : many
+          ? `cannot reach any hub of ${poller.hubs}: ${(err as Error).message}`
+          : `cannot reach ${poller.url}: ${cause ?? (err as Error).message}`;
     process.stderr.write(`switchboard monitor: ${msg}\n`);
     return code;
   }

@@ -1,12 +1,30 @@
-import { hubFetch, isCertificateError, type TlsClientOptions } from '../../client/hub-fetch.js';
+import { fetchFromHubs, NoHubAnsweredError } from '../../client/fetch-from-hubs.js';
+import type { TlsClientOptions } from '../../client/hub-fetch.js';
+import { HubUrlList } from '../../client/hub-urls.js';
+import { InvalidOptionError } from '../../client/errors.js';
 import { CliError, ExitCode } from '../support/exit-codes.js';
 
 export interface HubTarget {
-  /** Base URL of the HTTP side port, e.g. http://127.0.0.1:9500 */
-  url: string;
+  /**
+   * The HTTP side port of the hub, e.g. http://127.0.0.1:9500, or of several hubs of one
+   * cluster (--url a,b): a request goes to the current one and on to the next when a hub
+   * gives no answer. The one that answered stays current, so one command's requests stay on
+   * one hub.
+   */
+  hubs: HubUrlList;
   token: string | undefined;
   /** https://: the CA to trust (--ca) and a client certificate for mutual TLS. */
   tls?: TlsClientOptions | undefined;
+}
+
+/** --url / SWITCHBOARD_URL as a list of side-port URLs; a bad one is a usage error. */
+export function hubUrlsOf(value: string, source = '--url'): HubUrlList {
+  try {
+    return new HubUrlList(value, 'http', source);
+  } catch (err) {
+    if (err instanceof InvalidOptionError) throw new CliError(err.message, ExitCode.USAGE);
+    throw err;
+  }
 }
 
 /** A JSON call to the hub's HTTP side port that maps every failure to a one-line CliError. */
@@ -20,24 +38,29 @@ export async function hubRequest<T>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   let res: Response;
+  let url: string;
   try {
-    res = await hubFetch(new URL(path, target.url), {
+    ({ response: res, url } = await fetchFromHubs(target.hubs, path, {
       tls: target.tls,
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
+      timeoutMs: 10_000,
+    }));
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    if (isCertificateError(cause)) {
+    if (!(err instanceof NoHubAnsweredError)) throw err;
+    const one = target.hubs.size === 1;
+    const where = one ? `the hub at ${target.hubs}` : `any hub of ${target.hubs}`;
+    const reasons = one ? err.failures[0]!.reason : err.message;
+    const cert = err.certificateFailure;
+    if (cert) {
       throw new CliError(
-        `the hub at ${target.url} refused the TLS handshake or its certificate is not trusted (${cause}); pass --ca FILE with the CA that signed it (for mutual TLS also --client-cert and --client-key)`,
+        `the hub at ${cert.url} refused the TLS handshake or its certificate is not trusted (${cert.reason}); pass --ca FILE with the CA that signed it (for mutual TLS also --client-cert and --client-key)`,
         ExitCode.UNREACHABLE,
       );
     }
     throw new CliError(
-      `cannot reach the hub at ${target.url} (${cause}); is it running? (--url or SWITCHBOARD_URL)`,
+      `cannot reach ${where} (${reasons}); is it running? (--url or SWITCHBOARD_URL)`,
       ExitCode.UNREACHABLE,
     );
   }
@@ -47,7 +70,7 @@ export async function hubRequest<T>(
     json = text ? JSON.parse(text) : undefined;
   } catch {
     throw new CliError(
-      `the hub at ${target.url} answered ${res.status} with something that is not JSON`,
+      `the hub at ${url} answered ${res.status} with something that is not JSON`,
       ExitCode.FAILED,
     );
   }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { TlsClientOptions } from '../../client/hub-fetch.js';
 import { mintToken } from '../auth/index.js';
 import { CliError, ExitCode } from '../support/exit-codes.js';
-import type { HubTarget } from './hub-client.js';
+import { hubUrlsOf, type HubTarget } from './hub-client.js';
 
 /** What a command that talks to a running hub may be told about where and how. */
 export interface TargetFlags {
@@ -59,11 +59,17 @@ export function resolveTls(opts: TargetFlags): TlsClientOptions | undefined {
 
 /**
  * Where the CLI finds a hub and a token: flags, then SWITCHBOARD_URL / SWITCHBOARD_TOKEN,
+ * (either may list several hubs of one cluster, comma-separated: tried in turn),
  * then — on the hub's own machine — a short-lived admin token minted from the secret in the
  * data dir, so `switchboard status` works right after `switchboard start`.
  */
 export async function resolveTarget(opts: TargetFlags): Promise<HubTarget> {
-  const url = opts.url ?? process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:9500';
+  const hubs =
+    opts.url !== undefined
+      ? hubUrlsOf(opts.url, '--url')
+      : process.env.SWITCHBOARD_URL
+        ? hubUrlsOf(process.env.SWITCHBOARD_URL, 'SWITCHBOARD_URL')
+        : hubUrlsOf('http://127.0.0.1:9500');
   let token = opts.token ?? process.env.SWITCHBOARD_TOKEN;
   if (!token) {
     const dir = opts.dataDir ?? process.env.SWITCHBOARD_DATA_DIR ?? './data';
@@ -81,5 +87,5 @@ export async function resolveTarget(opts: TargetFlags): Promise<HubTarget> {
     }
   }
   const tls = resolveTls(opts);
-  return { url, token, ...(tls ? { tls } : {}) };
+  return { hubs, token, ...(tls ? { tls } : {}) };
 }

@@ -58,7 +58,10 @@ function workersTable(workers: WorkerJson[]): string {
 export function registerHubCommands(program: Command, resolve: TargetResolver): void {
   const common = (cmd: Command): Command =>
     withTlsClientFlags(cmd)
-      .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
+      .option(
+        '--url <url>',
+        'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
+      )
       .option('--token <jwt>', 'token with the needed role (env SWITCHBOARD_TOKEN)')
       .option('--json', 'print JSON for scripts')
       .option(
@@ -81,7 +84,7 @@ export function registerHubCommands(program: Command, resolve: TargetResolver): 
         const leased = queues.reduce((n, q) => n + q.leased, 0);
         const dead = queues.reduce((n, q) => n + q.dead, 0);
         return [
-          `hub ${target.url}: ${health.status}, up ${health.uptimeSeconds}s, version ${health.version}`,
+          `hub ${target.hubs.current}: ${health.status}, up ${health.uptimeSeconds}s, version ${health.version}`,
           `${workers.length} workers, ${queues.length} queues, ${queued} queued, ${leased} running, ${dead} dead`,
           '',
           queuesTable(queues),

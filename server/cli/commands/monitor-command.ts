@@ -5,7 +5,10 @@ import { withTlsClientFlags } from '../target.js';
 export function registerMonitor(program: Command, resolve: TargetResolver): void {
   withTlsClientFlags(program.command('monitor'))
     .description('live terminal dashboard of a running hub (q quits)')
-    .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
+    .option(
+      '--url <url>',
+      'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
+    )
     .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN)')
     .option(
       '-d, --data-dir <dir>',
@@ -18,7 +21,7 @@ export function registerMonitor(program: Command, resolve: TargetResolver): void
       // Loaded on demand: the hub process never needs ink and React in memory.
       const { runMonitor } = await import('../../../client/monitor/index.js');
       process.exitCode = await runMonitor({
-        url: target.url,
+        url: target.hubs.all,
         token: target.token,
         tls: target.tls,
         once: opts.once,

@@ -44,7 +44,10 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
     .description('manage remote nodes (Docker, LXC, QEMU, process hosts) over SSH');
   const common = (cmd: Command): Command =>
     withTlsClientFlags(cmd)
-      .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL)')
+      .option(
+        '--url <url>',
+        'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
+      )
       .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN)')
       .option(
         '-d, --data-dir <dir>',

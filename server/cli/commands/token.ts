@@ -18,7 +18,7 @@ import type { HubConfig } from '../../config/index.js';
 import type { TokenJson, TokensJson } from '../../http/routes/token-routes.js';
 import { lockHolder } from '../../store/data-dir.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
-import { hubRequest, type HubTarget } from '../hub-client.js';
+import { hubRequest, hubUrlsOf, type HubTarget } from '../hub-client.js';
 import { renderTable } from '../table.js';
 import { loadFromFlags, withConfigFlags, type ConfigFlags } from './start.js';
 
@@ -49,21 +49,29 @@ function readSecret(config: HubConfig): string {
 async function hubTarget(flags: HubFlags, config: HubConfig): Promise<HubTarget> {
   const host = config.server.host;
   const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
-  const url =
-    flags.url ??
-    (process.env.SWITCHBOARD_URL || undefined) ??
-    `http://${local.includes(':') ? `[${local}]` : local}:${config.server.httpPort}`;
+  const env = process.env.SWITCHBOARD_URL || undefined;
+  const hubs =
+    flags.url !== undefined
+      ? hubUrlsOf(flags.url, '--url')
+      : env !== undefined
+        ? hubUrlsOf(env, 'SWITCHBOARD_URL')
+        : hubUrlsOf(
+            `http://${local.includes(':') ? `[${local}]` : local}:${config.server.httpPort}`,
+          );
   let token = flags.token ?? (process.env.SWITCHBOARD_TOKEN || undefined);
   if (!token && config.auth.enabled) {
     token = (await issueToken(readSecret(config), { role: 'admin', subject: 'cli', ttl: '5m' }))
       .token;
   }
-  return { url, token };
+  return { hubs, token };
 }
 
 function withHubFlags(cmd: Command): Command {
   return withConfigFlags(cmd)
-    .option('--url <url>', 'HTTP side port of the hub (env SWITCHBOARD_URL; default from config)')
+    .option(
+      '--url <url>',
+      'HTTP side port of the hub, or several comma-separated (env SWITCHBOARD_URL; default from config)',
+    )
     .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN; default minted from the secret)')
     .option('--json', 'print JSON for scripts');
 }
@@ -189,7 +197,7 @@ export function registerToken(program: Command): void {
           return;
         } catch (err) {
           if (!(err instanceof CliError) || err.exitCode !== ExitCode.UNREACHABLE) throw err;
-          offlineRevoke(dataDir, target.url, err, id, flags);
+          offlineRevoke(dataDir, target.hubs.toString(), err, id, flags);
         }
       },
     );
