@@ -50,7 +50,7 @@ if (requireTool('redis')) {
     // A producer on the edge, a worker on the leader: the other way round.
     const producer2 = new Producer({ url: c.hubs[edge]!.wsUrl });
     t.teardown(() => producer2.close());
-    const id = await producer2.submit({ queue: 'cross', payload: 21 });
+    const { id } = await producer2.submit('cross', 21);
     t.same(await producer2.result(id), { doubled: 42 }, 'a submit through the edge runs too');
   });
 
@@ -118,7 +118,7 @@ if (requireTool('redis')) {
       // A submit to the new leader is acknowledged while the old one is still frozen.
       const producer = new Producer({ url: c.hubs[other]!.wsUrl });
       t.teardown(() => producer.close());
-      const id = await producer.submit({ queue: 'fenced', payload: 'after' });
+      const { id } = await producer.submit('fenced', 'after');
       process.kill(pid, 'SIGCONT');
       // The old leader finds its lease gone (its writes are refused) and serves as an edge.
       let role: string | undefined;

@@ -59,7 +59,7 @@ export async function startCluster(
       return c;
     },
     async health(i) {
-      const res = await fetch(`${hubs[i]!.httpUrl}/health`);
+      const res = await fetch(`${hubs[i]!.httpUrl}/health`, { signal: AbortSignal.timeout(500) });
       return (await res.json()) as { role?: string; hubId?: string; leader?: string | null };
     },
     async leader(timeoutMs = 10_000) {
