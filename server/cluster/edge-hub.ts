@@ -165,7 +165,7 @@ export class EdgeHub {
   };
 
   private clientOpened(conn: Connection, url: string): void {
-    if (!this.leader || !this.outbox) {
+    if (!this.leader || !this.outbox || this.o.pub.status !== 'ready') {
       conn.close(CloseCode.TRY_AGAIN_LATER, 'no hub of the cluster leads yet; reconnect shortly');
       return;
     }

@@ -14,6 +14,11 @@ export interface HubStore {
   onDurable(seq: number, cb: (err?: Error) => void): void;
   /** Highest sequence number known durable. */
   readonly durableSeq: number;
+  /**
+   * False while the store cannot take records (Redis out of reach): the hub reports
+   * not-ready and durable commands are refused. Absent = always available.
+   */
+  readonly available?: boolean;
 }
 
 /** Nothing on disk: every record is "durable" at once (development preset, tests). */

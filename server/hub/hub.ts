@@ -20,6 +20,8 @@ import type { TlsSource } from '../transport/tls-options.js';
 import { EventLog } from './event-log.js';
 import { HubPhase, type HubPhaseName } from '../gateway/engine.js';
 import { Gateway } from '../gateway/gateway.js';
+import { OperationError } from '../gateway/operation-error.js';
+import { storeFailure } from '../gateway/store-failure.js';
 import { frameHandlers, type FrameContext } from './frame-handlers.js';
 import type { HubStore } from './hub-store.js';
 import { IdGenerator } from './id-generator.js';
@@ -78,6 +80,22 @@ export interface HubOptions {
 }
 
 export { HubPhase, type HubPhaseName } from '../gateway/engine.js';
+
+/**
+ * A store that cannot take a record now (Redis out of reach, a full disk) refuses the
+ * command before the core sees it: the caller gets that store's code (ENGINE_UNAVAILABLE,
+ * STORE_FULL...) and nothing changed. Anything else is a bug and stays an exception.
+ */
+function refusal(err: Error): Error {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !STORE_REFUSALS.has(code)) return err;
+  return new OperationError(storeFailure(err).code, `not accepted: ${err.message}`);
+}
+const STORE_REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.ENGINE_UNAVAILABLE,
+  ErrorCode.STORE_NO_SPACE,
+  ErrorCode.STORE_UNAVAILABLE,
+]);
 
 /** Too many protocol errors on one connection is abuse, not a bug in one frame. */
 const MAX_PROTOCOL_ERRORS = 100;
@@ -175,8 +193,9 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Ready for new work: started, not draining, and the store can take records. */
   get ready(): boolean {
-    return this.phase === HubPhase.ready;
+    return this.phase === HubPhase.ready && this.store.available !== false;
   }
 
   /** Subscribe to every core event (metrics, the event stream, tests). */
@@ -338,7 +357,13 @@ export class Hub {
       this.idleRelease.noteActivity();
     }
     // A command that cannot be journaled throws here, before the core has seen it.
-    if (this.store.prepare !== undefined && DIRECTLY_DURABLE.has(cmd.type)) this.store.prepare(cmd);
+    if (this.store.prepare !== undefined && DIRECTLY_DURABLE.has(cmd.type)) {
+      try {
+        this.store.prepare(cmd);
+      } catch (err) {
+        throw refusal(err as Error);
+      }
+    }
     const result = this.core.apply(cmd);
     const { events, journal } = this.core.takeEffects();
     try {

@@ -140,7 +140,7 @@ export async function startClusterMember(
         // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
         store.abandon();
         await r?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect');
-        if (!stopped) await serveAsEdge();
+        await serveAsEdgeWhenPossible();
       })();
     };
     running = await startHubProcess(
@@ -222,6 +222,24 @@ export async function startClusterMember(
       await lead(won.store, won.recovered);
     };
     retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+  };
+
+  /** Redis may be away right now (that is often why the lease was lost): retry until it answers. */
+  const serveAsEdgeWhenPossible = async (): Promise<void> => {
+    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await serveAsEdge();
+        return;
+      } catch (err) {
+        await edge?.stop().catch(() => undefined);
+        edge = undefined;
+        log.warn(
+          { err: (err as Error).message, retryInMs: delay },
+          'cluster: cannot serve as an edge yet',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   };
 
   const first = await tryLead();

@@ -23,15 +23,17 @@ export async function startCluster(
   t: Teardown,
   n: number,
   env: Record<string, string> = {},
+  redisUrl = REDIS_URL,
 ): Promise<TestCluster> {
   const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
   const hubs: HubProcess[] = [];
   for (let i = 0; i < n; i++) {
     hubs.push(
       await hubProcess(t, {
         preset: 'development',
-        args: ['--redis-url', REDIS_URL],
+        args: ['--redis-url', redisUrl],
         env: {
           SWITCHBOARD_REDIS_KEY_PREFIX: prefix,
           SWITCHBOARD_REDIS_LEASE_MS: '1000',
@@ -44,8 +46,10 @@ export async function startCluster(
   const children: (HubChild | undefined)[] = new Array(n).fill(undefined);
   t.teardown(async () => {
     for (const c of children) c?.proc.kill('SIGKILL');
-    const keys = await redis.keys(`{sb:${prefix}}*`);
-    if (keys.length) await redis.del(...keys);
+    if (redis.status === 'ready') {
+      const keys = await redis.keys(`{sb:${prefix}}*`);
+      if (keys.length) await redis.del(...keys);
+    }
     redis.disconnect();
   });
   const cluster: TestCluster = {

@@ -28,7 +28,11 @@ export function healthRoutes(hub: Hub): Route[] {
               status: 503,
               body: {
                 status:
-                  hub.phase === 'recovering' || hub.phase === 'created' ? 'recovering' : hub.phase,
+                  hub.phase === 'recovering' || hub.phase === 'created'
+                    ? 'recovering'
+                    : hub.phase === 'ready'
+                      ? 'engine-unavailable'
+                      : hub.phase,
               },
             },
     },

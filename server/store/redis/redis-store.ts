@@ -310,6 +310,13 @@ export class RedisStore implements Store {
    * failed or closed, or Redis out of reach (ENGINE_UNAVAILABLE: the hub refuses the command
    * with a clear code and changes nothing, rather than queue work it cannot acknowledge).
    */
+  /** False while Redis is out of reach or the lease is in doubt: new durable work is refused. */
+  get available(): boolean {
+    return (
+      !this.fatal && !this.closed && this.data?.status === 'ready' && (this.lease?.held ?? false)
+    );
+  }
+
   prepare(record: object): void {
     if (this.fatal) throw this.fatal;
     if (this.closed) throw storeClosedError(this.mode);
