@@ -37,25 +37,25 @@ export function diffCommandStats(before: CommandCounts, after: CommandCounts): M
 }
 
 /**
- * Calls per task: the total as a column, and each command with at least 0.01 calls per task
- * (evalsha, xadd, publish, ...) as a detail listed under the table.
+ * Calls per task: the total as a column, and the commands that make up most of it (up to
+ * eight, each at least 1% of all calls: eval, xadd, publish, ...) as details listed under
+ * the table.
  */
 export function commandMetrics(diff: ReadonlyMap<string, number>, tasks: number): Metric[] {
   const total = [...diff.values()].reduce((a, b) => a + b, 0);
   const perTask = (n: number): number => n / tasks;
   const byCommand = [...diff]
-    .filter(([, n]) => perTask(n) >= 0.01)
+    .filter(([, n]) => n >= total / 100)
     .sort((a, b) => b[1] - a[1])
-    .map(
-      ([cmd, n]): Metric => ({
-        key: `redis-calls-per-task:${cmd}`,
-        label: `Redis ${cmd}/task`,
-        unit: 'calls',
-        value: perTask(n),
-        better: 'lower',
-        detail: true,
-      }),
-    );
+    .slice(0, 8)
+    .map(([cmd, n]): Metric => ({
+      key: `redis-calls-per-task:${cmd}`,
+      label: `Redis ${cmd}/task`,
+      unit: 'calls',
+      value: perTask(n),
+      better: 'lower',
+      detail: true,
+    }));
   return [
     {
       key: 'redis-calls-per-task',

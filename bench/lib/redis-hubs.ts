@@ -102,14 +102,26 @@ async function waitForRole(httpUrl: string, role: 'leader' | 'edge'): Promise<vo
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`hub at ${httpUrl} is not ${role === 'leader' ? 'the leader' : 'an edge'}: ${last}`);
+  throw new Error(
+    `hub at ${httpUrl} is not ${role === 'leader' ? 'the leader' : 'an edge'}: ${last}`,
+  );
 }
 
-/** Delete `{sb:<prefix>}*` (SCAN, not KEYS: the Redis may be shared). */
+/**
+ * Delete `{sb:<prefix>}*` (SCAN, not KEYS: the Redis may be shared). First wait (up to 10 s)
+ * until Redis has let go of every connection of the cluster's hubs (named after their hub
+ * ids, which start with the prefix): a leader killed in the middle of its last snapshot
+ * leaves commands that Redis still runs after the process is gone.
+ */
 export async function deleteClusterKeys(prefix: string): Promise<void> {
   const redis = new Redis({ host: REDIS.host, port: REDIS.port, lazyConnect: true });
   try {
     await redis.connect();
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      const clients = String(await redis.client('LIST'));
+      if (!clients.includes(`name=switchboard:${prefix}-`)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `{sb:${prefix}}*`, 'COUNT', 1000);
