@@ -175,9 +175,13 @@ if (requireTool('redis')) {
       let aborted = false;
       let started!: () => void;
       const running = new Promise<void>((r) => (started = r));
+      let listen!: () => void;
+      const listening = new Promise<void>((r) => (listen = r));
       const worker = new Worker(
         { url: c.hubs[edge]!.wsUrl, queues: ['long'], concurrency: 1 },
         async (task) => {
+          // Only once the producer listens: progress is not kept for late listeners.
+          await listening;
           task.progress({ pct: 50 });
           started();
           await new Promise<void>((resolve) => {
@@ -198,6 +202,7 @@ if (requireTool('redis')) {
       });
       const { id } = await producer.submit('long', 'x');
       const progress = new Promise<unknown>((resolve) => producer.onProgress(id, resolve));
+      listen();
       await running;
       t.same(
         await progress,
