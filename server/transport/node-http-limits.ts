@@ -48,6 +48,17 @@ type ClientSocket = Socket & { _httpMessage?: { headersSent?: boolean } | null }
  * error body, and count the timeouts: a slowloris shows up in /metrics.
  */
 export function answerClientErrors(server: HttpServer, onRequestTimeout: () => void): void {
+  // The method of the request a socket is on: a parse error in the middle of a HEAD's body
+  // arrives in a packet that no longer starts with "HEAD".
+  const heads = new WeakSet<Socket>();
+  server.prependListener(
+    'request',
+    (req: { method?: string; socket: Socket }, res: { once(e: 'finish', f: () => void): void }) => {
+      if (req.method !== 'HEAD') return;
+      heads.add(req.socket);
+      res.once('finish', () => heads.delete(req.socket));
+    },
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: ClientSocket) => {
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     if (timedOut) onRequestTimeout();
@@ -70,9 +81,11 @@ export function answerClientErrors(server: HttpServer, onRequestTimeout: () => v
           ];
     // A reply to HEAD carries no body (the client would read it as the next response). The
     // packet may start with the tail of the previous request on a kept-alive connection.
-    const head = /(^|\n)HEAD /.test(
-      (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16_384).toString('latin1') ?? '',
-    );
+    const head =
+      heads.has(socket) ||
+      /(^|\n)HEAD /.test(
+        (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16_384).toString('latin1') ?? '',
+      );
     socket.end(rawJsonResponse(status, code, message, head));
     // A client that does not read the answer must not keep the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
