@@ -8,6 +8,7 @@ import {
 } from '../../server/store/index.js';
 import { APPEND, runScript } from '../../server/store/redis/redis-scripts.js';
 import { freePort } from '../helpers/free-port.js';
+import { CORE_OPTIONS, CoreDriver, coreState, replayedState } from './store-contract.js';
 import { requireTool } from '../helpers/requires.js';
 import {
   SHARED_REDIS_URL,
@@ -250,56 +251,119 @@ if (requireTool('redis', 'redis-server')) {
     },
   );
 
-  t.test('a large state is written in chunks, read back whole, and trims the log', async (t) => {
-    const keys = testCluster('snap');
+  t.test(
+    'compaction (a worker thread) writes a large state in chunks, reads back whole, and trims the log',
+    async (t) => {
+      const keys = testCluster('snap');
+      const redis = redisClient(t);
+      dropAtTeardown(t, redis, keys);
+      const make = (): RedisStore =>
+        new RedisStore({
+          redis: SHARED_REDIS_URL,
+          prefix: keys.prefix,
+          snapshotChunkBytes: 256 * 1024,
+          snapshotIntervalMs: 60_000,
+          replayOptions: CORE_OPTIONS,
+        });
+      const store = make();
+      await store.open();
+      const d = new CoreDriver(store);
+      const big = 'x'.repeat(1000);
+      for (let i = 0; i < 3000; i++) d.submit({ payload: { i, big } });
+      await store.compactNow();
+      const meta = await redis.hgetall(keys.snapshot);
+      t.ok(
+        Number(meta.chunks) >= 12,
+        `${meta.chunks} chunks of at most 256 KiB for ${meta.bytes} bytes`,
+      );
+      t.equal(meta.covers, '3000', 'it covers the 3000 records appended before it');
+      t.equal(meta.epoch, String(store.epoch), 'written under the leader epoch');
+      t.equal(await redis.xlen(keys.log), 0, 'the log it covers is trimmed');
+      t.equal(store.stats().compactions, 1);
+      // The next snapshot goes to the other slot, and the old one is dropped.
+      d.scripted(10);
+      await store.compactNow();
+      const meta2 = await redis.hgetall(keys.snapshot);
+      t.not(meta2.slot, meta.slot, 'the next snapshot is written to the other slot');
+      t.equal(meta2.covers, String(d.seq));
+      t.equal(
+        await redis.exists(keys.snapshotSlot(meta.slot as 'a' | 'b')),
+        0,
+        'the old slot is dropped',
+      );
+      const covered = d.seq;
+      d.submit({ payload: 'after' });
+      t.equal(await durable(store, d.seq), undefined);
+      const live = coreState(d.core);
+      // A crash: nothing at close, the lease left to expire (deleted here).
+      store.abandon();
+      await redis.del(keys.lease);
+      const again = make();
+      const rec = await again.open();
+      t.ok(rec.snapshot !== undefined, 'recovery starts from the snapshot');
+      t.same([...rec.records], d.journal.slice(covered), 'and the records after it');
+      t.equal(replayedState(rec.snapshot, rec.records), live, 'which make the live state');
+      t.equal(again.baseSeq, d.seq, 'numbering in Redis continues from the last leader');
+      await again.close();
+    },
+  );
+
+  t.test('compaction starts by itself after snapshotAfterRecords records', async (t) => {
+    const keys = testCluster('auto');
     const redis = redisClient(t);
     dropAtTeardown(t, redis, keys);
-    const big = {
-      tasks: Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, p: 'x'.repeat(1000) })),
-    };
     const store = new RedisStore({
       redis: SHARED_REDIS_URL,
       prefix: keys.prefix,
-      snapshotChunkBytes: 256 * 1024,
-      snapshotIntervalMs: 60_000,
+      snapshotAfterRecords: 500,
+      replayOptions: CORE_OPTIONS,
     });
     await store.open();
-    store.setStateProvider(() => big);
-    for (let i = 0; i < 100; i++) store.append({ type: 'gc', now: i });
-    await store.snapshotNow();
-    const meta = await redis.hgetall(keys.snapshot);
-    t.ok(
-      Number(meta.chunks) >= 12,
-      `${meta.chunks} chunks of at most 256 KiB for ${meta.bytes} bytes`,
-    );
-    t.equal(meta.covers, '100', 'it covers the 100 records appended before it');
-    t.equal(await redis.xlen(keys.log), 0, 'the log it covers is trimmed');
-    // The next snapshot goes to the other slot, and the old one is dropped.
-    for (let i = 100; i < 110; i++) store.append({ type: 'gc', now: i });
-    await store.snapshotNow();
-    const meta2 = await redis.hgetall(keys.snapshot);
-    t.not(meta2.slot, meta.slot, 'the next snapshot is written to the other slot');
-    t.equal(meta2.covers, '110');
-    t.equal(
-      await redis.exists(keys.snapshotSlot(meta.slot as 'a' | 'b')),
-      0,
-      'the old slot is dropped',
-    );
-    store.append({ type: 'gc', now: 110, after: true });
-    const seq = store.stats().appended;
-    t.equal(await durable(store, seq), undefined);
-    // Abandon rather than close (close() would write a final snapshot): a crash.
-    store.abandon();
-    await redis.del(keys.lease);
+    const d = new CoreDriver(store);
+    d.register('w1', 3);
+    for (let i = 0; i < 600; i++) {
+      d.submit();
+      if (i % 3 === 0) d.finish(i, 'complete');
+      if (i % 50 === 0) await durable(store, d.seq);
+    }
+    t.equal(await durable(store, d.seq), undefined);
+    let covers = 0;
+    for (let i = 0; i < 400 && covers === 0; i++) {
+      await sleep(25);
+      covers = Number((await redis.hget(keys.snapshot, 'covers')) ?? 0);
+    }
+    t.ok(covers >= 500, `a snapshot covering ${covers} records was written without being asked`);
+    const live = coreState(d.core);
+    await store.close();
     const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: keys.prefix });
     const rec = await again.open();
-    t.same(rec.snapshot, big, 'the state reads back whole');
-    t.same(
-      [...rec.records],
-      [{ type: 'gc', now: 110, after: true }],
-      'and the one record after it',
-    );
-    t.equal(again.baseSeq, 111, 'numbering in Redis continues from the last leader');
+    t.equal(rec.records.length, d.seq - covers, 'recovery replays only the records after it');
+    t.equal(replayedState(rec.snapshot, rec.records), live, 'snapshot + tail = the live state');
     await again.close();
+  });
+
+  t.test('a fenced leader cannot compact: its thread is refused by the epoch', async (t) => {
+    const keys = testCluster('fencedsnap');
+    const redis = redisClient(t);
+    dropAtTeardown(t, redis, keys);
+    const store = new RedisStore({
+      redis: SHARED_REDIS_URL,
+      prefix: keys.prefix,
+      replayOptions: CORE_OPTIONS,
+    });
+    const fatal: Error[] = [];
+    store.onFatal((err) => fatal.push(err));
+    await store.open();
+    const d = new CoreDriver(store);
+    d.scripted(10);
+    t.equal(await durable(store, d.seq), undefined);
+    // A successor takes over between the last batch and the compaction.
+    await redis.incr(keys.epoch);
+    await store.compactNow();
+    t.equal(await redis.exists(keys.snapshot), 0, 'no snapshot was made current');
+    t.ok(await redis.xlen(keys.log), 'the log is not trimmed');
+    t.equal(fatal.length, 1, 'the store learnt it is fenced');
+    t.equal(codeOf(fatal[0]), 'FENCED');
+    await store.close();
   });
 }
