@@ -125,6 +125,11 @@ if (requireTool('redis', 'redis-server')) {
       /FENCED/,
       'an old epoch is refused',
     );
+    await t.rejects(
+      runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], [7, 5, 6, Buffer.from([4])]),
+      /GAP/,
+      'a batch that does not follow the log is refused: no hole in the log',
+    );
     t.equal(await redis.get(keys.seq), '3');
     t.equal(await redis.xlen(keys.log), 1);
 
@@ -366,4 +371,131 @@ if (requireTool('redis', 'redis-server')) {
     t.equal(codeOf(fatal[0]), 'FENCED');
     await store.close();
   });
+}
+
+if (requireTool('redis-server')) {
+  t.test(
+    'a batch Redis refuses (out of memory): fatal, ENGINE_UNAVAILABLE, and nothing after it is logged',
+    async (t) => {
+      const server = await startRedisServer(t, ['--maxmemory', '2mb']);
+      const admin = redisClient(t, server.url);
+      const keys = testCluster('oom');
+      const log = captureLog();
+      const make = (): RedisStore =>
+        new RedisStore({ redis: server.url, prefix: keys.prefix, leaseMs: 10_000, logger: log });
+      const store = make();
+      const fatal: Error[] = [];
+      store.onFatal((err) => fatal.push(err));
+      await store.open();
+      const before = [1, 2, 3].map((n) => ({ type: 'gc', now: n }));
+      for (const r of before) store.append(r);
+      t.equal(await durable(store, 3), undefined, 'written while Redis has memory');
+      // Redis out of memory (noeviction: it refuses writes from then on). Filling it to the
+      // limit is not a stable state (a refused command's own buffer is what tips it over), so
+      // the limit is lowered under what it holds instead.
+      await admin.set('filler', 'f'.repeat(256 * 1024));
+      await admin.config('SET', 'maxmemory', '100kb');
+      await t.rejects(admin.set('probe', '1'), /OOM/, 'Redis refuses writes now');
+      // Writes held for a moment, so both batches below are sent before Redis answers the
+      // first. The store's own connection lifts the limit between them (Redis runs a client's
+      // commands in order): the second batch would fit, but must not land over the hole.
+      await admin.client('PAUSE', 300, 'WRITE');
+      const refused = store.append({ type: 'gc', now: 4, pad: 'p'.repeat(1000) });
+      await new Promise((r) => setImmediate(r));
+      const freed = store.connection!.config('SET', 'maxmemory', '0');
+      const behind = store.append({ type: 'gc', now: 5 });
+      await new Promise((r) => setImmediate(r));
+      const [errRefused, errBehind] = await Promise.all([
+        durable(store, refused),
+        durable(store, behind),
+      ]);
+      await freed;
+      t.equal(codeOf(errRefused), 'ENGINE_UNAVAILABLE', 'the refused batch: ENGINE_UNAVAILABLE');
+      t.match(errRefused?.message, /OOM|out of memory/, 'the message says Redis is out of memory');
+      t.equal(codeOf(errBehind), 'ENGINE_UNAVAILABLE', 'the batch behind it is not acknowledged');
+      for (let i = 0; i < 5 && fatal.length === 0; i++) await new Promise((r) => setImmediate(r));
+      t.equal(fatal.length, 1, 'fatal for the store, once: the leader steps down');
+      t.equal(codeOf(fatal[0]), 'ENGINE_UNAVAILABLE');
+      t.throws(() => store.prepare({ type: 'gc', now: 6 }), 'no new command is accepted');
+      t.equal(store.durableSeq, 3, 'durableSeq stayed at what was written');
+      await store.close();
+      await admin.del(keys.lease);
+      const again = make();
+      const rec = await again.open();
+      t.same([...rec.records], before, 'the log: exactly the records written before the refusal');
+      await again.close();
+    },
+  );
+
+  t.test(
+    'waitReplicas: too few replicas is waited out (one warning), then acknowledged; fatal only after giveUpMs',
+    async (t) => {
+      // Replicas sync from the master's disk at once (no diskless delay).
+      const master = await startRedisServer(t, ['--repl-diskless-sync', 'no']);
+      const keys = testCluster('wait');
+      const log = captureLog();
+      const store = new RedisStore({
+        redis: master.url,
+        prefix: keys.prefix,
+        leaseMs: 10_000,
+        waitReplicas: { count: 1, timeoutMs: 50, giveUpMs: 60_000 },
+        logger: log,
+      });
+      const fatal: Error[] = [];
+      store.onFatal((err) => fatal.push(err));
+      await store.open();
+      const results: (Error | undefined)[] = [];
+      let seq = 0;
+      for (let i = 0; i < 20; i++) {
+        seq = store.append({ type: 'gc', now: i });
+        store.onDurable(seq, (err) => results.push(err));
+        await sleep(20);
+      }
+      await sleep(300);
+      t.same(results, [], 'nothing acknowledged and nothing failed while no replica has it');
+      const warnings = log.lines.filter((l) => /too few Redis replicas/.test(l.msg));
+      t.equal(warnings.length, 1, 'one warning for the outage, not one per WAIT');
+      const admin = redisClient(t, master.url);
+      t.equal(await admin.xlen(keys.log), 20, 'the writes are on the master meanwhile');
+      const replica = await startRedisServer(t, ['--replicaof', '127.0.0.1', String(master.port)]);
+      t.equal(await durable(store, seq), undefined, 'a replica attached: acknowledged');
+      t.equal(results.length, 20);
+      t.ok(
+        results.every((e) => e === undefined),
+        'every waiter acknowledged, none failed',
+      );
+      t.ok(
+        log.lines.some((l) => /acknowledgements resume/.test(l.msg)),
+        'and the end of the outage is said',
+      );
+      const replicaClient = redisClient(t, replica.url);
+      t.equal(await replicaClient.xlen(keys.log), 20, 'the replica has the log');
+      seq = store.append({ type: 'gc', now: 100 });
+      t.equal(await durable(store, seq), undefined, 'later writes are acknowledged as they come');
+      t.same(fatal, []);
+      await store.close();
+
+      // No replica at all, for longer than giveUpMs: fatal.
+      await replica.kill();
+      await admin.del(keys.lease);
+      const short = new RedisStore({
+        redis: master.url,
+        prefix: keys.prefix,
+        leaseMs: 10_000,
+        waitReplicas: { count: 1, timeoutMs: 50, giveUpMs: 600 },
+      });
+      const fatal2: Error[] = [];
+      short.onFatal((err) => fatal2.push(err));
+      await short.open();
+      const t0 = performance.now();
+      const err = await durable(short, short.append({ type: 'gc', now: 200 }));
+      const waited = performance.now() - t0;
+      t.equal(codeOf(err), 'ENGINE_UNAVAILABLE', 'the waiter fails with ENGINE_UNAVAILABLE');
+      t.ok(waited >= 550, `after giveUpMs (${Math.round(waited)} ms), not at the first short WAIT`);
+      t.match(err?.message, /only 0 of 1 Redis replicas/);
+      t.equal(fatal2.length, 1, 'fatal: the leader steps down');
+      await short.close();
+      await admin.del(...allRedisKeys(keys));
+    },
+  );
 }

@@ -52,17 +52,21 @@ export interface RedisStoreOptions {
    */
   replayOptions?: object;
   /**
-   * Report a batch durable only once this many replicas have it (Redis `WAIT`), within
-   * `timeoutMs`. Redis replicates asynchronously: without it, a Sentinel failover to a
-   * replica that had not caught up loses what the old master acknowledged. Default 0.
+   * Report a batch durable only once this many replicas have it (Redis `WAIT`, each call
+   * waiting at most `timeoutMs`). Redis replicates asynchronously: without it, a Sentinel
+   * failover to a replica that had not caught up loses what the old master acknowledged.
+   * Too few replicas is waited out (the write is on the master; WAIT is asked again, with a
+   * warning once per outage) and is fatal only after `giveUpMs` (default 30 s). Default 0.
    */
-  waitReplicas?: { count: number; timeoutMs: number };
+  waitReplicas?: { count: number; timeoutMs: number; giveUpMs?: number };
   /** close() waits at most this long for Redis to take what is still in flight (default 10 s). */
   closeTimeoutMs?: number;
   logger?: StoreLogger;
 }
 
 export const DEFAULT_LEASE_MS = 3000;
+/** How long too few replicas is waited out before the store gives up (waitReplicas). */
+export const DEFAULT_REPLICA_GIVE_UP_MS = 30_000;
 
 /**
  * The Redis engine's persistence: the leader's journal goes to a Redis stream, one entry per
@@ -107,6 +111,10 @@ export class RedisStore implements Store {
   private compactor: RunningCompaction | undefined;
   private endWait: (() => void) | undefined;
   private recordsSinceSnapshot = 0;
+  /** waitReplicas: the last record the master has, a WAIT in flight, an outage under way. */
+  private written = 0;
+  private replicating = false;
+  private replicaOutage: { since: number; acked: number } | undefined;
   private bytesSinceSnapshot = 0;
   private durability: RedisDurability = {};
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
@@ -420,34 +428,8 @@ export class RedisStore implements Store {
           this.maybeCompact(false);
           return;
         }
-        // WAIT covers every write this connection made before it: this batch included.
-        data.call('WAIT', replicas.count, replicas.timeoutMs).then(
-          (acked) => {
-            if (this.silent || this.fatal) return;
-            if (Number(acked) >= replicas.count) {
-              this.waiters.resolve(upto);
-              this.maybeCompact(false);
-              return;
-            }
-            this.waiters.fail(
-              upto,
-              new StoreError(
-                StoreErrorCode.ENGINE_UNAVAILABLE,
-                `only ${Number(acked)} of ${replicas.count} Redis replicas took the write within ${replicas.timeoutMs} ms; it was not acknowledged (it may still be applied: retry with an idempotency key)`,
-              ),
-            );
-          },
-          (err: unknown) => {
-            if (this.silent || this.fatal) return;
-            this.waiters.fail(
-              upto,
-              new StoreError(
-                StoreErrorCode.ENGINE_UNAVAILABLE,
-                `Redis did not answer WAIT (${(err as Error).message}); the write was not acknowledged`,
-              ),
-            );
-          },
-        );
+        this.written = upto;
+        this.replicate();
       },
       (err: unknown) => {
         if (this.silent || this.fatal) return;
@@ -456,19 +438,93 @@ export class RedisStore implements Store {
           return;
         }
         // Redis refused the batch (out of memory under noeviction, a script error): it is
-        // not in the log. Its waiters learn it; later batches go on (the log allows gaps).
-        this.options.logger?.error(
-          { keys: this.keys.tag, records: upto - first + 1, err: (err as Error).message },
-          'Redis refused a batch of the log; its commands were not acknowledged',
-        );
-        this.waiters.fail(
-          upto,
+        // not in the log, but the core has applied its commands, so this hub's memory is
+        // ahead of the log, and every later record was decided on that state. Going on would
+        // log them over a hole. Fatal: the hub steps down, and the next leader (maybe this
+        // hub again) reloads the state from the log, which is the truth. The batches already
+        // sent behind it are refused by the append script (it takes no gap).
+        this.die(
           new StoreError(
             StoreErrorCode.ENGINE_UNAVAILABLE,
-            `Redis refused the write (${(err as Error).message}); nothing was accepted`,
+            `Redis refused a batch of the log (records ${this.base + first}-${this.base + upto}: ${(err as Error).message}); ` +
+              'its commands and every later one were not acknowledged. This hub stops leading so that the next leader reloads the state from the log' +
+              (/OOM/.test((err as Error).message)
+                ? '; Redis is out of memory (maxmemory under noeviction): give it more memory or retain fewer finished tasks'
+                : ''),
             { cause: err },
           ),
         );
+      },
+    );
+  }
+
+  /**
+   * waitReplicas: one WAIT at a time for what the master has. WAIT counts every write this
+   * connection made before it, so its answer covers the batches answered before it was
+   * sent. Too few replicas is not a failure of the write (the master has it): WAIT is asked
+   * again until they catch up, a warning said once per outage, and only after giveUpMs is
+   * the store failed (ENGINE_UNAVAILABLE: the leader steps down rather than hold
+   * unacknowledged work forever).
+   */
+  private replicate(): void {
+    const replicas = this.options.waitReplicas;
+    const data = this.data;
+    if (this.replicating || this.fatal || this.silent || !replicas || !data) return;
+    if (this.written <= this.durableSeq) return;
+    this.replicating = true;
+    const upto = this.written;
+    const retry = (acked: number, why: string): void => {
+      const now = performance.now();
+      const outage = (this.replicaOutage ??= { since: now, acked });
+      outage.acked = acked;
+      const giveUpMs = replicas.giveUpMs ?? DEFAULT_REPLICA_GIVE_UP_MS;
+      if (outage.since === now)
+        this.options.logger?.warn(
+          { keys: this.keys.tag, replicas: acked, wanted: replicas.count, why },
+          `too few Redis replicas have the log's latest writes: acknowledgements wait until ${replicas.count} have them (for up to ${giveUpMs} ms)`,
+        );
+      if (now - outage.since >= giveUpMs) {
+        this.die(
+          new StoreError(
+            StoreErrorCode.ENGINE_UNAVAILABLE,
+            `only ${acked} of ${replicas.count} Redis replicas took the log's writes in ${Math.round(now - outage.since)} ms (${why}): ` +
+              'the commands waiting were not acknowledged (they are on the master and may still count: retry with an idempotency key); this hub stops leading',
+          ),
+        );
+        return;
+      }
+      // WAIT itself waits (timeoutMs) when replicas are short; an error reply does not.
+      if (why.startsWith('WAIT failed')) setTimeout(() => this.replicate(), 100).unref();
+      else this.replicate();
+    };
+    data.call('WAIT', replicas.count, replicas.timeoutMs).then(
+      (reply) => {
+        this.replicating = false;
+        if (this.silent || this.fatal) return;
+        const acked = Number(reply);
+        if (acked < replicas.count) {
+          retry(acked, `WAIT answered ${acked} within ${replicas.timeoutMs} ms`);
+          return;
+        }
+        if (this.replicaOutage) {
+          this.options.logger?.info(
+            {
+              keys: this.keys.tag,
+              replicas: acked,
+              ms: Math.round(performance.now() - this.replicaOutage.since),
+            },
+            'enough Redis replicas have the log again: acknowledgements resume',
+          );
+          this.replicaOutage = undefined;
+        }
+        this.waiters.resolve(upto);
+        this.maybeCompact(false);
+        this.replicate();
+      },
+      (err: unknown) => {
+        this.replicating = false;
+        if (this.silent || this.fatal) return;
+        retry(this.replicaOutage?.acked ?? 0, `WAIT failed: ${(err as Error).message}`);
       },
     );
   }
