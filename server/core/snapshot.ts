@@ -37,11 +37,11 @@ export interface CoreSnapshot {
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
   const tasks: SnapshotTask[] = [];
-  for (const task of core.tasks.values()) {
-    // Copy so later mutation of the live record cannot change a snapshot being written.
-    const { options, ord: _ord, ...rest } = task;
-    tasks.push({ ...rest, ...options, submitter: undefined });
-  }
+  // Copy so later mutation of the live record cannot change a snapshot being written. Field
+  // by field, in the order object rest and spread would give (the format is those keys in
+  // that order): rest and spread build each copy key by key through the generic path, which
+  // for 100,000 tasks took seconds where this takes tens of milliseconds.
+  for (const task of core.tasks.values()) tasks.push(snapshotTask(task));
   const queued: string[] = [];
   const paused: string[] = [];
   for (const queue of core.queues.values()) {
@@ -60,6 +60,36 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     nodes,
     nodeCommands,
     revocations,
+  };
+}
+
+function snapshotTask(task: TaskRecord): SnapshotTask {
+  const o = task.options;
+  return {
+    id: task.id,
+    seq: task.seq,
+    gen: task.gen,
+    queue: task.queue,
+    priority: task.priority,
+    payload: task.payload,
+    state: task.state,
+    attempt: task.attempt,
+    expiresAt: task.expiresAt,
+    runAt: task.runAt,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt,
+    workerId: task.workerId,
+    submitter: undefined,
+    result: task.result,
+    error: task.error,
+    progress: task.progress,
+    maxAttempts: o.maxAttempts,
+    backoff: o.backoff,
+    timeoutMs: o.timeoutMs,
+    resultTtlMs: o.resultTtlMs,
+    requires: o.requires,
+    idempotencyKey: o.idempotencyKey,
   };
 }
 

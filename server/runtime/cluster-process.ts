@@ -17,6 +17,7 @@ import {
 } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
 import { startHubProcess, type RunningHub, type StartOptions } from './hub-process.js';
+import { coreOptionsFrom } from './core-options.js';
 import { createLogger } from './logger.js';
 
 export interface ClusterMember {
@@ -124,6 +125,7 @@ export async function startClusterMember(
         timeoutMs: config.redis.waitReplicasTimeoutMs,
       },
       snapshotIntervalMs: config.store.snapshotIntervalMs,
+      replayOptions: coreOptionsFrom(config),
       logger: log,
     });
     try {

@@ -28,6 +28,7 @@ import { createStore, type Recovered, type Store } from '../store/index.js';
 import type { SocketHandlers, SocketServer } from '../transport/socket-server.js';
 import { TlsSource } from '../transport/tls-options.js';
 import { FAIL_FSYNC_ENV, walFileOpsFromEnv } from '../store/test-faults.js';
+import { coreOptionsFrom } from './core-options.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -134,18 +135,7 @@ export async function startHubProcess(
     );
   }
 
-  // One set of core options for the live core and for the compactor's replay: a replay
-  // with other defaults (result TTL, maxFinished) would evict other tasks than the hub did.
-  const coreOptions = {
-    defaultMaxAttempts: config.tasks.defaultMaxAttempts,
-    defaultBackoff: config.tasks.defaultBackoff,
-    defaultTimeoutMs: config.tasks.defaultTimeoutMs,
-    resultTtlMs: config.tasks.resultTtlMs,
-    maxFinishedTasks: config.tasks.maxFinished,
-    heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
-    httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
-    disconnectGraceMs: config.workers.disconnectGraceMs,
-  };
+  const coreOptions = coreOptionsFrom(config);
   const fileOps = walFileOpsFromEnv(process.env);
   if (fileOps) {
     log.warn(
@@ -194,6 +184,8 @@ export async function startHubProcess(
         }
       : {}),
   });
+  // Engines that write the state the hub gives them (snapshot mode); the WAL and the Redis
+  // engine compact their log in a thread of their own instead.
   store.setStateProvider?.(() => hub.core.snapshot());
   store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
   store.onFatal(stopOnStoreFailure);

@@ -45,6 +45,7 @@ export function createStore(options: StoreOptions): Store {
         hubId: options.redis.hubId,
         leaseMs: options.redis.leaseMs,
         snapshotIntervalMs: options.snapshotIntervalMs,
+        replayOptions: options.replayOptions,
         logger: options.logger,
       });
   }

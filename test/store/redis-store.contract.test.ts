@@ -2,14 +2,15 @@ import t from 'tap';
 import { RedisStore } from '../../server/store/index.js';
 import { requireTool } from '../helpers/requires.js';
 import { SHARED_REDIS_URL, dropAtTeardown, redisClient, testCluster } from '../helpers/redis.js';
-import { storeContract } from './store-contract.js';
+import { CORE_OPTIONS, storeContract } from './store-contract.js';
 
 // The Redis engine's log on the shared Redis, one cluster (key prefix) per harness. A
 // record is durable once Redis answered the script that appended it ("after-write": in
 // Redis's memory; on its disk too when Redis runs appendonly, see redis-store.test.ts).
 // Exclusive: one store holds the lease at a time, and a second open() is refused with
-// ENGINE_LEASE_HELD. State snapshots: the hub's state, written periodically, trims the
-// log. No compaction of its own: without the hub's state the engine cannot fold the log.
+// ENGINE_LEASE_HELD. Compaction: a worker thread replays the log onto the last snapshot
+// through the core (with the live core's options) and writes the new one, which trims the
+// log; the hub's live state is never asked for (no state snapshots).
 if (requireTool('redis')) {
   storeContract(t, 'redis', (t) => {
     const keys = testCluster('contract');
@@ -20,8 +21,8 @@ if (requireTool('redis')) {
       capabilities: {
         durable: 'after-write',
         journal: true,
-        stateSnapshots: true,
-        compaction: false,
+        stateSnapshots: false,
+        compaction: true,
         prepare: true,
         exclusive: true,
         lockedCode: 'ENGINE_LEASE_HELD',
@@ -33,11 +34,13 @@ if (requireTool('redis')) {
           prefix: keys.prefix,
           hubId: `hub-${++n}`,
           leaseMs: 2000,
-          // Often enough that the crash tests meet periodic snapshots, not only the one at close.
-          snapshotIntervalMs: 15,
+          replayOptions: CORE_OPTIONS,
+          // Often enough that the crash tests meet compactions they did not ask for too.
+          snapshotIntervalMs: 100,
           // Several chunks per snapshot, so the chunked write is what the contract checks.
           snapshotChunkBytes: 512,
         }),
+      compact: (store) => store.compactNow(),
       async crash(store) {
         // The process dies: nothing flushed, the lease not released. A successor would wait
         // for the lease to expire; here it expires now (redis-lease.test.ts waits for real).

@@ -8,6 +8,7 @@ import {
 } from '../../server/store/index.js';
 import { APPEND, runScript } from '../../server/store/redis/redis-scripts.js';
 import { freePort } from '../helpers/free-port.js';
+import { CORE_OPTIONS, CoreDriver, coreState, replayedState } from './store-contract.js';
 import { requireTool } from '../helpers/requires.js';
 import {
   SHARED_REDIS_URL,
@@ -123,6 +124,11 @@ if (requireTool('redis', 'redis-server')) {
       runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], [6, 4, 5, Buffer.from([4])]),
       /FENCED/,
       'an old epoch is refused',
+    );
+    await t.rejects(
+      runScript(redis, APPEND, [keys.epoch, keys.seq, keys.log], [7, 5, 6, Buffer.from([4])]),
+      /GAP/,
+      'a batch that does not follow the log is refused: no hole in the log',
     );
     t.equal(await redis.get(keys.seq), '3');
     t.equal(await redis.xlen(keys.log), 1);
@@ -250,56 +256,246 @@ if (requireTool('redis', 'redis-server')) {
     },
   );
 
-  t.test('a large state is written in chunks, read back whole, and trims the log', async (t) => {
-    const keys = testCluster('snap');
+  t.test(
+    'compaction (a worker thread) writes a large state in chunks, reads back whole, and trims the log',
+    async (t) => {
+      const keys = testCluster('snap');
+      const redis = redisClient(t);
+      dropAtTeardown(t, redis, keys);
+      const make = (): RedisStore =>
+        new RedisStore({
+          redis: SHARED_REDIS_URL,
+          prefix: keys.prefix,
+          snapshotChunkBytes: 256 * 1024,
+          snapshotIntervalMs: 60_000,
+          replayOptions: CORE_OPTIONS,
+        });
+      const store = make();
+      await store.open();
+      const d = new CoreDriver(store);
+      const big = 'x'.repeat(1000);
+      for (let i = 0; i < 3000; i++) d.submit({ payload: { i, big } });
+      await store.compactNow();
+      const meta = await redis.hgetall(keys.snapshot);
+      t.ok(
+        Number(meta.chunks) >= 12,
+        `${meta.chunks} chunks of at most 256 KiB for ${meta.bytes} bytes`,
+      );
+      t.equal(meta.covers, '3000', 'it covers the 3000 records appended before it');
+      t.equal(meta.epoch, String(store.epoch), 'written under the leader epoch');
+      t.equal(await redis.xlen(keys.log), 0, 'the log it covers is trimmed');
+      t.equal(store.stats().compactions, 1);
+      // The next snapshot goes to the other slot, and the old one is dropped.
+      d.scripted(10);
+      await store.compactNow();
+      const meta2 = await redis.hgetall(keys.snapshot);
+      t.not(meta2.slot, meta.slot, 'the next snapshot is written to the other slot');
+      t.equal(meta2.covers, String(d.seq));
+      t.equal(
+        await redis.exists(keys.snapshotSlot(meta.slot as 'a' | 'b')),
+        0,
+        'the old slot is dropped',
+      );
+      const covered = d.seq;
+      d.submit({ payload: 'after' });
+      t.equal(await durable(store, d.seq), undefined);
+      const live = coreState(d.core);
+      // A crash: nothing at close, the lease left to expire (deleted here).
+      store.abandon();
+      await redis.del(keys.lease);
+      const again = make();
+      const rec = await again.open();
+      t.ok(rec.snapshot !== undefined, 'recovery starts from the snapshot');
+      t.same([...rec.records], d.journal.slice(covered), 'and the records after it');
+      t.equal(replayedState(rec.snapshot, rec.records), live, 'which make the live state');
+      t.equal(again.baseSeq, d.seq, 'numbering in Redis continues from the last leader');
+      await again.close();
+    },
+  );
+
+  t.test('compaction starts by itself after snapshotAfterRecords records', async (t) => {
+    const keys = testCluster('auto');
     const redis = redisClient(t);
     dropAtTeardown(t, redis, keys);
-    const big = {
-      tasks: Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, p: 'x'.repeat(1000) })),
-    };
     const store = new RedisStore({
       redis: SHARED_REDIS_URL,
       prefix: keys.prefix,
-      snapshotChunkBytes: 256 * 1024,
-      snapshotIntervalMs: 60_000,
+      snapshotAfterRecords: 500,
+      replayOptions: CORE_OPTIONS,
     });
     await store.open();
-    store.setStateProvider(() => big);
-    for (let i = 0; i < 100; i++) store.append({ type: 'gc', now: i });
-    await store.snapshotNow();
-    const meta = await redis.hgetall(keys.snapshot);
-    t.ok(
-      Number(meta.chunks) >= 12,
-      `${meta.chunks} chunks of at most 256 KiB for ${meta.bytes} bytes`,
-    );
-    t.equal(meta.covers, '100', 'it covers the 100 records appended before it');
-    t.equal(await redis.xlen(keys.log), 0, 'the log it covers is trimmed');
-    // The next snapshot goes to the other slot, and the old one is dropped.
-    for (let i = 100; i < 110; i++) store.append({ type: 'gc', now: i });
-    await store.snapshotNow();
-    const meta2 = await redis.hgetall(keys.snapshot);
-    t.not(meta2.slot, meta.slot, 'the next snapshot is written to the other slot');
-    t.equal(meta2.covers, '110');
-    t.equal(
-      await redis.exists(keys.snapshotSlot(meta.slot as 'a' | 'b')),
-      0,
-      'the old slot is dropped',
-    );
-    store.append({ type: 'gc', now: 110, after: true });
-    const seq = store.stats().appended;
-    t.equal(await durable(store, seq), undefined);
-    // Abandon rather than close (close() would write a final snapshot): a crash.
-    store.abandon();
-    await redis.del(keys.lease);
+    const d = new CoreDriver(store);
+    d.register('w1', 3);
+    for (let i = 0; i < 600; i++) {
+      d.submit();
+      if (i % 3 === 0) d.finish(i, 'complete');
+      if (i % 50 === 0) await durable(store, d.seq);
+    }
+    t.equal(await durable(store, d.seq), undefined);
+    let covers = 0;
+    for (let i = 0; i < 400 && covers === 0; i++) {
+      await sleep(25);
+      covers = Number((await redis.hget(keys.snapshot, 'covers')) ?? 0);
+    }
+    t.ok(covers >= 500, `a snapshot covering ${covers} records was written without being asked`);
+    const live = coreState(d.core);
+    await store.close();
     const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: keys.prefix });
     const rec = await again.open();
-    t.same(rec.snapshot, big, 'the state reads back whole');
-    t.same(
-      [...rec.records],
-      [{ type: 'gc', now: 110, after: true }],
-      'and the one record after it',
-    );
-    t.equal(again.baseSeq, 111, 'numbering in Redis continues from the last leader');
+    t.equal(rec.records.length, d.seq - covers, 'recovery replays only the records after it');
+    t.equal(replayedState(rec.snapshot, rec.records), live, 'snapshot + tail = the live state');
     await again.close();
   });
+
+  t.test('a fenced leader cannot compact: its thread is refused by the epoch', async (t) => {
+    const keys = testCluster('fencedsnap');
+    const redis = redisClient(t);
+    dropAtTeardown(t, redis, keys);
+    const store = new RedisStore({
+      redis: SHARED_REDIS_URL,
+      prefix: keys.prefix,
+      replayOptions: CORE_OPTIONS,
+    });
+    const fatal: Error[] = [];
+    store.onFatal((err) => fatal.push(err));
+    await store.open();
+    const d = new CoreDriver(store);
+    d.scripted(10);
+    t.equal(await durable(store, d.seq), undefined);
+    // A successor takes over between the last batch and the compaction.
+    await redis.incr(keys.epoch);
+    await store.compactNow();
+    t.equal(await redis.exists(keys.snapshot), 0, 'no snapshot was made current');
+    t.ok(await redis.xlen(keys.log), 'the log is not trimmed');
+    t.equal(fatal.length, 1, 'the store learnt it is fenced');
+    t.equal(codeOf(fatal[0]), 'FENCED');
+    await store.close();
+  });
+}
+
+if (requireTool('redis-server')) {
+  t.test(
+    'a batch Redis refuses (out of memory): fatal, ENGINE_UNAVAILABLE, and nothing after it is logged',
+    async (t) => {
+      const server = await startRedisServer(t, ['--maxmemory', '2mb']);
+      const admin = redisClient(t, server.url);
+      const keys = testCluster('oom');
+      const log = captureLog();
+      const make = (): RedisStore =>
+        new RedisStore({ redis: server.url, prefix: keys.prefix, leaseMs: 10_000, logger: log });
+      const store = make();
+      const fatal: Error[] = [];
+      store.onFatal((err) => fatal.push(err));
+      await store.open();
+      const before = [1, 2, 3].map((n) => ({ type: 'gc', now: n }));
+      for (const r of before) store.append(r);
+      t.equal(await durable(store, 3), undefined, 'written while Redis has memory');
+      // Redis out of memory (noeviction: it refuses writes from then on). Filling it to the
+      // limit is not a stable state (a refused command's own buffer is what tips it over), so
+      // the limit is lowered under what it holds instead.
+      await admin.set('filler', 'f'.repeat(256 * 1024));
+      await admin.config('SET', 'maxmemory', '100kb');
+      await t.rejects(admin.set('probe', '1'), /OOM/, 'Redis refuses writes now');
+      // Writes held for a moment, so both batches below are sent before Redis answers the
+      // first. The store's own connection lifts the limit between them (Redis runs a client's
+      // commands in order): the second batch would fit, but must not land over the hole.
+      await admin.client('PAUSE', 300, 'WRITE');
+      const refused = store.append({ type: 'gc', now: 4, pad: 'p'.repeat(1000) });
+      await new Promise((r) => setImmediate(r));
+      const freed = store.connection!.config('SET', 'maxmemory', '0');
+      const behind = store.append({ type: 'gc', now: 5 });
+      await new Promise((r) => setImmediate(r));
+      const [errRefused, errBehind] = await Promise.all([
+        durable(store, refused),
+        durable(store, behind),
+      ]);
+      await freed;
+      t.equal(codeOf(errRefused), 'ENGINE_UNAVAILABLE', 'the refused batch: ENGINE_UNAVAILABLE');
+      t.match(errRefused?.message, /OOM|out of memory/, 'the message says Redis is out of memory');
+      t.equal(codeOf(errBehind), 'ENGINE_UNAVAILABLE', 'the batch behind it is not acknowledged');
+      for (let i = 0; i < 5 && fatal.length === 0; i++) await new Promise((r) => setImmediate(r));
+      t.equal(fatal.length, 1, 'fatal for the store, once: the leader steps down');
+      t.equal(codeOf(fatal[0]), 'ENGINE_UNAVAILABLE');
+      t.throws(() => store.prepare({ type: 'gc', now: 6 }), 'no new command is accepted');
+      t.equal(store.durableSeq, 3, 'durableSeq stayed at what was written');
+      await store.close();
+      await admin.del(keys.lease);
+      const again = make();
+      const rec = await again.open();
+      t.same([...rec.records], before, 'the log: exactly the records written before the refusal');
+      await again.close();
+    },
+  );
+
+  t.test(
+    'waitReplicas: too few replicas is waited out (one warning), then acknowledged; fatal only after giveUpMs',
+    async (t) => {
+      // Replicas sync from the master's disk at once (no diskless delay).
+      const master = await startRedisServer(t, ['--repl-diskless-sync', 'no']);
+      const keys = testCluster('wait');
+      const log = captureLog();
+      const store = new RedisStore({
+        redis: master.url,
+        prefix: keys.prefix,
+        leaseMs: 10_000,
+        waitReplicas: { count: 1, timeoutMs: 50, giveUpMs: 60_000 },
+        logger: log,
+      });
+      const fatal: Error[] = [];
+      store.onFatal((err) => fatal.push(err));
+      await store.open();
+      const results: (Error | undefined)[] = [];
+      let seq = 0;
+      for (let i = 0; i < 20; i++) {
+        seq = store.append({ type: 'gc', now: i });
+        store.onDurable(seq, (err) => results.push(err));
+        await sleep(20);
+      }
+      await sleep(300);
+      t.same(results, [], 'nothing acknowledged and nothing failed while no replica has it');
+      const warnings = log.lines.filter((l) => /too few Redis replicas/.test(l.msg));
+      t.equal(warnings.length, 1, 'one warning for the outage, not one per WAIT');
+      const admin = redisClient(t, master.url);
+      t.equal(await admin.xlen(keys.log), 20, 'the writes are on the master meanwhile');
+      const replica = await startRedisServer(t, ['--replicaof', '127.0.0.1', String(master.port)]);
+      t.equal(await durable(store, seq), undefined, 'a replica attached: acknowledged');
+      t.equal(results.length, 20);
+      t.ok(
+        results.every((e) => e === undefined),
+        'every waiter acknowledged, none failed',
+      );
+      t.ok(
+        log.lines.some((l) => /acknowledgements resume/.test(l.msg)),
+        'and the end of the outage is said',
+      );
+      const replicaClient = redisClient(t, replica.url);
+      t.equal(await replicaClient.xlen(keys.log), 20, 'the replica has the log');
+      seq = store.append({ type: 'gc', now: 100 });
+      t.equal(await durable(store, seq), undefined, 'later writes are acknowledged as they come');
+      t.same(fatal, []);
+      await store.close();
+
+      // No replica at all, for longer than giveUpMs: fatal.
+      await replica.kill();
+      await admin.del(keys.lease);
+      const short = new RedisStore({
+        redis: master.url,
+        prefix: keys.prefix,
+        leaseMs: 10_000,
+        waitReplicas: { count: 1, timeoutMs: 50, giveUpMs: 600 },
+      });
+      const fatal2: Error[] = [];
+      short.onFatal((err) => fatal2.push(err));
+      await short.open();
+      const t0 = performance.now();
+      const err = await durable(short, short.append({ type: 'gc', now: 200 }));
+      const waited = performance.now() - t0;
+      t.equal(codeOf(err), 'ENGINE_UNAVAILABLE', 'the waiter fails with ENGINE_UNAVAILABLE');
+      t.ok(waited >= 550, `after giveUpMs (${Math.round(waited)} ms), not at the first short WAIT`);
+      t.match(err?.message, /only 0 of 1 Redis replicas/);
+      t.equal(fatal2.length, 1, 'fatal: the leader steps down');
+      await short.close();
+      await admin.del(...allRedisKeys(keys));
+    },
+  );
 }

@@ -83,7 +83,9 @@ end`;
  * stored is a resend after a lost reply (ioredis re-sends unanswered commands on reconnect)
  * -> 2, appended once. The seq is stored before the entry is added: if XADD failed midway,
  * the batch (reported failed) leaves a gap, never a half entry that a resend would repeat.
- * Gaps are allowed: a batch Redis refused (OOM) is reported lost, and later ones go on.
+ * A batch that does not follow the log's last record is refused (GAP): a batch Redis refused
+ * (OOM) is fatal for its store, and the batches it had already sent behind it must not land
+ * over the hole, since the core decided them on a state that included the lost one.
  */
 export const APPEND: RedisScript = {
   name: 'append',
@@ -95,6 +97,9 @@ local upto = tonumber(ARGV[3])
 if upto <= last then return 2 end
 if first <= last then
   return redis.error_reply('OVERLAP batch ' .. ARGV[2] .. '-' .. ARGV[3] .. ' overlaps the log, which ends at ' .. last)
+end
+if first ~= last + 1 then
+  return redis.error_reply('GAP batch ' .. ARGV[2] .. '-' .. ARGV[3] .. ' does not follow the log, which ends at ' .. last)
 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], ARGV[3] .. '-0', 'f', ARGV[2], 'r', ARGV[4])
