@@ -1,0 +1,228 @@
+import t from 'tap';
+import { Producer, Worker } from '../../index.js';
+import { startCluster } from '../helpers/cluster.js';
+import { startRedisServer } from '../helpers/redis.js';
+import { requireTool } from '../helpers/requires.js';
+
+const KILLS = Number(process.env.SWITCHBOARD_CLUSTER_CRASH_KILLS ?? 20);
+const REDIS_RESTARTS = Number(process.env.SWITCHBOARD_CLUSTER_CRASH_REDIS_RESTARTS ?? 4);
+const HUBS = Number(process.env.SWITCHBOARD_CLUSTER_CRASH_HUBS ?? 2);
+const LEASE_MS = 1000;
+
+const VERBOSE = process.env.SWITCHBOARD_CLUSTER_CRASH_VERBOSE === '1';
+const T0 = Date.now();
+const trace = (msg: string) => {
+  if (VERBOSE) console.error(`[${((Date.now() - T0) / 1000).toFixed(2)}s] ${msg}`);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+type Event = 'hub' | 'redis';
+
+/** The kills and Redis restarts in a random order; Redis never first, so a hub kill opens. */
+function schedule(): Event[] {
+  const events: Event[] = [
+    ...Array<Event>(KILLS).fill('hub'),
+    ...Array<Event>(REDIS_RESTARTS).fill('redis'),
+  ];
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [events[i], events[j]] = [events[j]!, events[i]!];
+  }
+  const first = events.indexOf('hub');
+  if (first > 0) [events[0], events[first]] = [events[first]!, events[0]!];
+  return events;
+}
+
+if (requireTool('redis-server')) {
+  t.test(
+    `cluster crash test: ${HUBS} hubs on one Redis, ${KILLS} hub SIGKILLs and ${REDIS_RESTARTS} Redis SIGKILL+restarts under load; no acknowledged task is lost or re-run after completion`,
+    { timeout: 900_000 },
+    async (t) => {
+      const redis = await startRedisServer(t);
+      const c = await startCluster(
+        t,
+        HUBS,
+        {
+          SWITCHBOARD_REDIS_LEASE_MS: String(LEASE_MS),
+          SWITCHBOARD_DISCONNECT_GRACE_MS: '200',
+          SWITCHBOARD_HEARTBEAT_INTERVAL_MS: '500',
+        },
+        redis.url,
+      );
+      for (let i = 0; i < HUBS; i++) {
+        await c.start(i);
+        if (i === 0) await c.leader();
+      }
+      const url = c.hubs.map((h) => h.wsUrl);
+      const reconnect = { initialDelayMs: 20, maxDelayMs: 250 };
+
+      const acked = new Set<string>();
+      const seenCompleted = new Set<string>();
+      const resultWaits: Promise<void>[] = [];
+      let executions = 0;
+      let rerunAfterCompletion = 0;
+      const executedIds = new Set<string>();
+      let duplicateExecutions = 0;
+      let refusedSubmits = 0;
+      /** When each acknowledged submit was sent, and answered (to measure time to serve again). */
+      const acks: { sentAt: number; ackedAt: number }[] = [];
+
+      const workers = [1, 2, 3].map(
+        (n) =>
+          new Worker(
+            {
+              url,
+              queues: ['crash'],
+              concurrency: 8,
+              workerId: `cluster-crash-worker-${n}`,
+              reconnect,
+              connectTimeoutMs: 1000,
+            },
+            async (task) => {
+              executions++;
+              if (seenCompleted.has(task.id)) rerunAfterCompletion++;
+              if (executedIds.has(task.id)) duplicateExecutions++;
+              executedIds.add(task.id);
+              await sleep(Math.random() * 3);
+              return { n: (task.payload as { n: number }).n };
+            },
+          ),
+      );
+      for (const w of workers) w.on('error', () => undefined);
+      await Promise.all(workers.map((w) => w.start()));
+      const producer = new Producer({ url, reconnect, connectTimeoutMs: 1000 });
+      producer.on('error', () => undefined);
+      t.teardown(async () => {
+        await producer.close();
+        await Promise.all(workers.map((w) => w.close({ timeoutMs: 100 })));
+      });
+
+      let running = true;
+      let n = 0;
+      const submitter = (async () => {
+        while (running) {
+          const batch = Array.from({ length: 5 }, () => ({ queue: 'crash', payload: { n: n++ } }));
+          const sentAt = Date.now();
+          try {
+            const { ids } = await producer.submitMany(batch);
+            acks.push({ sentAt, ackedAt: Date.now() });
+            if (Date.now() - sentAt > 1000) trace(`submit acked after ${Date.now() - sentAt} ms`);
+            for (const id of ids) {
+              acked.add(id);
+              resultWaits.push(
+                producer.result(id).then(() => {
+                  seenCompleted.add(id);
+                }),
+              );
+            }
+          } catch (err) {
+            // A hub died mid-request, or Redis is away (ENGINE_UNAVAILABLE): not
+            // acknowledged, so not promised. Try again.
+            refusedSubmits++;
+            trace(`submit failed after ${Date.now() - sentAt} ms: ${(err as Error).message}`);
+            await sleep(10);
+          }
+        }
+      })();
+
+      // Each kill: the hub killed, the time of the kill, how long it stayed down.
+      const kills: { at: number; hub: number; leader: boolean }[] = [];
+      const redisRestarts: number[] = [];
+      for (const event of schedule()) {
+        await sleep(between(150, 600));
+        if (event === 'redis') {
+          redisRestarts.push(Date.now());
+          trace(`kill redis (acked ${acked.size})`);
+          await redis.kill();
+          await sleep(between(100, 1500));
+          await redis.start();
+          trace('redis started');
+          continue;
+        }
+        // The leader more often than not; otherwise an edge (its clients move hubs).
+        const lead = await c.leader(20_000).catch(() => -1);
+        const up = c.children
+          .map((ch, i) => (ch && ch.proc.exitCode === null ? i : -1))
+          .filter((i) => i >= 0);
+        const edges = up.filter((i) => i !== lead);
+        const victim =
+          lead >= 0 && (Math.random() < 0.7 || edges.length === 0)
+            ? lead
+            : edges[Math.floor(Math.random() * edges.length)]!;
+        kills.push({ at: Date.now(), hub: victim, leader: victim === lead });
+        const child = c.children[victim]!;
+        trace(`kill hub${victim} (${victim === lead ? 'leader' : 'edge'}, up ${up}, acked ${acked.size})`);
+        child.proc.kill('SIGKILL');
+        await child.exited;
+        await sleep(between(0, 800));
+        await c.start(victim);
+        trace(`hub${victim} ready again`);
+      }
+      // Serving again after the last event is part of the measure: keep submitting until then.
+      const lastEventAt = Math.max(kills.at(-1)?.at ?? 0, redisRestarts.at(-1) ?? 0);
+      for (let i = 0; i < 400 && !acks.some((a) => a.sentAt >= lastEventAt); i++) await sleep(50);
+      running = false;
+      await submitter;
+
+      // Every acknowledged task must now complete (none lost); wait for all results.
+      const all = Promise.all(resultWaits);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out waiting for results')), 60_000);
+      });
+      t.teardown(() => clearTimeout(timer));
+      await Promise.race([all, timeout]).catch(async (err: Error) => {
+        const missing = [...acked].filter((id) => !seenCompleted.has(id));
+        const states: Record<string, string> = {};
+        const lead = await c.leader(5000).catch(() => 0);
+        for (const id of missing.slice(0, 10)) {
+          const res = await fetch(`${c.hubs[lead]!.httpUrl}/api/v1/tasks/${id}`);
+          states[id] =
+            res.status === 200
+              ? ((await res.json()) as { state: string }).state
+              : `HTTP ${res.status}`;
+        }
+        t.fail(
+          `${err.message}: ${missing.length} acked tasks without a result; first states ${JSON.stringify(states)}`,
+        );
+      });
+
+      // Time to serve again: from each kill (or Redis kill) to the first acknowledged submit
+      // that was sent after it.
+      const serveAgain = [...kills.map((k) => k.at), ...redisRestarts].map((at) => {
+        const next = acks.find((a) => a.sentAt >= at);
+        return next ? next.ackedAt - at : Infinity;
+      });
+      const afterHubKills = serveAgain.slice(0, kills.length);
+      const afterRedis = serveAgain.slice(kills.length);
+      const leaderKills = kills.filter((k) => k.leader).length;
+      const lost = [...acked].filter((id) => !seenCompleted.has(id)).length;
+      t.comment(
+        `hubs: ${HUBS}, kills: ${kills.length} (${leaderKills} of the leader), redis restarts: ${redisRestarts.length}`,
+      );
+      t.comment(
+        `tasks acked: ${acked.size}, lost: ${lost}, completed: ${seenCompleted.size}, executions: ${executions}, re-executions before completion (at-least-once): ${duplicateExecutions}, re-runs after completion: ${rerunAfterCompletion}, submits not acknowledged: ${refusedSubmits}`,
+      );
+      t.comment(
+        `time to serve again (first acked submit sent after the event): after a hub kill max ${Math.max(...afterHubKills)} ms, median ${median(afterHubKills)} ms; after a Redis kill max ${afterRedis.length ? Math.max(...afterRedis) : 0} ms`,
+      );
+      t.ok(acked.size > KILLS * 10, `the producer kept submitting (${acked.size} acked)`);
+      t.equal(lost, 0, 'no acknowledged task was lost');
+      t.equal(
+        rerunAfterCompletion,
+        0,
+        'no task the producer saw as completed was handed out again',
+      );
+      t.ok(
+        serveAgain.every((ms) => Number.isFinite(ms)),
+        'the cluster served again after every kill and every Redis restart',
+      );
+    },
+  );
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : 0;
+}
