@@ -139,7 +139,9 @@ export async function startClusterMember(
       void (async () => {
         // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
         store.abandon();
-        await r?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect');
+        await r
+          ?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect')
+          .catch((err: Error) => log.warn({ err: err.message }, 'cluster: stepping down failed'));
         await serveAsEdgeWhenPossible();
       })();
     };

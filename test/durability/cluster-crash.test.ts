@@ -50,8 +50,19 @@ if (requireTool('redis-server')) {
         },
         redis.url,
       );
+      /** Hubs that exited without being killed: a hub must survive anything but SIGKILL. */
+      const selfExits: string[] = [];
+      const start = async (i: number): Promise<void> => {
+        const child = await c.start(i);
+        void child.exited.then(() => {
+          if (child.proc.signalCode === 'SIGKILL') return;
+          const tail = child.output().split('\n').slice(-30).join('\n');
+          selfExits.push(`hub${i} exited with ${child.proc.exitCode}:\n${tail}`);
+          trace(`hub${i} EXITED by itself (${child.proc.exitCode}):\n${tail}`);
+        });
+      };
       for (let i = 0; i < HUBS; i++) {
-        await c.start(i);
+        await start(i);
         if (i === 0) await c.leader();
       }
       const url = c.hubs.map((h) => h.wsUrl);
@@ -146,6 +157,10 @@ if (requireTool('redis-server')) {
           .map((ch, i) => (ch && ch.proc.exitCode === null ? i : -1))
           .filter((i) => i >= 0);
         const edges = up.filter((i) => i !== lead);
+        if (up.length === 0) {
+          t.fail(`no hub is running: ${selfExits.join('\n')}`);
+          break;
+        }
         const victim =
           lead >= 0 && (Math.random() < 0.7 || edges.length === 0)
             ? lead
@@ -156,7 +171,7 @@ if (requireTool('redis-server')) {
         child.proc.kill('SIGKILL');
         await child.exited;
         await sleep(between(0, 800));
-        await c.start(victim);
+        await start(victim);
         trace(`hub${victim} ready again`);
       }
       // Serving again after the last event is part of the measure: keep submitting until then.
@@ -207,6 +222,7 @@ if (requireTool('redis-server')) {
       t.comment(
         `time to serve again (first acked submit sent after the event): after a hub kill max ${Math.max(...afterHubKills)} ms, median ${median(afterHubKills)} ms; after a Redis kill max ${afterRedis.length ? Math.max(...afterRedis) : 0} ms`,
       );
+      t.same(selfExits, [], 'no hub exited unless killed');
       t.ok(acked.size > KILLS * 10, `the producer kept submitting (${acked.size} acked)`);
       t.equal(lost, 0, 'no acknowledged task was lost');
       t.equal(
