@@ -215,7 +215,7 @@ export async function startClusterMember(
         return;
       }
       if (!won) {
-        retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+        retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
         return;
       }
       const e = edge;
@@ -223,7 +223,15 @@ export async function startClusterMember(
       await e?.stop(CloseCode.SERVICE_RESTART, 'this hub takes over as the leader; reconnect');
       await lead(won.store, won.recovered);
     };
-    retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+    const attemptOrExit = (): void => {
+      attempt().catch((err: Error) => {
+        // Half started (ports open, store open): no state to go back to an edge from. The
+        // lease expires on its own; another hub, or this one restarted, takes over.
+        log.fatal({ err: err.message }, 'cluster: could not take over as the leader; exiting');
+        process.exit(1);
+      });
+    };
+    retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
   };
 
   /** Redis may be away right now (that is often why the lease was lost): retry until it answers. */

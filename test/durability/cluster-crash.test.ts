@@ -74,6 +74,8 @@ if (requireTool('redis-server')) {
       let executions = 0;
       let rerunAfterCompletion = 0;
       const executedIds = new Set<string>();
+      /** Each task's executions (worker, attempt, time): evidence when one goes missing. */
+      const runs = new Map<string, string[]>();
       let duplicateExecutions = 0;
       let refusedSubmits = 0;
       /** When each acknowledged submit was sent, and answered (to measure time to serve again). */
@@ -95,6 +97,9 @@ if (requireTool('redis-server')) {
               if (seenCompleted.has(task.id)) rerunAfterCompletion++;
               if (executedIds.has(task.id)) duplicateExecutions++;
               executedIds.add(task.id);
+              const list = runs.get(task.id) ?? [];
+              list.push(`w${n} a${task.attempt} @${((Date.now() - T0) / 1000).toFixed(2)}s`);
+              runs.set(task.id, list);
               await sleep(Math.random() * 3);
               return { n: (task.payload as { n: number }).n };
             },
@@ -189,17 +194,25 @@ if (requireTool('redis-server')) {
       t.teardown(() => clearTimeout(timer));
       await Promise.race([all, timeout]).catch(async (err: Error) => {
         const missing = [...acked].filter((id) => !seenCompleted.has(id));
-        const states: Record<string, string> = {};
+        const states: Record<string, unknown> = {};
         const lead = await c.leader(5000).catch(() => 0);
+        const api = `${c.hubs[lead]!.httpUrl}/api/v1`;
         for (const id of missing.slice(0, 10)) {
-          const res = await fetch(`${c.hubs[lead]!.httpUrl}/api/v1/tasks/${id}`);
-          states[id] =
+          const res = await fetch(`${api}/tasks/${id}`);
+          const task =
             res.status === 200
-              ? ((await res.json()) as { state: string }).state
-              : `HTTP ${res.status}`;
+              ? ((await res.json()) as { state: string; attempt: number; workerId: string })
+              : undefined;
+          states[id] = {
+            state: task?.state ?? `HTTP ${res.status}`,
+            attempt: task?.attempt,
+            worker: task?.workerId,
+            ran: runs.get(id) ?? [],
+          };
         }
+        const workersNow = await fetch(`${api}/workers`).then((r) => r.json(), () => undefined);
         t.fail(
-          `${err.message}: ${missing.length} acked tasks without a result; first states ${JSON.stringify(states)}`,
+          `${err.message}: ${missing.length} acked tasks without a result; first ${JSON.stringify(states)}; workers ${JSON.stringify(workersNow)}`,
         );
       });
 
