@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Producer, Worker } from '../../index.js';
 import { startCluster } from '../helpers/cluster.js';
+import type { HubChild } from '../helpers/hub-process.js';
 import { startRedisServer } from '../helpers/redis.js';
 import { requireTool } from '../helpers/requires.js';
 
@@ -47,13 +48,24 @@ if (requireTool('redis-server')) {
           SWITCHBOARD_REDIS_LEASE_MS: String(LEASE_MS),
           SWITCHBOARD_DISCONNECT_GRACE_MS: '200',
           SWITCHBOARD_HEARTBEAT_INTERVAL_MS: '500',
+          ...(VERBOSE ? { SWITCHBOARD_LOG_LEVEL: 'info', SWITCHBOARD_LOG_PRETTY: 'false' } : {}),
         },
         redis.url,
       );
       /** Hubs that exited without being killed: a hub must survive anything but SIGKILL. */
       const selfExits: string[] = [];
+      const started: { hub: number; child: HubChild }[] = [];
+      t.teardown(() => {
+        if (!VERBOSE) return;
+        // How long each takeover took: the recovery and leading lines of every hub process.
+        for (const { hub, child } of started)
+          for (const line of child.output().split('\n'))
+            if (/state recovered|this hub leads|stepping down|lease/.test(line))
+              console.error(`hub${hub}: ${line.slice(0, 300)}`);
+      });
       const start = async (i: number): Promise<void> => {
         const child = await c.start(i);
+        started.push({ hub: i, child });
         void child.exited.then(() => {
           if (child.proc.signalCode === 'SIGKILL') return;
           const tail = child.output().split('\n').slice(-30).join('\n');
