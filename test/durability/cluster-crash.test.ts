@@ -184,7 +184,9 @@ if (requireTool('redis-server')) {
             : edges[Math.floor(Math.random() * edges.length)]!;
         kills.push({ at: Date.now(), hub: victim, leader: victim === lead });
         const child = c.children[victim]!;
-        trace(`kill hub${victim} (${victim === lead ? 'leader' : 'edge'}, up ${up}, acked ${acked.size})`);
+        trace(
+          `kill hub${victim} (${victim === lead ? 'leader' : 'edge'}, up ${up}, acked ${acked.size})`,
+        );
         child.proc.kill('SIGKILL');
         await child.exited;
         await sleep(between(0, 800));
@@ -222,7 +224,10 @@ if (requireTool('redis-server')) {
             ran: runs.get(id) ?? [],
           };
         }
-        const workersNow = await fetch(`${api}/workers`).then((r) => r.json(), () => undefined);
+        const workersNow = await fetch(`${api}/workers`).then(
+          (r) => r.json(),
+          () => undefined,
+        );
         t.fail(
           `${err.message}: ${missing.length} acked tasks without a result; first ${JSON.stringify(states)}; workers ${JSON.stringify(workersNow)}`,
         );
