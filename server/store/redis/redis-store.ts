@@ -93,6 +93,8 @@ export class RedisStore implements Store {
   private snapshotMeta: SnapshotMeta | undefined;
   private recordsSinceSnapshot = 0;
   private bytesSinceSnapshot = 0;
+  /** When the current snapshot was written, by whichever hub (0: there is none). */
+  private lastSnapshotAt = 0;
   private durability: RedisDurability = {};
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
@@ -163,6 +165,12 @@ export class RedisStore implements Store {
       this.lease = this.options.lease ?? (await this.acquire());
       this.lease.onLost((reason) => this.die(this.leaseLostError(reason)));
       const loaded = await this.load(data);
+      // The log this store recovered is what a successor would replay too: it counts toward
+      // the next snapshot, or leaders that change faster than the thresholds would let the
+      // log grow until recovering it takes longer than the lease.
+      this.recordsSinceSnapshot = loaded.records.length;
+      this.bytesSinceSnapshot = loaded.bytes;
+      this.lastSnapshotAt = this.snapshotMeta?.at ?? 0;
       this.snapshotTimer = setInterval(
         () => this.maybeSnapshot(true),
         this.options.snapshotIntervalMs ?? 60_000,
@@ -257,7 +265,7 @@ export class RedisStore implements Store {
   /** The latest snapshot and every record logged after it, in order. */
   private async load(
     redis: Redis,
-  ): Promise<{ snapshot: unknown; records: object[]; entries: number }> {
+  ): Promise<{ snapshot: unknown; records: object[]; entries: number; bytes: number }> {
     const meta = await readSnapshotMeta(redis, this.keys);
     this.snapshotMeta = meta;
     const snapshot = meta
@@ -267,6 +275,7 @@ export class RedisStore implements Store {
     const covers = meta?.covers ?? 0;
     const records: object[] = [];
     let entries = 0;
+    let bytes = 0;
     let start = `${covers + 1}-0`;
     let last = covers;
     for (;;) {
@@ -282,6 +291,7 @@ export class RedisStore implements Store {
           else if (name === 'r') body = fields[i + 1];
         }
         const batch = body ? (packr.unpackMultiple(body) as object[]) : [];
+        bytes += body?.length ?? 0;
         if (!(first > last) || batch.length !== upto - first + 1)
           throw new StoreError(
             StoreErrorCode.STORE_CORRUPT,
@@ -302,7 +312,7 @@ export class RedisStore implements Store {
         `the Redis engine log ${this.keys.log} ends at record ${last} but ${this.keys.seq} says ${this.base}: refusing to start`,
       );
     this.s.entries = entries;
-    return { snapshot, records, entries };
+    return { snapshot, records, entries, bytes };
   }
 
   /**
@@ -457,8 +467,14 @@ export class RedisStore implements Store {
   private maybeSnapshot(onTimer: boolean): void {
     if (!this.provider || this.snapshotting || this.closed || this.fatal) return;
     if (this.recordsSinceSnapshot === 0) return;
+    // Overdue counts the interval from the snapshot's own time, not this store's open: a
+    // leader that took over from one that never reached its timer writes one now. Checked
+    // after a batch only, so never before the hub's replay has finished (the first batch
+    // is the recover record, appended after it).
+    const overdue = Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
     if (
       onTimer ||
+      overdue ||
       this.recordsSinceSnapshot >= (this.options.snapshotAfterRecords ?? 200_000) ||
       this.bytesSinceSnapshot >= (this.options.snapshotAfterBytes ?? 64 * 1024 * 1024)
     )
@@ -505,6 +521,7 @@ export class RedisStore implements Store {
         (meta) => {
           if (this.silent) return;
           this.snapshotMeta = meta;
+          this.lastSnapshotAt = meta.at;
           this.s.snapshots++;
           this.s.entries = 0;
           this.options.logger?.info(
