@@ -119,14 +119,15 @@ if (requireTool('redis-server')) {
       );
       for (const w of workers) w.on('error', () => undefined);
       await Promise.all(workers.map((w) => w.start()));
+      let running = true;
       const producer = new Producer({ url, reconnect, connectTimeoutMs: 1000 });
       producer.on('error', () => undefined);
       t.teardown(async () => {
+        running = false;
         await producer.close();
         await Promise.all(workers.map((w) => w.close({ timeoutMs: 100 })));
       });
 
-      let running = true;
       let n = 0;
       const submitter = (async () => {
         while (running) {
