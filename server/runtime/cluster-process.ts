@@ -62,13 +62,25 @@ export async function startClusterMember(
   const leaseMs = config.redis.leaseMs;
   // Relay traffic must not queue while Redis is away (it would arrive stale); commands of
   // the lease and the leader record fail fast too, and are retried on their own timers.
-  const connect = (name: string): Redis =>
-    new Redis(url, {
+  const connect = (name: string): Redis => {
+    const redis = new Redis(url, {
       connectionName: `switchboard:${hubId}:${name}`,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (n) => Math.min(50 * n, 500),
     });
+    // Said once per outage: without a listener ioredis prints a stack for every retry.
+    let down = false;
+    redis.on('error', (err: Error) => {
+      if (down) return;
+      down = true;
+      log.warn({ connection: name, err: err.message }, 'cluster: Redis unreachable; retrying');
+    });
+    redis.on('ready', () => {
+      down = false;
+    });
+    return redis;
+  };
   const pub = connect('relay-pub');
   const sub = connect('relay-sub');
   // The lease renews on a connection of its own: behind a large write it could miss its deadline.

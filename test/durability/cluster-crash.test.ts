@@ -60,7 +60,7 @@ if (requireTool('redis-server')) {
         // How long each takeover took: the recovery and leading lines of every hub process.
         for (const { hub, child } of started)
           for (const line of child.output().split('\n'))
-            if (/state recovered|this hub leads|stepping down|lease/.test(line))
+            if (/state recovered|this hub leads|stepping down|lease|snapshot|could not/.test(line))
               console.error(`hub${hub}: ${line.slice(0, 300)}`);
       });
       const start = async (i: number): Promise<void> => {
@@ -90,6 +90,8 @@ if (requireTool('redis-server')) {
       const runs = new Map<string, string[]>();
       let duplicateExecutions = 0;
       let refusedSubmits = 0;
+      /** Acked tasks that ended otherwise than completed (dead, expired): none is expected. */
+      const notCompleted = new Map<string, string>();
       /** When each acknowledged submit was sent, and answered (to measure time to serve again). */
       const acks: { sentAt: number; ackedAt: number }[] = [];
 
@@ -131,7 +133,14 @@ if (requireTool('redis-server')) {
       let n = 0;
       const submitter = (async () => {
         while (running) {
-          const batch = Array.from({ length: 5 }, () => ({ queue: 'crash', payload: { n: n++ } }));
+          // Every takeover counts a lost lease as an attempt (core/task-lifecycle.ts recover):
+          // with dozens of kills the default 3 attempts could dead-letter a task; that is the
+          // policy working, not a loss, so attempts are not what this test measures.
+          const batch = Array.from({ length: 5 }, () => ({
+            queue: 'crash',
+            payload: { n: n++ },
+            maxAttempts: 1000,
+          }));
           const sentAt = Date.now();
           try {
             const { ids } = await producer.submitMany(batch);
@@ -140,9 +149,17 @@ if (requireTool('redis-server')) {
             for (const id of ids) {
               acked.add(id);
               resultWaits.push(
-                producer.result(id).then(() => {
-                  seenCompleted.add(id);
-                }),
+                producer.result(id).then(
+                  () => {
+                    seenCompleted.add(id);
+                  },
+                  (err: Error) => {
+                    notCompleted.set(id, err.message);
+                    trace(
+                      `task ${id} ended without completing: ${err.message}; ran ${runs.get(id)}`,
+                    );
+                  },
+                ),
               );
             }
           } catch (err) {
@@ -208,7 +225,7 @@ if (requireTool('redis-server')) {
       });
       t.teardown(() => clearTimeout(timer));
       await Promise.race([all, timeout]).catch(async (err: Error) => {
-        const missing = [...acked].filter((id) => !seenCompleted.has(id));
+        const missing = [...acked].filter((id) => !seenCompleted.has(id) && !notCompleted.has(id));
         const states: Record<string, unknown> = {};
         const lead = await c.leader(5000).catch(() => 0);
         const api = `${c.hubs[lead]!.httpUrl}/api/v1`;
@@ -243,12 +260,14 @@ if (requireTool('redis-server')) {
       const afterHubKills = serveAgain.slice(0, kills.length);
       const afterRedis = serveAgain.slice(kills.length);
       const leaderKills = kills.filter((k) => k.leader).length;
-      const lost = [...acked].filter((id) => !seenCompleted.has(id)).length;
+      const lost = [...acked].filter(
+        (id) => !seenCompleted.has(id) && !notCompleted.has(id),
+      ).length;
       t.comment(
         `hubs: ${HUBS}, kills: ${kills.length} (${leaderKills} of the leader), redis restarts: ${redisRestarts.length}`,
       );
       t.comment(
-        `tasks acked: ${acked.size}, lost: ${lost}, completed: ${seenCompleted.size}, executions: ${executions}, re-executions before completion (at-least-once): ${duplicateExecutions}, re-runs after completion: ${rerunAfterCompletion}, submits not acknowledged: ${refusedSubmits}`,
+        `tasks acked: ${acked.size}, lost: ${lost}, completed: ${seenCompleted.size}, executions: ${executions}, re-executions before completion (at-least-once): ${duplicateExecutions}, re-runs after completion: ${rerunAfterCompletion}, ended otherwise (dead/expired): ${notCompleted.size}, submits not acknowledged: ${refusedSubmits}`,
       );
       t.comment(
         `time to serve again (first acked submit sent after the event): after a hub kill max ${Math.max(...afterHubKills)} ms, median ${median(afterHubKills)} ms; after a Redis kill max ${afterRedis.length ? Math.max(...afterRedis) : 0} ms`,
@@ -256,6 +275,7 @@ if (requireTool('redis-server')) {
       t.same(selfExits, [], 'no hub exited unless killed');
       t.ok(acked.size > KILLS * 10, `the producer kept submitting (${acked.size} acked)`);
       t.equal(lost, 0, 'no acknowledged task was lost');
+      t.same([...notCompleted], [], 'every acknowledged task completed');
       t.equal(
         rerunAfterCompletion,
         0,
