@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildTables, renderMarkdown } from './lib/format-table.js';
+import { buildTables, detailLines, renderMarkdown } from './lib/format-table.js';
 import { REPO_ROOT } from './lib/paths.js';
 import type { BenchReport } from './lib/report-types.js';
 
@@ -59,6 +59,7 @@ export function renderResults(report: BenchReport): string {
   const notes = report.rows.flatMap((r) =>
     r.notes.length ? [`- ${r.system} ${r.workload}: ${r.notes.join('; ')}`] : [],
   );
+  notes.push(...detailLines(report.rows).map((l) => `- ${l} (medians)`));
   const partial = report.rows.filter((r) => r.status === 'ok' && r.reason);
   if (notes.length || partial.length) {
     lines.push(

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { aggregate } from './lib/aggregate.js';
 import { killAllChildren } from './lib/child-process.js';
 import { parseRunnerOptions, USAGE, type RunnerOptions } from './lib/cli-options.js';
-import { buildTables, renderText } from './lib/format-table.js';
+import { buildTables, detailLines, renderText } from './lib/format-table.js';
 import { machineInfo } from './lib/machine.js';
 import type { BenchReport } from './lib/report-types.js';
 import { loadScenarios } from './lib/scenarios.js';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     rows: aggregate(results),
   };
   process.stdout.write(`\n${renderText(buildTables(report.rows))}`);
+  for (const line of detailLines(report.rows)) process.stdout.write(`${line}\n`);
   const failedOrSkipped = report.rows.filter((r) => r.status !== 'ok');
   if (failedOrSkipped.length) {
     process.stdout.write(

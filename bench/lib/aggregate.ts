@@ -32,12 +32,13 @@ function foldGroup(scenario: string, group: readonly Result[]): AggregatedRow {
   for (const r of ok) for (const m of r.metrics) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m]);
   const metrics: AggregatedMetric[] = [...byKey.values()].map((ms) => {
     const values = ms.map((m) => m.value);
-    const { key, label, unit, better } = ms[0]!;
+    const { key, label, unit, better, detail } = ms[0]!;
     return {
       key,
       label,
       unit,
       better,
+      ...(detail ? { detail } : {}),
       values,
       median: median(values),
       min: Math.min(...values),

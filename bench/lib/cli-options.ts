@@ -29,6 +29,8 @@ export const USAGE = `usage: node dist/bench/run.js [flags]      (npm run bench 
   --rates a,b         latency rates in tasks/s (default 2000,5000)
   --duration S        seconds per latency rate (default 10; quick 2)
   --timeout S         hard limit per child process in seconds (default 120; quick 60)
+  --hubs a,b          hub counts for switchboard-redis-throughput, one row each (default 1):
+                      N hubs on one Redis, workers spread over them round-robin
 `;
 
 function int(value: string | undefined, fallback: number, flag: string): number {
@@ -59,12 +61,14 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
       rates: { type: 'string' },
       duration: { type: 'string' },
       timeout: { type: 'string' },
+      hubs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const quick = values.quick ?? false;
   const tasks = int(values.tasks, quick ? 10_000 : 100_000, 'tasks');
   const rates = (values.rates ?? '2000,5000').split(',').map((r) => int(r.trim(), 0, 'rates'));
+  const hubs = (values.hubs ?? '1').split(',').map((h) => Math.floor(int(h.trim(), 0, 'hubs')));
   return {
     only: values.only
       ?.split(',')
@@ -89,6 +93,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
       rates,
       durationMs: int(values.duration, quick ? 2 : 10, 'duration') * 1000,
       childTimeoutMs: int(values.timeout, quick ? 60 : 120, 'timeout') * 1000,
+      hubs,
     },
   };
 }

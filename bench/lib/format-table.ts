@@ -51,7 +51,7 @@ export function buildTables(rows: readonly AggregatedRow[]): TextTable[] {
     const ok = group.filter((r) => r.status === 'ok');
     const keys: AggregatedMetric[] = [];
     for (const r of ok)
-      for (const m of r.metrics) if (!keys.some((k) => k.key === m.key)) keys.push(m);
+      for (const m of r.metrics) if (!m.detail && !keys.some((k) => k.key === m.key)) keys.push(m);
     const primary = keys[0]?.key;
     const primaryOf = (r: AggregatedRow | undefined): number | undefined =>
       r?.metrics.find((m) => m.key === primary)?.median;
@@ -86,6 +86,16 @@ export function buildTables(rows: readonly AggregatedRow[]): TextTable[] {
       ];
     });
     return { title: workload, headers, rows: body };
+  });
+}
+
+/** Detail metrics (Metric.detail), one line per row that has any: "system workload: a 1.2, b 3.4". */
+export function detailLines(rows: readonly AggregatedRow[]): string[] {
+  return rows.flatMap((r) => {
+    const details = r.metrics.filter((m) => m.detail);
+    if (!details.length) return [];
+    const cells = details.map((m) => `${m.label} ${formatNumber(m.median, m.unit)}`);
+    return [`${r.system} ${r.workload}: ${cells.join(', ')}`];
   });
 }
 

@@ -4,6 +4,7 @@ import { attributeTail, readGcLog, type GcPause } from './gc-log.js';
 import { probeTcp } from './net.js';
 import { benchScript } from './paths.js';
 import { diffProcStats, readProcStats, type ProcStats } from './proc-stats.js';
+import { commandMetrics, diffCommandStats, readCommandStats } from './redis-commands.js';
 import type { Metric, Result, Scenario, ScenarioContext } from './types.js';
 import type { LatencyOutput, LoadgenParams, ThroughputOutput } from '../loadgen/params.js';
 
@@ -18,6 +19,8 @@ export interface ServerUnderTest {
   readonly peer: Readonly<Record<string, string | number | boolean>>;
   /** Where the server records its GC pauses (a Node.js server started with gcRecording()). */
   readonly gcLog?: string;
+  /** Every process of a system of several (hubs of one cluster): CPU and RSS are summed. */
+  readonly pids?: readonly number[];
 }
 
 export interface LoadScenarioSpec {
@@ -36,6 +39,11 @@ export interface LoadScenarioSpec {
   }[];
   /** Extra params.peer for the load generator (e.g. { storage: 'memory' }). */
   readonly peer?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Count the Redis commands of each throughput run (INFO commandstats before and after)
+   * and report calls per task, warm-up tasks included.
+   */
+  readonly countRedisCommands?: boolean;
   /** Start the server under test (once per scenario run; stopped after). */
   readonly server?: (ctx: ScenarioContext) => Promise<ServerUnderTest>;
 }
@@ -105,6 +113,18 @@ function serverMetrics(stats: ProcStats, seconds: number): Metric[] {
       better: 'lower',
     },
   ];
+}
+
+/** CPU spent by all `pids` since `before`, and their RSS now. */
+function sumProcStats(pids: readonly number[], before: readonly ProcStats[]): ProcStats {
+  const diffs = pids.map((pid, i) => diffProcStats(before[i]!, readProcStats(pid)));
+  const sum = (f: (s: ProcStats) => number): number => diffs.reduce((a, d) => a + f(d), 0);
+  return {
+    rssBytes: sum((d) => d.rssBytes),
+    cpuUserMs: sum((d) => d.cpuUserMs),
+    cpuSystemMs: sum((d) => d.cpuSystemMs),
+    cpuMs: sum((d) => d.cpuMs),
+  };
 }
 
 function gcMetrics(out: LatencyOutput, pauses: readonly GcPause[]): Metric[] {
@@ -180,7 +200,10 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
                 drainMs: 5000,
               };
         ctx.log(`${spec.name} ${workload} (run ${ctx.run}/${ctx.runs})`);
-        const before = server ? readProcStats(server.child.pid) : undefined;
+        const pids = server ? (server.pids ?? [server.child.pid]) : [];
+        const before = pids.map(readProcStats);
+        const commandsBefore =
+          spec.countRedisCommands && rate === undefined ? await readCommandStats() : undefined;
         const t0 = performance.now();
         const out = await runChild<ThroughputOutput | LatencyOutput>({
           label: `${spec.system}`,
@@ -188,6 +211,7 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
           timeoutMs: o.childTimeoutMs,
         });
         const seconds = (performance.now() - t0) / 1000;
+        const commandsAfter = commandsBefore ? await readCommandStats() : undefined;
         if (out.kind !== 'result') {
           results.push({
             status: out.kind === 'skip' ? 'skipped' : 'failed',
@@ -200,10 +224,12 @@ export function defineLoadScenario(spec: LoadScenarioSpec): Scenario {
         }
         const data = out.data;
         const metrics = data.mode === 'throughput' ? throughputMetrics(data) : latencyMetrics(data);
-        if (server && before && !server.child.exited()) {
-          metrics.push(
-            ...serverMetrics(diffProcStats(before, readProcStats(server.child.pid)), seconds),
-          );
+        if (server && !server.child.exited()) {
+          metrics.push(...serverMetrics(sumProcStats(pids, before), seconds));
+        }
+        if (commandsBefore && commandsAfter && data.mode === 'throughput') {
+          const tasks = data.tasks + o.warmupTasks;
+          metrics.push(...commandMetrics(diffCommandStats(commandsBefore, commandsAfter), tasks));
         }
         if (data.mode === 'latency' && server?.gcLog) {
           // The observer reports a pause shortly after it ends.

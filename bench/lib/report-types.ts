@@ -6,6 +6,8 @@ export interface AggregatedMetric {
   readonly label: string;
   readonly unit: string;
   readonly better: Better;
+  /** Listed under the table, not a column (see Metric.detail). */
+  readonly detail?: boolean;
   readonly median: number;
   readonly min: number;
   readonly max: number;

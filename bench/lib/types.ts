@@ -14,6 +14,11 @@ export interface Metric {
   readonly unit: string;
   readonly value: number;
   readonly better: Better;
+  /**
+   * A breakdown (e.g. Redis calls per task of one command): aggregated like any metric but
+   * listed under the table rather than given a column of its own.
+   */
+  readonly detail?: boolean;
 }
 
 /** What one scenario run measured for one (workload, system) pair. */
@@ -53,6 +58,8 @@ export interface WorkloadOptions {
   readonly durationMs: number;
   /** Hard limit for each child process; it is killed when exceeded. */
   readonly childTimeoutMs: number;
+  /** Hub counts of the multi-hub Redis scenario (one row each); default [1]. */
+  readonly hubs: readonly number[];
 }
 
 /** What the runner hands to a scenario. */

@@ -7,7 +7,8 @@ import { WsFrameClient, type WireFrame } from './ws-frame-client.js';
  * Clients of the bare uWebSockets.js peer (bench/peers/bare-uws-server.ts, started by the
  * scenario in its own process; its URL arrives as params.peer.url). One producer connection
  * sending `submit_many` per batch; W worker connections registering with concurrency C,
- * answering each `task` with `complete` carrying the payload as result.
+ * answering each `task` with `complete` carrying the payload as result. Workers connect to
+ * `workerUrls` round-robin when given (hubs of one cluster), else to the producer's url.
  */
 export class FrameAdapter implements LoadAdapter {
   private producer: WsFrameClient | undefined;
@@ -17,6 +18,7 @@ export class FrameAdapter implements LoadAdapter {
     private readonly url: string,
     readonly system: string,
     private readonly token?: string,
+    private readonly workerUrls: readonly string[] = [url],
   ) {}
 
   async start(hooks: LoadHooks, shape: LoadShape): Promise<void> {
@@ -31,7 +33,7 @@ export class FrameAdapter implements LoadAdapter {
       ...(this.token ? { token: this.token } : {}),
     });
     for (let w = 0; w < shape.workers; w++) {
-      const worker = await WsFrameClient.connect(this.url);
+      const worker = await WsFrameClient.connect(this.workerUrls[w % this.workerUrls.length]!);
       worker.onFrame = (f: WireFrame) => {
         if (f.t !== 'task') return;
         const payload = f.payload as TaskPayload;

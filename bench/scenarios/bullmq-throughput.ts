@@ -9,4 +9,5 @@ export default defineLoadScenario({
   workload: 'throughput',
   loadgen: 'loadgen/bullmq.js',
   requires: [REDIS],
+  countRedisCommands: true,
 });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { startHub } from '../lib/hub.js';
 import { defineLoadScenario } from '../lib/load-scenario.js';
 import { REDIS } from '../lib/peers.js';
+import { startRedisHubs } from '../lib/redis-hubs.js';
 
 export default defineLoadScenario({
   name: 'switchboard-redis-latency',
@@ -12,11 +11,5 @@ export default defineLoadScenario({
   loadgen: 'loadgen/switchboard.js',
   peer: { system: 'switchboard-redis' },
   requires: [REDIS],
-  server: (ctx) =>
-    startHub(ctx, {
-      preset: 'development',
-      args: ['--redis-url', `redis://${REDIS.host}:${REDIS.port}`],
-      // A fresh cluster per run: nothing left by a run before is replayed.
-      env: { SWITCHBOARD_REDIS_KEY_PREFIX: `bench-${randomBytes(4).toString('hex')}` },
-    }),
+  server: (ctx) => startRedisHubs(ctx, { hubs: 1, workers: 'round-robin' }),
 });

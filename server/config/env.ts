@@ -33,6 +33,10 @@ export const ENV_VARS = {
   SWITCHBOARD_REDIS_LEASE_MS: { path: 'redis.leaseMs', kind: 'number' },
   SWITCHBOARD_REDIS_HUB_ID: { path: 'redis.hubId', kind: 'string' },
   SWITCHBOARD_REDIS_ADVERTISE_HOST: { path: 'redis.advertiseHost', kind: 'string' },
+  SWITCHBOARD_REDIS_SENTINELS: { path: 'redis.sentinels', kind: 'string' },
+  SWITCHBOARD_REDIS_SENTINEL_NAME: { path: 'redis.sentinelName', kind: 'string' },
+  SWITCHBOARD_REDIS_PASSWORD: { path: 'redis.password', kind: 'string' },
+  SWITCHBOARD_REDIS_WAIT_REPLICAS: { path: 'redis.waitReplicas', kind: 'number' },
 } as const;
 
 /** Build the environment layer; unparseable numbers/booleans are kept as strings so the schema reports them. */

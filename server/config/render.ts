@@ -91,9 +91,16 @@ nodes:
     keepaliveIntervalMs: 15000
     maxSessionsPerNode: 8
 
-redis:
-  # url: redis://127.0.0.1:6379   # reserved: this version has no Redis engine (warns at start)
-  keyPrefix: "switchboard:"
+redis:                     # several hubs as one; see docs/operations.md "Running several hubs"
+  # url: redis://127.0.0.1:6379   # set: this hub joins the cluster on this Redis (store.mode is then unused)
+  keyPrefix: "switchboard:"  # one cluster per prefix
+  leaseMs: 3000              # a dead leader is replaced after this
+  # hubId: hub-a             # default: host name, pid, random suffix
+  # advertiseHost: 10.0.0.7  # where other hubs reach this one's HTTP port
+  # sentinels: ["10.0.0.6:26379"]  # Redis Sentinel instead of url
+  sentinelName: mymaster
+  waitReplicas: 0            # acknowledge only once this many replicas have a write (Redis WAIT)
+  waitReplicasTimeoutMs: 1000
 
 limits:                    # against hostile or broken clients; see docs/limits.md (0 = off)
   maxConnections: 100000   # WebSocket connections on the hub; the next upgrade gets HTTP 503

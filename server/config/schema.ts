@@ -164,6 +164,29 @@ export const configSchema = z.strictObject({
         .optional(),
       /** The host other hubs reach this one's HTTP port at (default: server.host, or the host name when it binds every address). */
       advertiseHost: z.string().min(1).max(255).optional(),
+      /**
+       * Redis Sentinel instead of one address: `host:port` of each sentinel (a list, or one
+       * comma-separated string). Set, it puts the hub on the Redis engine like `url` does;
+       * the master is `sentinelName`, and a failover is followed by every connection.
+       */
+      sentinels: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v),
+          z
+            .array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/, 'host:port'))
+            .min(1)
+            .max(16),
+        )
+        .optional(),
+      sentinelName: z.string().min(1).max(200).default('mymaster'),
+      /**
+       * Acknowledge a write only once this many replicas have it (Redis WAIT): with Sentinel,
+       * what a failover to a lagging replica would lose otherwise. 0 = Redis's answer is enough.
+       */
+      waitReplicas: z.number().int().min(0).max(10).default(0),
+      waitReplicasTimeoutMs: ms.min(10).max(60_000).default(1000),
+      /** The master's password (with sentinels; with `url`, put it in the URL). */
+      password: z.string().min(1).max(1000).optional(),
     })
     .prefault({}),
   limits: limitsSchema,

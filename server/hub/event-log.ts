@@ -51,6 +51,12 @@ export class EventLog {
   /** Ids of this process are base+1, base+2, …; see `timeBase`. */
   readonly base: number;
   private nextId: number;
+  /**
+   * The slot the next event goes to: (nextId - base - 1) % capacity, kept as a small integer.
+   * Ids are beyond 2^31 (see `timeBase`), and `id % capacity` on them is a floating-point
+   * modulo, three times per task on the hot path.
+   */
+  private nextSlot = 0;
   private readonly listeners = new Set<StreamListener>();
   /** Event id held by each slot (0: empty). */
   private readonly ids: Float64Array;
@@ -108,7 +114,7 @@ export class EventLog {
       const workerId =
         event.type === 'task.submitted' ? undefined : (event as { workerId: string }).workerId;
       const id = this.nextId++;
-      const slot = id % this.capacity;
+      const slot = this.takeSlot();
       this.ids[slot] = id;
       this.kinds[slot] = kind;
       this.ats[slot] = now;
@@ -130,7 +136,7 @@ export class EventLog {
   /** Takes ownership of `event` and numbers it. */
   publish(event: StreamEvent): StreamEvent {
     event.id = this.nextId++;
-    const slot = event.id % this.capacity;
+    const slot = this.takeSlot();
     this.ids[slot] = event.id;
     this.kinds[slot] = 0;
     this.objects[slot] = event;
@@ -144,7 +150,7 @@ export class EventLog {
     const out: StreamEvent[] = [];
     const first = Math.max(afterId + 1, this.nextId - this.capacity);
     for (let id = first; id < this.nextId; id++) {
-      const slot = id % this.capacity;
+      const slot = (id - this.base - 1) % this.capacity;
       if (this.ids[slot] !== id) continue;
       out.push(this.kinds[slot] === 0 ? this.objects[slot]! : this.materialize(slot));
     }
@@ -158,6 +164,12 @@ export class EventLog {
 
   get subscribers(): number {
     return this.listeners.size;
+  }
+
+  private takeSlot(): number {
+    const slot = this.nextSlot;
+    this.nextSlot = slot + 1 === this.capacity ? 0 : slot + 1;
+    return slot;
   }
 
   private materialize(slot: number): StreamEvent {

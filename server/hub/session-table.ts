@@ -102,26 +102,28 @@ export class SessionTable {
   }
 
   /**
-   * Who gets a task's final result: its submitter and its watchers, taken now (they stop
-   * watching); `send` delivers it once the caller says it may.
+   * The sessions watching a task, taken now: they stop watching it (its result is on its
+   * way, through `sendResult`).
    */
-  takeResultRecipients(
-    taskId: string,
-    submitter: string | undefined,
-  ): ((frame: ResultFrame) => void) | undefined {
-    const owner = submitter === undefined ? undefined : this.byId.get(submitter);
+  takeWatchers(taskId: string): Set<Session> | undefined {
     const set = this.watchers.get(taskId);
-    if (!owner && !set) return undefined;
-    this.watchers.delete(taskId);
-    return (frame) => {
-      if (owner) owner.send(frame);
-      if (set) {
-        for (const s of set) {
-          s.unwatch(taskId);
-          if (s !== owner) s.send(frame);
-        }
+    if (set) this.watchers.delete(taskId);
+    return set;
+  }
+
+  /** A task's final result to its submitter's session (`owner`) and its former watchers. */
+  sendResult(
+    frame: ResultFrame,
+    owner: Session | undefined,
+    watchers: Set<Session> | undefined,
+  ): void {
+    if (owner) owner.send(frame);
+    if (watchers) {
+      for (const s of watchers) {
+        s.unwatch(frame.taskId);
+        if (s !== owner) s.send(frame);
       }
-    };
+    }
   }
 
   // ------------------------------------------------------------------ flushing

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../protocol/index.js';
 import type { HubConfig } from '../config/index.js';
@@ -44,8 +44,7 @@ export async function startClusterMember(
   config: HubConfig,
   options: Pick<StartOptions, 'handleSignals'> = {},
 ): Promise<ClusterMember> {
-  const url = config.redis.url;
-  if (!url) throw new Error('startClusterMember needs redis.url');
+  const target = redisTarget(config.redis);
   if (config.auth.enabled && !config.auth.secret && !config.auth.secretFile) {
     // Each hub would make its own secret in its own data dir: tokens minted by one would
     // be refused by the next leader.
@@ -63,22 +62,16 @@ export async function startClusterMember(
   // Relay traffic must not queue while Redis is away (it would arrive stale); commands of
   // the lease and the leader record fail fast too, and are retried on their own timers.
   const connect = (name: string): Redis => {
-    const redis = new Redis(url, {
+    const own = {
       connectionName: `switchboard:${hubId}:${name}`,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      retryStrategy: (n) => Math.min(50 * n, 500),
-    });
-    // Said once per outage: without a listener ioredis prints a stack for every retry.
-    let down = false;
-    redis.on('error', (err: Error) => {
-      if (down) return;
-      down = true;
-      log.warn({ connection: name, err: err.message }, 'cluster: Redis unreachable; retrying');
-    });
-    redis.on('ready', () => {
-      down = false;
-    });
+      retryStrategy: (n: number) => Math.min(50 * n, 500),
+    };
+    const redis =
+      typeof target === 'string' ? new Redis(target, own) : new Redis({ ...target, ...own });
+    // Reconnects are logged by whoever notices (a refused submit, /ready); not once per try.
+    redis.on('error', () => {});
     return redis;
   };
   const pub = connect('relay-pub');
@@ -121,11 +114,15 @@ export async function startClusterMember(
       return undefined;
     }
     const store = new RedisStore({
-      redis: url,
+      redis: target,
       prefix,
       hubId,
       leaseMs,
       lease,
+      waitReplicas: {
+        count: config.redis.waitReplicas,
+        timeoutMs: config.redis.waitReplicasTimeoutMs,
+      },
       snapshotIntervalMs: config.store.snapshotIntervalMs,
       logger: log,
     });
@@ -324,6 +321,22 @@ export async function startClusterMember(
     process.on('SIGINT', onSignal);
   }
   return member;
+}
+
+/** A URL, or the sentinels' options: where every connection of this hub goes. */
+function redisTarget(redis: HubConfig['redis']): string | RedisOptions {
+  if (redis.sentinels) {
+    return {
+      sentinels: redis.sentinels.map((hp) => {
+        const i = hp.lastIndexOf(':');
+        return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
+      }),
+      name: redis.sentinelName,
+      ...(redis.password ? { password: redis.password } : {}),
+    };
+  }
+  if (!redis.url) throw new Error('the Redis engine needs redis.url or redis.sentinels');
+  return redis.url;
 }
 
 function waitReady(redis: Redis): Promise<void> {

@@ -127,7 +127,7 @@ export async function startHubProcess(
       'AUTHENTICATION IS OFF (development preset): anyone who can reach these ports can submit, run and manage tasks',
     );
   }
-  if (config.redis.url && !cluster) {
+  if ((config.redis.url || config.redis.sentinels) && !cluster) {
     // Said at start, not silently ignored: an operator who set it expects shared state.
     log.warn(
       "redis.url is set, but this version has no Redis engine: state stays in this hub's own store (%s); hubs do not share queues",

@@ -438,6 +438,9 @@ export class WalStore implements Store {
   }
 
   private startCompaction(): Promise<void> {
+    // Closed (or never opened): no segment to rotate, and the lock is gone, so the data dir
+    // may already belong to another store whose files a compaction here would delete.
+    if (this.fd < 0) return Promise.resolve();
     if (this.segmentBytes > 0 && !this.rotate()) return Promise.resolve();
     const upTo = this.segment; // first segment NOT included
     const files = listDataFiles(this.dir);
@@ -484,7 +487,9 @@ export class WalStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    // A second close still waits for a compaction the first one waited for: whoever removes
+    // the data dir after close() must not pull it from under the compaction thread.
+    if (this.closed) return this.compacting;
     this.closed = true;
     clearInterval(this.fsyncTimer);
     clearInterval(this.compactTimer);

@@ -194,3 +194,80 @@ if (requireTool('redis')) {
     },
   );
 }
+
+if (requireTool('redis')) {
+  t.test(
+    'across hubs: progress and cancel reach the other hub, and the event stream is served by either',
+    async (t) => {
+      const c = await startCluster(t, 2);
+      await c.start(0);
+      await sleep(200);
+      await c.start(1);
+      const lead = await c.leader();
+      const edge = 1 - lead;
+
+      // The event stream read through the edge (forwarded to the leader's).
+      const events = await fetch(`${c.hubs[edge]!.httpUrl}/api/v1/events`);
+      t.equal(events.status, 200);
+      t.match(events.headers.get('content-type'), /text\/event-stream/);
+      const reader = events.body!.getReader();
+      let streamed = '';
+      const readStream = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          streamed += new TextDecoder().decode(value);
+        }
+      })().catch(() => undefined);
+
+      let aborted = false;
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      let listen!: () => void;
+      const listening = new Promise<void>((r) => (listen = r));
+      const worker = new Worker(
+        { url: c.hubs[edge]!.wsUrl, queues: ['long'], concurrency: 1 },
+        async (task) => {
+          // Only once the producer listens: progress is not kept for late listeners.
+          await listening;
+          task.progress({ pct: 50 });
+          started();
+          await new Promise<void>((resolve) => {
+            task.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve();
+            });
+          });
+          return 'ignored';
+        },
+      );
+      await worker.start();
+      const producer = new Producer({ url: c.hubs[lead]!.wsUrl });
+      t.teardown(async () => {
+        await reader.cancel().catch(() => undefined);
+        await producer.close();
+        await worker.close({ timeoutMs: 100 });
+      });
+      const { id } = await producer.submit('long', 'x');
+      const progress = new Promise<unknown>((resolve) => producer.onProgress(id, resolve));
+      listen();
+      await running;
+      t.same(
+        await progress,
+        { pct: 50 },
+        'progress from a worker on the edge reached the producer on the leader',
+      );
+      await producer.cancel(id, 'changed my mind');
+      for (let i = 0; i < 50 && !aborted; i++) await sleep(50);
+      t.ok(aborted, 'the cancel reached the running handler on the other hub');
+      const task = (await (await fetch(`${c.hubs[edge]!.httpUrl}/api/v1/tasks/${id}`)).json()) as {
+        state: string;
+      };
+      t.equal(task.state, 'cancelled');
+      for (let i = 0; i < 50 && !streamed.includes(id); i++) await sleep(50);
+      t.match(streamed, id, "the task's events came through the edge's stream");
+      await reader.cancel().catch(() => undefined);
+      await readStream;
+    },
+  );
+}

@@ -175,4 +175,33 @@ for (const transport of ['uws', 'ws'] as const) {
       t.equal(result.result, 'fresh', 'only the current attempt completes the task');
     },
   );
+
+  t.test(`a result reaches its submitter and every watcher once (${transport})`, async (t) => {
+    const th = await startTestHub({ transport });
+    t.teardown(th.stop);
+    const producer = await RawClient.open(th.wsUrl);
+    const watcher = await RawClient.open(th.wsUrl);
+    const worker = await RawClient.open(th.wsUrl);
+    t.teardown(() => [producer, watcher, worker].forEach((c) => c.close()));
+    producer.send({ t: 'submit', id: 2, task: { queue: 'jobs', payload: 'in' } });
+    const { taskId } = await producer.next((f) => f.t === 'submitted');
+    // The submitter watches its own task as well: it still gets the result once.
+    producer.send({ t: 'watch', id: 3, taskIds: [taskId] });
+    watcher.send({ t: 'watch', id: 3, taskIds: [taskId] });
+    await producer.next((f) => f.t === 'ack' && f.id === 3);
+    await watcher.next((f) => f.t === 'ack' && f.id === 3);
+    worker.send({ t: 'register', id: 1, queues: ['jobs'] });
+    const task = await worker.next((f) => f.t === 'task');
+    worker.send({ t: 'complete', id: 4, taskId, attempt: task.attempt, result: 'out' });
+    await worker.next((f) => f.t === 'ack' && f.id === 4);
+    const mine = await producer.next((f) => f.t === 'result');
+    const theirs = await watcher.next((f) => f.t === 'result');
+    t.same([mine.result, theirs.result], ['out', 'out']);
+    // A round trip later nothing more came: one result each.
+    for (const c of [producer, watcher]) {
+      c.send({ t: 'heartbeat', id: 9 });
+      await c.next((f) => f.t === 'ack' && f.id === 9);
+      t.equal(c.frames.filter((f) => f.t === 'result').length, 0, 'no second result');
+    }
+  });
 }

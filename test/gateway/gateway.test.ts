@@ -12,6 +12,7 @@ import pino from 'pino';
 import t from 'tap';
 import { OPEN_GRANT, type Grant } from '../../server/auth/index.js';
 import type { Caller } from '../../server/gateway/caller.js';
+import { NO_REPLY } from '../../server/gateway/gateway.js';
 import { OperationError } from '../../server/gateway/operation-error.js';
 import { VolatileStore } from '../../server/hub/hub-store.js';
 import { Hub } from '../../server/hub/hub.js';
@@ -205,6 +206,17 @@ t.test('worker identity: only the identity that registered a worker acts as it',
     'LEASE_NOT_HELD',
     'a stale attempt',
   );
+  // An admin may act as any worker, but a token scoped to other queues may not report on
+  // this one: neither when it waits for the outcome nor when it does not (a frame without id).
+  const scopedAdmin = as(grant('admin', 'ops-a', ['a.*']));
+  const report = { workerId: id, taskId: task!.id, attempt: task!.attempt, result: 1 };
+  t.equal(await refused(() => gw.complete(scopedAdmin, report)), 'FORBIDDEN', 'scoped admin');
+  t.equal(
+    await refused(() => gw.complete(scopedAdmin, report, NO_REPLY)),
+    'FORBIDDEN',
+    'scoped admin, nobody waiting',
+  );
+  t.equal(th.hub.core.tasks.get(task!.id)?.state, 'leased', 'the lease is still untouched');
   gw.progress(workerAlice, id, task!.id, task!.attempt, { pct: 50 });
   await gw.complete(workerAlice, {
     workerId: id,

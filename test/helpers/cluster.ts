@@ -24,6 +24,8 @@ export async function startCluster(
   n: number,
   env: Record<string, string> = {},
   redisUrl = REDIS_URL,
+  /** How the hubs find Redis: `--redis-url redisUrl` unless given (e.g. sentinels in env). */
+  redisArgs: string[] = ['--redis-url', redisUrl],
 ): Promise<TestCluster> {
   const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
@@ -33,7 +35,7 @@ export async function startCluster(
     hubs.push(
       await hubProcess(t, {
         preset: 'development',
-        args: ['--redis-url', redisUrl],
+        args: redisArgs,
         env: {
           SWITCHBOARD_REDIS_KEY_PREFIX: prefix,
           SWITCHBOARD_REDIS_LEASE_MS: '1000',

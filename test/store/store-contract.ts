@@ -683,6 +683,24 @@ export function storeContract<S extends Store>(
       );
       await again.close();
     });
+
+    t.test(`${name}: a closed store compacts nothing`, async (t) => {
+      const h = factory(t);
+      const store = h.make();
+      await open(store);
+      new CoreDriver(store).scripted(20);
+      await store.close();
+      // The data now belongs to the next store; the closed one must leave its files alone.
+      const next = h.make();
+      const { records } = await open(next);
+      await h.compact!(store);
+      await next.close();
+      const again = h.make();
+      const { rec, records: after } = await open(again);
+      t.notOk(rec.stats.snapshot, 'no snapshot was made');
+      t.equal(after.length, records.length, 'every record is still in the log');
+      await again.close();
+    });
   } else {
     t.test(`${name}: no compaction, so nothing is folded away`, async (t) => {
       const h = factory(t);

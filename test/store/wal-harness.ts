@@ -35,6 +35,11 @@ export function wal(fsync: 'always' | 'interval'): StoreFactory<WalStore> {
           segmentBytes: 8192,
           replayOptions: CORE_OPTIONS,
         });
+        // Registered after the data dir's removal, so run before it (tap runs teardowns last
+        // first): a store a failed run left open must not fsync, list or compact a dir that is
+        // gone (ENOENT scandir from a late fsync callback or compaction). close() waits for a
+        // compaction in flight, also when the store was closed before.
+        t.teardown(() => store.close());
         store.onFsyncLatency(() => {
           const segment = listDataFiles(at).segments.at(-1);
           if (segment !== undefined)

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { startHubProcess } from '../../runtime/hub-process.js';
-import { startClusterMember } from '../../runtime/cluster-process.js';
 import { errorRegistry } from '../../../protocol/error-registry.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 
@@ -106,8 +105,12 @@ export function registerStart(program: Command): void {
     .action(async (flags: ConfigFlags & { repair?: boolean }) => {
       const { config } = loadFromFlags(flags);
       try {
-        if (config.redis.url) await startClusterMember(config, { handleSignals: true });
-        else await startHubProcess(config, { repair: flags.repair ?? false, handleSignals: true });
+        if (config.redis.url || config.redis.sentinels) {
+          // Loaded only here: a hub on the embedded store never loads ioredis.
+          const { startClusterMember } = await import('../../runtime/cluster-process.js');
+          await startClusterMember(config, { handleSignals: true });
+        } else
+          await startHubProcess(config, { repair: flags.repair ?? false, handleSignals: true });
       } catch (err) {
         const e = err as Error & { code?: string };
         // STORE_LOCKED, STORE_CORRUPT, EADDRINUSE…: the code and a message that says what to do.

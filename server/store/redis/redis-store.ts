@@ -43,6 +43,12 @@ export interface RedisStoreOptions {
   snapshotAfterBytes?: number;
   /** Snapshots are stored in chunks of at most this many bytes (default 4 MiB). */
   snapshotChunkBytes?: number;
+  /**
+   * Report a batch durable only once this many replicas have it (Redis `WAIT`), within
+   * `timeoutMs`. Redis replicates asynchronously: without it, a Sentinel failover to a
+   * replica that had not caught up loses what the old master acknowledged. Default 0.
+   */
+  waitReplicas?: { count: number; timeoutMs: number };
   /** close() waits at most this long for Redis to take what is still in flight (default 10 s). */
   closeTimeoutMs?: number;
   logger?: StoreLogger;
@@ -437,8 +443,40 @@ export class RedisStore implements Store {
         if (reply === 1) this.s.entries++;
         else this.s.resent++;
         for (const l of this.fsyncListeners) l(ms);
-        this.waiters.resolve(upto);
-        this.maybeSnapshot(false);
+        const replicas = this.options.waitReplicas;
+        if (!replicas || replicas.count === 0) {
+          this.waiters.resolve(upto);
+          this.maybeSnapshot(false);
+          return;
+        }
+        // WAIT covers every write this connection made before it: this batch included.
+        data.call('WAIT', replicas.count, replicas.timeoutMs).then(
+          (acked) => {
+            if (this.silent || this.fatal) return;
+            if (Number(acked) >= replicas.count) {
+              this.waiters.resolve(upto);
+              this.maybeSnapshot(false);
+              return;
+            }
+            this.waiters.fail(
+              upto,
+              new StoreError(
+                StoreErrorCode.ENGINE_UNAVAILABLE,
+                `only ${Number(acked)} of ${replicas.count} Redis replicas took the write within ${replicas.timeoutMs} ms; it was not acknowledged (it may still be applied: retry with an idempotency key)`,
+              ),
+            );
+          },
+          (err: unknown) => {
+            if (this.silent || this.fatal) return;
+            this.waiters.fail(
+              upto,
+              new StoreError(
+                StoreErrorCode.ENGINE_UNAVAILABLE,
+                `Redis did not answer WAIT (${(err as Error).message}); the write was not acknowledged`,
+              ),
+            );
+          },
+        );
       },
       (err: unknown) => {
         if (this.silent || this.fatal) return;
