@@ -99,7 +99,7 @@ export class RedisStore implements Store {
   private snapshotMeta: SnapshotMeta | undefined;
   private recordsSinceSnapshot = 0;
   private bytesSinceSnapshot = 0;
-  /** When the current snapshot was written, by whichever hub (0: there is none). */
+  /** When the current snapshot was written, by whichever hub (0: overdue). */
   private lastSnapshotAt = 0;
   private durability: RedisDurability = {};
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
@@ -176,7 +176,9 @@ export class RedisStore implements Store {
       // log grow until recovering it takes longer than the lease.
       this.recordsSinceSnapshot = loaded.records.length;
       this.bytesSinceSnapshot = loaded.bytes;
-      this.lastSnapshotAt = this.snapshotMeta?.at ?? 0;
+      // No snapshot: a fresh cluster counts its interval from now; a log left by leaders
+      // that never wrote one is overdue at once.
+      this.lastSnapshotAt = this.snapshotMeta?.at ?? (loaded.records.length > 0 ? 0 : Date.now());
       this.snapshotTimer = setInterval(
         () => this.maybeSnapshot(true),
         this.options.snapshotIntervalMs ?? 60_000,
