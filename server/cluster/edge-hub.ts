@@ -224,7 +224,13 @@ export class EdgeHub {
     } catch {
       return; // Redis unreachable: keep what we know; the relay itself will tell.
     }
-    if (this.stopped || next?.hubId === this.leader?.hubId) {
+    // The epoch, not only the hub id: a leader restarted under the same id (a fixed
+    // redis.hubId) is another process, which knows none of the connections relayed to its
+    // predecessor; they would hang until their clients' heartbeats time out.
+    if (
+      this.stopped ||
+      (next?.hubId === this.leader?.hubId && next?.epoch === this.leader?.epoch)
+    ) {
       if (next) this.leader = next;
       return;
     }

@@ -84,7 +84,10 @@ export class RelayServer implements SocketServer {
 
   async listen(): Promise<number> {
     this.sub.on('messageBuffer', this.onBuffer);
-    await this.sub.subscribe(this.channel);
+    // Redis may be away right now (a leader can take the lease just before Redis dies):
+    // the hub must still start; the subscription is made once Redis answers.
+    this.sub.on('ready', this.subscribe);
+    await this.subscribe();
     this.accepting = true;
     this.edgeTimer = setInterval(() => void this.checkEdges(), EDGE_CHECK_MS);
     this.edgeTimer.unref();
@@ -101,8 +104,24 @@ export class RelayServer implements SocketServer {
     for (const conn of [...this.conns.values()]) conn.close(CloseCode.GOING_AWAY, 'hub stopping');
     for (const box of this.outboxes.values()) box.flush();
     this.sub.off('messageBuffer', this.onBuffer);
+    this.sub.off('ready', this.subscribe);
     await this.sub.unsubscribe(this.channel).catch(() => undefined);
   }
+
+  /**
+   * Subscribe to this hub's channel; never rejects. A subscription made is renewed by
+   * ioredis after a reconnect; one refused (the connection was down) is made on 'ready'.
+   */
+  private readonly subscribe = async (): Promise<void> => {
+    try {
+      await this.sub.subscribe(this.channel);
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'relay: cannot subscribe yet (Redis unreachable); subscribing when it answers',
+      );
+    }
+  };
 
   /** Relayed connections open now (tests, metrics). */
   get size(): number {

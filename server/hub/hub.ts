@@ -148,6 +148,11 @@ export class Hub {
   );
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
+  /**
+   * Set by abandon(): a successor may lead and this hub's store is closed, so nothing may
+   * reach the core any more, not a timer's tick nor the disconnects of the sessions it closes.
+   */
+  private halted = false;
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: HubEvent, now: number) => void>();
   private readonly delivery: DeliveryContext;
@@ -326,6 +331,7 @@ export class Hub {
   async abandon(code: number, reason: string): Promise<void> {
     if (this.phase === HubPhase.stopped) return;
     this.phase = HubPhase.draining;
+    this.halted = true;
     clearTimeout(this.wakeTimer);
     clearInterval(this.gcTimer);
     this.liveGrants.clear();
@@ -464,6 +470,7 @@ export class Hub {
   // ------------------------------------------------------------------ time
 
   private scheduleWake(): void {
+    if (this.halted) return;
     const at = this.core.nextWakeAt();
     if (at === undefined || at >= this.wakeAt) return;
     clearTimeout(this.wakeTimer);
@@ -472,12 +479,14 @@ export class Hub {
   }
 
   private wake(): void {
+    if (this.halted) return;
     this.wakeAt = Infinity;
     this.wakeTimer = undefined;
     this.execute({ type: 'tick', now: this.now() });
   }
 
   private gc(): void {
+    if (this.halted) return;
     const at = this.core.nextGcAt();
     const now = this.now();
     if (at !== undefined && at <= now) this.execute({ type: 'gc', now });
@@ -610,7 +619,7 @@ export class Hub {
     this.liveGrants.remove(conn.id);
     session.state = SessionState.closed;
     clearTimeout(session.handshakeTimer);
-    if (workerId !== undefined) {
+    if (workerId !== undefined && !this.halted) {
       if (this.core.workers.has(workerId)) {
         this.execute({ type: 'worker.disconnect', now: this.now(), workerId, session: session.id });
       }

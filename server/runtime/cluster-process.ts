@@ -140,21 +140,27 @@ export async function startClusterMember(
   const lead = async (store: RedisStore, recovered: Recovered): Promise<void> => {
     role = 'leader';
     let steppedDown = false;
+    /** The hub being started: the lease can be lost during its recovery, before it runs. */
+    let starting: Promise<RunningHub> | undefined;
     const stepDown = (why: string): void => {
       if (steppedDown || stopped) return;
       steppedDown = true;
       log.warn({ hubId, why }, 'cluster: this hub no longer leads; stepping down');
       clearInterval(leaderTimer);
-      const r = running;
-      running = undefined;
+      // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
+      store.abandon();
+      const pending = starting;
       void (async () => {
-        // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
-        store.abandon();
-        await r?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect');
+        // A hub still starting holds the ports: it finishes (or fails and closes them) first.
+        const r = (await pending?.catch(() => undefined)) ?? running;
+        running = undefined;
+        await r
+          ?.abandon(CloseCode.SERVICE_RESTART, 'the cluster leader changed; reconnect')
+          .catch((err: Error) => log.warn({ err: err.message }, 'cluster: stepping down failed'));
         await serveAsEdgeWhenPossible();
       })();
     };
-    running = await startHubProcess(
+    starting = startHubProcess(
       { ...config, server: { ...config.server, wsPort, httpPort } },
       {
         handleSignals: false,
@@ -168,8 +174,20 @@ export async function startClusterMember(
         },
       },
     );
-    wsPort = running.hub.wsPort;
-    httpPort = running.http.port;
+    let started: RunningHub;
+    try {
+      started = await starting;
+    } catch (err) {
+      // Lost the lease while recovering: stepDown() has taken this hub back to an edge.
+      if (steppedDown) return;
+      throw err;
+    } finally {
+      starting = undefined;
+    }
+    if (steppedDown) return; // stepDown() abandons the hub it started
+    running = started;
+    wsPort = started.hub.wsPort;
+    httpPort = started.http.port;
     const scheme = tls ? 's' : '';
     const info = {
       hubId,
@@ -224,7 +242,7 @@ export async function startClusterMember(
         return;
       }
       if (!won) {
-        retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+        retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
         return;
       }
       const e = edge;
@@ -232,7 +250,15 @@ export async function startClusterMember(
       await e?.stop(CloseCode.SERVICE_RESTART, 'this hub takes over as the leader; reconnect');
       await lead(won.store, won.recovered);
     };
-    retryTimer = setTimeout(() => void attempt(), Math.max(100, leaseMs / 3));
+    const attemptOrExit = (): void => {
+      attempt().catch((err: Error) => {
+        // Half started (ports open, store open): no state to go back to an edge from. The
+        // lease expires on its own; another hub, or this one restarted, takes over.
+        log.fatal({ err: err.message }, 'cluster: could not take over as the leader; exiting');
+        process.exit(1);
+      });
+    };
+    retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
   };
 
   /** Redis may be away right now (that is often why the lease was lost): retry until it answers. */

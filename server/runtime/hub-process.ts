@@ -1,3 +1,4 @@
+import { CloseCode } from '../../protocol/index.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -230,16 +231,24 @@ export async function startHubProcess(
   await http.listen();
   log.info({ port: http.port, host: config.server.host }, 'http side port listening');
 
-  const recovered = cluster?.recovered ?? (await store.open());
-  if (recovered.stats.droppedTailBytes > 0) {
-    log.warn(
-      { bytes: recovered.stats.droppedTailBytes, records: recovered.stats.droppedTailRecords },
-      'dropped a torn WAL tail (a write cut short by the crash)',
+  try {
+    const recovered = cluster?.recovered ?? (await store.open());
+    if (recovered.stats.droppedTailBytes > 0) {
+      log.warn(
+        { bytes: recovered.stats.droppedTailBytes, records: recovered.stats.droppedTailRecords },
+        'dropped a torn WAL tail (a write cut short by the crash)',
+      );
+    }
+    await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () =>
+      applyOfflineRevocations(hub, dataDir, log),
     );
+  } catch (err) {
+    // A cluster member that fails to start leading (its lease lost during recovery) goes on
+    // as an edge on the same ports: what this start opened must be closed again.
+    await hub.abandon(CloseCode.GOING_AWAY, 'hub failed to start').catch(() => undefined);
+    await http.close().catch(() => undefined);
+    throw err;
   }
-  await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () =>
-    applyOfflineRevocations(hub, dataDir, log),
-  );
   if (config.store.mode === 'memory' && config.auth.enabled) {
     // A memory store forgets its state at exit, but a revoked token must stay revoked: the
     // revocations file (applied at every start) is their record here.

@@ -145,6 +145,54 @@ if (requireTool('redis')) {
       );
     },
   );
+
+  t.test(
+    'a leader killed and restarted under the same hub id leads again: the edge resets its relayed clients at once',
+    async (t) => {
+      const c = await startCluster(t, 2);
+      await c.start(0);
+      await sleep(200);
+      await c.start(1);
+      t.equal(await c.leader(), 0, 'hub0 leads');
+      const ran: unknown[] = [];
+      const worker = new Worker(
+        { url: c.hubs[1]!.wsUrl, queues: ['same-id'], reconnect: { initialDelayMs: 20 } },
+        async (task) => {
+          ran.push(task.payload);
+          return task.payload;
+        },
+      );
+      await worker.start();
+      t.teardown(() => worker.close({ timeoutMs: 100 }));
+
+      // hub1 is frozen while hub0 dies and comes back, so hub1 cannot take the lease and
+      // never sees the cluster without a leader: only the epoch tells it the leader changed.
+      const edgePid = c.children[1]!.proc.pid!;
+      process.kill(edgePid, 'SIGSTOP');
+      c.children[0]!.proc.kill('SIGKILL');
+      await c.children[0]!.exited;
+      await c.start(0);
+      let role: string | undefined;
+      for (let i = 0; i < 100 && role !== 'leader'; i++) {
+        await sleep(100);
+        role = await c.health(0).then(
+          (h) => h.role,
+          () => undefined,
+        );
+      }
+      t.equal(role, 'leader', 'the restarted hub0 leads again');
+      process.kill(edgePid, 'SIGCONT');
+
+      const producer = new Producer({ url: c.hubs[0]!.wsUrl });
+      t.teardown(() => producer.close());
+      const { id } = await producer.submit('same-id', 'after');
+      const startedAt = Date.now();
+      // The worker's relayed connection belonged to the dead process: until the edge resets
+      // it, its frames reach no session, and only its heartbeat timeout (15 s) would end it.
+      t.equal(await producer.result(id, { timeoutMs: 6000 }), 'after', 'the task ran');
+      t.ok(Date.now() - startedAt < 6000, 'the worker behind the edge ran it within seconds');
+    },
+  );
 }
 
 if (requireTool('redis')) {

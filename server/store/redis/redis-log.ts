@@ -9,6 +9,8 @@ export interface LogEntry {
   readonly first: number;
   readonly upto: number;
   readonly records: object[];
+  /** Encoded size of the batch (counts toward the next compaction). */
+  readonly bytes: number;
 }
 
 const PAGE = 512;
@@ -46,7 +48,7 @@ export async function* readLogEntries(
           `the Redis engine log ${keys.log} is damaged at entry ${id} (records ${first}-${upto}, ${records.length} decoded, previous entry ended at ${last}): ` +
             'refusing to start rather than lose acknowledged work. Check whether something else writes to these keys',
         );
-      yield { id, first, upto, records };
+      yield { id, first, upto, records, bytes: body?.length ?? 0 };
       last = upto;
       if (upto >= until) return;
     }

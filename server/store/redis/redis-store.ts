@@ -116,6 +116,8 @@ export class RedisStore implements Store {
   private replicating = false;
   private replicaOutage: { since: number; acked: number } | undefined;
   private bytesSinceSnapshot = 0;
+  /** When the current snapshot was written, by whichever hub (0: overdue). */
+  private lastSnapshotAt = 0;
   private durability: RedisDurability = {};
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
@@ -186,6 +188,14 @@ export class RedisStore implements Store {
       this.lease = this.options.lease ?? (await this.acquire());
       this.lease.onLost((reason) => this.die(this.leaseLostError(reason)));
       const loaded = await this.load(data);
+      // The log this store recovered is what a successor would replay too: it counts toward
+      // the next snapshot, or leaders that change faster than the thresholds would let the
+      // log grow until recovering it takes longer than the lease.
+      this.recordsSinceSnapshot = loaded.records.length;
+      this.bytesSinceSnapshot = loaded.bytes;
+      // No snapshot: a fresh cluster counts its interval from now; a log left by leaders
+      // that never wrote one is overdue at once.
+      this.lastSnapshotAt = loaded.snapshotAt ?? (loaded.records.length > 0 ? 0 : Date.now());
       this.snapshotTimer = setInterval(
         () => this.maybeCompact(true),
         this.options.snapshotIntervalMs ?? 60_000,
@@ -278,9 +288,13 @@ export class RedisStore implements Store {
   }
 
   /** The latest snapshot and every record logged after it, in order. */
-  private async load(
-    redis: Redis,
-  ): Promise<{ snapshot: unknown; records: object[]; entries: number }> {
+  private async load(redis: Redis): Promise<{
+    snapshot: unknown;
+    snapshotAt: number | undefined;
+    records: object[];
+    entries: number;
+    bytes: number;
+  }> {
     const meta = await readSnapshotMeta(redis, this.keys);
     const snapshot = meta
       ? packr.unpack(await readSnapshotBytes(redis, this.keys, meta))
@@ -290,9 +304,11 @@ export class RedisStore implements Store {
     const records: object[] = [];
     let entries = 0;
     let last = covers;
+    let bytes = 0;
     for await (const entry of readLogEntries(redis, this.keys, covers)) {
       for (const record of entry.records) records.push(record);
       last = entry.upto;
+      bytes += entry.bytes;
       entries++;
     }
     if (last > this.base)
@@ -301,7 +317,7 @@ export class RedisStore implements Store {
         `the Redis engine log ${this.keys.log} ends at record ${last} but ${this.keys.seq} says ${this.base}: refusing to start`,
       );
     this.s.entries = entries;
-    return { snapshot, records, entries };
+    return { snapshot, snapshotAt: meta?.at, records, entries, bytes };
   }
 
   /**
@@ -532,7 +548,13 @@ export class RedisStore implements Store {
   private maybeCompact(onTimer: boolean): void {
     if (this.compacting || this.closed || this.fatal) return;
     if (this.recordsSinceSnapshot === 0) return;
+    // Overdue counts the interval from the snapshot's own time, not this store's open: a
+    // leader that took over from one that never reached its timer compacts now. Checked
+    // after a batch only, so never before the hub's replay has finished (the first batch
+    // is the recover record, appended after it).
+    const overdue = Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
     if (
+      overdue ||
       onTimer ||
       this.recordsSinceSnapshot >= (this.options.snapshotAfterRecords ?? 200_000) ||
       this.bytesSinceSnapshot >= (this.options.snapshotAfterBytes ?? 64 * 1024 * 1024)
@@ -598,6 +620,7 @@ export class RedisStore implements Store {
       const result = await running.done;
       if (this.silent) return;
       if (!result.meta) return;
+      this.lastSnapshotAt = result.meta.at;
       this.s.snapshots++;
       this.s.entries = Math.max(0, this.s.entries - result.entries);
       this.options.logger?.info(
