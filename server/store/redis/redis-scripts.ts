@@ -71,6 +71,20 @@ end
 return 0`,
 };
 
+/**
+ * KEYS seq. Rewrite the log's last sequence number with itself and return it: a write, so a
+ * WAIT after it on this connection asks the replicas for everything up to here (a WAIT
+ * covers only the writes of its own connection), and changes nothing.
+ */
+export const TOUCH_SEQ: RedisScript = {
+  name: 'touch-seq',
+  keys: 1,
+  lua: `
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('SET', KEYS[1], v) end
+return v`,
+};
+
 const FENCE = `
 local current = redis.call('GET', KEYS[1])
 if current ~= ARGV[1] then

@@ -16,7 +16,7 @@ import { startRedisCompaction, type RunningCompaction } from './redis-compactor.
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { readLogEntries } from './redis-log.js';
 import { RedisLease, type LeaseLostReason } from './redis-lease.js';
-import { APPEND, isFencedReply, runScript } from './redis-scripts.js';
+import { APPEND, TOUCH_SEQ, isFencedReply, runScript } from './redis-scripts.js';
 import { DEFAULT_CHUNK_BYTES, readSnapshotBytes, readSnapshotMeta } from './redis-snapshot.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -114,6 +114,11 @@ export class RedisStore implements Store {
   /** waitReplicas: the last record the master has, a WAIT in flight, an outage under way. */
   private written = 0;
   private replicating = false;
+  /**
+   * The log connection dropped while writes waited for replicas: a WAIT on the new
+   * connection does not cover them, and a Sentinel failover may have lost them.
+   */
+  private unverified = false;
   private replicaOutage: { since: number; acked: number } | undefined;
   private bytesSinceSnapshot = 0;
   /** When the current snapshot was written, by whichever hub (0: overdue). */
@@ -182,6 +187,9 @@ export class RedisStore implements Store {
     const data = connectRedis(this.options.redis, `switchboard:${this.hubId}`);
     this.data = data;
     this.watch(data, 'log');
+    data.on('close', () => {
+      if (this.written > this.durableSeq) this.unverified = true;
+    });
     try {
       await this.connect(data);
       this.durability = await checkRedisConfig(data, this.options.logger);
@@ -489,6 +497,10 @@ export class RedisStore implements Store {
     if (this.written <= this.durableSeq) return;
     this.replicating = true;
     const upto = this.written;
+    if (this.unverified) {
+      this.verifyAfterReconnect(data, upto);
+      return;
+    }
     const retry = (acked: number, why: string): void => {
       const now = performance.now();
       const outage = (this.replicaOutage ??= { since: now, acked });
@@ -541,6 +553,38 @@ export class RedisStore implements Store {
         this.replicating = false;
         if (this.silent || this.fatal) return;
         retry(this.replicaOutage?.acked ?? 0, `WAIT failed: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  /**
+   * After a reconnect, what waited for replicas is checked on the master this connection
+   * reaches now (after a failover, another one): all there, and the WAIT that follows (after
+   * a write on this connection) covers it; missing, the acknowledged-to-nobody commands are
+   * gone while the core holds them, so this hub stops leading and the next leader reloads.
+   */
+  private verifyAfterReconnect(data: Redis, upto: number): void {
+    runScript(data, TOUCH_SEQ, [this.keys.seq], []).then(
+      (v) => {
+        this.replicating = false;
+        if (this.silent || this.fatal) return;
+        const logged = Number(v ?? 0);
+        if (logged < this.base + upto) {
+          this.die(
+            new StoreError(
+              StoreErrorCode.ENGINE_UNAVAILABLE,
+              `the Redis master now serving ends its log at record ${logged - this.base} of this leader, but records up to ${upto} were written before a reconnect and never reached a replica (a failover lost them); none of them was acknowledged. This hub stops leading so the next leader reloads the state from the log`,
+            ),
+          );
+          return;
+        }
+        this.unverified = false;
+        this.replicate();
+      },
+      () => {
+        this.replicating = false;
+        if (this.silent || this.fatal) return;
+        setTimeout(() => this.replicate(), 100).unref();
       },
     );
   }
