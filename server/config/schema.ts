@@ -173,7 +173,7 @@ export const configSchema = z.strictObject({
         .preprocess(
           (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v),
           z
-            .array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/, 'host:port'))
+            .array(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'host:port'))
             .min(1)
             .max(16),
         )
