@@ -2,8 +2,9 @@ import { ErrorCode, statusOfCode, type WireErrorCodeName } from '../../protocol/
 
 /**
  * How a failure to persist is told to a client: a full disk is STORE_FULL (HTTP 507
- * Insufficient Storage, and it passes once space is freed); Redis out of reach is
- * ENGINE_UNAVAILABLE (503, passes once Redis answers); anything else is STORE_UNAVAILABLE
+ * Insufficient Storage, and it passes once space is freed); Redis out of reach, or this
+ * hub fenced by a successor, is ENGINE_UNAVAILABLE (503, passes once Redis answers or the
+ * client reaches the hub that leads); anything else is STORE_UNAVAILABLE
  * (503). Either way nothing was accepted.
  */
 export function storeFailure(err: Error): { code: WireErrorCodeName; status: number } {
@@ -12,7 +13,7 @@ export function storeFailure(err: Error): { code: WireErrorCodeName; status: num
   const code =
     raised === ErrorCode.STORE_NO_SPACE
       ? ErrorCode.STORE_FULL
-      : raised === ErrorCode.ENGINE_UNAVAILABLE
+      : raised === ErrorCode.ENGINE_UNAVAILABLE || raised === ErrorCode.FENCED
         ? ErrorCode.ENGINE_UNAVAILABLE
         : ErrorCode.STORE_UNAVAILABLE;
   return { code, status: statusOfCode(code) };

@@ -93,6 +93,8 @@ function refusal(err: Error): Error {
 }
 const STORE_REFUSALS: ReadonlySet<string> = new Set([
   ErrorCode.ENGINE_UNAVAILABLE,
+  // A successor leads: this hub is about to step down, the client retries elsewhere.
+  ErrorCode.FENCED,
   ErrorCode.STORE_NO_SPACE,
   ErrorCode.STORE_UNAVAILABLE,
 ]);
