@@ -13,6 +13,7 @@ import {
   RedisLease,
   RedisStore,
   redisKeys,
+  stopCompactionThread,
   type Recovered,
 } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
@@ -305,6 +306,7 @@ export async function startClusterMember(
       clearInterval(leaderTimer);
       await edge?.stop();
       await running?.stop(reason);
+      await stopCompactionThread();
       role = 'stopped';
       pub.disconnect();
       sub.disconnect();

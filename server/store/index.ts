@@ -20,6 +20,7 @@ export { MemoryStore } from './memory-store.js';
 export { WalStore } from './wal-store.js';
 export { SnapshotStore } from './snapshot-store.js';
 export { RedisStore, DEFAULT_LEASE_MS, type RedisStoreOptions } from './redis/redis-store.js';
+export { stopCompactionThread } from './redis/redis-compactor.js';
 export { RedisLease, type AcquireResult, type LeaseLostReason } from './redis/redis-lease.js';
 export { redisKeys, allRedisKeys, DEFAULT_PREFIX, type RedisKeys } from './redis/redis-keys.js';
 export { connectRedis, describeRedis, type RedisTarget } from './redis/redis-connection.js';

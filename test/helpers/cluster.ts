@@ -28,6 +28,7 @@ export async function startCluster(
   redisArgs: string[] = ['--redis-url', redisUrl],
 ): Promise<TestCluster> {
   const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
+  const children: (HubChild | undefined)[] = new Array(n).fill(undefined);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   const hubs: HubProcess[] = [];
@@ -40,20 +41,34 @@ export async function startCluster(
           SWITCHBOARD_REDIS_KEY_PREFIX: prefix,
           SWITCHBOARD_REDIS_LEASE_MS: '1000',
           SWITCHBOARD_REDIS_HUB_ID: `hub${i}`,
+          SWITCHBOARD_DRAIN_TIMEOUT_MS: '0',
           ...env,
         },
       }),
     );
   }
-  const children: (HubChild | undefined)[] = new Array(n).fill(undefined);
   t.teardown(async () => {
-    for (const c of children) c?.proc.kill('SIGKILL');
     // A private Redis may be a replica by now (a Sentinel failover): it goes with the test.
     if (redis.status === 'ready') {
       const keys = await redis.keys(`{sb:${prefix}}*`).catch(() => []);
       if (keys.length) await redis.del(...keys).catch(() => undefined);
     }
     redis.disconnect();
+  });
+  // Registered last, so it runs first (teardowns run in reverse): before the hub helper's
+  // SIGKILL and the key cleanup. A hub stopped with SIGTERM exits by itself, and its
+  // coverage and last log lines are written.
+  t.teardown(async () => {
+    await Promise.all(
+      children.map(async (c) => {
+        if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+        c.proc.kill('SIGCONT');
+        c.proc.kill('SIGTERM');
+        const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
+        await c.exited;
+        clearTimeout(timer);
+      }),
+    );
   });
   const cluster: TestCluster = {
     prefix,

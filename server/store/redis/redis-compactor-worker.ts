@@ -80,7 +80,13 @@ async function main(job: RedisCompactionJob): Promise<RedisCompactionResult> {
 
 // Jobs one at a time, in the order they came.
 let queue: Promise<void> = Promise.resolve();
-parentPort!.on('message', ({ id, job }: { id: number; job: RedisCompactionJob }) => {
+parentPort!.on('message', (msg: { id: number; job: RedisCompactionJob } | { stop: true }) => {
+  // After the jobs already queued: with its port closed the thread has nothing left to do.
+  if ('stop' in msg) {
+    queue = queue.then(() => parentPort!.close());
+    return;
+  }
+  const { id, job } = msg;
   queue = queue.then(() =>
     main(job).then(
       (result) => parentPort!.postMessage({ id, ok: true, result }),

@@ -104,6 +104,22 @@ class CompactionThread {
     if (this.worker !== worker) return;
     await worker.terminate();
   }
+
+  /**
+   * End the thread the way it would end by itself: it finishes the job it runs, closes its
+   * port and exits (a terminated thread writes nothing it was asked to flush, coverage data
+   * included). Terminated if it has not exited within `ms`.
+   */
+  async shutdown(ms = 3000): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    clearTimeout(this.idle);
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ stop: true });
+    const timer = setTimeout(() => void worker.terminate(), ms);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
 const thread = new CompactionThread();
@@ -111,4 +127,9 @@ const thread = new CompactionThread();
 /** Run one compaction of the Redis engine's log in the compaction thread (redis-compactor-worker.ts). */
 export function startRedisCompaction(job: RedisCompactionJob): RunningCompaction {
   return thread.run(job);
+}
+
+/** At process stop (and by tests that own the process): let the compaction thread exit. */
+export function stopCompactionThread(): Promise<void> {
+  return thread.shutdown();
 }
