@@ -116,7 +116,12 @@ export interface MintedToken {
 }
 
 export function newTokenId(): string {
-  return randomBytes(16).toString('base64url');
+  // Never a leading '-' (1 id in 64 had one): `switchboard token revoke -4Iuz...` would be
+  // read as an option. Redrawing keeps the ids uniform over the ones allowed.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
 }
 
 /** Mint a token with a fresh id (`jti`). */

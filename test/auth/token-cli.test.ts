@@ -168,3 +168,13 @@ t.test('offline revoke refuses to write the file while a hub holds the data dir'
   }
   t.notOk(exists, 'no revocation file written that the running hub would not see');
 });
+
+t.test(
+  'a minted token id never starts with "-" (the CLI would read it as an option)',
+  async (t) => {
+    const { newTokenId } = await import('../../server/auth/tokens.js');
+    let leading = 0;
+    for (let i = 0; i < 5000; i++) if (newTokenId().startsWith('-')) leading++;
+    t.equal(leading, 0, '5000 ids, none with a leading dash (about 78 expected by chance)');
+  },
+);
