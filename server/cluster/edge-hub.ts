@@ -288,9 +288,8 @@ export class EdgeHub {
           host: target.host,
           'x-forwarded-for': req.socket.remoteAddress ?? '',
         },
-        // The leader's certificate names the leader's host, not necessarily the address
-        // advertised in Redis; the relay is inside the cluster.
-        rejectUnauthorized: false,
+        // Verified like any TLS client: the leader's certificate must name the host it
+        // advertises (redis.advertiseHost); a private CA is trusted via NODE_EXTRA_CA_CERTS.
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
