@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Grant } from '../auth/index.js';
 import type { Caller } from '../gateway/caller.js';
+import type { RouteDoc } from './route-doc.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -24,6 +25,8 @@ export interface Route {
   /** 'open' needs no token; otherwise the roles allowed (admin always is). */
   auth: 'open' | ('worker' | 'producer' | 'admin')[];
   handler: RouteHandler;
+  /** Its schemas and summary, for the OpenAPI document (GET /api/v1/openapi.json). */
+  doc?: RouteDoc;
 }
 
 interface Compiled {

@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+
+/**
+ * What a route takes and answers: the zod schemas its handler validates with, declared
+ * once on the route so the same schemas describe it in the OpenAPI document. A route with
+ * a body or query validates exactly what it declares here.
+ */
+export interface RouteDoc {
+  /** One line, for the OpenAPI operation's summary. */
+  summary: string;
+  /** Groups in the document (tasks, queues, workers, nodes, federation, ...). */
+  tags?: string[];
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Answers by status: the JSON body's schema, or null for one without a body. */
+  responses?: Record<number, z.ZodType | null>;
+}
