@@ -229,12 +229,18 @@ export class Hub {
     if (recovered) {
       const t0 = performance.now();
       this.core = Core.restore(recovered.snapshot, this.options.core);
-      // A macrotask turn now and then, so the HTTP side port answers during a long replay.
-      const n = await replay(
-        this.core,
-        recovered.records,
-        () => new Promise<void>((resolve) => setImmediate(resolve)),
-      );
+      // A macrotask turn every 20 ms of work, so the HTTP side port answers and timers
+      // (a cluster leader's lease checks) run during a long replay.
+      let since = performance.now();
+      const n = await replay(this.core, recovered.records, () => {
+        if (performance.now() - since < 20) return undefined;
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            since = performance.now();
+            resolve();
+          }),
+        );
+      });
       const { result } = this.execute({ type: 'recover', now: this.now() });
       this.log.info(
         {

@@ -14,6 +14,7 @@ import {
   RedisStore,
   redisKeys,
   stopCompactionThread,
+  stopLeaseThread,
   type Recovered,
 } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
@@ -306,7 +307,7 @@ export async function startClusterMember(
       clearInterval(leaderTimer);
       await edge?.stop();
       await running?.stop(reason);
-      await stopCompactionThread();
+      await Promise.all([stopCompactionThread(), stopLeaseThread()]);
       role = 'stopped';
       pub.disconnect();
       sub.disconnect();

@@ -21,7 +21,13 @@ export { WalStore } from './wal-store.js';
 export { SnapshotStore } from './snapshot-store.js';
 export { RedisStore, DEFAULT_LEASE_MS, type RedisStoreOptions } from './redis/redis-store.js';
 export { stopCompactionThread } from './redis/redis-compactor.js';
-export { RedisLease, type AcquireResult, type LeaseLostReason } from './redis/redis-lease.js';
+export { stopLeaseThread } from './redis/redis-lease-thread.js';
+export {
+  RedisLease,
+  type AcquireResult,
+  type LeaseLostReason,
+  type LeaseOptions,
+} from './redis/redis-lease.js';
 export { redisKeys, allRedisKeys, DEFAULT_PREFIX, type RedisKeys } from './redis/redis-keys.js';
 export { connectRedis, describeRedis, type RedisTarget } from './redis/redis-connection.js';
 export { checkRedisConfig, type RedisDurability } from './redis/redis-config-check.js';

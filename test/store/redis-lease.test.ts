@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { RedisLease, RedisStore, type Store } from '../../server/store/index.js';
+import { RedisLease, RedisStore, stopLeaseThread, type Store } from '../../server/store/index.js';
 import { requireTool } from '../helpers/requires.js';
 import {
   SHARED_REDIS_URL,
@@ -17,6 +17,7 @@ const durable = (store: Store, seq: number): Promise<Error | undefined> =>
 const STORE_MODULE = fileURLToPath(new URL('../../dist/server/store/index.js', import.meta.url));
 
 if (requireTool('redis', 'redis-server')) {
+  t.teardown(() => stopLeaseThread());
   t.test('two contenders: one acquires, the other learns who holds it', async (t) => {
     const keys = testCluster('lease');
     const redis = redisClient(t);
@@ -70,6 +71,60 @@ if (requireTool('redis', 'redis-server')) {
     t.equal(await a.release(), false, 'the old holder cannot release what is no longer its own');
     t.equal(await redis.get(keys.lease), 'hub-b', "the successor's lease is untouched");
     await b.lease.release();
+  });
+
+  /** Keep this thread's event loop from turning for `ms`, as a large recovery does. */
+  const blockFor = (ms: number): void => {
+    const end = Date.now() + ms;
+    while (Date.now() < end);
+  };
+  /** Until the renewal thread has started, renewals are the main thread's. */
+  const threadStarted = async (redis: ReturnType<typeof redisClient>): Promise<void> => {
+    for (let i = 0; i < 400; i++) {
+      const clients = await redis.client('LIST');
+      if (String(clients).includes(`name=switchboard:lease-renewal:${process.pid} `)) return;
+      await sleep(50);
+    }
+    throw new Error('the lease renewal thread never connected');
+  };
+
+  t.test(
+    'a main thread busy for longer than the lease keeps it: the renewal thread renews meanwhile',
+    async (t) => {
+      const keys = testCluster('lease');
+      const redis = redisClient(t);
+      dropAtTeardown(t, redis, keys);
+      // TTLs of a second, not less: the shared Redis is also busy with other suites' snapshots.
+      const got = await RedisLease.tryAcquire(redis, keys, 'hub-a', 1000);
+      if (!got.acquired) throw new Error('not acquired');
+      const lost: string[] = [];
+      got.lease.onLost((r) => lost.push(r));
+      await threadStarted(redis);
+      await sleep(200);
+      blockFor(3500); // three and a half TTLs without a turn of this event loop
+      await sleep(50);
+      t.same(lost, [], 'not lost');
+      t.ok(got.lease.held, 'still held after 3.5 s of a blocked event loop (TTL 1 s)');
+      t.equal(await redis.get(keys.lease), 'hub-a', 'and Redis agrees: nobody could take it');
+      await got.lease.release();
+    },
+  );
+
+  t.test('a main thread stalled past the stall limit loses the lease to a successor', async (t) => {
+    const keys = testCluster('lease');
+    const redis = redisClient(t);
+    dropAtTeardown(t, redis, keys);
+    const got = await RedisLease.tryAcquire(redis, keys, 'hub-a', 1000, { stallMs: 1500 });
+    if (!got.acquired) throw new Error('not acquired');
+    const lost: string[] = [];
+    got.lease.onLost((r) => lost.push(r));
+    await threadStarted(redis);
+    await sleep(200);
+    blockFor(4000); // past the 1.5 s stall limit, and the 1 s TTL after it
+    t.equal(await redis.exists(keys.lease), 0, 'the renewal thread let the lease expire');
+    await sleep(50);
+    t.same(lost, ['expired'], 'the hub learns it lost the lease on its next turn');
+    t.notOk(got.lease.held);
   });
 
   t.test('a renewal refused (another hub holds the lease) loses it, once', async (t) => {

@@ -3,11 +3,11 @@ import { RedisStore } from '../../server/store/index.js';
 import { requireTool } from '../helpers/requires.js';
 import { SHARED_REDIS_URL, dropAtTeardown, redisClient, testCluster } from '../helpers/redis.js';
 import { CORE_OPTIONS, storeContract } from './store-contract.js';
-import { stopCompactionThread } from '../../server/store/index.js';
+import { stopCompactionThread, stopLeaseThread } from '../../server/store/index.js';
 
 // The compaction thread outlives each store (it is kept for the next job): ended here, it
 // exits by itself, as it does at a hub's stop.
-t.teardown(() => stopCompactionThread());
+t.teardown(() => Promise.all([stopCompactionThread(), stopLeaseThread()]));
 
 // The Redis engine's log on the shared Redis, one cluster (key prefix) per harness. A
 // record is durable once Redis answered the script that appended it ("after-write": in

@@ -17,11 +17,11 @@ import {
   startRedisServer,
   testCluster,
 } from '../helpers/redis.js';
-import { stopCompactionThread } from '../../server/store/index.js';
+import { stopCompactionThread, stopLeaseThread } from '../../server/store/index.js';
 
 // The compaction thread outlives each store (it is kept for the next job): ended here, it
 // exits by itself, as it does at a hub's stop.
-t.teardown(() => stopCompactionThread());
+t.teardown(() => Promise.all([stopCompactionThread(), stopLeaseThread()]));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const durable = (store: Store, seq: number): Promise<Error | undefined> =>

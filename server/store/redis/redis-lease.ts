@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
+import { plainRedisTarget } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import { LeaseSlot } from './redis-lease-slot.js';
+import { renewInThread, type ThreadRenewal } from './redis-lease-thread.js';
 import { ACQUIRE, RELEASE, RENEW, runScript } from './redis-scripts.js';
 
 /** Why a lease ended without release(). */
@@ -8,6 +11,19 @@ export type LeaseLostReason =
   | 'refused'
   /** No renewal succeeded before the local deadline (Redis unreachable, or this hub paused). */
   | 'expired';
+
+export interface LeaseOptions {
+  /**
+   * Renew in the renewal thread (default), so a busy main thread keeps the lease; false:
+   * on the main thread only.
+   */
+  renewInThread?: boolean;
+  /**
+   * The renewal thread stops renewing once the main thread has not turned for this long
+   * (default: the larger of 10 s and 3 leases), so a hung leader is still replaced.
+   */
+  stallMs?: number;
+}
 
 export type AcquireResult =
   { acquired: true; lease: RedisLease } | { acquired: false; holder: string; expiresInMs: number };
@@ -20,9 +36,15 @@ export type AcquireResult =
  * expiry. The guarantee does not rest on that judgement, though: every write of the store
  * checks the epoch atomically in Redis, so a hub that was paused past its deadline cannot
  * write once a successor has acquired the lease, whatever its clock says.
+ *
+ * Renewals run on the main thread until the renewal thread (redis-lease-worker.ts) has
+ * started, then there, so a main thread busy for longer than the TTL (recovering a large
+ * state on a starved machine) keeps its lease; both write the deadline to a shared slot.
  */
 export class RedisLease {
-  private deadline: number;
+  private readonly slot = new LeaseSlot();
+  private thread: ThreadRenewal | undefined;
+  private threadActive = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private renewing = false;
@@ -38,11 +60,52 @@ export class RedisLease {
     readonly epoch: number,
     readonly ttlMs: number,
     startedAt: number,
+    options: LeaseOptions,
   ) {
-    this.deadline = startedAt + ttlMs;
+    this.slot.extend(startedAt + ttlMs);
+    this.slot.stampMain();
     this.renewTimer = setInterval(() => this.tick(), Math.max(1, Math.floor(ttlMs / 3)));
     this.renewTimer.unref();
     this.armDeadline();
+    if (options.renewInThread !== false) this.startThread(options);
+  }
+
+  private startThread(options: LeaseOptions): void {
+    let target;
+    try {
+      target = plainRedisTarget(this.redis);
+    } catch {
+      return; // renewals stay on the main thread
+    }
+    const renewal = renewInThread(
+      {
+        target,
+        keys: { lease: this.keys.lease, epoch: this.keys.epoch },
+        hubId: this.hubId,
+        epoch: this.epoch,
+        ttlMs: this.ttlMs,
+        stallMs: options.stallMs ?? Math.max(10_000, 3 * this.ttlMs),
+        buffer: this.slot.buffer,
+      },
+      (reply) => {
+        if (reply.type === 'refused') this.lose('refused');
+      },
+    );
+    this.thread = renewal;
+    renewal.active.then(
+      () => {
+        if (this.thread === renewal) this.threadActive = true;
+      },
+      () => {
+        // The thread could not start or died: the main thread keeps renewing.
+        if (this.thread === renewal) this.thread = undefined;
+        this.threadActive = false;
+      },
+    );
+  }
+
+  private get deadline(): number {
+    return this.slot.deadline;
   }
 
   /**
@@ -54,10 +117,11 @@ export class RedisLease {
     keys: RedisKeys,
     hubId: string,
     ttlMs: number,
+    options: LeaseOptions = {},
   ): Promise<AcquireResult> {
     if (!Number.isInteger(ttlMs) || ttlMs < 30)
       throw new RangeError(`lease TTL ${ttlMs} ms: use a whole number of at least 30 ms`);
-    const startedAt = performance.now();
+    const startedAt = LeaseSlot.now();
     const reply = (await runScript(redis, ACQUIRE, [keys.lease, keys.epoch], [hubId, ttlMs])) as [
       number,
       string | number,
@@ -66,14 +130,14 @@ export class RedisLease {
     if (reply[0] === 1)
       return {
         acquired: true,
-        lease: new RedisLease(redis, keys, hubId, Number(reply[1]), ttlMs, startedAt),
+        lease: new RedisLease(redis, keys, hubId, Number(reply[1]), ttlMs, startedAt, options),
       };
     return { acquired: false, holder: String(reply[1]), expiresInMs: Number(reply[2] ?? -1) };
   }
 
   /** Held as far as this process can tell: not lost, not released, before the deadline. */
   get held(): boolean {
-    return !this.stopped && this.lostReason === undefined && performance.now() < this.deadline;
+    return !this.stopped && this.lostReason === undefined && LeaseSlot.now() < this.deadline;
   }
 
   get lost(): LeaseLostReason | undefined {
@@ -82,7 +146,7 @@ export class RedisLease {
 
   /** Milliseconds until the local deadline (negative once past). */
   get remainingMs(): number {
-    return this.deadline - performance.now();
+    return this.deadline - LeaseSlot.now();
   }
 
   /** `cb` runs once, when the lease is lost (not when it is released or stopped). */
@@ -111,19 +175,32 @@ export class RedisLease {
    */
   stop(): void {
     this.stopped = true;
+    this.endRenewals();
+  }
+
+  private endRenewals(): void {
     clearInterval(this.renewTimer);
     clearTimeout(this.deadlineTimer);
+    this.thread?.drop();
+    this.thread = undefined;
+    this.threadActive = false;
   }
 
   private tick(): void {
     if (this.stopped || this.lostReason !== undefined) return;
-    if (performance.now() >= this.deadline) {
+    this.slot.stampMain();
+    if (this.slot.lost) {
+      this.lose('refused');
+      return;
+    }
+    if (LeaseSlot.now() >= this.deadline) {
       this.lose('expired');
       return;
     }
-    if (this.renewing) return;
+    this.armDeadline();
+    if (this.threadActive || this.renewing) return;
     this.renewing = true;
-    const startedAt = performance.now();
+    const startedAt = LeaseSlot.now();
     runScript(
       this.redis,
       RENEW,
@@ -138,11 +215,11 @@ export class RedisLease {
           return;
         }
         // A renewal answered after the deadline proves nothing about the time between.
-        if (performance.now() >= this.deadline) {
+        if (LeaseSlot.now() >= this.deadline) {
           this.lose('expired');
           return;
         }
-        this.deadline = startedAt + this.ttlMs;
+        this.slot.extend(startedAt + this.ttlMs);
         this.armDeadline();
       },
       () => {
@@ -156,10 +233,10 @@ export class RedisLease {
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = setTimeout(
       () => {
-        if (!this.stopped && this.lostReason === undefined && performance.now() >= this.deadline)
+        if (!this.stopped && this.lostReason === undefined && LeaseSlot.now() >= this.deadline)
           this.lose('expired');
       },
-      Math.max(0, this.deadline - performance.now()) + 1,
+      Math.max(0, this.deadline - LeaseSlot.now()) + 1,
     );
     this.deadlineTimer.unref();
   }
@@ -167,8 +244,7 @@ export class RedisLease {
   private lose(reason: LeaseLostReason): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
-    clearInterval(this.renewTimer);
-    clearTimeout(this.deadlineTimer);
+    this.endRenewals();
     const listeners = this.lostListeners.splice(0);
     for (const l of listeners) l(reason);
   }
