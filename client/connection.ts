@@ -92,6 +92,8 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.submitted,
   FrameType.submittedMany,
   FrameType.ack,
+  FrameType.published,
+  FrameType.response,
 ]);
 
 /**

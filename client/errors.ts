@@ -186,6 +186,12 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   ENGINE_UNAVAILABLE: StoreError,
   RATE_LIMITED: RateLimitError,
   INTERNAL: InternalError,
+  SUBSCRIPTION_EXISTS: ConflictError,
+  SUBSCRIPTION_NOT_FOUND: NotFoundError,
+  SUBSCRIPTION_FULL: UnavailableError,
+  NO_RESPONDERS: UnavailableError,
+  CLIENT_NOT_FOUND: NotFoundError,
+  RESPONDER_FAILED: UnavailableError,
 };
 
 /** A task ended without a result: dead-lettered, expired or cancelled. */
@@ -223,6 +229,15 @@ export class TimeoutError extends SwitchboardError {
   declare readonly code: typeof ErrorCode.TIMEOUT;
   constructor(message: string) {
     super(ErrorCode.TIMEOUT, message);
+  }
+}
+
+/** No reply to a `request()` within its `timeoutMs`. */
+export class ReplyTimeoutError extends SwitchboardError {
+  override readonly name = 'ReplyTimeoutError';
+  declare readonly code: typeof ErrorCode.REPLY_TIMEOUT;
+  constructor(message: string) {
+    super(ErrorCode.REPLY_TIMEOUT, message);
   }
 }
 

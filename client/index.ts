@@ -35,6 +35,17 @@ export {
   TimeoutError,
   UnrecoverableError,
   InvalidOptionError,
+  ReplyTimeoutError,
   type ErrorFrameLike,
 } from './errors.js';
 export { type HubUrls } from './hub-urls.js';
+export {
+  type BusMessage,
+  type MessageHandler,
+  type PublishOptions,
+  type Published,
+  type SubscribeOptions,
+  type Unsubscribe,
+  type RequestOptions,
+  type Qos,
+} from './bus-client.js';

@@ -469,6 +469,59 @@ export const errorRegistry = [
     meaning: 'a constructor got an option it cannot use: an empty `url` list, a non-ws(s):// URL',
     fix: 'the message names the option and the value to fix',
   },
+
+  // --- appended for issue 14: the message bus
+  {
+    code: 'SUBSCRIPTION_EXISTS',
+    status: 409,
+    sentBy: ['ws', 'http'],
+    meaning:
+      'a `subscribe` reuses a subscription id of this connection, or names a durable subscription that follows another pattern',
+    fix: 'pick another sid, or another durable name (or delete the old durable subscription)',
+  },
+  {
+    code: 'SUBSCRIPTION_NOT_FOUND',
+    status: 404,
+    sentBy: ['ws', 'http'],
+    meaning: 'no such subscription on this connection, or no durable subscription of this name',
+    fix: 'subscribe first; durable names are listed by `GET /api/v1/subscriptions`',
+  },
+  {
+    code: 'SUBSCRIPTION_FULL',
+    status: 507,
+    sentBy: ['ws', 'http'],
+    meaning:
+      'a stored (at-least-once) publish would exceed what one matching subscription may hold unacked (`bus.maxPending`)',
+    fix: 'let the subscriber catch up, give messages a `ttlMs`, or delete the durable subscription it no longer reads',
+  },
+  {
+    code: 'NO_RESPONDERS',
+    status: 503,
+    sentBy: ['ws', 'http'],
+    meaning: 'a `request` to a topic nobody subscribes to',
+    fix: 'start a subscriber for the topic, or check its name',
+  },
+  {
+    code: 'CLIENT_NOT_FOUND',
+    status: 404,
+    sentBy: ['ws', 'http'],
+    meaning: '`send` to a client id (a worker id or a session id) that is not connected',
+    fix: 'check the id; a worker is addressed by its worker id while it is connected',
+  },
+  {
+    code: 'RESPONDER_FAILED',
+    status: 502,
+    sentBy: ['ws', 'http'],
+    meaning:
+      'the subscriber that answered a `request` failed: its handler threw (the message says what)',
+    fix: "look at the responder's error; the request was delivered, so retry only if it is safe",
+  },
+  {
+    code: 'REPLY_TIMEOUT',
+    sentBy: ['client'],
+    meaning: 'no reply to a `request` within its `timeoutMs`',
+    fix: 'raise `timeoutMs`, or find out why the subscriber did not answer',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

@@ -12,6 +12,14 @@ export const FrameType = {
   cancel: 'cancel',
   watch: 'watch',
   drain: 'drain',
+  // message bus, client -> hub
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  publish: 'publish',
+  request: 'request',
+  reply: 'reply',
+  msgAck: 'msg_ack',
+  send: 'send',
   // hub -> client
   welcome: 'welcome',
   registered: 'registered',
@@ -21,6 +29,10 @@ export const FrameType = {
   result: 'result',
   ack: 'ack',
   error: 'error',
+  // message bus, hub -> client
+  message: 'message',
+  published: 'published',
+  response: 'response',
 } as const;
 
 export type FrameTypeName = (typeof FrameType)[keyof typeof FrameType];

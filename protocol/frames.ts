@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FrameType } from './frame-types.js';
 import { PRIORITY_NAMES } from './priority.js';
+import { patternSchema, topicSchema } from './subjects.js';
 import { nameSchema, taskErrorSchema, taskIdSchema, taskSpecSchema } from './task-spec.js';
 
 /**
@@ -101,6 +102,86 @@ export const drainRequestFrame = z.strictObject({
   id: reqId.optional(),
 });
 
+// ---------------------------------------------------------------- message bus, client -> hub
+
+const sid = z.number().int().min(1).max(0xffffffff);
+const priorityName = z.enum(PRIORITY_NAMES as ['critical', 'high', 'normal', 'low']);
+/** Message ids chosen by publishers (exactly-once dedup) or by the hub. */
+export const messageIdSchema = z.string().min(1).max(128);
+const busName = nameSchema;
+
+export const subscribeFrame = z.strictObject({
+  t: z.literal(FrameType.subscribe),
+  id: reqId,
+  /** This connection's id for the subscription, chosen by the client; deliveries carry it. */
+  sid,
+  pattern: patternSchema,
+  /** Queue group: each message goes to one member of the group. */
+  group: busName.optional(),
+  /** Durable name: stored messages wait for it across reconnects and restarts. */
+  durable: busName.optional(),
+  maxInFlight: z.number().int().min(1).max(10_000).optional(),
+});
+
+export const unsubscribeFrame = z.strictObject({
+  t: z.literal(FrameType.unsubscribe),
+  id: reqId.optional(),
+  sid,
+  /** Delete a durable subscription and what it holds, instead of leaving it. */
+  forget: z.boolean().optional(),
+});
+
+export const publishFrame = z.strictObject({
+  t: z.literal(FrameType.publish),
+  /** With an id the hub answers `published` (stored messages: once durable). */
+  id: reqId.optional(),
+  topic: topicSchema,
+  data: frameValue.optional(),
+  qos: z.enum(['at-most-once', 'at-least-once', 'exactly-once']).optional(),
+  priority: priorityName.optional(),
+  ttlMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400_000)
+    .optional(),
+  /** The publisher's message id (exactly-once: deduplicated within the hub's window). */
+  msgId: messageIdSchema.optional(),
+});
+
+export const requestFrame = z.strictObject({
+  t: z.literal(FrameType.request),
+  id: reqId,
+  topic: topicSchema,
+  data: frameValue.optional(),
+  priority: priorityName.optional(),
+  timeoutMs: z.number().int().min(1).max(300_000),
+});
+
+export const replyFrame = z.strictObject({
+  t: z.literal(FrameType.reply),
+  /** The `replyTo` of the request's message. */
+  to: z.string().min(1).max(128),
+  data: frameValue.optional(),
+  error: z.strictObject({ code: z.string().max(64), message: z.string().max(4096) }).optional(),
+});
+
+export const msgAckFrame = z.strictObject({
+  t: z.literal(FrameType.msgAck),
+  sid,
+  msgId: messageIdSchema,
+  /** The handler failed: deliver it again (to another member of a group, if any). */
+  nack: z.boolean().optional(),
+});
+
+export const sendFrame = z.strictObject({
+  t: z.literal(FrameType.send),
+  id: reqId.optional(),
+  /** A worker id, or a connection's session id. */
+  to: z.string().min(1).max(128),
+  data: frameValue.optional(),
+});
+
 export const clientFrameSchema = z.discriminatedUnion('t', [
   helloFrame,
   registerFrame,
@@ -113,6 +194,13 @@ export const clientFrameSchema = z.discriminatedUnion('t', [
   cancelRequestFrame,
   watchFrame,
   drainRequestFrame,
+  subscribeFrame,
+  unsubscribeFrame,
+  publishFrame,
+  requestFrame,
+  replyFrame,
+  msgAckFrame,
+  sendFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -126,6 +214,13 @@ export type FailFrame = z.infer<typeof failFrame>;
 export type CancelRequestFrame = z.infer<typeof cancelRequestFrame>;
 export type WatchFrame = z.infer<typeof watchFrame>;
 export type DrainRequestFrame = z.infer<typeof drainRequestFrame>;
+export type SubscribeFrame = z.infer<typeof subscribeFrame>;
+export type UnsubscribeFrame = z.infer<typeof unsubscribeFrame>;
+export type PublishFrame = z.infer<typeof publishFrame>;
+export type RequestFrame = z.infer<typeof requestFrame>;
+export type ReplyFrame = z.infer<typeof replyFrame>;
+export type MsgAckFrame = z.infer<typeof msgAckFrame>;
+export type SendFrame = z.infer<typeof sendFrame>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(
@@ -231,6 +326,47 @@ export const drainNoticeFrame = z.strictObject({
   reason: z.string(),
 });
 
+// ---------------------------------------------------------------- message bus, hub -> client
+
+export const messageFrame = z.strictObject({
+  t: z.literal(FrameType.message),
+  /** The subscription it is for; 0 for a direct message (`send`). */
+  sid: z.number().int().min(0),
+  topic: z.string(),
+  data: z.unknown().optional(),
+  /** Stored messages and messages published with an id. */
+  id: z.string().optional(),
+  /** A stored message: ack it (`msg_ack`) once handled, or it is delivered again. */
+  ack: z.literal(true).optional(),
+  /** Deliveries of this message to this subscription so far (absent: 1). */
+  attempt: z.number().int().min(2).optional(),
+  /** Absent: normal. */
+  priority: priorityName.optional(),
+  /** The publisher: a worker id or a session id. */
+  from: z.string().optional(),
+  /** A request: answer with `reply` to this address. */
+  replyTo: z.string().optional(),
+  /** When it was published, Unix ms. */
+  at: z.number(),
+});
+
+export const publishedFrame = z.strictObject({
+  t: z.literal(FrameType.published),
+  id: reqId,
+  msgId: z.string().optional(),
+  /** Subscriptions it went to (at-most-once) or was stored for. */
+  subscriptions: z.number().int(),
+  duplicate: z.boolean(),
+});
+
+export const responseFrame = z.strictObject({
+  t: z.literal(FrameType.response),
+  id: reqId,
+  data: z.unknown().optional(),
+  /** The responder's identity (worker id or session id). */
+  from: z.string().optional(),
+});
+
 export const hubFrameSchema = z.union([
   welcomeFrame,
   registeredFrame,
@@ -243,6 +379,9 @@ export const hubFrameSchema = z.union([
   ackFrame,
   errorFrame,
   drainNoticeFrame,
+  messageFrame,
+  publishedFrame,
+  responseFrame,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrame>;
@@ -256,6 +395,9 @@ export type ResultFrame = z.infer<typeof resultFrame>;
 export type AckFrame = z.infer<typeof ackFrame>;
 export type ErrorFrame = z.infer<typeof errorFrame>;
 export type DrainNoticeFrame = z.infer<typeof drainNoticeFrame>;
+export type MessageFrame = z.infer<typeof messageFrame>;
+export type PublishedFrame = z.infer<typeof publishedFrame>;
+export type ResponseFrame = z.infer<typeof responseFrame>;
 export type HubFrame =
   | WelcomeFrame
   | RegisteredFrame
@@ -267,4 +409,7 @@ export type HubFrame =
   | ResultFrame
   | AckFrame
   | ErrorFrame
-  | DrainNoticeFrame;
+  | DrainNoticeFrame
+  | MessageFrame
+  | PublishedFrame
+  | ResponseFrame;

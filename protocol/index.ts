@@ -8,3 +8,4 @@ export * from './codec.js';
 export * from './msgpack-check.js';
 export * from './value-schema.js';
 export type * from './rest-types.js';
+export * from './subjects.js';

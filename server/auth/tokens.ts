@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
+import {
+  isSystemSubject,
+  patternSchema,
+  subjectCovers,
+  subjectProblem,
+} from '../../protocol/index.js';
 
 export const ROLES = ['worker', 'producer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -10,6 +16,11 @@ export interface Grant {
   role: Role;
   /** Queue names (or prefixes ending in `*`) the holder may use; undefined = all. */
   queues: string[] | undefined;
+  /**
+   * Topic patterns (subjects with * and >) the holder may publish to and subscribe under;
+   * undefined = every topic but the hub's own `$sys` ones.
+   */
+  topics?: string[] | undefined;
   subject: string | undefined;
   /** The token's id (`jti`); undefined for tokens minted before ids existed. */
   tokenId: string | undefined;
@@ -35,6 +46,7 @@ export const subjectSchema = z.string().min(1).max(256);
 const claimsSchema = z.object({
   role: z.enum(ROLES),
   queues: z.array(z.string().min(1).max(129)).max(256).optional(),
+  topics: z.array(patternSchema).max(256).optional(),
   sub: subjectSchema.optional(),
   jti: tokenIdSchema.optional(),
   iat: z.number().nonnegative().optional(),
@@ -78,6 +90,7 @@ export async function verifyToken(secret: string, token: string | undefined): Pr
     return {
       role: c.role,
       queues: c.queues,
+      ...(c.topics === undefined ? {} : { topics: c.topics }),
       subject: c.sub,
       tokenId: c.jti,
       issuedAt: c.iat === undefined ? undefined : Math.round(c.iat * 1000),
@@ -97,6 +110,8 @@ export async function verifyToken(secret: string, token: string | undefined): Pr
 export interface MintOptions {
   role: Role;
   queues?: string[];
+  /** Topic patterns; omit for every topic. */
+  topics?: string[];
   subject?: string;
   /** Lifetime, e.g. '30d', '12h', or seconds. Omit for a token that does not expire. */
   ttl?: string | number;
@@ -137,6 +152,13 @@ export async function issueToken(
   const claims: Record<string, unknown> = { role: opts.role, iat: now / 1000 };
   const queues = opts.queues && opts.queues.length ? opts.queues : undefined;
   if (queues) claims.queues = queues;
+  if (opts.topics && opts.topics.length) {
+    for (const t of opts.topics) {
+      const problem = subjectProblem(t, true);
+      if (problem) throw new RangeError(`topic pattern "${t}" ${problem}`);
+    }
+    claims.topics = opts.topics;
+  }
   let jwt = new SignJWT(claims).setProtectedHeader({ alg: ALG }).setIssuer(TOKEN_ISSUER).setJti(id);
   if (opts.subject) jwt = jwt.setSubject(opts.subject);
   let expiresAt: number | undefined;
@@ -217,6 +239,17 @@ export function mayUseQueue(grant: Grant, queue: string): boolean {
     if (q === queue) return true;
     if (q.endsWith('*') && queue.startsWith(q.slice(0, -1))) return true;
   }
+  return false;
+}
+
+/**
+ * Whether the grant allows a topic (to publish) or a pattern (to subscribe): the token's
+ * topic patterns must cover all of it. `$sys` topics are the hub's events, for admins only.
+ */
+export function mayUseTopic(grant: Grant, subject: string): boolean {
+  if (isSystemSubject(subject)) return grant.role === 'admin' && grant.queues === undefined;
+  if (!grant.topics) return true;
+  for (const p of grant.topics) if (subjectCovers(p, subject)) return true;
   return false;
 }
 

@@ -1,5 +1,7 @@
 import type { TaskSpec } from '../../protocol/index.js';
 import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
+import type { PriorityLevel } from '../../protocol/index.js';
+import type { Qos } from './bus-records.js';
 import type { TaskFailure, WorkerKind } from './records.js';
 
 /**
@@ -161,7 +163,117 @@ export type NodeCommand =
       durationMs?: number;
     };
 
+// ---- message bus (durable: stored messages, durable subscriptions, their acks)
+
+/** An at-least-once or exactly-once message, stored for every matching subscription. */
+export interface BusPublishCommand {
+  type: 'bus.publish';
+  now: number;
+  message: {
+    id: string;
+    topic: string;
+    data: unknown;
+    priority: PriorityLevel;
+    qos: Exclude<Qos, 'at-most-once'>;
+    ttlMs?: number;
+    from?: string;
+  };
+  /** The publisher chose the id: a second publish of it within the window is a duplicate. */
+  dedup: boolean;
+}
+export interface BusConsumerCreateCommand {
+  type: 'bus.consumer.create';
+  now: number;
+  name: string;
+  pattern: string;
+  owner?: string;
+}
+export interface BusConsumerDeleteCommand {
+  type: 'bus.consumer.delete';
+  now: number;
+  name: string;
+}
+/** A durable subscription acked a message (journaled form of BusAckCommand). */
+export interface BusAckedCommand {
+  type: 'bus.acked';
+  now: number;
+  consumer: string;
+  msgId: string;
+}
+/** A stored message's TTL ran out. Derived by `tick`. */
+export interface BusExpireCommand {
+  type: 'bus.expire';
+  now: number;
+  msgId: string;
+}
+
+export type BusDurableCommand =
+  | BusPublishCommand
+  | BusConsumerCreateCommand
+  | BusConsumerDeleteCommand
+  | BusAckedCommand
+  | BusExpireCommand;
+
 // ---- volatile
+
+export interface BusSubscribeCommand {
+  type: 'bus.subscribe';
+  now: number;
+  session: string;
+  sid: number;
+  pattern: string;
+  group?: string;
+  /** A durable subscription's name: it keeps stored messages while nobody is subscribed. */
+  durable?: string;
+  maxInFlight: number;
+  /** The subscriber's identity (owner of a durable subscription it creates). */
+  identity?: string;
+  /** Admins may bind to and delete anybody's durable subscriptions. */
+  admin?: boolean;
+}
+export interface BusUnsubscribeCommand {
+  type: 'bus.unsubscribe';
+  now: number;
+  session: string;
+  sid: number;
+  /** Delete a durable subscription and what it holds, instead of only leaving it. */
+  forget?: boolean;
+  identity?: string;
+  admin?: boolean;
+}
+export interface BusSessionClosedCommand {
+  type: 'bus.session.closed';
+  now: number;
+  session: string;
+}
+/** An at-most-once message or a request: delivered to members connected now, not stored. */
+export interface BusEmitCommand {
+  type: 'bus.emit';
+  now: number;
+  id: string | undefined;
+  topic: string;
+  data: unknown;
+  priority: PriorityLevel;
+  from?: string;
+  /** A request: where the reply goes (opaque to the core). Nobody subscribed -> NO_RESPONDERS. */
+  replyTo?: string;
+}
+export interface BusAckCommand {
+  type: 'bus.ack';
+  now: number;
+  session: string;
+  sid: number;
+  msgId: string;
+  /** The handler failed: deliver it again (to another member of a group, if any). */
+  nack?: boolean;
+}
+
+export type BusVolatileCommand =
+  | BusSubscribeCommand
+  | BusUnsubscribeCommand
+  | BusSessionClosedCommand
+  | BusEmitCommand
+  | BusAckCommand;
 
 export interface RegisterWorkerCommand {
   type: 'worker.register';
@@ -224,10 +336,16 @@ export type DurableCommand =
   | GcCommand
   | RecoverCommand
   | NodeCommand
-  | TokenRevokeCommand;
+  | TokenRevokeCommand
+  | BusDurableCommand;
 
 export type VolatileCommand =
-  RegisterWorkerCommand | WorkerSimpleCommand | ProgressCommand | PullCommand | TickCommand;
+  | RegisterWorkerCommand
+  | WorkerSimpleCommand
+  | ProgressCommand
+  | PullCommand
+  | TickCommand
+  | BusVolatileCommand;
 
 export type Command = DurableCommand | VolatileCommand;
 
@@ -251,4 +369,6 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'command.started',
   'command.result',
   'token.revoke',
+  'bus.publish',
+  'bus.consumer.delete',
 ]);

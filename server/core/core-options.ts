@@ -16,6 +16,12 @@ export interface CoreOptions {
   heartbeatTimeoutMs: number;
   httpLeaseTimeoutMs: number;
   disconnectGraceMs: number;
+  /** Stored messages one subscription may hold unacked; a publish beyond it is refused. */
+  busMaxPending: number;
+  /** How long a publisher's message id is remembered, to drop a second publish of it. */
+  busDedupWindowMs: number;
+  /** A delivered stored message not acked within this is delivered again. */
+  busAckWaitMs: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -27,4 +33,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   heartbeatTimeoutMs: 15_000,
   httpLeaseTimeoutMs: 30_000,
   disconnectGraceMs: 10_000,
+  busMaxPending: 100_000,
+  busDedupWindowMs: 120_000,
+  busAckWaitMs: 30_000,
 };

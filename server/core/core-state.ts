@@ -1,3 +1,4 @@
+import { BusState } from './bus-state.js';
 import type { Effects } from './command-result.js';
 import type { DurableCommand } from './commands.js';
 import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './core-options.js';
@@ -28,6 +29,8 @@ export class CoreState {
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   readonly free = new FreeWorkers();
   readonly wakeups = new Wakeups();
+  /** Subscriptions and stored messages of the message bus. */
+  readonly bus = new BusState();
   readonly finished: FinishedTasks;
   /** Submit-time options, one shared object for tasks that set none. */
   readonly taskOptions: TaskOptionsPool;

@@ -1,3 +1,5 @@
+import type { PriorityLevel } from '../../protocol/index.js';
+import type { BusMessage, Qos } from './bus-records.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
 
@@ -45,6 +47,23 @@ export type HubEvent =
   | {
       type: 'command.created' | 'command.started' | 'command.finished';
       command: NodeCommandRecord;
-    };
+    }
+  /** A message for one subscription of one connection. */
+  | {
+      type: 'bus.deliver';
+      session: string;
+      sid: number;
+      qos: Qos;
+      id: string | undefined;
+      topic: string;
+      data: unknown;
+      priority: PriorityLevel;
+      from: string | undefined;
+      publishedAt: number;
+      attempt: number;
+      replyTo: string | undefined;
+    }
+  /** A stored message's TTL ran out before this subscription got it. */
+  | { type: 'bus.expired'; message: BusMessage; subscription: string };
 
 export type HubEventType = HubEvent['type'];

@@ -1,6 +1,20 @@
+import {
+  ack,
+  applyAcked,
+  busGc,
+  createConsumer,
+  deleteConsumer,
+  emit,
+  expireMessage,
+  publish,
+  sessionClosed,
+  subscribe,
+  unsubscribe,
+} from './bus-rules.js';
 import { OK, type CommandResult, type Effects } from './command-result.js';
 import type { Command, DurableCommand } from './commands.js';
 import { DIRECTLY_DURABLE } from './commands.js';
+import type { BusState } from './bus-state.js';
 import type { CoreOptions } from './core-options.js';
 import { CoreState } from './core-state.js';
 import { applyLease, progress } from './leases.js';
@@ -48,6 +62,8 @@ export class Core {
   readonly revocations: Revocations;
   /** Submit-time options, one shared object for tasks that set none. */
   readonly taskOptions: TaskOptionsPool;
+  /** Subscriptions and stored messages of the message bus (bus-rules.ts). */
+  readonly bus: BusState;
 
   constructor(options: Partial<CoreOptions> = {}) {
     const s = (this.state = new CoreState(options));
@@ -58,6 +74,7 @@ export class Core {
     this.nodes = s.nodes;
     this.revocations = s.revocations;
     this.taskOptions = s.taskOptions;
+    this.bus = s.bus;
   }
 
   /** Rebuild a core from a snapshot (undefined = empty). Used by recovery and compaction. */
@@ -141,6 +158,7 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'queue.purge-dead':
       return purgeDead(s, cmd.queue);
     case 'gc':
+      busGc(s, cmd.now);
       return gc(s, cmd.now);
     case 'recover':
       return recover(s, cmd.now);
@@ -169,5 +187,26 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return s.nodes.apply(cmd, (e) => s.emit(e));
     case 'token.revoke':
       return revokeToken(s, cmd);
+    case 'bus.publish':
+      return publish(s, cmd);
+    case 'bus.emit':
+      return emit(s, cmd);
+    case 'bus.subscribe':
+      return subscribe(s, cmd);
+    case 'bus.unsubscribe':
+      return unsubscribe(s, cmd);
+    case 'bus.session.closed':
+      return sessionClosed(s, cmd.session, cmd.now);
+    case 'bus.ack':
+      return ack(s, cmd);
+    case 'bus.acked':
+      return applyAcked(s, cmd);
+    case 'bus.consumer.create':
+      createConsumer(s, cmd);
+      return OK;
+    case 'bus.consumer.delete':
+      return deleteConsumer(s, cmd);
+    case 'bus.expire':
+      return expireMessage(s, cmd);
   }
 }

@@ -34,3 +34,6 @@ export type {
 } from './revocations.js';
 export { replay, type Replayable } from './replay.js';
 export { isTerminal } from './task-lifecycle.js';
+export type { Qos, BusMessage, BusConsumer, BusMember } from './bus-records.js';
+export type { BusState } from './bus-state.js';
+export { SubjectIndex } from './subject-index.js';

@@ -1,3 +1,4 @@
+import { restoreBusSnapshot, takeBusSnapshot, type BusSnapshot } from './bus-snapshot.js';
 import type { CoreState } from './core-state.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
@@ -33,6 +34,8 @@ export interface CoreSnapshot {
   nodeCommands?: NodeCommandRecord[];
   /** Absent in snapshots written before token revocation existed. */
   revocations?: RevocationsSnapshot;
+  /** Absent in snapshots written before the message bus existed. */
+  bus?: BusSnapshot;
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -60,6 +63,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     nodes,
     nodeCommands,
     revocations,
+    bus: takeBusSnapshot(core.bus),
   };
 }
 
@@ -104,6 +108,7 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   for (const name of snap.paused) core.queue(name).paused = true;
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
   core.revocations.restore(snap.revocations);
+  restoreBusSnapshot(core.bus, core.wakeups, snap.bus);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 

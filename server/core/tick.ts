@@ -1,5 +1,6 @@
 import { TaskErrorCode } from '../../protocol/index.js';
 import type { FailCommand } from './commands.js';
+import { busWakeup } from './bus-rules.js';
 import type { CoreState } from './core-state.js';
 import { expire, failTask, promote } from './task-lifecycle.js';
 import { removeWorker } from './workers.js';
@@ -71,6 +72,10 @@ export function tick(s: CoreState, now: number): void {
         removeWorker(s, worker, now, 'grace-expired');
         break;
       }
+      case 'bus-ttl':
+      case 'bus-ack':
+        busWakeup(s, now, wakeup);
+        break;
     }
   }
 }

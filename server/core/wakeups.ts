@@ -16,7 +16,11 @@ export type Wakeup =
   /** Check a worker's heartbeat; one chain per worker record, re-armed until it is removed. */
   | { kind: 'heartbeat'; worker: WorkerRecord }
   /** A disconnected worker's grace period ends. */
-  | { kind: 'grace'; workerId: string; epoch: number };
+  | { kind: 'grace'; workerId: string; epoch: number }
+  /** A stored message's TTL runs out. */
+  | { kind: 'bus-ttl'; msgId: string }
+  /** A delivered message was not acked within the ack wait: deliver it again. */
+  | { kind: 'bus-ack'; consumer: string; msgId: string; attempt: number };
 
 /** The min-heap of wakeups, by due time (Unix ms). */
 export class Wakeups {

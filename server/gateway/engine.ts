@@ -27,4 +27,11 @@ export interface Engine {
   watch(sessionId: string, taskId: string, progress: boolean): void;
   drainWorker(workerId: string): void;
   kickWorker(workerId: string): boolean;
+  /** Deliver a direct message to a connected client (a worker id or a session id). */
+  sendDirect(to: string, from: string, data: unknown): boolean;
+  /** A request from `session` waits for one reply: the opaque address responders reply to. */
+  openRequest(session: string, reqId: number, timeoutMs: number): string;
+  closeRequest(replyTo: string): void;
+  /** Route a reply to its requester; false when nobody waits for it any more. */
+  reply(replyTo: string, data: unknown, error?: { code: string; message: string }): boolean;
 }

@@ -16,6 +16,7 @@ import type {
 import { HubPhase, type Engine } from './engine.js';
 import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
+import { BusOperations } from './bus-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
@@ -24,12 +25,8 @@ import { workerAccessDenied } from './worker-access.js';
 
 type Ok = CommandResult & { ok: true };
 
-/**
- * How a durable operation reports when it is settled: a callback, for the WebSocket hot path
- * (no promise per frame), or, when none is given, the returned promise. Refusals are thrown
- * at once either way, before anything changed.
- */
-export type Done<T> = (err: OperationError | undefined, value?: T) => void;
+import type { Done } from './done.js';
+export type { Done } from './done.js';
 
 /** Pass as `done` when nobody waits for the outcome (a frame without an id): no waiter at all. */
 export const NO_REPLY = null;
@@ -102,10 +99,13 @@ export class Gateway {
   readonly nodes: NodeOperations;
   /** Token revocations (gateway/token-operations.ts). */
   readonly tokens: TokenOperations;
+  /** The message bus (gateway/bus-operations.ts). */
+  readonly bus: BusOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
     this.tokens = new TokenOperations(hub, this);
+    this.bus = new BusOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks
@@ -523,6 +523,11 @@ export class Gateway {
     return new Promise((resolve, reject) => {
       this.hub.whenDurable(seq, (err) => (err ? reject(failure(err)) : resolve(value())));
     });
+  }
+
+  /** `value()` once journal position `seq` is durable (to `done`, or the returned promise). */
+  settleDurable<T>(seq: number, done: Done<T> | undefined, value: () => T): Promise<T> | undefined {
+    return this.settle(seq, done, undefined, value);
   }
 
   /** The core's answer, or an OperationError with its code. */

@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import { CloseCode, FrameType } from '../../protocol/index.js';
 import type { HubEvent, TaskRecord } from '../core/index.js';
+import type { BusRouting } from './bus-routing.js';
 import type { SessionTable } from './session-table.js';
 import { toResultFrame, toTaskFrame } from './task-view.js';
 
 /** What delivering an event needs from the hub. */
 export interface DeliveryContext {
   readonly sessions: SessionTable;
+  readonly bus: BusRouting;
   readonly log: Logger;
   /** Run `cb` once everything journaled so far is durable (or failed to be). */
   afterDurable(cb: (err?: Error) => void): void;
@@ -21,6 +23,9 @@ export interface DeliveryContext {
  */
 export function deliverEvent(ctx: DeliveryContext, event: HubEvent): void {
   switch (event.type) {
+    case 'bus.deliver':
+      ctx.bus.deliver(event);
+      break;
     case 'task.assigned': {
       const session = ctx.sessions.worker(event.workerId);
       if (session) session.send(toTaskFrame(event.task));

@@ -12,6 +12,7 @@ import { OperationError } from '../gateway/operation-error.js';
 import type { Logger } from 'pino';
 import type { Grant } from '../auth/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { busFrameHandlers } from './bus-frame-handlers.js';
 import { SessionState, type Session } from './session.js';
 import { toResultFrame } from './task-view.js';
 
@@ -253,6 +254,8 @@ export const frameHandlers: HandlerTable = {
     });
     if (ok) ack(session, frame.id);
   },
+
+  ...busFrameHandlers,
 };
 
 /** How this connection appears to the gateway. */

@@ -17,7 +17,7 @@ import type {
   UpgradeInfo,
 } from '../transport/socket-server.js';
 import type { TlsSource } from '../transport/tls-options.js';
-import { EventLog } from './event-log.js';
+import { EventLog, type StreamEvent } from './event-log.js';
 import { HubPhase, type HubPhaseName } from '../gateway/engine.js';
 import { Gateway } from '../gateway/gateway.js';
 import { OperationError } from '../gateway/operation-error.js';
@@ -36,6 +36,7 @@ import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
 import { SessionTable } from './session-table.js';
+import { BusRouting } from './bus-routing.js';
 import { deliverEvent, type DeliveryContext } from './deliver-event.js';
 
 export interface HubOptions {
@@ -158,12 +159,21 @@ export class Hub {
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: HubEvent, now: number) => void>();
   private readonly delivery: DeliveryContext;
+  private readonly bus: BusRouting;
   private readonly framesIn: { inc(n?: number): void };
   private readonly framesOut: { inc(n?: number): void };
 
   constructor(private readonly options: HubOptions) {
+    this.core = new Core(options.core);
+    this.metrics = new HubMetrics(
+      () => this.core,
+      () => this.sessions.size,
+      options.processMetrics ?? true,
+    );
+    this.bus = new BusRouting(this.sessions, this.metrics.bus);
     this.delivery = {
       sessions: this.sessions,
+      bus: this.bus,
       log: options.logger,
       afterDurable: (cb) => this.whenDurable(this.lastSeq, cb),
       revokeLiveGrants: () =>
@@ -180,12 +190,6 @@ export class Hub {
     if (this.authEnabled && !this.authSecret)
       throw new Error('auth is enabled but no secret was given');
     this.store = options.store;
-    this.core = new Core(options.core);
-    this.metrics = new HubMetrics(
-      () => this.core,
-      () => this.sessions.size,
-      options.processMetrics ?? true,
-    );
     this.framesIn = this.metrics.frames.labels('in');
     this.framesOut = this.metrics.frames.labels('out');
     this.limits = options.limits ?? limitsSchema.parse({});
@@ -379,6 +383,8 @@ export class Hub {
       }
     }
     const result = this.core.apply(cmd);
+    if ((cmd.type === 'bus.publish' || cmd.type === 'bus.emit') && result.ok)
+      this.metrics.bus.published.inc();
     const { events, journal } = this.core.takeEffects();
     try {
       for (let i = 0; i < journal.length; i++) this.lastSeq = this.store.append(journal[i]!);
@@ -389,6 +395,7 @@ export class Hub {
       throw err;
     }
     if (events.length) this.handleEvents(events, cmd.now);
+    if (this.core.bus.systemConsumers > 0 || this.systemEvents) this.publishSystemEvents();
     this.scheduleWake();
     return { result, seq: this.lastSeq };
   }
@@ -424,6 +431,59 @@ export class Hub {
     const session = this.sessions.worker(workerId);
     if (session) session.send({ t: FrameType.drain, reason: 'drained by an operator' });
     this.execute({ type: 'worker.drain', now: this.now(), workerId });
+  }
+
+  // ------------------------------------------------------------------ message bus
+
+  /** Stream events waiting to go out on `$sys` topics; undefined while nobody subscribes. */
+  private systemEvents: StreamEvent[] | undefined;
+  private stopSystemEvents: (() => void) | undefined;
+
+  /**
+   * The event stream's events, as at-most-once messages on `$sys.<type>` (the same events
+   * and fields as SSE), for admin subscribers. Collected while some subscription wants them
+   * and published after the command that caused them.
+   */
+  private publishSystemEvents(): void {
+    if (this.core.bus.systemConsumers === 0) {
+      this.stopSystemEvents?.();
+      this.stopSystemEvents = this.systemEvents = undefined;
+      return;
+    }
+    if (!this.systemEvents) {
+      const queue: StreamEvent[] = (this.systemEvents = []);
+      this.stopSystemEvents = this.events.subscribe((e) => queue.push(e));
+      return;
+    }
+    const queued = this.systemEvents;
+    if (queued.length === 0) return;
+    const batch = queued.splice(0);
+    for (const e of batch)
+      this.execute({
+        type: 'bus.emit',
+        now: e.at,
+        id: String(e.id),
+        topic: `$sys.${e.type}`,
+        data: e,
+        priority: 2,
+        from: 'hub',
+      });
+  }
+
+  sendDirect(to: string, from: string, data: unknown): boolean {
+    return this.bus.sendDirect(to, from, data);
+  }
+
+  openRequest(session: string, reqId: number, timeoutMs: number): string {
+    return this.bus.openRequest(session, reqId, timeoutMs);
+  }
+
+  closeRequest(replyTo: string): void {
+    this.bus.closeRequest(replyTo);
+  }
+
+  reply(replyTo: string, data: unknown, error?: { code: string; message: string }): boolean {
+    return this.bus.reply(replyTo, data, error);
   }
 
   /** Close a worker's connection (operator action). */
@@ -627,6 +687,8 @@ export class Hub {
     this.liveGrants.remove(conn.id);
     session.state = SessionState.closed;
     clearTimeout(session.handshakeTimer);
+    if (!this.halted && this.core.bus.bySession.has(session.id))
+      this.gateway.bus.sessionClosed(session.id);
     if (workerId !== undefined && !this.halted) {
       if (this.core.workers.has(workerId)) {
         this.execute({ type: 'worker.disconnect', now: this.now(), workerId, session: session.id });

@@ -9,8 +9,8 @@ type CounterChild = { inc(v?: number): void };
 class BufferedCount {
   pending = 0;
   constructor(private readonly child: CounterChild) {}
-  inc(): void {
-    this.pending++;
+  inc(by = 1): void {
+    this.pending += by;
   }
   flush(): void {
     if (this.pending) {
@@ -37,6 +37,8 @@ export class HubMetrics {
   readonly protocolErrors: client.Counter<'code'>;
   readonly authFailures: client.Counter;
   readonly limitHits: client.Counter<'limit'>;
+  /** Message bus counts, plain numbers on the hot path (read at scrape time). */
+  readonly bus: Record<'published' | 'delivered' | 'dropped' | 'expired', BufferedCount>;
 
   constructor(core: () => Core, connections: () => number, defaults = true) {
     const r = this.registry;
@@ -106,6 +108,35 @@ export class HubMetrics {
       labelNames: ['direction'],
       registers: [r],
     });
+    const busCounter = (name: string, help: string): BufferedCount => {
+      let count: BufferedCount | undefined = undefined;
+      const c: client.Counter = new client.Counter({
+        name,
+        help,
+        registers: [r],
+        collect: (): void => count?.flush(),
+      });
+      count = new BufferedCount(c);
+      return count;
+    };
+    this.bus = {
+      published: busCounter(
+        'switchboard_messages_published_total',
+        'Messages accepted from publishers (all three guarantees).',
+      ),
+      delivered: busCounter(
+        'switchboard_messages_delivered_total',
+        'Message deliveries written to subscriber connections (and direct messages).',
+      ),
+      dropped: busCounter(
+        'switchboard_messages_dropped_total',
+        'at-most-once deliveries dropped because the subscriber connection was behind (over 1 MiB unsent).',
+      ),
+      expired: busCounter(
+        'switchboard_messages_expired_total',
+        'Stored messages whose TTL ran out before a subscription got them.',
+      ),
+    };
     this.protocolErrors = new client.Counter({
       name: 'switchboard_protocol_errors_total',
       help: 'Error frames sent, by code.',
@@ -275,6 +306,9 @@ export class HubMetrics {
         break;
       case 'task.cancelled':
         this.forQueue(event.task.queue).cancelled.inc();
+        break;
+      case 'bus.expired':
+        this.bus.expired.inc();
         break;
       default:
         break;

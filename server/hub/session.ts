@@ -102,6 +102,11 @@ export class Session {
     return frames.length;
   }
 
+  /** Bytes written but not yet on the wire: refused frames kept here plus the socket's buffer. */
+  pendingBytes(): number {
+    return this.backlogBytes + this.conn.bufferedAmount();
+  }
+
   sendError(code: string, message: string, id?: number, taskId?: string): void {
     const frame: HubFrame = { t: FrameType.error, code, message };
     if (id !== undefined) frame.id = id;

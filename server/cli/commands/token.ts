@@ -89,6 +89,10 @@ export function registerToken(program: Command): void {
       '-q, --queues <list>',
       'comma-separated queues (a trailing * matches a prefix); default all',
     )
+    .option(
+      '--topics <list>',
+      'comma-separated topic patterns for the message bus (* one token, > the rest); default all',
+    )
     .option('--ttl <duration>', 'lifetime, e.g. 30d, 12h, 90m, 3600 (seconds); default never')
     .option('--subject <name>', 'who the token is for (shows in logs; revoke --subject uses it)')
     .option('--json', 'print {id, token, role, subject, queues, issuedAt, expiresAt}')
@@ -97,6 +101,7 @@ export function registerToken(program: Command): void {
         flags: ConfigFlags & {
           role: string;
           queues?: string;
+          topics?: string;
           ttl?: string;
           subject?: string;
           json?: boolean;
@@ -124,6 +129,7 @@ export function registerToken(program: Command): void {
           minted = await issueToken(secret, {
             role: flags.role as Role,
             ...(flags.queues ? { queues: flags.queues.split(',').filter(Boolean) } : {}),
+            ...(flags.topics ? { topics: flags.topics.split(',').filter(Boolean) } : {}),
             ...(ttl === undefined ? {} : { ttl }),
             ...(flags.subject ? { subject: flags.subject } : {}),
           });

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { FrameType, priorityName, type MessageFrame } from '../../protocol/index.js';
+import type { HubEvent } from '../core/index.js';
+import type { SessionTable } from './session-table.js';
+
+type Deliver = Extract<HubEvent, { type: 'bus.deliver' }>;
+
+interface PendingRequest {
+  session: string;
+  reqId: number;
+  timer: NodeJS.Timeout;
+}
+
+/** Bytes a connection may have waiting in its socket before at-most-once messages to it are dropped. */
+export const SLOW_SUBSCRIBER_BYTES = 1024 * 1024;
+
+/**
+ * The connection side of the message bus: deliveries to sessions (at-most-once ones
+ * dropped, and counted, for a connection that does not keep up), direct messages, and the
+ * requests waiting for their first reply. What a message is and who gets it is the core's.
+ */
+export class BusRouting {
+  private readonly requests = new Map<string, PendingRequest>();
+
+  constructor(
+    private readonly sessions: SessionTable,
+    private readonly counters: {
+      delivered: { inc(n?: number): void };
+      dropped: { inc(n?: number): void };
+    },
+  ) {}
+
+  deliver(event: Deliver): void {
+    const session = this.sessions.get(event.session);
+    if (!session) return;
+    const stored = event.qos !== 'at-most-once';
+    // Stored messages are bounded by the subscription's maxInFlight; the others are not
+    // buffered for a connection that is behind: it misses them.
+    if (!stored && session.pendingBytes() > SLOW_SUBSCRIBER_BYTES) {
+      this.counters.dropped.inc();
+      return;
+    }
+    const frame: MessageFrame = {
+      t: FrameType.message,
+      sid: event.sid,
+      topic: event.topic,
+      data: event.data,
+      at: event.publishedAt,
+    };
+    if (event.id !== undefined) frame.id = event.id;
+    if (stored) frame.ack = true;
+    if (event.attempt > 1) frame.attempt = event.attempt;
+    if (event.priority !== 2) frame.priority = priorityName(event.priority);
+    if (event.from !== undefined) frame.from = event.from;
+    if (event.replyTo !== undefined) frame.replyTo = event.replyTo;
+    session.send(frame);
+    this.counters.delivered.inc();
+  }
+
+  /** A direct message: to the connection a worker id is bound to, or a session id. */
+  sendDirect(to: string, from: string, data: unknown): boolean {
+    const session = this.sessions.worker(to) ?? this.sessions.get(to);
+    if (!session || session.conn.closed) return false;
+    session.send({ t: FrameType.message, sid: 0, topic: '_direct', data, from, at: Date.now() });
+    this.counters.delivered.inc();
+    return true;
+  }
+
+  openRequest(session: string, reqId: number, timeoutMs: number): string {
+    // Unguessable: only those the request was delivered to can answer it.
+    const replyTo = '_reply.' + randomBytes(12).toString('base64url');
+    const timer = setTimeout(() => this.requests.delete(replyTo), timeoutMs + 1000);
+    timer.unref();
+    this.requests.set(replyTo, { session, reqId, timer });
+    return replyTo;
+  }
+
+  closeRequest(replyTo: string): void {
+    const r = this.requests.get(replyTo);
+    if (!r) return;
+    clearTimeout(r.timer);
+    this.requests.delete(replyTo);
+  }
+
+  /** The first reply wins; later ones, and replies to a requester gone, are dropped. */
+  reply(
+    replyTo: string,
+    data: unknown,
+    error?: { code: string; message: string },
+    from?: string,
+  ): boolean {
+    const r = this.requests.get(replyTo);
+    if (!r) return false;
+    this.closeRequest(replyTo);
+    const session = this.sessions.get(r.session);
+    if (!session) return false;
+    if (error) session.sendError(error.code, error.message, r.reqId);
+    else
+      session.send({
+        t: FrameType.response,
+        id: r.reqId,
+        data,
+        ...(from === undefined ? {} : { from }),
+      });
+    return true;
+  }
+
+  get waitingRequests(): number {
+    return this.requests.size;
+  }
+}
