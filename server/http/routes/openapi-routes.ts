@@ -6,9 +6,19 @@ import type { Route } from '../router.js';
 const documentJson = z
   .object({
     openapi: z.literal('3.1.0'),
-    info: z.object({ title: z.string(), version: z.string() }),
-    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
-    components: z.record(z.string(), z.unknown()),
+    info: z.object({
+      title: z.string(),
+      version: z.string().describe("the hub's version"),
+      description: z.string(),
+      license: z.object({ name: z.string(), identifier: z.string() }),
+    }),
+    tags: z.array(z.object({ name: z.string() })),
+    paths: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))),
+    components: z.object({
+      schemas: z.record(z.string(), z.record(z.string(), z.unknown())),
+      securitySchemes: z.record(z.string(), z.record(z.string(), z.unknown())),
+    }),
+    security: z.array(z.record(z.string(), z.array(z.string()))),
   })
   .describe('The OpenAPI 3.1 document of this hub (this one).');
 
