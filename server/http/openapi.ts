@@ -71,8 +71,16 @@ const GENERIC: Record<number, string> = {
  */
 export function openApiDocument(routes: readonly Route[], version: string): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {};
-  const convert = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
-    toSchema(schema, io, schemas);
+  // The error body and the shared shapes recur in every operation: each is converted once.
+  const converted = {
+    input: new Map<z.ZodType, JsonSchema>(),
+    output: new Map<z.ZodType, JsonSchema>(),
+  };
+  const convert = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+    let json = converted[io].get(schema);
+    if (!json) converted[io].set(schema, (json = toSchema(schema, io, schemas)));
+    return json;
+  };
   const paths: OpenApiDocument['paths'] = {};
   const operationIds = new Set<string>();
   const tags = new Set<string>();
