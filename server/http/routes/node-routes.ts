@@ -17,7 +17,6 @@ import { nodeJson, type NodeJson } from '../schemas/node-json.js';
 import { parseBody } from '../validate.js';
 
 const provider = z.enum(PROVIDER_KINDS);
-const commandStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'timeout', 'error']);
 /** A token subject (`sub`), as the auth layer bounds it. */
 const agentSubject = z.string().min(1).max(256);
 const labels = z.record(z.string().max(128), z.string().max(1024));
@@ -108,6 +107,7 @@ export function toCommandJson(c: NodeCommandRecord): CommandJson {
   };
 }
 
+const commandStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'timeout', 'error']);
 const installKeyBody = z.strictObject({
   password: z.string().min(1).max(1024).optional(),
   privateKey: z.string().min(1).max(16_384).optional(),
