@@ -3,6 +3,10 @@ import { nameSchema, taskErrorSchema, taskIdSchema, valueSchema } from '../../..
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson, toWorkerJson } from '../../hub/task-view.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
+import { errorJson } from '../schemas/error-json.js';
+import { queueJson } from '../schemas/queue-json.js';
+import { finishedTaskJson, taskJson } from '../schemas/task-json.js';
+import { workerJson } from '../schemas/worker-json.js';
 import { parseBody } from '../validate.js';
 import { toQueueJson } from './queue-routes.js';
 
@@ -32,6 +36,38 @@ const failBody = z.strictObject({
   error: taskErrorSchema,
 });
 
+const count = z.number().int().min(0);
+const taskCounts = z.record(z.string(), count).describe('retained tasks by state');
+const uptimeSeconds = z.number().int().min(0);
+const state = z.object({
+  status: z.string().describe('the hub phase'),
+  uptimeSeconds,
+  workers: z.array(workerJson),
+  queues: z.array(queueJson),
+  tasks: taskCounts,
+});
+const metrics = z.object({
+  uptimeSeconds,
+  connections: count,
+  workers: z.object({ total: count, connected: count, busy: count }),
+  tasks: taskCounts,
+  queues: z.record(
+    z.string(),
+    z.object({ queued: count, delayed: count, leased: count, dead: count }),
+  ),
+});
+const registered = z.object({
+  worker: workerJson,
+  leaseTimeoutMs: z
+    .number()
+    .int()
+    .describe('its leases expire after this long without a call from it'),
+});
+const unregistered = z.object({ workerId: z.string(), unregistered: z.literal(true) });
+const heartbeat = z.object({ workerId: z.string(), ok: z.literal(true) });
+const leased = z.object({ tasks: z.array(taskJson).describe('empty when nothing is runnable') });
+const TAGS = ['compat'];
+
 /**
  * The HTTP paths of the Cortex coordination daemon this hub replaces, so its scripts and
  * HTTP-only workers (which cannot hold a WebSocket) keep working. An HTTP worker registers,
@@ -50,6 +86,11 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/state',
       auth: ['admin'],
+      doc: {
+        summary: 'Hub state: workers, queues, task counts (Cortex path)',
+        tags: TAGS,
+        responses: { 200: state },
+      },
       handler: (ctx) => {
         const { queues, counts, workers } = summary(ctx);
         return {
@@ -67,6 +108,11 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/metrics',
       auth: ['admin'],
+      doc: {
+        summary: 'Counts of workers, tasks and queues as JSON (Cortex path)',
+        tags: TAGS,
+        responses: { 200: metrics },
+      },
       handler: (ctx) => {
         const { queues, counts, workers } = summary(ctx);
         let connected = 0;
@@ -95,6 +141,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/register',
       auth: ['worker'],
+      doc: {
+        summary: 'Register an HTTP worker, which then polls /api/tasks/assign',
+        tags: TAGS,
+        body: registerBody,
+        responses: { 201: registered, 409: errorJson },
+      },
       handler: (ctx) => {
         const b = parseBody(registerBody, ctx.body);
         const { worker } = gw.register(callerOf(ctx), {
@@ -115,6 +167,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/unregister',
       auth: ['worker'],
+      doc: {
+        summary: 'Remove an HTTP worker; its leases are requeued',
+        tags: TAGS,
+        body: workerRef,
+        responses: { 200: unregistered, 404: errorJson },
+      },
       handler: (ctx) => {
         const b = parseBody(workerRef, ctx.body);
         gw.unregister(callerOf(ctx), b.workerId);
@@ -125,6 +183,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/workers/heartbeat',
       auth: ['worker'],
+      doc: {
+        summary: 'Keep an HTTP worker and its leases alive',
+        tags: TAGS,
+        body: workerRef,
+        responses: { 200: heartbeat, 404: errorJson },
+      },
       handler: (ctx) => {
         const b = parseBody(workerRef, ctx.body);
         gw.heartbeat(callerOf(ctx), b.workerId);
@@ -135,6 +199,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/assign',
       auth: ['worker'],
+      doc: {
+        summary: 'Lease up to `max` tasks to an HTTP worker (also its heartbeat)',
+        tags: TAGS,
+        body: assignBody,
+        responses: { 200: leased, 404: errorJson },
+      },
       handler: async (ctx) => {
         const b = parseBody(assignBody, ctx.body);
         const leased = await gw.pull(callerOf(ctx), b.workerId, b.max ?? 1);
@@ -145,6 +215,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/complete',
       auth: ['worker'],
+      doc: {
+        summary: 'Complete a leased task by its attempt',
+        tags: TAGS,
+        body: completeBody,
+        responses: { 200: finishedTaskJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
         const b = parseBody(completeBody, ctx.body);
         const task = await gw.complete(callerOf(ctx), b);
@@ -155,6 +231,12 @@ export function compatRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/tasks/fail',
       auth: ['worker'],
+      doc: {
+        summary: 'Fail a leased task by its attempt (retried, or dead after its last attempt)',
+        tags: TAGS,
+        body: failBody,
+        responses: { 200: finishedTaskJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
         const b = parseBody(failBody, ctx.body);
         const task = await gw.fail(callerOf(ctx), b);

@@ -2,14 +2,28 @@ import { z } from 'zod';
 import type { Hub } from '../../hub/hub.js';
 import type { StreamEvent } from '../../hub/event-log.js';
 import type { Route } from '../router.js';
-import { parseBody } from '../validate.js';
+import { parseQuery } from '../route-input.js';
 import { mayUseQueue } from '../../auth/index.js';
 
 const eventsQuery = z.strictObject({
-  queue: z.string().max(1024).optional(),
-  types: z.string().max(1024).optional(),
-  lastEventId: z.coerce.number().int().min(0).optional(),
+  queue: z.string().max(1024).optional().describe('only these queues: `a,b`'),
+  types: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe('only these event types: `task.dead,worker.*` (a trailing `*` matches a prefix)'),
+  lastEventId: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('resume after this id, as the `Last-Event-ID` header does; 0: the whole buffer'),
 });
+const eventStream = z
+  .string()
+  .describe(
+    'Server-Sent Events: `id:`, `event:` (the type) and `data:` (the event as JSON) per event; a `reset` event first when the stream cannot continue from the id given.',
+  );
 
 /**
  * GET /api/v1/events: Server-Sent Events of task, worker, queue and node lifecycle.
@@ -23,8 +37,18 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
       method: 'GET',
       path: '/api/v1/events',
       auth: ['admin'],
-      handler: ({ req, res, query, grant }) => {
-        const q = parseBody(eventsQuery, Object.fromEntries(query), 'query');
+      doc: {
+        summary: 'Live task, worker, queue and node events (Server-Sent Events)',
+        description:
+          'Resume with `Last-Event-ID` (or `?lastEventId=`) from the buffer of recent events; see docs/operations.md, Event stream.',
+        tags: ['events'],
+        query: eventsQuery,
+        produces: 'text/event-stream',
+        responses: { 200: eventStream },
+      },
+      handler: (ctx) => {
+        const { req, res, grant } = ctx;
+        const q = parseQuery(eventsQuery, ctx);
         const queues = q.queue ? new Set(q.queue.split(',')) : undefined;
         const types = q.types ? q.types.split(',') : undefined;
         const header = req.headers['last-event-id'];

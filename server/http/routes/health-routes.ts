@@ -1,5 +1,63 @@
-import type { Hub } from '../../hub/hub.js';
+import { z } from 'zod';
+import { HubPhase, type Hub } from '../../hub/hub.js';
 import { callerOf, type Route } from '../router.js';
+
+const uptimeSeconds = z.number().int().min(0);
+const phase = z.enum(HubPhase);
+/** An edge hub of a cluster answers /health and /ready itself (server/cluster/edge-hub.ts). */
+const edgeOf = z.object({
+  role: z.literal('edge'),
+  hubId: z.string(),
+  leader: z.string().nullable().describe('the hub that leads the cluster, when one does'),
+});
+const health = z.union([
+  z.object({
+    status: z.union([z.literal('ok'), phase]).describe('ok once ready, else the hub phase'),
+    uptimeSeconds,
+    version: z.string(),
+    role: z.literal('leader').optional().describe('in a cluster'),
+    hubId: z.string().optional().describe('in a cluster'),
+  }),
+  edgeOf.extend({ status: z.literal('ok') }),
+]);
+const ready = z.union([
+  z.object({ status: z.literal('ready') }),
+  edgeOf.extend({ ready: z.boolean() }),
+]);
+const notReady = z.union([
+  z.object({
+    status: z
+      .enum(['recovering', 'engine-unavailable', 'draining', 'stopped'])
+      .describe('recovering: the log replays; engine-unavailable: the store is not reachable'),
+  }),
+  edgeOf.extend({ ready: z.literal(false) }),
+]);
+const count = z.number().int().min(0);
+const stats = z.object({
+  at: z.number().int(),
+  status: phase,
+  uptimeSeconds,
+  version: z.string(),
+  connections: count,
+  workers: count,
+  tasks: z.object({ retained: count, queued: count, delayed: count, leased: count, dead: count }),
+  totals: z
+    .object({
+      submitted: count,
+      assigned: count,
+      completed: count,
+      failed: count,
+      retried: count,
+      dead: count,
+      expired: count,
+      cancelled: count,
+    })
+    .describe('since the hub process started'),
+  assignmentLatencyMs: z
+    .object({ p50: z.number().min(0), p99: z.number().min(0), samples: count })
+    .describe('from runnable to assigned, over the last assignments'),
+});
+const metricsText = z.string().describe('Prometheus text exposition format');
 
 /** Liveness and readiness (open, for load balancers) and Prometheus metrics. */
 export function healthRoutes(hub: Hub): Route[] {
@@ -8,6 +66,7 @@ export function healthRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/health',
       auth: 'open',
+      doc: { summary: 'Liveness', tags: ['health'], responses: { 200: health } },
       handler: () => ({
         body: {
           status: hub.phase === 'ready' ? 'ok' : hub.phase,
@@ -21,6 +80,11 @@ export function healthRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/ready',
       auth: 'open',
+      doc: {
+        summary: 'Readiness: 200 once the state is recovered and the store is reachable',
+        tags: ['health'],
+        responses: { 200: ready, 503: notReady },
+      },
       handler: () =>
         hub.ready
           ? { body: { status: 'ready' } }
@@ -40,6 +104,11 @@ export function healthRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/stats',
       auth: ['admin'],
+      doc: {
+        summary: "Load and totals (of the token's queues, if it is scoped)",
+        tags: ['health'],
+        responses: { 200: stats },
+      },
       handler: (ctx) => {
         const { workers, tasks } = hub.gateway.stats(callerOf(ctx));
         return {
@@ -63,6 +132,12 @@ export function healthRoutes(hub: Hub): Route[] {
       // Metrics reveal queue names and load: admin token outside development
       // (Prometheus sends it with `authorization: { credentials: ... }`).
       auth: ['admin'],
+      doc: {
+        summary: 'Prometheus metrics',
+        tags: ['health'],
+        produces: 'text/plain',
+        responses: { 200: metricsText },
+      },
       handler: async ({ res }) => {
         const text = await hub.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': hub.metrics.registry.contentType });

@@ -4,6 +4,7 @@ import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { nodeRoutes } from './node-routes.js';
+import { openApiRoutes } from './openapi-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { taskRoutes } from './task-routes.js';
 import { tokenRoutes } from './token-routes.js';
@@ -11,10 +12,11 @@ import { workerRoutes } from './worker-routes.js';
 
 /**
  * Every route of the side port, in one list. The node routes need the hub's node executor
- * (a NodeService, which attaches itself to the gateway when constructed).
+ * (a NodeService, which attaches itself to the gateway when constructed). The OpenAPI
+ * document describes the whole list, itself included.
  */
 export function allRoutes(hub: Hub): Route[] {
-  return [
+  const routes: Route[] = [
     ...healthRoutes(hub),
     ...taskRoutes(hub),
     ...queueRoutes(hub),
@@ -24,4 +26,6 @@ export function allRoutes(hub: Hub): Route[] {
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
   ];
+  routes.push(...openApiRoutes(hub, () => routes));
+  return routes;
 }

@@ -10,6 +10,10 @@ import { CommandNotStarted } from '../../gateway/node-operations.js';
 import type { Hub } from '../../hub/hub.js';
 import { HttpError } from '../http-error.js';
 import { callerOf, type Route } from '../router.js';
+import { parseParams, parseQuery } from '../route-input.js';
+import { commandJson, type CommandJson } from '../schemas/command-json.js';
+import { errorJson } from '../schemas/error-json.js';
+import { nodeJson, type NodeJson } from '../schemas/node-json.js';
 import { parseBody } from '../validate.js';
 
 const provider = z.enum(PROVIDER_KINDS);
@@ -60,7 +64,7 @@ const resultBody = z.strictObject({
   durationMs: z.number().int().min(0).optional(),
 });
 
-export function toNodeJson(node: NodeRecord): Record<string, unknown> {
+export function toNodeJson(node: NodeRecord): NodeJson {
   return {
     id: node.id,
     name: node.name,
@@ -81,7 +85,7 @@ export function toNodeJson(node: NodeRecord): Record<string, unknown> {
   };
 }
 
-export function toCommandJson(c: NodeCommandRecord): Record<string, unknown> {
+export function toCommandJson(c: NodeCommandRecord): CommandJson {
   return {
     id: c.id,
     nodeId: c.nodeId,
@@ -111,6 +115,57 @@ const installKeyBody = z.strictObject({
   authorizedKeysFile: z.string().min(1).max(1024).optional(),
 });
 
+/** A node by id or by name (the CLI addresses nodes by name). */
+const nodeParams = z.strictObject({ id: z.string().min(1).max(128) });
+const commandParams = z.strictObject({ id: z.string().min(1).max(128) });
+const dispatchQuery = z.strictObject({
+  wait: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('false: answer 202 at once with the record (default: wait for the result)'),
+});
+const commandsQuery = z.strictObject({ status: commandStatus.optional() });
+const servicesQuery = z.strictObject({
+  node: z.string().min(1).max(128).optional().describe('one node, by id or name'),
+});
+const nodeList = z.object({ nodes: z.array(nodeJson) });
+const nodeStatus = nodeJson.pick({
+  id: true,
+  name: true,
+  status: true,
+  lastError: true,
+  lastSeen: true,
+});
+const removed = z.object({ id: z.string(), removed: z.literal(true) });
+const keyInstalled = z.object({
+  id: z.string(),
+  key: z.enum(['installed', 'present']).describe('present: the node had the key already'),
+});
+const commandList = z.object({ commands: z.array(commandJson) });
+const services = z.object({
+  services: z.array(
+    z.object({
+      nodeId: z.string(),
+      provider: z.string(),
+      name: z.string(),
+      image: z.string().optional(),
+      state: z.string(),
+      ports: z.array(
+        z.object({
+          host: z.number().int().optional(),
+          container: z.number().int().optional(),
+          protocol: z.string().optional(),
+        }),
+      ),
+      labels: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+  errors: z
+    .array(z.object({ nodeId: z.string(), error: z.string() }))
+    .describe('nodes that could not be asked (their last known services are shown)'),
+});
+const TAGS = ['nodes'];
+
 /**
  * /api/v1/nodes, /api/v1/commands, /api/v1/services — the paths and JSON of the
  * coordination server this hub replaces. Who may do what, and every record, is the
@@ -123,6 +178,12 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/nodes',
       auth: ['admin'],
+      doc: {
+        summary: 'Register a node',
+        tags: TAGS,
+        body: nodeBody,
+        responses: { 201: nodeJson, 409: errorJson },
+      },
       handler: async (ctx) => {
         const b = parseBody(nodeBody, ctx.body);
         const node = await gw.register(callerOf(ctx), {
@@ -144,20 +205,35 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/nodes',
       auth: ['admin'],
+      doc: { summary: 'Every node', tags: TAGS, responses: { 200: nodeList } },
       handler: (ctx) => ({ body: { nodes: gw.list(callerOf(ctx)).map(toNodeJson) } }),
     },
     {
       method: 'GET',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
-      handler: (ctx) => ({ body: toNodeJson(gw.node(callerOf(ctx), ctx.params.id!)) }),
+      doc: {
+        summary: 'One node (by id or name)',
+        tags: TAGS,
+        params: nodeParams,
+        responses: { 200: nodeJson, 404: errorJson },
+      },
+      handler: (ctx) => ({
+        body: toNodeJson(gw.node(callerOf(ctx), parseParams(nodeParams, ctx).id)),
+      }),
     },
     {
       method: 'GET',
       path: '/api/v1/nodes/:id/status',
       auth: ['admin'],
+      doc: {
+        summary: "A node's connection status",
+        tags: TAGS,
+        params: nodeParams,
+        responses: { 200: nodeStatus, 404: errorJson },
+      },
       handler: (ctx) => {
-        const n = gw.node(callerOf(ctx), ctx.params.id!);
+        const n = gw.node(callerOf(ctx), parseParams(nodeParams, ctx).id);
         return {
           body: {
             id: n.id,
@@ -173,21 +249,35 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'PUT',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
+      doc: {
+        summary: 'Change any field of a node (`agent: null` hands it back to the hub)',
+        tags: TAGS,
+        params: nodeParams,
+        body: nodePatch,
+        responses: { 200: nodeJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
+        const { id } = parseParams(nodeParams, ctx);
         const { provider, agent, ...rest } = parseBody(nodePatch, ctx.body);
         const patch: Partial<Omit<NodeSpec, 'id'>> = rest;
         if (provider && !rest.providers) patch.providers = [provider];
         // A key set to undefined clears the field: the node goes back to the hub's runner.
         if (agent !== undefined) patch.agent = agent ?? undefined;
-        return { body: toNodeJson(await gw.update(callerOf(ctx), ctx.params.id!, patch)) };
+        return { body: toNodeJson(await gw.update(callerOf(ctx), id, patch)) };
       },
     },
     {
       method: 'DELETE',
       path: '/api/v1/nodes/:id',
       auth: ['admin'],
+      doc: {
+        summary: 'Remove a node and the records of its commands',
+        tags: TAGS,
+        params: nodeParams,
+        responses: { 200: removed, 404: errorJson },
+      },
       handler: async (ctx) => {
-        const node = await gw.remove(callerOf(ctx), ctx.params.id!);
+        const node = await gw.remove(callerOf(ctx), parseParams(nodeParams, ctx).id);
         return { body: { id: node.id, removed: true } };
       },
     },
@@ -195,15 +285,27 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/nodes/:id/commands',
       auth: ['admin'],
+      doc: {
+        summary: 'Run a command or provider action on a node',
+        description:
+          'A command that ran is 201 with its record, whatever its exit code. 202: `?wait=false`, or a node with an agent (the record, pending). One that never started is 502 (unreachable) or 400 (arguments refused), with the record in `error.details.command`.',
+        tags: TAGS,
+        params: nodeParams,
+        query: dispatchQuery,
+        body: commandBody,
+        responses: { 201: commandJson, 202: commandJson, 404: errorJson, 502: errorJson },
+      },
       handler: async (ctx) => {
+        const { id } = parseParams(nodeParams, ctx);
+        const q = parseQuery(dispatchQuery, ctx);
         const b = parseBody(commandBody, ctx.body);
         // ?wait=false returns at once with the record, as does a command for an agent (the
         // agent reports when it likes); by default the reply carries the result.
-        const wait = ctx.query.get('wait') !== 'false';
+        const wait = q.wait !== 'false';
         try {
           const { command, finished } = await gw.dispatch(
             callerOf(ctx),
-            ctx.params.id!,
+            id,
             {
               type: b.type,
               action: b.action,
@@ -229,7 +331,17 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/nodes/:id/install-key',
       auth: ['admin'],
+      doc: {
+        summary: "Log in once with a password or key and install the hub's public key",
+        description:
+          'Give `password` or `privateKey`: used for this one connection, never stored. 400 when neither is given or the hub has no SSH runner; 502 when the node refused or could not be reached.',
+        tags: TAGS,
+        params: nodeParams,
+        body: installKeyBody,
+        responses: { 200: keyInstalled, 404: errorJson, 502: errorJson },
+      },
       handler: async (ctx) => {
+        const { id } = parseParams(nodeParams, ctx);
         // One-time credentials: used for this one connection, never stored or logged.
         const b = parseBody(installKeyBody, ctx.body);
         if (!b.password && !b.privateKey)
@@ -237,7 +349,7 @@ export function nodeRoutes(hub: Hub): Route[] {
             ErrorCode.INVALID_FRAME,
             'give "password" or "privateKey" to log in once and install the hub key',
           );
-        const { node, key } = await gw.installKey(callerOf(ctx), ctx.params.id!, b);
+        const { node, key } = await gw.installKey(callerOf(ctx), id, b);
         return { body: { id: node.id, key } };
       },
     },
@@ -245,13 +357,15 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/commands',
       auth: ['worker'],
+      doc: {
+        summary: 'Command records the token may see (an agent: those dispatched to it)',
+        tags: TAGS,
+        query: commandsQuery,
+        responses: { 200: commandList },
+      },
       handler: (ctx) => {
         // An agent sees the commands dispatched to it (`?status=pending` is its to-do list).
-        const { status } = parseBody(
-          z.strictObject({ status: commandStatus.optional() }),
-          Object.fromEntries(ctx.query),
-          'query',
-        );
+        const { status } = parseQuery(commandsQuery, ctx);
         return { body: { commands: gw.commands(callerOf(ctx), status).map(toCommandJson) } };
       },
     },
@@ -259,15 +373,31 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/commands/:id',
       auth: ['worker'],
-      handler: (ctx) => ({ body: toCommandJson(gw.command(callerOf(ctx), ctx.params.id!)) }),
+      doc: {
+        summary: 'One command record',
+        tags: TAGS,
+        params: commandParams,
+        responses: { 200: commandJson, 404: errorJson },
+      },
+      handler: (ctx) => ({
+        body: toCommandJson(gw.command(callerOf(ctx), parseParams(commandParams, ctx).id)),
+      }),
     },
     {
       method: 'POST',
       path: '/api/v1/commands/:id/result',
       auth: ['worker'],
+      doc: {
+        summary: 'The agent a command was dispatched to reports its result, once',
+        tags: TAGS,
+        params: commandParams,
+        body: resultBody,
+        responses: { 200: commandJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
+        const { id } = parseParams(commandParams, ctx);
         const b = parseBody(resultBody, ctx.body);
-        const command = await gw.report(callerOf(ctx), ctx.params.id!, {
+        const command = await gw.report(callerOf(ctx), id, {
           status: b.status,
           exitCode: b.exitCode ?? null,
           stdout: b.stdout ?? '',
@@ -282,8 +412,14 @@ export function nodeRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/services',
       auth: ['admin'],
+      doc: {
+        summary: 'Services across nodes (docker: containers and published ports)',
+        tags: TAGS,
+        query: servicesQuery,
+        responses: { 200: services },
+      },
       handler: async (ctx) => ({
-        body: await gw.services(callerOf(ctx), ctx.query.get('node') ?? undefined),
+        body: await gw.services(callerOf(ctx), parseQuery(servicesQuery, ctx).node),
       }),
     },
   ];

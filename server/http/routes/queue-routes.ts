@@ -1,9 +1,19 @@
+import { z } from 'zod';
 import { PRIORITY_NAMES, nameSchema, type QueueJson } from '../../../protocol/index.js';
 export type { QueueJson } from '../../../protocol/index.js';
 import type { QueueState } from '../../core/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
-import { parseBody } from '../validate.js';
+import { parseParams } from '../route-input.js';
+import { errorJson } from '../schemas/error-json.js';
+import { queueJson } from '../schemas/queue-json.js';
+
+const queueParams = z.strictObject({ name: nameSchema });
+const queueList = z.object({ queues: z.array(queueJson) });
+const purged = z.object({
+  queue: z.string(),
+  purged: z.number().int().min(0).describe('dead tasks removed'),
+});
 
 /** A queue as REST shows it; `workers`: how many registered workers serve it. */
 export function toQueueJson(q: QueueState, workers: number): QueueJson {
@@ -29,8 +39,7 @@ export function queueRoutes(hub: Hub): Route[] {
    * route here answers 404 QUEUE_NOT_FOUND for any other name, pause included: pausing a
    * name that was mistyped would otherwise make a paused queue nobody uses and report success.
    */
-  const name = (ctx: RequestContext): string =>
-    parseBody(nameSchema, ctx.params.name, 'queue name');
+  const name = (ctx: RequestContext): string => parseParams(queueParams, ctx).name;
   const json = (ctx: RequestContext, q: QueueState): QueueJson =>
     toQueueJson(q, gw.queueWorkers(callerOf(ctx), q.name));
   return [
@@ -38,6 +47,11 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/queues',
       auth: ['admin'],
+      doc: {
+        summary: 'Every queue: depths by priority, delayed, leased, dead, paused',
+        tags: ['queues'],
+        responses: { 200: queueList },
+      },
       handler: (ctx) => ({
         body: { queues: gw.queues(callerOf(ctx)).map((q) => json(ctx, q)) },
       }),
@@ -46,12 +60,24 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/queues/:name',
       auth: ['admin'],
+      doc: {
+        summary: 'One queue',
+        tags: ['queues'],
+        params: queueParams,
+        responses: { 200: queueJson, 404: errorJson },
+      },
       handler: (ctx) => ({ body: json(ctx, gw.queue(callerOf(ctx), name(ctx))) }),
     },
     {
       method: 'POST',
       path: '/api/v1/queues/:name/pause',
       auth: ['admin'],
+      doc: {
+        summary: 'Stop dispatching from a queue (submits are still taken)',
+        tags: ['queues'],
+        params: queueParams,
+        responses: { 200: queueJson, 404: errorJson },
+      },
       handler: async (ctx) => ({
         body: json(ctx, await gw.pauseQueue(callerOf(ctx), name(ctx))),
       }),
@@ -60,6 +86,12 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/queues/:name/resume',
       auth: ['admin'],
+      doc: {
+        summary: 'Dispatch from a paused queue again',
+        tags: ['queues'],
+        params: queueParams,
+        responses: { 200: queueJson, 404: errorJson },
+      },
       handler: async (ctx) => ({
         body: json(ctx, await gw.resumeQueue(callerOf(ctx), name(ctx))),
       }),
@@ -68,6 +100,12 @@ export function queueRoutes(hub: Hub): Route[] {
       method: 'DELETE',
       path: '/api/v1/queues/:name/dead',
       auth: ['admin'],
+      doc: {
+        summary: "Purge a queue's dead-letter queue",
+        tags: ['queues'],
+        params: queueParams,
+        responses: { 200: purged, 404: errorJson },
+      },
       handler: async (ctx) => {
         const queue = name(ctx);
         return { body: { queue, purged: await gw.purgeDead(callerOf(ctx), queue) } };

@@ -3,9 +3,26 @@ import { TASK_STATES, taskIdSchema, taskSpecSchema, nameSchema } from '../../../
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson } from '../../hub/task-view.js';
 import { callerOf, type Route } from '../router.js';
+import { parseParams, parseQuery } from '../route-input.js';
+import { errorJson } from '../schemas/error-json.js';
+import { taskJson } from '../schemas/task-json.js';
 import { parseBody } from '../validate.js';
 
-const submitManyBody = z.strictObject({ tasks: z.array(taskSpecSchema).min(1).max(10_000) });
+const taskSpec = taskSpecSchema.meta({
+  id: 'TaskSpec',
+  description:
+    'A task to submit; every field but `queue` is optional (docs/protocol.md, task spec).',
+});
+const submitManyBody = z.strictObject({ tasks: z.array(taskSpec).min(1).max(10_000) });
+const submitBody = z.union([taskSpec, submitManyBody]);
+const submitted = z.object({
+  id: z.string(),
+  duplicate: z.boolean().describe('true: the idempotency key named a task that exists'),
+});
+const submittedMany = z.object({
+  taskIds: z.array(z.string()).describe('in the order of `tasks`'),
+  duplicates: z.array(z.string()).describe('ids that existed already (idempotency keys)'),
+});
 
 const listQuery = z.strictObject({
   queue: nameSchema.optional(),
@@ -13,7 +30,15 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(512).optional(),
 });
+const taskPage = z.object({
+  tasks: z.array(taskJson),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('pass as `cursor` for the next page; null on the last'),
+});
 
+const taskParams = z.strictObject({ id: taskIdSchema });
 const cancelBody = z.strictObject({ reason: z.string().max(1024).optional() }).optional();
 
 /** /api/v1/tasks: submit, get, list with cursor pagination, cancel, retry. */
@@ -24,13 +49,21 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/tasks',
       auth: ['producer'],
+      doc: {
+        summary: 'Submit one task (a task spec) or many (`{"tasks": [...]}`)',
+        description: 'Answered once the task is durable.',
+        tags: ['tasks'],
+        body: submitBody,
+        responses: {
+          201: z.union([submitted, submittedMany]),
+          200: submitted.describe('one task whose idempotency key named a task that exists'),
+        },
+      },
       handler: async (ctx) => {
         const { body } = ctx;
         // Two shapes: one task spec, or { tasks: [...] }. Pick by shape so errors name fields.
         const many = typeof body === 'object' && body !== null && 'tasks' in body;
-        const specs = many
-          ? parseBody(submitManyBody, body).tasks
-          : [parseBody(taskSpecSchema, body)];
+        const specs = many ? parseBody(submitManyBody, body).tasks : [parseBody(taskSpec, body)];
         const { taskIds, duplicates } = await gw.submit(callerOf(ctx), specs);
         if (many) return { status: 201, body: { taskIds, duplicates } };
         return {
@@ -43,8 +76,14 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/tasks',
       auth: ['producer'],
+      doc: {
+        summary: 'List tasks, oldest first, a page at a time',
+        tags: ['tasks'],
+        query: listQuery,
+        responses: { 200: taskPage },
+      },
       handler: (ctx) => {
-        const q = parseBody(listQuery, Object.fromEntries(ctx.query), 'query');
+        const q = parseQuery(listQuery, ctx);
         const page = gw.listTasks(callerOf(ctx), {
           limit: q.limit,
           ...(q.queue === undefined ? {} : { queue: q.queue }),
@@ -60,8 +99,14 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/tasks/:id',
       auth: ['producer'],
+      doc: {
+        summary: 'One task, with its result or error',
+        tags: ['tasks'],
+        params: taskParams,
+        responses: { 200: taskJson, 404: errorJson },
+      },
       handler: (ctx) => {
-        const id = parseBody(taskIdSchema, ctx.params.id, 'task id');
+        const { id } = parseParams(taskParams, ctx);
         return { body: toTaskJson(gw.task(callerOf(ctx), id)) };
       },
     },
@@ -69,8 +114,15 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/tasks/:id/cancel',
       auth: ['producer'],
+      doc: {
+        summary: 'Cancel a task that has not finished (its worker is told)',
+        tags: ['tasks'],
+        params: taskParams,
+        body: cancelBody,
+        responses: { 200: taskJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
-        const id = parseBody(taskIdSchema, ctx.params.id, 'task id');
+        const { id } = parseParams(taskParams, ctx);
         const b = parseBody(cancelBody, ctx.body);
         const task = await gw.cancel(callerOf(ctx), id, b?.reason || undefined);
         return { body: toTaskJson(task) };
@@ -80,8 +132,14 @@ export function taskRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/tasks/:id/retry',
       auth: ['admin'],
+      doc: {
+        summary: 'Requeue a dead task, its attempts reset',
+        tags: ['tasks'],
+        params: taskParams,
+        responses: { 200: taskJson, 404: errorJson, 409: errorJson },
+      },
       handler: async (ctx) => {
-        const id = parseBody(taskIdSchema, ctx.params.id, 'task id');
+        const { id } = parseParams(taskParams, ctx);
         return { body: toTaskJson(await gw.retry(callerOf(ctx), id)) };
       },
     },

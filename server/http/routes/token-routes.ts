@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { readMinted, subjectSchema, tokenIdSchema, type MintedRecord } from '../../auth/index.js';
+import {
+  mintedRecordSchema,
+  readMinted,
+  subjectSchema,
+  tokenIdSchema,
+  type MintedRecord,
+} from '../../auth/index.js';
 import type { RevocationsView } from '../../gateway/token-operations.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type Route } from '../router.js';
@@ -14,7 +20,18 @@ const revokeBody = z
   .refine((b) => (b.id === undefined) !== (b.subject === undefined), {
     message: 'give exactly one of id (one token) and subject (every token of it issued up to now)',
     path: ['id'],
+  })
+  .meta({
+    description:
+      'Exactly one of `id` (one token) and `subject` (every token of the subject issued up to now).',
   });
+const revoked = z.object({
+  revoked: z.union([
+    z.object({ id: z.string() }),
+    z.object({ subject: z.string(), issuedBefore: z.number().int() }),
+  ]),
+  sessionsClosed: z.number().int().min(0).describe('open sessions of the token(s) closed (4004)'),
+});
 
 export interface TokenJson extends MintedRecord {
   expired: boolean;
@@ -32,6 +49,30 @@ export interface TokensJson {
     subjects: { subject: string; issuedBefore: number; revokedAt: number; reason?: string }[];
   };
 }
+
+const tokensAnswer = z.object({
+  tokens: z.array(
+    mintedRecordSchema.extend({
+      expired: z.boolean(),
+      revoked: z.boolean(),
+      revokedAt: z.number().int().optional(),
+      revokedBy: z.enum(['id', 'subject']).optional(),
+    }),
+  ),
+  revocations: z.object({
+    ids: z.array(
+      z.object({ id: z.string(), revokedAt: z.number().int(), reason: z.string().optional() }),
+    ),
+    subjects: z.array(
+      z.object({
+        subject: z.string(),
+        issuedBefore: z.number().int(),
+        revokedAt: z.number().int(),
+        reason: z.string().optional(),
+      }),
+    ),
+  }),
+}) satisfies z.ZodType<TokensJson>;
 
 /** The minted tokens in the data dir, each with whether it is revoked or expired at `now`. */
 export function tokensJson(
@@ -59,6 +100,11 @@ export function tokenRoutes(hub: Hub): Route[] {
       method: 'GET',
       path: '/api/v1/tokens',
       auth: ['admin'],
+      doc: {
+        summary: 'Minted (recorded) and revoked tokens; never the tokens themselves',
+        tags: ['tokens'],
+        responses: { 200: tokensAnswer },
+      },
       handler: (ctx) => ({
         body: tokensJson(hub.gateway.tokens.revocations(callerOf(ctx)), hub.dataDir, hub.now()),
       }),
@@ -67,6 +113,12 @@ export function tokenRoutes(hub: Hub): Route[] {
       method: 'POST',
       path: '/api/v1/tokens/revoke',
       auth: ['admin'],
+      doc: {
+        summary: 'Revoke one token, or every token of a subject; their sessions close (4004)',
+        tags: ['tokens'],
+        body: revokeBody,
+        responses: { 200: revoked },
+      },
       handler: async (ctx) => {
         const b = parseBody(revokeBody, ctx.body);
         const before = hub.liveGrants.size;
