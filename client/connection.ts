@@ -94,6 +94,7 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.ack,
   FrameType.published,
   FrameType.response,
+  FrameType.committed,
 ]);
 
 /**

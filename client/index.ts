@@ -11,6 +11,8 @@ export {
   type SubmitOptions,
   type BulkItem,
   type ProducerEvents,
+  type TransactionOp,
+  type TransactionResult,
 } from './producer.js';
 export {
   Connection,

@@ -2,6 +2,7 @@ import {
   ErrorCode,
   FrameType,
   type BackoffSpec,
+  type CommittedFrame,
   type HubFrame,
   type PriorityName,
   type ProgressNoticeFrame,
@@ -65,6 +66,23 @@ export interface BulkItem extends SubmitOptions {
   queue: string;
   payload?: unknown;
 }
+
+/** One member of `transaction()`: exactly one of submit, cancel, publish. */
+export type TransactionOp =
+  | { submit: { queue: string; payload?: unknown } & SubmitOptions }
+  | { cancel: string | { taskId: string; reason?: string } }
+  | {
+      publish: { topic: string; data?: unknown; qos?: 'at-least-once' | 'exactly-once' } & Omit<
+        PublishOptions,
+        'qos'
+      >;
+    };
+
+/** What each member of a transaction did, in order. */
+export type TransactionResult =
+  | { taskId: string; duplicate: boolean }
+  | { taskId: string; cancelled: true }
+  | { msgId: string; subscriptions: number; duplicate: boolean };
 
 export interface ProducerEvents extends Record<string, unknown> {
   /** Every final result this producer receives (its own tasks and watched ones). */
@@ -200,6 +218,36 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     })) as SubmittedFrame;
     this.sessionIds.add(reply.taskId);
     return { id: reply.taskId, duplicate: reply.duplicate };
+  }
+
+  /**
+   * Submits, cancels and (stored) publishes applied all together or not at all, as one
+   * durable record. A member that would be refused (a bad queue, a permission, a finished
+   * task) refuses the whole group with its error, which names the member; nothing of the
+   * group is visible then. Resolves once the group is durable.
+   */
+  async transaction(ops: TransactionOp[]): Promise<TransactionResult[]> {
+    await this.conn.start();
+    const frameOps = ops.map((op) => {
+      if ('submit' in op) {
+        const { queue, payload, ...options } = op.submit;
+        return { submit: toSpec(queue, payload, options) };
+      }
+      if ('cancel' in op)
+        return { cancel: typeof op.cancel === 'string' ? { taskId: op.cancel } : op.cancel };
+      const { topic, data, qos, ttlMs, priority, id } = op.publish;
+      const p: Record<string, unknown> = { topic };
+      if (data !== undefined) p.data = data;
+      if (qos !== undefined) p.qos = qos;
+      if (ttlMs !== undefined) p.ttlMs = ttlMs;
+      if (priority !== undefined) p.priority = priority;
+      if (id !== undefined) p.msgId = id;
+      return { publish: p };
+    });
+    const reply = (await this.requestSafely({ t: FrameType.txn, ops: frameOps })) as CommittedFrame;
+    for (const r of reply.results)
+      if ('taskId' in r && !('cancelled' in r)) this.sessionIds.add(r.taskId);
+    return reply.results;
   }
 
   /** Submit many tasks (sent in frames of up to 10,000). Ids come back in order. */

@@ -20,6 +20,7 @@ export const FrameType = {
   reply: 'reply',
   msgAck: 'msg_ack',
   send: 'send',
+  txn: 'txn',
   // hub -> client
   welcome: 'welcome',
   registered: 'registered',
@@ -33,6 +34,7 @@ export const FrameType = {
   message: 'message',
   published: 'published',
   response: 'response',
+  committed: 'committed',
 } as const;
 
 export type FrameTypeName = (typeof FrameType)[keyof typeof FrameType];

@@ -182,6 +182,37 @@ export const sendFrame = z.strictObject({
   data: frameValue.optional(),
 });
 
+/** One member of a transaction: exactly one of submit, cancel, publish. */
+export const txnOpSchema = z.union([
+  z.strictObject({ submit: frameTaskSpec }),
+  z.strictObject({
+    cancel: z.strictObject({ taskId: taskIdSchema, reason: z.string().max(1024).optional() }),
+  }),
+  z.strictObject({
+    publish: z.strictObject({
+      topic: topicSchema,
+      data: frameValue.optional(),
+      /** Stored guarantees only: a transaction is one durable record. Default at-least-once. */
+      qos: z.enum(['at-least-once', 'exactly-once']).optional(),
+      priority: priorityName.optional(),
+      ttlMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400_000)
+        .optional(),
+      msgId: messageIdSchema.optional(),
+    }),
+  }),
+]);
+
+/** Submits, cancels and stored publishes applied all together or not at all. */
+export const txnFrame = z.strictObject({
+  t: z.literal(FrameType.txn),
+  id: reqId,
+  ops: z.array(txnOpSchema).min(1).max(1000),
+});
+
 export const clientFrameSchema = z.discriminatedUnion('t', [
   helloFrame,
   registerFrame,
@@ -201,6 +232,7 @@ export const clientFrameSchema = z.discriminatedUnion('t', [
   replyFrame,
   msgAckFrame,
   sendFrame,
+  txnFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -221,6 +253,8 @@ export type RequestFrame = z.infer<typeof requestFrame>;
 export type ReplyFrame = z.infer<typeof replyFrame>;
 export type MsgAckFrame = z.infer<typeof msgAckFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;
+export type TxnOp = z.infer<typeof txnOpSchema>;
+export type TxnFrame = z.infer<typeof txnFrame>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(
@@ -367,6 +401,23 @@ export const responseFrame = z.strictObject({
   from: z.string().optional(),
 });
 
+/** A transaction applied: each member's outcome, in order. */
+export const committedFrame = z.strictObject({
+  t: z.literal(FrameType.committed),
+  id: reqId,
+  results: z.array(
+    z.union([
+      z.strictObject({ taskId: taskIdSchema, duplicate: z.boolean() }),
+      z.strictObject({ taskId: taskIdSchema, cancelled: z.literal(true) }),
+      z.strictObject({
+        msgId: z.string(),
+        subscriptions: z.number().int(),
+        duplicate: z.boolean(),
+      }),
+    ]),
+  ),
+});
+
 export const hubFrameSchema = z.union([
   welcomeFrame,
   registeredFrame,
@@ -382,6 +433,7 @@ export const hubFrameSchema = z.union([
   messageFrame,
   publishedFrame,
   responseFrame,
+  committedFrame,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrame>;
@@ -398,6 +450,7 @@ export type DrainNoticeFrame = z.infer<typeof drainNoticeFrame>;
 export type MessageFrame = z.infer<typeof messageFrame>;
 export type PublishedFrame = z.infer<typeof publishedFrame>;
 export type ResponseFrame = z.infer<typeof responseFrame>;
+export type CommittedFrame = z.infer<typeof committedFrame>;
 export type HubFrame =
   | WelcomeFrame
   | RegisteredFrame
@@ -412,4 +465,5 @@ export type HubFrame =
   | DrainNoticeFrame
   | MessageFrame
   | PublishedFrame
-  | ResponseFrame;
+  | ResponseFrame
+  | CommittedFrame;

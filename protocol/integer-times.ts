@@ -9,10 +9,12 @@ import { FrameType } from './frame-types.js';
  */
 const TASK_SPEC_TIMES = ['runAt', 'delayMs', 'ttlMs'] as const;
 const TASK_FRAME_TIMES = ['createdAt'] as const;
+const MESSAGE_FRAME_TIMES = ['at'] as const;
 
 /** Hub and client frame fields (by frame type) that are written as int64 when large. */
 export const INTEGER_TIME_FIELDS: Readonly<Record<string, readonly string[]>> = {
   [FrameType.task]: TASK_FRAME_TIMES,
+  [FrameType.message]: MESSAGE_FRAME_TIMES,
   [`${FrameType.submit}.task`]: TASK_SPEC_TIMES,
   [`${FrameType.submitMany}.tasks[]`]: TASK_SPEC_TIMES,
 };
@@ -36,6 +38,8 @@ export function withIntegerTimes(frame: object): object {
   switch (f.t) {
     case FrameType.task:
       return widen(frame, TASK_FRAME_TIMES);
+    case FrameType.message:
+      return widen(frame, MESSAGE_FRAME_TIMES);
     case FrameType.submit: {
       if (typeof f.task !== 'object' || f.task === null) return frame;
       const task = widen(f.task, TASK_SPEC_TIMES);
@@ -81,22 +85,24 @@ function writeInt64At(bytes: Uint8Array, at: number, v: number): void {
 }
 
 /**
- * Pack `frame` with its time fields as integers. The hub's most frequent frame, `task`, ends
- * with `createdAt` (toTaskFrame builds it so): msgpackr writes that as `cb` + float64, the
- * same 9 bytes as `d3` + int64, so it is rewritten in place rather than copying the frame
- * first. Only when the last 9 bytes are exactly that float: any other layout takes the copy.
+ * Pack `frame` with its time fields as integers. The hub's most frequent frames, `task` and
+ * `message`, end with their time (`createdAt`, `at`: toTaskFrame and the bus build them so):
+ * msgpackr writes it as `cb` + float64, the same 9 bytes as `d3` + int64, so it is rewritten
+ * in place rather than copying the frame first. Only when the last 9 bytes are exactly that
+ * float: any other layout takes the copy.
  */
 export function packWithIntegerTimes(
   pack: (value: object) => Uint8Array,
   frame: object,
 ): Uint8Array {
-  const f = frame as { t?: unknown; createdAt?: unknown };
-  if (f.t === FrameType.task && beyond32Bits(f.createdAt)) {
+  const f = frame as { t?: unknown; createdAt?: unknown; at?: unknown };
+  const last = f.t === FrameType.task ? f.createdAt : f.t === FrameType.message ? f.at : undefined;
+  if (beyond32Bits(last)) {
     const bytes = pack(frame);
     const at = bytes.byteLength - 9;
-    if (at > 0 && bytes[at] === 0xcb && isFloat64At(bytes, at + 1, f.createdAt)) {
+    if (at > 0 && bytes[at] === 0xcb && isFloat64At(bytes, at + 1, last)) {
       bytes[at] = 0xd3;
-      writeInt64At(bytes, at + 1, f.createdAt);
+      writeInt64At(bytes, at + 1, last);
       return bytes;
     }
   }

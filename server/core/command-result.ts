@@ -16,8 +16,10 @@ export type CommandResult =
       dropped?: string[];
       /** worker.pull: tasks leased to the caller. */
       leased?: TaskRecord[];
-      /** queue.purge-dead, gc: how many tasks were removed. */
+      /** queue.purge-dead, gc: how many tasks were removed; bus: subscriptions reached. */
       count?: number;
+      /** txn: each member's result, in order. */
+      results?: CommandResult[];
     }
   | { ok: false; code: WireErrorCodeName; message: string };
 

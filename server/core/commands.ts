@@ -207,6 +207,16 @@ export interface BusExpireCommand {
   msgId: string;
 }
 
+/**
+ * Several operations applied all together or not at all, journaled as one record
+ * (transaction.ts). Members carry the transaction's `now`.
+ */
+export interface TxnCommand {
+  type: 'txn';
+  now: number;
+  ops: (SubmitCommand | CancelCommand | BusPublishCommand)[];
+}
+
 export type BusDurableCommand =
   | BusPublishCommand
   | BusConsumerCreateCommand
@@ -337,7 +347,8 @@ export type DurableCommand =
   | RecoverCommand
   | NodeCommand
   | TokenRevokeCommand
-  | BusDurableCommand;
+  | BusDurableCommand
+  | TxnCommand;
 
 export type VolatileCommand =
   | RegisterWorkerCommand
@@ -371,4 +382,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'token.revoke',
   'bus.publish',
   'bus.consumer.delete',
+  'txn',
 ]);

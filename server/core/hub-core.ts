@@ -40,6 +40,7 @@ import { evictOverLimit, gc } from './task-retention.js';
 import { submit } from './task-submit.js';
 import type { TaskTable } from './task-table.js';
 import { tick } from './tick.js';
+import { transaction } from './transaction.js';
 import { revokeToken } from './tokens.js';
 import { disconnect, drain, heartbeat, pull, register, unregister } from './workers.js';
 
@@ -208,5 +209,7 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return deleteConsumer(s, cmd);
     case 'bus.expire':
       return expireMessage(s, cmd);
+    case 'txn':
+      return transaction(s, cmd);
   }
 }

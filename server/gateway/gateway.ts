@@ -21,6 +21,7 @@ import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
 import { TokenOperations } from './token-operations.js';
+import { TransactionOperations } from './transaction-operations.js';
 import { workerAccessDenied } from './worker-access.js';
 
 type Ok = CommandResult & { ok: true };
@@ -101,11 +102,14 @@ export class Gateway {
   readonly tokens: TokenOperations;
   /** The message bus (gateway/bus-operations.ts). */
   readonly bus: BusOperations;
+  /** Groups of submits, cancels and publishes applied all or nothing (transaction-operations.ts). */
+  readonly transactions: TransactionOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
     this.tokens = new TokenOperations(hub, this);
     this.bus = new BusOperations(hub, this);
+    this.transactions = new TransactionOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks

@@ -10,7 +10,7 @@ interface BusFrameContext {
 
 type Handler<F> = (hub: BusFrameContext, session: Session, frame: F) => void;
 type BusFrameType =
-  'subscribe' | 'unsubscribe' | 'publish' | 'request' | 'reply' | 'msg_ack' | 'send';
+  'subscribe' | 'unsubscribe' | 'publish' | 'request' | 'reply' | 'msg_ack' | 'send' | 'txn';
 type BusHandlerTable = { [K in BusFrameType]: Handler<Extract<ClientFrame, { t: K }>> };
 
 /**
@@ -105,6 +105,16 @@ export const busFrameHandlers: BusHandlerTable = {
       return true;
     });
     if (ok && frame.id !== undefined) session.send({ t: FrameType.ack, id: frame.id });
+  },
+
+  txn(hub, session, frame) {
+    const id = frame.id;
+    attempt(session, id, () =>
+      hub.gateway.transactions.run(session.caller, frame.ops, (err, results) => {
+        if (err) return session.sendError(err.code, err.message, id);
+        session.send({ t: FrameType.committed, id, results: results! });
+      }),
+    );
   },
 };
 

@@ -40,19 +40,20 @@ export class BusRouting {
       this.counters.dropped.inc();
       return;
     }
-    const frame: MessageFrame = {
+    const frame = {
       t: FrameType.message,
       sid: event.sid,
       topic: event.topic,
       data: event.data,
-      at: event.publishedAt,
-    };
+    } as MessageFrame;
     if (event.id !== undefined) frame.id = event.id;
     if (stored) frame.ack = true;
     if (event.attempt > 1) frame.attempt = event.attempt;
     if (event.priority !== 2) frame.priority = priorityName(event.priority);
     if (event.from !== undefined) frame.from = event.from;
     if (event.replyTo !== undefined) frame.replyTo = event.replyTo;
+    // Last: the encoder rewrites a trailing time in place as int64 (integer-times.ts).
+    frame.at = event.publishedAt;
     session.send(frame);
     this.counters.delivered.inc();
   }

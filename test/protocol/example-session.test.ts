@@ -49,9 +49,10 @@ for (const transport of ['uws', 'ws'] as const) {
     await peers.producer!.c.next((f) => f.t === 'welcome');
 
     const taskIds = new Map<string, string>(); // doc id -> the hub's
+    const replyTos = new Map<string, string>(); // doc replyTo -> the hub's
     const real = (value: unknown): unknown => {
       if (typeof value === 'string')
-        return value.replace(DOC_TASK_ID, (id) => taskIds.get(id) ?? id);
+        return (replyTos.get(value) ?? value).replace(DOC_TASK_ID, (id) => taskIds.get(id) ?? id);
       if (Array.isArray(value)) return value.map(real);
       if (value && typeof value === 'object')
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, real(v)]));
@@ -92,11 +93,29 @@ for (const transport of ['uws', 'ws'] as const) {
       );
       if (want.t === 'submitted') learn(want.taskId, got.taskId);
       if (want.t === 'submitted_many') learn(want.taskIds, got.taskIds);
+      if (want.t === 'committed')
+        learn(
+          (want.results as { taskId?: string }[]).map((r) => r.taskId),
+          (got.results as { taskId?: string }[]).map((r) => r.taskId),
+        );
       const expected = real(want) as AnyFrame;
       // What only the hub can know: taken from the reply after checking its kind.
       if (want.t === 'welcome') {
         t.type(got.sessionId, 'string', `${where}: sessionId`);
         expected.sessionId = got.sessionId;
+      }
+      if (want.t === 'message') {
+        // The publisher's session id, the time and a request's reply address are the hub's.
+        t.type(got.from, 'string', `${where}: from`);
+        expected.from = got.from;
+        const at = got.at as number;
+        t.ok(Number.isSafeInteger(at) && Math.abs(at - Date.now()) < 60_000, `${where}: at`);
+        expected.at = at;
+        if (typeof want.replyTo === 'string') {
+          t.match(got.replyTo, /^_reply\./, `${where}: replyTo`);
+          replyTos.set(want.replyTo, got.replyTo as string);
+          expected.replyTo = got.replyTo;
+        }
       }
       if (want.t === 'task') {
         const at = got.createdAt as number;
@@ -110,7 +129,7 @@ for (const transport of ['uws', 'ws'] as const) {
         `${where}: the bytes the hub sent are the doc's (ids substituted)`,
       );
     }
-    t.equal(taskIds.size, 4, 'the session made four tasks');
+    t.equal(taskIds.size, 5, 'the session made five tasks');
     t.equal(await peers.worker!.c.closed(), CloseCode.GOING_AWAY, 'worker ← close 1001');
   });
 }
