@@ -121,6 +121,17 @@ export const configSchema = z.strictObject({
       httpLeaseTimeoutMs: ms.min(100).default(30_000),
     })
     .prefault({}),
+  /** The message bus (docs/messaging.md). */
+  bus: z
+    .strictObject({
+      /** Stored messages one subscription may hold unacked; a publish beyond -> SUBSCRIPTION_FULL. */
+      maxPending: z.number().int().min(1).max(10_000_000).default(100_000),
+      /** How long an exactly-once publisher id is remembered. */
+      dedupWindowMs: ms.min(1000).default(120_000),
+      /** A delivered stored message not acked within this is delivered again. */
+      ackWaitMs: ms.min(100).default(30_000),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -14,6 +14,9 @@ export function coreOptionsFrom(config: HubConfig): {
   heartbeatTimeoutMs: number;
   httpLeaseTimeoutMs: number;
   disconnectGraceMs: number;
+  busMaxPending: number;
+  busDedupWindowMs: number;
+  busAckWaitMs: number;
 } {
   return {
     defaultMaxAttempts: config.tasks.defaultMaxAttempts,
@@ -24,5 +27,8 @@ export function coreOptionsFrom(config: HubConfig): {
     heartbeatTimeoutMs: config.workers.heartbeatTimeoutMs,
     httpLeaseTimeoutMs: config.workers.httpLeaseTimeoutMs,
     disconnectGraceMs: config.workers.disconnectGraceMs,
+    busMaxPending: config.bus.maxPending,
+    busDedupWindowMs: config.bus.dedupWindowMs,
+    busAckWaitMs: config.bus.ackWaitMs,
   };
 }
