@@ -45,6 +45,9 @@ export interface PublishOutcome {
 
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 
+/** Subscriptions one connection may hold: each costs the hub memory until it ends. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 10_000;
+
 /**
  * The message bus, as part of the gateway (`gateway.bus`). Any authenticated role may
  * publish and subscribe, within its token's topic patterns (`topics` claim); `$sys` topics
@@ -60,6 +63,11 @@ export class BusOperations {
   subscribe(caller: Caller, req: SubscribeRequest): void {
     const session = this.sessionOf(caller, 'subscribe');
     this.requireTopic(caller, req.pattern, 'subscribe to');
+    if ((this.hub.core.bus.bySession.get(session)?.size ?? 0) >= MAX_SUBSCRIPTIONS_PER_CONNECTION)
+      throw new OperationError(
+        ErrorCode.RATE_LIMITED,
+        `this connection holds ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions already; unsubscribe some first`,
+      );
     this.rules.check(
       this.hub.execute({
         type: 'bus.subscribe',
@@ -165,6 +173,11 @@ export class BusOperations {
     this.requireTopic(caller, req.topic, 'send requests to');
     this.rules.gateNewWork('messages');
     const replyTo = this.hub.openRequest(session, reqId, req.timeoutMs);
+    if (replyTo === undefined)
+      throw new OperationError(
+        ErrorCode.RATE_LIMITED,
+        'this connection has 1000 requests waiting for replies already; wait for some to end',
+      );
     const from = fromOf(caller);
     const { result } = this.hub.execute({
       type: 'bus.emit',

@@ -19,7 +19,7 @@ export interface Engine {
   readonly phase: HubPhaseName;
   readonly ids: { next(): string };
   /** Read-only use: the gateway reads state through it, changes go through `execute`. */
-  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations'>;
+  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations' | 'bus'>;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };
   whenDurable(seq: number, cb: (err?: Error) => void): void;
@@ -29,8 +29,11 @@ export interface Engine {
   kickWorker(workerId: string): boolean;
   /** Deliver a direct message to a connected client (a worker id or a session id). */
   sendDirect(to: string, from: string, data: unknown): boolean;
-  /** A request from `session` waits for one reply: the opaque address responders reply to. */
-  openRequest(session: string, reqId: number, timeoutMs: number): string;
+  /**
+   * A request from `session` waits for one reply: the opaque address responders reply to;
+   * undefined when the session already has MAX_WAITING_REQUESTS waiting.
+   */
+  openRequest(session: string, reqId: number, timeoutMs: number): string | undefined;
   closeRequest(replyTo: string): void;
   /** Route a reply to its requester; false when nobody waits for it any more. */
   reply(replyTo: string, data: unknown, error?: { code: string; message: string }): boolean;

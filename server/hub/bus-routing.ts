@@ -11,6 +11,9 @@ interface PendingRequest {
   timer: NodeJS.Timeout;
 }
 
+/** Requests one connection may have waiting for a reply at once. */
+export const MAX_WAITING_REQUESTS = 1000;
+
 /** Bytes a connection may have waiting in its socket before at-most-once messages to it are dropped. */
 export const SLOW_SUBSCRIBER_BYTES = 1024 * 1024;
 
@@ -21,6 +24,7 @@ export const SLOW_SUBSCRIBER_BYTES = 1024 * 1024;
  */
 export class BusRouting {
   private readonly requests = new Map<string, PendingRequest>();
+  private readonly waitingBySession = new Map<string, number>();
 
   constructor(
     private readonly sessions: SessionTable,
@@ -67,10 +71,13 @@ export class BusRouting {
     return true;
   }
 
-  openRequest(session: string, reqId: number, timeoutMs: number): string {
+  openRequest(session: string, reqId: number, timeoutMs: number): string | undefined {
+    const waiting = this.waitingBySession.get(session) ?? 0;
+    if (waiting >= MAX_WAITING_REQUESTS) return undefined;
+    this.waitingBySession.set(session, waiting + 1);
     // Unguessable: only those the request was delivered to can answer it.
     const replyTo = '_reply.' + randomBytes(12).toString('base64url');
-    const timer = setTimeout(() => this.requests.delete(replyTo), timeoutMs + 1000);
+    const timer = setTimeout(() => this.closeRequest(replyTo), timeoutMs + 1000);
     timer.unref();
     this.requests.set(replyTo, { session, reqId, timer });
     return replyTo;
@@ -81,6 +88,9 @@ export class BusRouting {
     if (!r) return;
     clearTimeout(r.timer);
     this.requests.delete(replyTo);
+    const left = (this.waitingBySession.get(r.session) ?? 1) - 1;
+    if (left > 0) this.waitingBySession.set(r.session, left);
+    else this.waitingBySession.delete(r.session);
   }
 
   /** The first reply wins; later ones, and replies to a requester gone, are dropped. */

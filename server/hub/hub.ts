@@ -474,7 +474,7 @@ export class Hub {
     return this.bus.sendDirect(to, from, data);
   }
 
-  openRequest(session: string, reqId: number, timeoutMs: number): string {
+  openRequest(session: string, reqId: number, timeoutMs: number): string | undefined {
     return this.bus.openRequest(session, reqId, timeoutMs);
   }
 

@@ -122,3 +122,22 @@ t.test('subscriptions are restored after a reconnect', async (t) => {
   while (got.length === 0 && Date.now() < end) await sleep(10);
   t.same(got, ['after the reconnect']);
 });
+
+t.test('one connection cannot hold unbounded requests or subscriptions', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const responder = await RawClient.open(th.wsUrl);
+  const client = await RawClient.open(th.wsUrl);
+  t.teardown(() => {
+    responder.close();
+    client.close();
+  });
+  responder.send({ t: 'subscribe', id: 1, sid: 1, pattern: 'silent' });
+  await responder.next((f) => f.t === 'ack');
+  for (let i = 0; i < 1000; i++)
+    client.send({ t: 'request', id: 10 + i, topic: 'silent', timeoutMs: 60_000 });
+  client.send({ t: 'request', id: 5000, topic: 'silent', timeoutMs: 60_000 });
+  const refused = await client.next((f) => f.t === 'error' && f.id === 5000);
+  t.equal(refused.code, 'RATE_LIMITED', 'the 1,001st waiting request is refused');
+  t.match(refused.message, /1000 requests waiting/);
+});
