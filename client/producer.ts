@@ -13,16 +13,8 @@ import {
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from './errors.js';
-import {
-  BusClient,
-  type MessageHandler,
-  type PublishOptions,
-  type Published,
-  type RequestOptions,
-  type SubscribeOptions,
-  type Unsubscribe,
-} from './bus-client.js';
-import { TypedEmitter } from './typed-emitter.js';
+import type { PublishOptions } from './bus-client.js';
+import { MessagingClient } from './messaging-client.js';
 import type { HubUrls } from './hub-urls.js';
 
 export interface ProducerOptions {
@@ -120,10 +112,8 @@ function toSpec(queue: string, payload: unknown, o: SubmitOptions): TaskSpec {
  * current connection are pushed by the hub; after a reconnect every awaited id is watched
  * again, so `result()` survives hub restarts and network blips.
  */
-export class Producer extends TypedEmitter<ProducerEvents> {
+export class Producer extends MessagingClient<ProducerEvents> {
   private readonly conn: Connection;
-  /** Topics, requests and direct messages over the same connection (bus-client.ts). */
-  private readonly bus: BusClient;
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly cache = new Map<string, ResultFrame>();
   private readonly progressListeners = new Map<string, Set<(value: unknown) => void>>();
@@ -144,7 +134,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       key: options.key,
       clientName: 'switchboard-producer',
     });
-    this.bus = new BusClient(this.conn, (e) => this.emit('error', e));
+    this.bus = this.attachBus(this.conn);
     this.conn.onReady = async () => {
       await this.restoreWatches();
       await this.bus.restore();
@@ -159,45 +149,6 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   /** The hub this producer is connected to now; undefined while it is (re)connecting. */
   get url(): string | undefined {
     return this.conn.url;
-  }
-
-  // ------------------------------------------------------------------ message bus
-
-  /**
-   * Publish a message on a topic (docs/messaging.md). Resolves once the hub has accepted it:
-   * for at-least-once and exactly-once, once it is stored durably.
-   */
-  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<Published> {
-    return this.bus.publish(topic, data, options);
-  }
-
-  /**
-   * Subscribe to a topic pattern (`*` one token, `>` the rest). Resolves, once the hub has
-   * the subscription, to a function that ends it. Stored messages are acked when the
-   * handler's promise resolves and delivered again when it rejects; what the handler
-   * returns answers a request.
-   */
-  subscribe<T = unknown>(
-    pattern: string,
-    handler: MessageHandler<T>,
-    options?: SubscribeOptions,
-  ): Promise<Unsubscribe> {
-    return this.bus.subscribe(pattern, handler, options);
-  }
-
-  /** Send one message and wait for the first reply (ReplyTimeoutError after `timeoutMs`). */
-  request<R = unknown>(topic: string, data?: unknown, options?: RequestOptions): Promise<R> {
-    return this.bus.request<R>(topic, data, options);
-  }
-
-  /** A direct message to one connected client: a worker id, or a connection's session id. */
-  send(clientId: string, data?: unknown): Promise<void> {
-    return this.bus.send(clientId, data);
-  }
-
-  /** Handle direct messages sent to this client. Returns a function that removes the handler. */
-  onDirect(handler: MessageHandler): () => void {
-    return this.bus.onDirect(handler);
   }
 
   /** Connect now (otherwise the first call connects). */

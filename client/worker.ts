@@ -8,16 +8,7 @@ import {
   type TaskFrame,
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
-import {
-  BusClient,
-  type MessageHandler,
-  type PublishOptions,
-  type Published,
-  type RequestOptions,
-  type SubscribeOptions,
-  type Unsubscribe,
-} from './bus-client.js';
-import { TypedEmitter } from './typed-emitter.js';
+import { MessagingClient } from './messaging-client.js';
 import type { HubUrls } from './hub-urls.js';
 import { LazyAbort } from './lazy-abort.js';
 import { HubError } from './errors.js';
@@ -101,11 +92,9 @@ type WorkerPhaseName = (typeof WorkerPhase)[keyof typeof WorkerPhase];
  * pushed tasks with `handler`, reports results. Lifecycle: idle → running → draining →
  * closed, never back.
  */
-export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<WorkerEvents> {
+export class Worker<Payload = unknown, Result = unknown> extends MessagingClient<WorkerEvents> {
   readonly id: string;
   private readonly conn: Connection;
-  /** Topics, requests and direct messages over the same connection (bus-client.ts). */
-  private readonly bus: BusClient;
   private readonly running = new Map<string, Running>();
   /** Outcomes produced while disconnected: sent after re-registering if the lease survived. */
   private readonly unsent = new Map<string, { attempt: number; frame: object }>();
@@ -129,7 +118,7 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
       key: options.key,
       clientName: options.name ?? 'switchboard-worker',
     });
-    this.bus = new BusClient(this.conn, (e) => this.emit('error', e));
+    this.bus = this.attachBus(this.conn);
     this.conn.onReady = async () => {
       await this.register();
       await this.bus.restore();
@@ -165,45 +154,6 @@ export class Worker<Payload = unknown, Result = unknown> extends TypedEmitter<Wo
     if (this.phase !== WorkerPhase.idle) throw new Error(`worker is ${this.phase}`);
     this.phase = WorkerPhase.running;
     await this.conn.start();
-  }
-
-  // ------------------------------------------------------------------ message bus
-
-  /**
-   * Publish a message on a topic (docs/messaging.md). Resolves once the hub has accepted it:
-   * for at-least-once and exactly-once, once it is stored durably.
-   */
-  publish(topic: string, data?: unknown, options?: PublishOptions): Promise<Published> {
-    return this.bus.publish(topic, data, options);
-  }
-
-  /**
-   * Subscribe to a topic pattern (`*` one token, `>` the rest). Resolves, once the hub has
-   * the subscription, to a function that ends it. Stored messages are acked when the
-   * handler's promise resolves and delivered again when it rejects; what the handler
-   * returns answers a request.
-   */
-  subscribe<T = unknown>(
-    pattern: string,
-    handler: MessageHandler<T>,
-    options?: SubscribeOptions,
-  ): Promise<Unsubscribe> {
-    return this.bus.subscribe(pattern, handler, options);
-  }
-
-  /** Send one message and wait for the first reply (ReplyTimeoutError after `timeoutMs`). */
-  request<R = unknown>(topic: string, data?: unknown, options?: RequestOptions): Promise<R> {
-    return this.bus.request<R>(topic, data, options);
-  }
-
-  /** A direct message to one connected client: a worker id, or a connection's session id. */
-  send(clientId: string, data?: unknown): Promise<void> {
-    return this.bus.send(clientId, data);
-  }
-
-  /** Handle direct messages sent to this client. Returns a function that removes the handler. */
-  onDirect(handler: MessageHandler): () => void {
-    return this.bus.onDirect(handler);
   }
 
   /**

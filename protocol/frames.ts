@@ -131,10 +131,8 @@ export const unsubscribeFrame = z.strictObject({
   forget: z.boolean().optional(),
 });
 
-export const publishFrame = z.strictObject({
-  t: z.literal(FrameType.publish),
-  /** With an id the hub answers `published` (stored messages: once durable). */
-  id: reqId.optional(),
+/** What a message is published with, in a `publish` frame and in a transaction member. */
+const publishFields = z.strictObject({
   topic: topicSchema,
   data: frameValue.optional(),
   qos: z.enum(['at-most-once', 'at-least-once', 'exactly-once']).optional(),
@@ -147,6 +145,12 @@ export const publishFrame = z.strictObject({
     .optional(),
   /** The publisher's message id (exactly-once: deduplicated within the hub's window). */
   msgId: messageIdSchema.optional(),
+});
+
+export const publishFrame = publishFields.extend({
+  t: z.literal(FrameType.publish),
+  /** With an id the hub answers `published` (stored messages: once durable). */
+  id: reqId.optional(),
 });
 
 export const requestFrame = z.strictObject({
@@ -189,19 +193,9 @@ export const txnOpSchema = z.union([
     cancel: z.strictObject({ taskId: taskIdSchema, reason: z.string().max(1024).optional() }),
   }),
   z.strictObject({
-    publish: z.strictObject({
-      topic: topicSchema,
-      data: frameValue.optional(),
+    publish: publishFields.extend({
       /** Stored guarantees only: a transaction is one durable record. Default at-least-once. */
       qos: z.enum(['at-least-once', 'exactly-once']).optional(),
-      priority: priorityName.optional(),
-      ttlMs: z
-        .number()
-        .int()
-        .min(1)
-        .max(30 * 86_400_000)
-        .optional(),
-      msgId: messageIdSchema.optional(),
     }),
   }),
 ]);

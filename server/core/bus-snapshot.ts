@@ -1,5 +1,4 @@
-import type { PriorityLevel } from '../../protocol/index.js';
-import type { BusMessage, Qos } from './bus-records.js';
+import type { BusMessage } from './bus-records.js';
 import type { BusState } from './bus-state.js';
 import { durableKey, DURABLE_PREFIX } from './bus-state.js';
 import type { Wakeups } from './wakeups.js';
@@ -13,16 +12,7 @@ import type { Wakeups } from './wakeups.js';
  */
 export interface BusSnapshot {
   consumers: { name: string; pattern: string; owner: string | undefined; ids: string[] }[];
-  messages: {
-    id: string;
-    topic: string;
-    data: unknown;
-    priority: PriorityLevel;
-    qos: Qos;
-    publishedAt: number;
-    expiresAt: number;
-    from: string | undefined;
-  }[];
+  messages: Omit<BusMessage, 'holders'>[];
   dedup: [string, number][];
 }
 

@@ -2,15 +2,8 @@ import t from 'tap';
 import { Producer, type BusMessage } from '../../client/index.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { sleep, until } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-};
 const reconnect = { initialDelayMs: 20, maxDelayMs: 200 };
 
 t.test(

@@ -2,8 +2,8 @@ import t from 'tap';
 import { Producer, type BusMessage } from '../../client/index.js';
 import { startTestHub } from '../helpers/hub.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Paused = { _socket: { pause(): void; resume(): void } };
 
 t.test(

@@ -2,15 +2,7 @@ import t from 'tap';
 import { Producer, Worker, type BusMessage } from '../../client/index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-};
+import { sleep, until } from '../helpers/wait.js';
 
 t.test('broadcast with wildcards: every matching subscriber gets each message once', async (t) => {
   const th = await startTestHub();

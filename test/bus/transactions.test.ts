@@ -2,8 +2,7 @@ import t from 'tap';
 import { Producer, Worker, type BusMessage } from '../../client/index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 t.test('a transaction applies submits, cancels and publishes together', async (t) => {
   const th = await startTestHub();

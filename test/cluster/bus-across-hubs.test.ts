@@ -2,15 +2,7 @@ import t from 'tap';
 import { Producer, type BusMessage } from '../../index.js';
 import { requireTool } from '../helpers/requires.js';
 import { startCluster } from '../helpers/cluster.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 15_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-};
+import { sleep, until } from '../helpers/wait.js';
 
 if (requireTool('redis')) {
   t.test(
