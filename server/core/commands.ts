@@ -1,4 +1,5 @@
 import type { TaskSpec } from '../../protocol/index.js';
+import { FEDERATION_COMMANDS, type FederationCommand } from './federation-commands.js';
 import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
 import type { TaskFailure, WorkerKind } from './records.js';
 
@@ -224,7 +225,8 @@ export type DurableCommand =
   | GcCommand
   | RecoverCommand
   | NodeCommand
-  | TokenRevokeCommand;
+  | TokenRevokeCommand
+  | FederationCommand;
 
 export type VolatileCommand =
   RegisterWorkerCommand | WorkerSimpleCommand | ProgressCommand | PullCommand | TickCommand;
@@ -251,4 +253,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'command.started',
   'command.result',
   'token.revoke',
+  ...FEDERATION_COMMANDS,
 ]);

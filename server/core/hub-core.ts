@@ -3,6 +3,9 @@ import type { Command, DurableCommand } from './commands.js';
 import { DIRECTLY_DURABLE } from './commands.js';
 import type { CoreOptions } from './core-options.js';
 import { CoreState } from './core-state.js';
+import type { FederationKeys } from './federation-keys.js';
+import { applyFederation } from './federation-rules.js';
+import type { Federations } from './federations.js';
 import { applyLease, progress } from './leases.js';
 import type { NodeRegistry } from './node-registry.js';
 import { purgeDead, setPaused } from './queue-controls.js';
@@ -46,6 +49,8 @@ export class Core {
   readonly workers: Map<string, WorkerRecord>;
   readonly nodes: NodeRegistry;
   readonly revocations: Revocations;
+  readonly federations: Federations;
+  readonly federationKeys: FederationKeys;
   /** Submit-time options, one shared object for tasks that set none. */
   readonly taskOptions: TaskOptionsPool;
 
@@ -57,6 +62,8 @@ export class Core {
     this.workers = s.workers;
     this.nodes = s.nodes;
     this.revocations = s.revocations;
+    this.federations = s.federations;
+    this.federationKeys = s.federationKeys;
     this.taskOptions = s.taskOptions;
   }
 
@@ -169,5 +176,10 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return s.nodes.apply(cmd, (e) => s.emit(e));
     case 'token.revoke':
       return revokeToken(s, cmd);
+    case 'federation.push':
+    case 'federation.forget':
+    case 'federation.key.create':
+    case 'federation.key.revoke':
+      return applyFederation(s, cmd);
   }
 }

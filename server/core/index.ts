@@ -33,4 +33,9 @@ export type {
   TokenIdentity,
 } from './revocations.js';
 export { replay, type Replayable } from './replay.js';
+export { Federations } from './federations.js';
+export type { Federation, MergedView, StoredSummary, SummaryInput } from './federation.js';
+export { FederationKeys } from './federation-keys.js';
+export type { FederationKeyRecord, RevokedKeyRecord } from './federation-keys.js';
+export type { FederationCommand } from './federation-commands.js';
 export { isTerminal } from './task-lifecycle.js';

@@ -3,6 +3,8 @@ import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import type { TaskRecord } from './records.js';
 import type { RevocationsSnapshot } from './revocations.js';
+import type { FederationKeysSnapshot } from './federation-keys.js';
+import type { FederationSnapshot } from './federations.js';
 
 /**
  * A core's durable state as one plain object. Workers are not in it: they are volatile and
@@ -33,6 +35,9 @@ export interface CoreSnapshot {
   nodeCommands?: NodeCommandRecord[];
   /** Absent in snapshots written before token revocation existed. */
   revocations?: RevocationsSnapshot;
+  /** Absent in snapshots written before federated summaries existed. */
+  federations?: FederationSnapshot[];
+  federationKeys?: FederationKeysSnapshot;
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -60,6 +65,8 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     nodes,
     nodeCommands,
     revocations,
+    federations: core.federations.snapshot(),
+    federationKeys: core.federationKeys.snapshot(),
   };
 }
 
@@ -104,6 +111,8 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   for (const name of snap.paused) core.queue(name).paused = true;
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
   core.revocations.restore(snap.revocations);
+  core.federations.restore(snap.federations);
+  core.federationKeys.restore(snap.federationKeys);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 
