@@ -181,9 +181,10 @@ export const errorRegistry = [
   {
     code: 'RATE_LIMITED',
     status: 429,
-    sentBy: ['ws'],
-    meaning: 'over the frame or byte rate ([limits.md](limits.md)); frames still served',
-    fix: 'slow down, or the hub closes with 4029',
+    sentBy: ['ws', 'http'],
+    meaning:
+      'over the frame or byte rate ([limits.md](limits.md)); frames still served. HTTP: over a federation push or pull rate ([federation.md](federation.md)), nothing stored',
+    fix: 'slow down, or the hub closes with 4029; HTTP: retry after `retry-after` seconds',
   },
   {
     code: 'NODE_UNREACHABLE',
@@ -468,6 +469,16 @@ export const errorRegistry = [
     sentBy: ['client'],
     meaning: 'a constructor got an option it cannot use: an empty `url` list, a non-ws(s):// URL',
     fix: 'the message names the option and the value to fix',
+  },
+
+  // --- appended for issue 16: federated summaries
+  {
+    code: 'FEDERATION_FULL',
+    status: 507,
+    sentBy: ['http'],
+    meaning:
+      'a federation push or key would pass a `federation.*` cap (federations, agents, stored items, keys); nothing was stored',
+    fix: 'forget stale agents (`switchboard federation forget`), revoke unused keys, or raise the cap',
   },
 ] as const satisfies readonly ErrorEntry[];
 
