@@ -16,6 +16,7 @@ import type {
 import { HubPhase, type Engine } from './engine.js';
 import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
+import { FederationOperations } from './federation-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
@@ -102,10 +103,13 @@ export class Gateway {
   readonly nodes: NodeOperations;
   /** Token revocations (gateway/token-operations.ts). */
   readonly tokens: TokenOperations;
+  /** Federated summaries and federation keys (gateway/federation-operations.ts). */
+  readonly federation: FederationOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
     this.tokens = new TokenOperations(hub, this);
+    this.federation = new FederationOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks
