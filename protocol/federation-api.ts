@@ -32,18 +32,13 @@ const B = FEDERATION_BOUNDS;
 /** C0 and C1 control characters (newlines, NUL, escape...): never part of a name or a hash. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-/**
- * A printable string of 1 to `max` characters. `__proto__` is refused by name: as a key
- * of a JSON object zod would drop it without a word, and a key silently lost is a count
- * silently lost.
- */
+/** A printable string of 1 to `max` characters. */
 function printable(max: number, what: string): z.ZodString {
   return z
     .string()
     .min(1, `${what} is empty`)
     .max(max, `${what} is over ${max} characters`)
-    .refine((s) => !CONTROL.test(s), `${what} has a control character`)
-    .refine((s) => s !== '__proto__', `${what} may not be "__proto__"`);
+    .refine((s) => !CONTROL.test(s), `${what} has a control character`);
 }
 
 /** An ISO 8601 date-time (protocol/iso-8601.ts): what `summary.timestamp` and `?since=` take. */
@@ -58,22 +53,45 @@ export const isoTimestampSchema = z
 
 const countSchema = z.int().min(0, 'a count is a non-negative integer').max(B.maxCount);
 
-export const topicCountsSchema = z
-  .record(printable(B.topicChars, 'a topic'), countSchema)
-  .refine((o) => Object.keys(o).length <= B.topicsPerSummary, {
-    message: `at most ${B.topicsPerSummary} topics`,
-  });
+/**
+ * An object whose keys are names: zod drops a key `__proto__` from a record without a word
+ * (assigning it would replace the result's prototype), so it is refused here, by name.
+ */
+function namedRecord<T extends z.ZodType>(inner: T, what: string) {
+  return z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__'))
+      ctx.issues.push({
+        code: 'custom',
+        message: `${what} may not be "__proto__"`,
+        path: ['__proto__'],
+        input: value,
+      });
+    return value;
+  }, inner);
+}
+
+export const topicCountsSchema = namedRecord(
+  z
+    .record(printable(B.topicChars, 'a topic'), countSchema)
+    .refine((o) => Object.keys(o).length <= B.topicsPerSummary, {
+      message: `at most ${B.topicsPerSummary} topics`,
+    }),
+  'a topic',
+);
 
 export const factHashSchema = printable(B.factHashChars, 'a fact hash');
 
-const metadataSchema = z
-  .record(printable(128, 'a metadata key'), valueSchema)
-  .refine((o) => Object.keys(o).length <= B.metadataKeys, {
-    message: `at most ${B.metadataKeys} keys`,
-  })
-  .refine((o) => new TextEncoder().encode(JSON.stringify(o)).length <= B.metadataBytes, {
-    message: `at most ${B.metadataBytes} bytes as JSON`,
-  });
+const metadataSchema = namedRecord(
+  z
+    .record(printable(128, 'a metadata key'), valueSchema)
+    .refine((o) => Object.keys(o).length <= B.metadataKeys, {
+      message: `at most ${B.metadataKeys} keys`,
+    })
+    .refine((o) => new TextEncoder().encode(JSON.stringify(o)).length <= B.metadataBytes, {
+      message: `at most ${B.metadataBytes} bytes as JSON`,
+    }),
+  'a metadata key',
+);
 
 /**
  * One agent's summary. Unknown fields are dropped, not refused, as the reference does: a
