@@ -1,0 +1,179 @@
+/**
+ * Federated summaries inside one process, without HTTP: what the hub's core does per push
+ * and per pull, against the reference's approach over the very same summaries, plus what
+ * the state costs at that size (heap, snapshot bytes, snapshot and restore time).
+ *
+ *   - push: `Core.apply(federation.push)`, each of `agents` summaries once (µs each);
+ *   - pull after a change: one agent re-pushes with new hashes, then the merged view is read
+ *     and rendered as the pull's JSON (the hub's route does exactly this, caching the hashes'
+ *     JSON by the sorted array); the reference recomputes the merge and renders it;
+ *   - snapshot: `core.snapshot()` packed with the snapshot file's msgpack settings, then
+ *     unpacked and restored, and the first pull after the restore (a full sort).
+ *
+ * Run with --expose-gc (the heap figures are after a full collection).
+ */
+import { Packr } from 'msgpackr';
+import { Core, type SummaryInput } from '../../server/core/index.js';
+import { childMain } from '../lib/child-main.js';
+import { FederationWorkloadData, type FederationWorkload } from '../lib/federation-workload.js';
+import { summarize } from '../lib/stats.js';
+
+export interface FederationCoreParams {
+  workload: FederationWorkload;
+  churnPulls: number;
+  referencePulls: number;
+  newHashesPerChurn: number;
+}
+
+export interface FederationCoreOutput {
+  pushP50Us: number;
+  pushP99Us: number;
+  pullP50Ms: number;
+  pullP99Ms: number;
+  heapMb: number;
+  snapshotMb: number;
+  snapshotMs: number;
+  restoreMs: number;
+  firstPullAfterRestoreMs: number;
+  referencePullP50Ms: number;
+  referencePullP99Ms: number;
+  referenceHeapMb: number;
+  /** A snapshot holding each summary's hashes as strings, estimated from one summary. */
+  referenceSnapshotMb: number;
+  distinctHashes: number;
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const heapMb = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1e6;
+};
+
+function input(
+  data: FederationWorkloadData,
+  a: number,
+  hashes: string[],
+  at: number,
+): SummaryInput {
+  return {
+    agentId: data.agentId(a),
+    timestamp: new Date(at).toISOString(),
+    at,
+    topicCounts: { episodic: hashes.length >> 1, semantic: hashes.length - (hashes.length >> 1) },
+    factHashes: hashes,
+  };
+}
+
+/** The hub's pull: the merged view, rendered (hashes' JSON cached by array, as the route does). */
+function hubPull(core: Core, cache: WeakMap<readonly string[], string>): number {
+  const view = core.federations.get('bench')!.merged();
+  let hashes = cache.get(view.hashes);
+  if (hashes === undefined) cache.set(view.hashes, (hashes = JSON.stringify(view.hashes)));
+  const body = `{"merged_topic_counts":${JSON.stringify(Object.fromEntries(view.topics))},"unique_fact_hashes":${hashes},"contributing_agents":${view.agents}}`;
+  return body.length;
+}
+
+/** The reference's pull: recompute the merge from every summary, sort, render. */
+function referencePull(summaries: Map<string, SummaryInput>): number {
+  const topics = new Map<string, number>();
+  const hashes = new Set<string>();
+  for (const s of summaries.values()) {
+    for (const [k, v] of Object.entries(s.topicCounts)) topics.set(k, (topics.get(k) ?? 0) + v);
+    for (const h of s.factHashes) hashes.add(h);
+  }
+  const unique = [...hashes].sort();
+  return JSON.stringify({
+    merged_topic_counts: Object.fromEntries(topics),
+    unique_fact_hashes: unique,
+    contributing_agents: summaries.size,
+  }).length;
+}
+
+async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
+  const data = new FederationWorkloadData(p.workload);
+  const at = Date.parse('2026-02-01T12:00:00Z');
+  const heap0 = heapMb();
+
+  // --- Switchboard's core
+  let core = new Core();
+  const pushUs = new Float64Array(p.workload.agents);
+  for (let a = 0; a < p.workload.agents; a++) {
+    const summary = input(data, a, data.factHashes(a), at + a);
+    const t0 = performance.now();
+    core.apply({ type: 'federation.push', now: at, federation: 'bench', by: 'bench', summary });
+    pushUs[a] = (performance.now() - t0) * 1000;
+    core.takeEffects();
+  }
+  const pushes = summarize(pushUs);
+  const cache = new WeakMap<readonly string[], string>();
+  hubPull(core, cache);
+  const heap = heapMb() - heap0;
+  const pull = new Float64Array(p.churnPulls);
+  for (let i = 0; i < p.churnPulls; i++) {
+    const a = (i * 7919) % p.workload.agents;
+    const summary = input(data, a, data.churnedHashes(a, i + 1, p.newHashesPerChurn), at);
+    core.apply({ type: 'federation.push', now: at, federation: 'bench', by: 'bench', summary });
+    core.takeEffects();
+    const t0 = performance.now();
+    hubPull(core, cache);
+    pull[i] = performance.now() - t0;
+  }
+  const pulls = summarize(pull);
+  const distinctHashes = core.federations.get('bench')!.facts.size;
+
+  let t0 = performance.now();
+  const bytes = packr.pack(core.snapshot());
+  const snapshotMs = performance.now() - t0;
+  t0 = performance.now();
+  core = Core.restore(packr.unpack(bytes));
+  const restoreMs = performance.now() - t0;
+  t0 = performance.now();
+  hubPull(core, new WeakMap());
+  const firstPullAfterRestoreMs = performance.now() - t0;
+  const snapshotMb = bytes.length / 1e6;
+  core = new Core();
+
+  // --- the reference's approach, over the same summaries
+  const heap1 = heapMb();
+  const summaries = new Map<string, SummaryInput>();
+  for (let a = 0; a < p.workload.agents; a++) {
+    // Strings of their own, as each push's JSON.parse makes them: a server that keeps the
+    // summaries as they came holds every agent's copy of every hash.
+    const own = JSON.parse(JSON.stringify(data.factHashes(a))) as string[];
+    summaries.set(data.agentId(a), input(data, a, own, at + a));
+  }
+  const referenceHeapMb = heapMb() - heap1;
+  const one = packr.pack([...summaries.values()][0]).length;
+  const ref = new Float64Array(p.referencePulls);
+  for (let i = 0; i < p.referencePulls; i++) {
+    const a = (i * 7919) % p.workload.agents;
+    summaries.set(
+      data.agentId(a),
+      input(data, a, data.churnedHashes(a, i + 1, p.newHashesPerChurn), at),
+    );
+    const t1 = performance.now();
+    referencePull(summaries);
+    ref[i] = performance.now() - t1;
+  }
+  const refs = summarize(ref);
+  return {
+    pushP50Us: pushes.p50,
+    pushP99Us: pushes.p99,
+    pullP50Ms: pulls.p50,
+    pullP99Ms: pulls.p99,
+    heapMb: heap,
+    snapshotMb,
+    snapshotMs,
+    restoreMs,
+    firstPullAfterRestoreMs,
+    referencePullP50Ms: refs.p50,
+    referencePullP99Ms: refs.p99,
+    referenceHeapMb,
+    referenceSnapshotMb: (one * p.workload.agents) / 1e6,
+    distinctHashes,
+  };
+}
+
+childMain(main);
