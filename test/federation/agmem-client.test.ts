@@ -164,6 +164,11 @@ t.test(
     t.match(federations, /team-a\s+40\s+400\s+2\s+1/);
     t.match(federations, /team-b\s+1\s+1\s+1\s+1/);
 
+    const forgot = await cli(h.httpUrl, dir, 'federation', 'forget', 'team-b');
+    t.match(forgot, 'forgot 1 summary of federation "team-b"');
+    const [emptied] = await agmem([{ op: 'pull', base: teamB.url }]);
+    t.equal(emptied!.body.contributing_agents, 0, 'forgotten; its key still valid');
+
     // The secrets: shown once by `key create`, never in the hub's output nor in its data dir.
     hub.proc.kill('SIGTERM');
     await hub.exited;
