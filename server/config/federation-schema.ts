@@ -57,7 +57,10 @@ export const federationSchema = z
           .array(
             z
               .string()
-              .regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin: `*` or scheme://host[:port], no path'),
+              .regex(
+                /^(\*|https?:\/\/[^/\s]+)$/,
+                'an origin: `*` or scheme://host[:port], no path',
+              ),
           )
           .max(100)
           .default([]),
