@@ -92,7 +92,9 @@ export function federationRoutes(hub: Hub): Route[] {
     if (ctx.params.key !== undefined) byKey(ctx);
     return { body: { status: 'healthy', timestamp: new Date(hub.now()).toISOString() } };
   };
+  // A preflight answers before any key is judged: the browser asks before it sends one.
   const preflight = (ctx: RequestContext) => {
+    if (ctx.params.key !== undefined) parseBody(keyParams, ctx.params, 'path');
     ctx.res.writeHead(204);
     ctx.res.end();
     return undefined;
