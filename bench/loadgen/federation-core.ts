@@ -5,8 +5,9 @@
  *
  *   - push: `Core.apply(federation.push)`, each of `agents` summaries once (µs each);
  *   - pull after a change: one agent re-pushes with new hashes, then the merged view is read
- *     and rendered as the pull's JSON (the hub's route does exactly this, caching the hashes'
- *     JSON by the sorted array); the reference recomputes the merge and renders it;
+ *     and rendered as the pull's JSON by the route's own code (server/http/federation-pull-json.ts,
+ *     which re-renders only the chunks of hashes that changed); the reference recomputes the
+ *     merge and renders it;
  *   - snapshot: `core.snapshot()` packed with the snapshot file's msgpack settings, then
  *     unpacked and restored, and the first pull after the restore (a full sort).
  *
@@ -14,6 +15,7 @@
  */
 import { Packr } from 'msgpackr';
 import { Core, type SummaryInput } from '../../server/core/index.js';
+import { pullBody } from '../../server/http/federation-pull-json.js';
 import { childMain } from '../lib/child-main.js';
 import { FederationWorkloadData, type FederationWorkload } from '../lib/federation-workload.js';
 import { summarize } from '../lib/stats.js';
@@ -71,13 +73,13 @@ function input(
   };
 }
 
-/** The hub's pull: the merged view, rendered (hashes' JSON cached by array, as the route does). */
-function hubPull(core: Core, cache: WeakMap<readonly string[], string>): number {
-  const view = core.federations.get('bench')!.merged();
-  let hashes = cache.get(view.hashes);
-  if (hashes === undefined) cache.set(view.hashes, (hashes = JSON.stringify(view.hashes)));
-  const body = `{"merged_topic_counts":${JSON.stringify(Object.fromEntries(view.topics))},"unique_fact_hashes":${hashes},"contributing_agents":${view.agents}}`;
-  return body.length;
+/** The hub's pull: the merged view rendered by the route's own code (its JSON cache included). */
+function hubPull(core: Core): number {
+  const f = core.federations.get('bench')!;
+  const body = pullBody({ ...f.merged(), lastUpdated: f.newestSummary()?.timestamp }, '');
+  let n = 0;
+  for (const b of body) n += b.length;
+  return n;
 }
 
 /** The reference's pull: recompute the merge from every summary, sort, render. */
@@ -114,8 +116,7 @@ async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
     core.takeEffects();
   }
   const pushes = summarize(pushUs);
-  const cache = new WeakMap<readonly string[], string>();
-  hubPull(core, cache);
+  hubPull(core);
   const heap = heapMb() - heap0;
   const pull = new Float64Array(p.churnPulls);
   for (let i = 0; i < p.churnPulls; i++) {
@@ -124,7 +125,7 @@ async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
     core.apply({ type: 'federation.push', now: at, federation: 'bench', by: 'bench', summary });
     core.takeEffects();
     const t0 = performance.now();
-    hubPull(core, cache);
+    hubPull(core);
     pull[i] = performance.now() - t0;
   }
   const pulls = summarize(pull);
@@ -137,7 +138,7 @@ async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
   core = Core.restore(packr.unpack(bytes));
   const restoreMs = performance.now() - t0;
   t0 = performance.now();
-  hubPull(core, new WeakMap());
+  hubPull(core);
   const firstPullAfterRestoreMs = performance.now() - t0;
   const snapshotMb = bytes.length / 1e6;
   core = new Core();

@@ -1,3 +1,5 @@
+import { SortedChunks, type SortedStrings } from './sorted-chunks.js';
+
 /**
  * The fact hashes of one federation, each held once, with the number of agents whose
  * current summary names it, and the sorted list of them all kept up to date incrementally.
@@ -9,8 +11,8 @@
  *
  * Why the sorted list is kept, not rebuilt: `pull` answers with every distinct hash in
  * order. Sorting them on every pull is the reference's cost (O(total hashes) to collect,
- * O(n log n) to sort); here a pull after a change costs one merge of what changed into the
- * previous order (O(n + k log k) for k changes) and a pull without a change costs nothing.
+ * O(n log n) to sort); here a hash that appears or goes is put in or taken out of its place
+ * in sorted chunks (sorted-chunks.ts) as it happens, and a pull reads the chunks as they are.
  */
 export class FactTable {
   private readonly idOf = new Map<string, number>();
@@ -24,18 +26,8 @@ export class FactTable {
   private readonly free: number[] = [];
   private live = 0;
 
-  /** Every held hash in order, as of the last `sorted()`. */
-  private order: readonly string[] = [];
-  /** Held now, not in `order`. */
-  private readonly added = new Set<string>();
-  /** In `order`, not held any more. */
-  private readonly removed = new Set<string>();
-  /**
-   * Changes are not being tracked: the next `sorted()` sorts everything held. Set after a
-   * restore, and when more has been added than `order` holds (a bulk load), where tracking
-   * would cost more memory than a sort saves.
-   */
-  private rebuild = false;
+  /** Every held hash in order; undefined after a restore until first read (one sort then). */
+  private order: SortedChunks | undefined = new SortedChunks();
 
   /** Distinct hashes held. */
   get size(): number {
@@ -76,7 +68,7 @@ export class FactTable {
       this.idOf.delete(hash);
       this.free.push(id);
       this.live--;
-      if (!this.rebuild && !this.added.delete(hash)) this.removed.add(hash);
+      this.order?.remove(hash);
     }
   }
 
@@ -86,23 +78,15 @@ export class FactTable {
 
   /**
    * Every held hash, in UTF-16 code unit order (JavaScript's string order: the same as
-   * Python's `sorted()` for every hash outside the astral planes). The same array comes back
-   * until something changes, so a caller may cache what it derives from it by identity.
+   * Python's `sorted()` for every hash outside the astral planes), as sorted chunks whose
+   * versions say which changed since a reader last looked.
    */
-  sorted(): readonly string[] {
-    if (this.rebuild) {
+  sorted(): SortedStrings {
+    if (this.order === undefined) {
       const all: string[] = [];
       for (const h of this.hashes) if (h !== undefined) all.push(h);
-      this.order = all.sort(byCodeUnits);
-      this.rebuild = false;
-      return this.order;
+      this.order = SortedChunks.fromSorted(all.sort(byCodeUnits));
     }
-    if (this.added.size === 0 && this.removed.size === 0) return this.order;
-    const kept =
-      this.removed.size === 0 ? this.order : this.order.filter((h) => !this.removed.has(h));
-    this.order = mergeSorted(kept, [...this.added].sort(byCodeUnits));
-    this.added.clear();
-    this.removed.clear();
     return this.order;
   }
 
@@ -122,7 +106,7 @@ export class FactTable {
       this.hashes[id] = h ?? undefined;
       if (h !== null && h !== undefined) this.idOf.set(h, id);
     }
-    this.rebuild = true;
+    this.order = undefined;
   }
 
   /** A restored summary's ids (already distinct). */
@@ -155,14 +139,7 @@ export class FactTable {
 
   private becameHeld(hash: string): void {
     this.live++;
-    if (this.rebuild) return;
-    if (this.removed.delete(hash)) return;
-    this.added.add(hash);
-    if (this.added.size > 65_536 && this.added.size > this.order.length) {
-      this.added.clear();
-      this.removed.clear();
-      this.rebuild = true;
-    }
+    this.order?.insert(hash);
   }
 
   private ensure(ids: number): void {
@@ -181,18 +158,4 @@ export class FactTable {
 /** JavaScript's string order, as a comparator. */
 export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Two sorted lists with no element in common, as one. */
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
-  if (b.length === 0) return a as string[];
-  if (a.length === 0) return b as string[];
-  const out = new Array<string>(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
 }

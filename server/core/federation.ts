@@ -1,4 +1,5 @@
 import { byCodeUnits, FactTable } from './fact-table.js';
+import { SortedChunks, type SortedStrings } from './sorted-chunks.js';
 
 /** One agent's summary as pushed (validated at the edge; the core takes it as it comes). */
 export interface SummaryInput {
@@ -34,7 +35,7 @@ export interface MergedView {
   /** Sorted by topic. */
   readonly topics: readonly (readonly [string, number])[];
   /** Sorted, each once. */
-  readonly hashes: readonly string[];
+  readonly hashes: SortedStrings;
   readonly agents: number;
 }
 
@@ -65,7 +66,7 @@ export class Federation {
   /** Store an agent's summary, replacing the one it had. Returns the change in `items`. */
   push(input: SummaryInput, pushedBy: string, now: number): number {
     // Acquire the new hashes before releasing the old: a hash in both stays held throughout,
-    // so an unchanged re-push leaves the sorted list (and what is cached from it) as it was.
+    // so an unchanged re-push leaves the sorted chunks (and what is cached from them) as they were.
     const facts = this.facts.acquire(input.factHashes);
     const topics: [string, number][] = [];
     for (const topic of Object.keys(input.topicCounts)) {
@@ -124,7 +125,7 @@ export class Federation {
     }
     const hashes = [...ids].map((id) => this.facts.hashOf(id)).sort(byCodeUnits);
     const topics = [...totals].sort((a, b) => byCodeUnits(a[0], b[0]));
-    return { topics, hashes, agents };
+    return { topics, hashes: SortedChunks.fromSorted(hashes), agents };
   }
 
   /** The summary with the newest timestamp (ties: the one pushed last). */

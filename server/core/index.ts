@@ -34,6 +34,7 @@ export type {
 } from './revocations.js';
 export { replay, type Replayable } from './replay.js';
 export { Federations } from './federations.js';
+export type { SortedChunk, SortedStrings } from './sorted-chunks.js';
 export type { Federation, MergedView, StoredSummary, SummaryInput } from './federation.js';
 export { FederationKeys } from './federation-keys.js';
 export type { FederationKeyRecord, RevokedKeyRecord } from './federation-keys.js';

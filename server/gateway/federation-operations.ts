@@ -8,6 +8,7 @@ import type {
   FederationKeyRecord,
   MergedView,
   RevokedKeyRecord,
+  SortedStrings,
   SummaryInput,
 } from '../core/index.js';
 import type { Caller } from './caller.js';
@@ -21,6 +22,8 @@ interface GatewayRules {
   gateNewWork(what: string): void;
   durably(cmd: Command): Promise<CommandResult & { ok: true }>;
 }
+
+const NO_HASHES: SortedStrings = { size: 0, chunks: () => [] };
 
 /** The federation a Bearer token reaches at `/federation` (a key names its own). */
 export const DEFAULT_FEDERATION = 'default';
@@ -182,7 +185,7 @@ export class FederationOperations {
       this.limits.pullRate,
     );
     const f = this.hub.core.federations.get(access.federation);
-    if (!f) return { topics: [], hashes: [], agents: 0, lastUpdated: undefined };
+    if (!f) return { topics: [], hashes: NO_HASHES, agents: 0, lastUpdated: undefined };
     const view = since === undefined ? f.merged() : f.mergedSince(since);
     return { ...view, lastUpdated: f.newestSummary()?.timestamp };
   }

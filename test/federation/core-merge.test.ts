@@ -1,7 +1,13 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { Core, replay, type Command, type SummaryInput } from '../../server/core/index.js';
+import {
+  Core,
+  replay,
+  type Command,
+  type SortedStrings,
+  type SummaryInput,
+} from '../../server/core/index.js';
 
 /**
  * The merged view kept incrementally must always equal the reference coordinator's
@@ -92,11 +98,15 @@ function command(o: Op, now: number): Command {
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+const list = (s: SortedStrings): string[] => s.chunks().flatMap((c) => c.items);
+/** Each chunk's identity and version: what the pull's JSON cache keys on. */
+const versions = (s: SortedStrings) => s.chunks().map((c) => [c, c.version] as const);
+
 function views(core: Core, fed: string) {
   const f = core.federations.get(fed);
   if (!f) return { topics: [], hashes: [], agents: 0 };
   const m = f.merged();
-  return { topics: m.topics.map(([k, v]) => [k, v]), hashes: [...m.hashes], agents: m.agents };
+  return { topics: m.topics.map(([k, v]) => [k, v]), hashes: list(m.hashes), agents: m.agents };
 }
 
 t.test('the incremental merge equals a recompute after every command', async (t) => {
@@ -171,7 +181,7 @@ t.test('a summary names a hash once however often it lists it; counts 0 still sh
     ),
   );
   const f = core.federations.get('a')!;
-  t.same(f.merged().hashes, ['h1', 'h2']);
+  t.same(list(f.merged().hashes), ['h1', 'h2']);
   t.same(f.merged().topics, [
     ['b', 2],
     ['idle', 0],
@@ -179,23 +189,23 @@ t.test('a summary names a hash once however often it lists it; counts 0 still sh
   t.equal(f.agents.get('x')!.facts.length, 2);
 });
 
-t.test(
-  'an unchanged re-push keeps the same sorted array (what pull caches by identity)',
-  async (t) => {
-    const core = new Core();
-    const push = (hashes: string[], at: number) =>
-      core.apply(command({ k: 'push', fed: 'a', agent: 'x', topics: { t: at }, hashes, at }, at));
-    push(['b', 'a'], 1);
-    const f = core.federations.get('a')!;
-    const first = f.merged().hashes;
-    push(['a', 'b'], 2);
-    t.equal(f.merged().hashes, first, 'same array object');
-    t.same(f.merged().topics, [['t', 2]], 'topic totals replaced, not summed');
-    push(['a', 'c'], 3);
-    t.not(f.merged().hashes, first);
-    t.same(f.merged().hashes, ['a', 'c']);
-  },
-);
+t.test('an unchanged re-push changes no chunk (what the pull caches by)', async (t) => {
+  const core = new Core();
+  const push = (hashes: string[], at: number) =>
+    core.apply(command({ k: 'push', fed: 'a', agent: 'x', topics: { t: at }, hashes, at }, at));
+  push(['b', 'a'], 1);
+  const f = core.federations.get('a')!;
+  const first = versions(f.merged().hashes);
+  push(['a', 'b'], 2);
+  t.ok(
+    versions(f.merged().hashes).every(([c, v], i) => c === first[i]![0] && v === first[i]![1]),
+    'the very same chunk objects, at the same versions',
+  );
+  t.same(f.merged().topics, [['t', 2]], 'topic totals replaced, not summed');
+  push(['a', 'c'], 3);
+  t.not(f.merged().hashes.chunks()[0]!.version, first[0]![1]);
+  t.same(list(f.merged().hashes), ['a', 'c']);
+});
 
 t.test('newest summary and since', async (t) => {
   const core = new Core();
@@ -207,7 +217,7 @@ t.test('newest summary and since', async (t) => {
   const f = core.federations.get('a')!;
   t.equal(f.newestSummary()!.agentId, 'y');
   const since = f.mergedSince(150);
-  t.same(since.hashes, ['h2', 'h3']);
+  t.same(list(since.hashes), ['h2', 'h3']);
   t.equal(since.agents, 2);
   t.same(since.topics, [['t', 2]]);
   push('y', 50, ['h2']);
@@ -235,14 +245,14 @@ t.test('replay through replay() and a forget of the whole federation', async (t)
   t.equal(again.federations.size, 0);
 });
 
-t.test('a bulk load past what change tracking holds sorts once and stays right', async (t) => {
+t.test('a bulk load, a forget and a re-push keep the chunks sorted and complete', async (t) => {
   const core = new Core();
   const f = () => core.federations.get('a')!;
   const hashes = (agent: number) => Array.from({ length: 10_000 }, (_, i) => `${agent}-${i}`);
   core.apply(
     command({ k: 'push', fed: 'a', agent: 'a0', topics: {}, hashes: hashes(0), at: 1 }, 1),
   );
-  t.equal(f().merged().hashes.length, 10_000);
+  t.equal(f().merged().hashes.size, 10_000);
   for (let a = 1; a < 9; a++)
     core.apply(
       command({ k: 'push', fed: 'a', agent: `a${a}`, topics: {}, hashes: hashes(a), at: 1 }, 1),
@@ -251,7 +261,7 @@ t.test('a bulk load past what change tracking holds sorts once and stays right',
   const all = Array.from({ length: 9 }, (_, a) => (a === 3 ? [] : hashes(a)))
     .flat()
     .sort();
-  t.same(f().merged().hashes, all);
+  t.same(list(f().merged().hashes), all);
   core.apply(
     command({ k: 'push', fed: 'a', agent: 'a4', topics: {}, hashes: ['zz', '4-1'], at: 3 }, 3),
   );
@@ -259,5 +269,5 @@ t.test('a bulk load past what change tracking holds sorts once and stays right',
     .filter((h) => !h.startsWith('4-') || h === '4-1')
     .concat('zz')
     .sort();
-  t.same(f().merged().hashes, next);
+  t.same(list(f().merged().hashes), next);
 });

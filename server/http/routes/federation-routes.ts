@@ -18,6 +18,7 @@ import {
   type PullView,
 } from '../../gateway/federation-operations.js';
 import { OperationError } from '../../gateway/operation-error.js';
+import { pullBody } from '../federation-pull-json.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseBody } from '../validate.js';
@@ -198,33 +199,19 @@ function retryAfter<T>(res: ServerResponse, op: () => T): T {
   }
 }
 
-/**
- * The JSON of every distinct hash, by the sorted array it was made from: the core hands out
- * the same array until the set changes, so a pull after no change writes these bytes as
- * they are (at 100,000 hashes, 6.7 MB not stringified again), and a pull after a change
- * stringifies once for everyone.
- */
-const hashesJson = new WeakMap<readonly string[], Buffer>();
-const topicsJson = new WeakMap<readonly (readonly [string, number])[], string>();
-
 function writePull(res: ServerResponse, view: PullView, now: string): void {
-  let hashes = hashesJson.get(view.hashes);
-  if (!hashes) hashesJson.set(view.hashes, (hashes = Buffer.from(JSON.stringify(view.hashes))));
-  let topics = topicsJson.get(view.topics);
-  if (!topics)
-    topicsJson.set(view.topics, (topics = JSON.stringify(Object.fromEntries(view.topics))));
-  const head = `{"merged_topic_counts":${topics},"unique_fact_hashes":`;
-  const tail =
-    `,"contributing_agents":${view.agents},"last_updated":${JSON.stringify(view.lastUpdated ?? now)}` +
-    `,"metadata":{"total_facts":${view.hashes.length},"total_topics":${view.topics.length}}}`;
+  const body = pullBody(view, now);
+  let length = 0;
+  for (const b of body) length += b.length;
   res.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(head) + hashes.length + Buffer.byteLength(tail),
+    'content-length': length,
     'cache-control': 'no-store',
   });
-  res.write(head);
-  res.write(hashes);
-  res.end(tail);
+  res.cork();
+  for (const b of body) res.write(b);
+  res.end();
+  res.uncork();
 }
 
 /** The request path with the key replaced, for logs. */
