@@ -43,15 +43,40 @@ export interface FederationHttpOutput {
   distinctHashes: number;
   agents: number;
   serverRssMb: number;
+  /** Requests sent again after a reset of a kept-alive socket. */
+  resets: number;
 }
 
-function call(
+/**
+ * A request, sent again once if a kept-alive socket turned out closed under it (the server
+ * closes idle ones after 5 s; reusing one as it closes is a reset, not an answer). Both
+ * requests are idempotent: a push replaces the agent's summary with the same one.
+ */
+async function call(
   agent: Agent,
   url: URL,
   method: string,
   body?: string,
-  /** Keep the answer's text (always for a push: its refusal is reported). */
   keepText = method === 'POST',
+): Promise<{ status: number; bytes: number; text?: string; ms: number }> {
+  try {
+    return await callOnce(agent, url, method, body, keepText);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') throw err;
+    resets++;
+    return callOnce(agent, url, method, body, keepText);
+  }
+}
+let resets = 0;
+
+function callOnce(
+  agent: Agent,
+  url: URL,
+  method: string,
+  body: string | undefined,
+  /** Keep the answer's text (always for a push: its refusal is reported). */
+  keepText: boolean,
 ): Promise<{ status: number; bytes: number; text?: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -152,6 +177,7 @@ async function main(p: FederationHttpParams): Promise<FederationHttpOutput> {
     distinctHashes: merged.metadata.total_facts,
     agents: merged.contributing_agents,
     serverRssMb: readRssBytes(p.serverPid) / 1e6,
+    resets,
   };
 }
 

@@ -119,6 +119,9 @@ async function httpRun(
       notes: [
         `${d.distinctHashes.toLocaleString('en-US')} distinct hashes, ${(d.pullBytes / 1e6).toFixed(1)} MB a pull`,
         `${pulls.quiet} pulls with no change, ${pulls.churn} each after a re-push with ${NEW_HASHES_PER_CHURN} new hashes`,
+        ...(d.resets > 0
+          ? [`${d.resets} request(s) sent again after a kept-alive socket was reset`]
+          : []),
       ],
     };
   } finally {

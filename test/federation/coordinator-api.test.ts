@@ -415,13 +415,17 @@ t.test(
     const worker = await mintToken(SECRET, { role: 'worker', subject: 'w' });
     const scoped = await mintToken(SECRET, { role: 'producer', queues: ['emails'] });
 
-    t.equal((await restCall(`${base}/push`, 'POST', { body: SEED_PUSH })).status, 401, 'no token');
+    const INTRUDER = {
+      summary: { ...SEED_PUSH.summary, agent_id: 'intruder', fact_hashes: ['evil'] },
+    };
+    t.equal((await restCall(`${base}/push`, 'POST', { body: INTRUDER })).status, 401, 'no token');
     t.equal((await restCall(`${base}/pull`)).status, 401, 'no token, pull');
-    const byWorker = await restCall(`${base}/push`, 'POST', { body: SEED_PUSH, token: worker });
+    const byWorker = await restCall(`${base}/push`, 'POST', { body: INTRUDER, token: worker });
     t.equal(byWorker.status, 403, 'a worker token');
     t.equal(byWorker.json.error.code, 'FORBIDDEN');
+    t.equal((await restCall(`${base}/pull`, 'GET', { token: worker })).status, 403, 'nor pull');
     t.equal(
-      (await restCall(`${base}/push`, 'POST', { body: SEED_PUSH, token: scoped })).status,
+      (await restCall(`${base}/push`, 'POST', { body: INTRUDER, token: scoped })).status,
       403,
       'a token confined to queues',
     );
@@ -431,6 +435,9 @@ t.test(
       200,
       'a producer token reaches the default federation',
     );
+    const defaults = (await restCall(`${base}/pull`, 'GET', { token: producer })).json;
+    t.equal(defaults.contributing_agents, 1, 'none of the refused pushes was stored');
+    t.notOk(defaults.unique_fact_hashes.includes('evil'));
 
     const minted = await restCall(`${th.httpUrl}/api/v1/federation-keys`, 'POST', {
       body: { federation: 'team-a', label: 'laptops' },
