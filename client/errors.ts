@@ -184,6 +184,7 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   STORE_UNAVAILABLE: StoreError,
   STORE_FULL: StoreError,
   ENGINE_UNAVAILABLE: StoreError,
+  FEDERATION_FULL: UnavailableError,
   RATE_LIMITED: RateLimitError,
   INTERNAL: InternalError,
   SUBSCRIPTION_EXISTS: ConflictError,

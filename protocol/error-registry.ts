@@ -181,9 +181,10 @@ export const errorRegistry = [
   {
     code: 'RATE_LIMITED',
     status: 429,
-    sentBy: ['ws'],
-    meaning: 'over the frame or byte rate ([limits.md](limits.md)); frames still served',
-    fix: 'slow down, or the hub closes with 4029',
+    sentBy: ['ws', 'http'],
+    meaning:
+      'over the frame or byte rate ([limits.md](limits.md)); frames still served. HTTP: over a federation push or pull rate ([federation.md](federation.md)), nothing stored',
+    fix: 'slow down, or the hub closes with 4029; HTTP: retry after `retry-after` seconds',
   },
   {
     code: 'NODE_UNREACHABLE',
@@ -521,6 +522,15 @@ export const errorRegistry = [
     sentBy: ['client'],
     meaning: 'no reply to a `request` within its `timeoutMs`',
     fix: 'raise `timeoutMs`, or find out why the subscriber did not answer',
+  },
+  // --- appended for issue 16: federated summaries
+  {
+    code: 'FEDERATION_FULL',
+    status: 507,
+    sentBy: ['http'],
+    meaning:
+      'a federation push or key would pass a `federation.*` cap (federations, agents, stored items, keys); nothing was stored',
+    fix: 'forget stale agents (`switchboard federation forget`), revoke unused keys, or raise the cap',
   },
 ] as const satisfies readonly ErrorEntry[];
 

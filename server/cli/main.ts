@@ -4,6 +4,7 @@ import { VERSION } from '../runtime/version.js';
 import { registerConfig } from './commands/config-commands.js';
 import { registerHubCommands } from './commands/hub-commands.js';
 import { registerBench } from './commands/bench-command.js';
+import { registerFederationCommands } from './commands/federation-commands.js';
 import { registerMonitor } from './commands/monitor-command.js';
 import { registerNodeCommands } from './commands/node-commands.js';
 import { registerStart } from './commands/start.js';
@@ -23,6 +24,7 @@ registerConfig(program);
 registerToken(program);
 registerHubCommands(program, resolveTarget);
 registerNodeCommands(program, resolveTarget);
+registerFederationCommands(program, resolveTarget);
 registerMonitor(program, resolveTarget);
 registerBench(program);
 

@@ -116,6 +116,23 @@ limits:                    # against hostile or broken clients; see docs/limits.
     requestTimeoutMs: 30000 # the whole request within this
     maxJsonDepth: 128      # deeper JSON bodies get 400
 
+federation:                # agmem's coordinator API at /federation; see docs/federation.md
+  maxBodyBytes: 2097152    # largest push body (413 over it)
+  maxFederations: 1000     # past these caps a push gets 507 FEDERATION_FULL, nothing stored
+  maxAgentsPerFederation: 100000
+  maxStoredItems: 20000000 # topic counts + fact hashes over every stored summary (the memory bound)
+  maxKeys: 10000           # valid federation keys at once
+  maxClockSkewMs: 3600000  # a summary timestamp further ahead of the hub's clock gets 400 (0 = no check)
+  pushRate:                # per agent; over it: 429 with Retry-After (perMinute 0 = off)
+    perMinute: 60
+    burst: 10
+  pullRate:                # per federation key or token
+    perMinute: 600
+    burst: 60
+  cors:
+    origins: []            # e.g. ["https://dash.example.com"], or ["*"]; empty: no CORS headers
+    maxAgeSeconds: 600
+
 # Environment variables:
 ${envTable}
 `;

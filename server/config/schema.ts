@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { federationSchema } from './federation-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
@@ -201,6 +202,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   limits: limitsSchema,
+  federation: federationSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;

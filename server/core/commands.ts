@@ -1,4 +1,5 @@
 import type { TaskSpec } from '../../protocol/index.js';
+import { FEDERATION_COMMANDS, type FederationCommand } from './federation-commands.js';
 import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
 import type { PriorityLevel } from '../../protocol/index.js';
 import type { Qos } from './bus-records.js';
@@ -348,7 +349,8 @@ export type DurableCommand =
   | NodeCommand
   | TokenRevokeCommand
   | BusDurableCommand
-  | TxnCommand;
+  | TxnCommand
+  | FederationCommand;
 
 export type VolatileCommand =
   | RegisterWorkerCommand
@@ -383,4 +385,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'bus.publish',
   'bus.consumer.delete',
   'txn',
+  ...FEDERATION_COMMANDS,
 ]);

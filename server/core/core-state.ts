@@ -2,6 +2,8 @@ import { BusState } from './bus-state.js';
 import type { Effects } from './command-result.js';
 import type { DurableCommand } from './commands.js';
 import { DEFAULT_CORE_OPTIONS, type CoreOptions } from './core-options.js';
+import { FederationKeys } from './federation-keys.js';
+import { Federations } from './federations.js';
 import type { HubEvent } from './events.js';
 import { FinishedTasks } from './finished-tasks.js';
 import { FreeWorkers } from './free-workers.js';
@@ -26,6 +28,9 @@ export class CoreState {
   readonly workers = new Map<string, WorkerRecord>();
   readonly nodes = new NodeRegistry();
   readonly revocations = new Revocations();
+  /** Federated summaries (federation.ts) and the keys that open them. */
+  readonly federations = new Federations();
+  readonly federationKeys = new FederationKeys();
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   readonly free = new FreeWorkers();
   readonly wakeups = new Wakeups();

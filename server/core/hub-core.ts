@@ -17,6 +17,9 @@ import { DIRECTLY_DURABLE } from './commands.js';
 import type { BusState } from './bus-state.js';
 import type { CoreOptions } from './core-options.js';
 import { CoreState } from './core-state.js';
+import type { FederationKeys } from './federation-keys.js';
+import { applyFederation } from './federation-rules.js';
+import type { Federations } from './federations.js';
 import { applyLease, progress } from './leases.js';
 import type { NodeRegistry } from './node-registry.js';
 import { purgeDead, setPaused } from './queue-controls.js';
@@ -61,6 +64,8 @@ export class Core {
   readonly workers: Map<string, WorkerRecord>;
   readonly nodes: NodeRegistry;
   readonly revocations: Revocations;
+  readonly federations: Federations;
+  readonly federationKeys: FederationKeys;
   /** Submit-time options, one shared object for tasks that set none. */
   readonly taskOptions: TaskOptionsPool;
   /** Subscriptions and stored messages of the message bus (bus-rules.ts). */
@@ -74,6 +79,8 @@ export class Core {
     this.workers = s.workers;
     this.nodes = s.nodes;
     this.revocations = s.revocations;
+    this.federations = s.federations;
+    this.federationKeys = s.federationKeys;
     this.taskOptions = s.taskOptions;
     this.bus = s.bus;
   }
@@ -211,5 +218,10 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return expireMessage(s, cmd);
     case 'txn':
       return transaction(s, cmd);
+    case 'federation.push':
+    case 'federation.forget':
+    case 'federation.key.create':
+    case 'federation.key.revoke':
+      return applyFederation(s, cmd);
   }
 }

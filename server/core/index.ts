@@ -33,6 +33,12 @@ export type {
   TokenIdentity,
 } from './revocations.js';
 export { replay, type Replayable } from './replay.js';
+export { Federations } from './federations.js';
+export type { SortedChunk, SortedStrings } from './sorted-chunks.js';
+export type { Federation, MergedView, StoredSummary, SummaryInput } from './federation.js';
+export { FederationKeys } from './federation-keys.js';
+export type { FederationKeyRecord, RevokedKeyRecord } from './federation-keys.js';
+export type { FederationCommand } from './federation-commands.js';
 export { isTerminal } from './task-lifecycle.js';
 export type { Qos, BusMessage, BusConsumer, BusMember } from './bus-records.js';
 export type { BusState } from './bus-state.js';

@@ -4,6 +4,8 @@ import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import type { TaskRecord } from './records.js';
 import type { RevocationsSnapshot } from './revocations.js';
+import type { FederationKeysSnapshot } from './federation-keys.js';
+import type { FederationSnapshot } from './federations.js';
 
 /**
  * A core's durable state as one plain object. Workers are not in it: they are volatile and
@@ -36,6 +38,9 @@ export interface CoreSnapshot {
   revocations?: RevocationsSnapshot;
   /** Absent in snapshots written before the message bus existed. */
   bus?: BusSnapshot;
+  /** Absent in snapshots written before federated summaries existed. */
+  federations?: FederationSnapshot[];
+  federationKeys?: FederationKeysSnapshot;
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -64,6 +69,8 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     nodeCommands,
     revocations,
     bus: takeBusSnapshot(core.bus),
+    federations: core.federations.snapshot(),
+    federationKeys: core.federationKeys.snapshot(),
   };
 }
 
@@ -109,6 +116,8 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   core.nodes.restore(snap.nodes ?? [], snap.nodeCommands ?? []);
   core.revocations.restore(snap.revocations);
   restoreBusSnapshot(core.bus, core.wakeups, snap.bus);
+  core.federations.restore(snap.federations);
+  core.federationKeys.restore(snap.federationKeys);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 

@@ -19,7 +19,10 @@ export interface Engine {
   readonly phase: HubPhaseName;
   readonly ids: { next(): string };
   /** Read-only use: the gateway reads state through it, changes go through `execute`. */
-  readonly core: Pick<Core, 'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations' | 'bus'>;
+  readonly core: Pick<
+    Core,
+    'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations' | 'bus' | 'federations' | 'federationKeys'
+  >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };
   whenDurable(seq: number, cb: (err?: Error) => void): void;

@@ -17,6 +17,7 @@ import { HubPhase, type Engine } from './engine.js';
 import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
 import { BusOperations } from './bus-operations.js';
+import { FederationOperations } from './federation-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
@@ -104,12 +105,15 @@ export class Gateway {
   readonly bus: BusOperations;
   /** Groups of submits, cancels and publishes applied all or nothing (transaction-operations.ts). */
   readonly transactions: TransactionOperations;
+  /** Federated summaries and federation keys (gateway/federation-operations.ts). */
+  readonly federation: FederationOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
     this.tokens = new TokenOperations(hub, this);
     this.bus = new BusOperations(hub, this);
     this.transactions = new TransactionOperations(hub, this);
+    this.federation = new FederationOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks

@@ -87,6 +87,8 @@ export class HttpServer {
       }
       throw new HttpError(ErrorCode.NOT_FOUND, `no route ${method} ${url.pathname}`);
     }
+    const headers = route.headers?.(req);
+    if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     let grant: Grant | undefined;
     if (route.auth !== 'open') {
       // Until recovery is done the revocations are not loaded: no token can be judged yet.
@@ -107,7 +109,7 @@ export class HttpServer {
     const body =
       method === 'GET' || method === 'HEAD' || method === 'DELETE'
         ? undefined
-        : await this.readJson(req, res);
+        : await this.readJson(req, res, route.maxBodyBytes);
     const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
     if (out === undefined) return;
     this.json(res, out.status ?? 200, out.body);
@@ -135,11 +137,15 @@ export class HttpServer {
     }
   }
 
-  private readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  private readJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+    maxBodyBytes = this.options.maxBodyBytes,
+  ): Promise<unknown> {
     return readJsonBody(
       req,
       res,
-      { maxBodyBytes: this.options.maxBodyBytes, maxJsonDepth: this.hub.limits.http.maxJsonDepth },
+      { maxBodyBytes, maxJsonDepth: this.hub.limits.http.maxJsonDepth },
       (limit) => this.hub.metrics.limitHit(limit),
     );
   }

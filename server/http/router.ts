@@ -27,6 +27,10 @@ export interface Route {
   handler: RouteHandler;
   /** Its schemas and summary, for the OpenAPI document (GET /api/v1/openapi.json). */
   doc?: RouteDoc;
+  /** Headers for every answer of this route, refusals included (CORS). */
+  headers?: (req: IncomingMessage) => Record<string, string> | undefined;
+  /** Its own body limit, instead of the side port's (`server.maxFrameBytes`). */
+  maxBodyBytes?: number;
 }
 
 interface Compiled {

@@ -31,6 +31,7 @@ import { IdleMemoryRelease } from './idle-memory-release.js';
 import { LiveGrants } from './live-grants.js';
 import type { Grant } from '../auth/index.js';
 import { limitsSchema, type LimitsConfig } from '../config/schema.js';
+import { federationSchema, type FederationConfig } from '../config/federation-schema.js';
 import { ConnectionCaps } from '../transport/connection-caps.js';
 import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
@@ -71,6 +72,8 @@ export interface HubOptions {
   idleMemoryReleaseMs?: number;
   /** Limits against hostile clients (docs/limits.md); the schema's defaults when absent. */
   limits?: LimitsConfig;
+  /** Federated summaries: caps, rates, CORS (docs/federation.md); the schema's defaults when absent. */
+  federation?: FederationConfig;
   /**
    * More ways in beside the WebSocket port, fed the same handlers: the cluster's relay of
    * clients connected to edge hubs. Opened after the port, closed with it.
@@ -128,6 +131,8 @@ export class Hub {
   readonly gateway: Gateway = new Gateway(this);
   /** Also read by the HTTP side port (its connection caps, timeouts, body depth). */
   readonly limits: LimitsConfig;
+  /** The /federation paths read their body limit and CORS from it; the gateway its caps and rates. */
+  readonly federation: FederationConfig;
   phase: HubPhaseName = HubPhase.created;
   wsPort = 0;
   readonly startedAt = Date.now();
@@ -193,6 +198,8 @@ export class Hub {
     this.framesIn = this.metrics.frames.labels('in');
     this.framesOut = this.metrics.frames.labels('out');
     this.limits = options.limits ?? limitsSchema.parse({});
+    this.federation = options.federation ?? federationSchema.parse({});
+    this.gateway.federation.configure(this.federation);
     this.cluster = options.cluster;
   }
 

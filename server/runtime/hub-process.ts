@@ -173,6 +173,7 @@ export async function startHubProcess(
     auth: { enabled: config.auth.enabled, ...(secret ? { secret } : {}) },
     core: coreOptions,
     limits: config.limits,
+    federation: config.federation,
     store,
     logger: log,
     version: VERSION,

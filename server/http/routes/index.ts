@@ -2,6 +2,8 @@ import type { Hub } from '../../hub/hub.js';
 import type { Route } from '../router.js';
 import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
+import { federationAdminRoutes } from './federation-admin-routes.js';
+import { federationRoutes } from './federation-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
@@ -25,6 +27,8 @@ export function allRoutes(hub: Hub): Route[] {
     ...compatRoutes(hub),
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
+    ...federationRoutes(hub),
+    ...federationAdminRoutes(hub),
   ];
   routes.push(...openApiRoutes(hub, () => routes));
   return routes;
