@@ -3,6 +3,7 @@ import type { Route } from '../router.js';
 import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
 import { queueRoutes } from './queue-routes.js';
@@ -22,6 +23,7 @@ export function allRoutes(hub: Hub): Route[] {
     ...queueRoutes(hub),
     ...workerRoutes(hub),
     ...eventRoutes(hub),
+    ...messageRoutes(hub),
     ...compatRoutes(hub),
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
