@@ -168,7 +168,9 @@ export class BusStream implements BusSink {
     const early = this.early ?? [];
     this.early = undefined;
     for (const chunk of early) res.write(chunk);
-    this.keepalive = setInterval(() => res.write(': keepalive\n\n'), this.timing.keepaliveMs);
+    this.keepalive = setInterval(() => {
+      if (!res.writableEnded) res.write(': keepalive\n\n');
+    }, this.timing.keepaliveMs);
     this.keepalive.unref();
     const closed = (): void => this.disconnected(res);
     req.on('close', closed);
@@ -194,16 +196,18 @@ export class BusStream implements BusSink {
       queueMicrotask(() => this.ackQuietly(id));
       return true;
     }
-    const to = this.res ?? this.early;
+    // A connection the hub has ended (to have it confirm) takes nothing more, though its
+    // last bytes may still be on their way to a slow reader.
+    const res = this.res !== undefined && !this.res.writableEnded ? this.res : undefined;
     if (stored) {
       this.unconfirmed.delete(d.id!);
-      this.unconfirmed.set(d.id!, to !== undefined);
+      this.unconfirmed.set(d.id!, res !== undefined || this.early !== undefined);
     }
-    if (to === undefined) return false;
-    const chunk = sseMessage(d, stored);
-    if (this.res) this.res.write(chunk);
+    const chunk = res || this.early ? sseMessage(d, stored) : undefined;
+    if (chunk === undefined) return false;
+    if (res) res.write(chunk);
     else this.early!.push(chunk);
-    if (stored && this.res) this.checkConfirm();
+    if (stored && res) this.checkConfirm();
     return true;
   }
 
@@ -223,6 +227,7 @@ export class BusStream implements BusSink {
   private askToConfirm(): void {
     const res = this.res;
     if (!res || res.writableEnded) return;
+    clearInterval(this.keepalive);
     res.end(`retry: ${CONFIRM_RETRY_MS}\n: reconnect with Last-Event-ID to confirm\n\n`);
   }
 
