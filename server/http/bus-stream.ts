@@ -279,8 +279,6 @@ function sseMessage(d: BusDelivery, stored: boolean): string {
     publishedAt: d.publishedAt,
     qos: d.qos,
   };
-  const json = JSON.stringify(body, (_k, v: unknown) =>
-    typeof v === 'bigint' ? v.toString() : v,
-  );
+  const json = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return `${stored ? `id: ${d.id}\n` : ''}event: message\ndata: ${json}\n\n`;
 }

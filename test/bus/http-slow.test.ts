@@ -39,59 +39,61 @@ function stalledReader(th: TestHub, path: string) {
   };
 }
 
-t.test('a reader that stops reading: at-most-once dropped and counted, memory bounded, stored kept', async (t) => {
-  const th = await startTestHub({ maxFrameBytes: 1 << 20 });
-  t.teardown(th.stop);
-  const pub = new Producer({ url: th.wsUrl });
-  t.teardown(() => pub.close());
-  const reader = stalledReader(th, '/api/v1/messages/stream?topic=flood.>');
-  t.teardown(() => reader.socket.destroy());
-  await reader.opened();
+t.test(
+  'a reader that stops reading: at-most-once dropped and counted, memory bounded, stored kept',
+  async (t) => {
+    const th = await startTestHub({ maxFrameBytes: 1 << 20 });
+    t.teardown(th.stop);
+    const pub = new Producer({ url: th.wsUrl });
+    t.teardown(() => pub.close());
+    const reader = stalledReader(th, '/api/v1/messages/stream?topic=flood.>');
+    t.teardown(() => reader.socket.destroy());
+    await reader.opened();
 
-  const SIZE = 64 * 1024;
-  const COUNT = 1000; // 64 MiB in all, far more than the socket's buffers hold
-  const blob = 'x'.repeat(SIZE);
-  const droppedBefore = await metric(th, 'switchboard_messages_dropped_total');
-  const deliveredBefore = await metric(th, 'switchboard_messages_delivered_total');
-  const base = held();
-  let peak = 0;
-  for (let n = 0; n < COUNT; n++) {
-    await pub.publish('flood.data', { n, blob });
-    if (n % 250 === 0)
-      await pub.publish('flood.kept', `stored-${n}`, { qos: 'at-least-once' });
-    if (n % 100 === 99) peak = Math.max(peak, held() - base);
-  }
-  const dropped = (await metric(th, 'switchboard_messages_dropped_total')) - droppedBefore;
-  const delivered = (await metric(th, 'switchboard_messages_delivered_total')) - deliveredBefore;
-  t.ok(dropped > COUNT / 2, `most of the flood was dropped (${dropped} of ${COUNT})`);
-  t.equal(delivered + dropped, COUNT + 4, 'every message was either sent or counted as dropped');
-  t.ok(
-    peak < 24 * 1024 * 1024,
-    `the hub held at most ${(peak / 1048576).toFixed(1)} MiB more while 64 MiB went past a reader that reads nothing`,
-  );
+    const SIZE = 64 * 1024;
+    const COUNT = 1000; // 64 MiB in all, far more than the socket's buffers hold
+    const blob = 'x'.repeat(SIZE);
+    const droppedBefore = await metric(th, 'switchboard_messages_dropped_total');
+    const deliveredBefore = await metric(th, 'switchboard_messages_delivered_total');
+    const base = held();
+    let peak = 0;
+    for (let n = 0; n < COUNT; n++) {
+      await pub.publish('flood.data', { n, blob });
+      if (n % 250 === 0) await pub.publish('flood.kept', `stored-${n}`, { qos: 'at-least-once' });
+      if (n % 100 === 99) peak = Math.max(peak, held() - base);
+    }
+    const dropped = (await metric(th, 'switchboard_messages_dropped_total')) - droppedBefore;
+    const delivered = (await metric(th, 'switchboard_messages_delivered_total')) - deliveredBefore;
+    t.ok(dropped > COUNT / 2, `most of the flood was dropped (${dropped} of ${COUNT})`);
+    t.equal(delivered + dropped, COUNT + 4, 'every message was either sent or counted as dropped');
+    t.ok(
+      peak < 24 * 1024 * 1024,
+      `the hub held at most ${(peak / 1048576).toFixed(1)} MiB more while 64 MiB went past a reader that reads nothing`,
+    );
 
-  // Once the reader reads again, the stored messages are there: they were never dropped.
-  // (The hub may have ended the stream meanwhile to have them confirmed, as it does every
-  // 5 s: then the rest come after a reconnect with the last id, as an EventSource does.)
-  reader.socket.resume();
-  const end = Date.now() + 10_000;
-  const ended = (): boolean => reader.text().endsWith('\r\n0\r\n\r\n');
-  while (!reader.text().includes('"stored-750"') && !ended() && Date.now() < end)
-    await new Promise((r) => setTimeout(r, 20));
-  const seen = new Set([...reader.text().matchAll(/"(stored-\d+)"/g)].map((m) => m[1]));
-  if (!seen.has('stored-750')) {
-    const ids = [...reader.text().matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
-    const again = new SseClient(`${th.httpUrl}/api/v1/messages/stream?topic=flood.>`, {
-      lastEventId: ids.at(-1)!,
-    });
-    await again.start();
-    t.teardown(() => again.close());
-    await again.until((c) => c.messages.some((m) => m.data.data === 'stored-750'));
-    for (const m of again.messages) if (typeof m.data.data === 'string') seen.add(m.data.data);
-  }
-  t.same(
-    [...seen].sort(),
-    ['stored-0', 'stored-250', 'stored-500', 'stored-750'],
-    'every stored message arrived',
-  );
-});
+    // Once the reader reads again, the stored messages are there: they were never dropped.
+    // (The hub may have ended the stream meanwhile to have them confirmed, as it does every
+    // 5 s: then the rest come after a reconnect with the last id, as an EventSource does.)
+    reader.socket.resume();
+    const end = Date.now() + 10_000;
+    const ended = (): boolean => reader.text().endsWith('\r\n0\r\n\r\n');
+    while (!reader.text().includes('"stored-750"') && !ended() && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    const seen = new Set([...reader.text().matchAll(/"(stored-\d+)"/g)].map((m) => m[1]));
+    if (!seen.has('stored-750')) {
+      const ids = [...reader.text().matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
+      const again = new SseClient(`${th.httpUrl}/api/v1/messages/stream?topic=flood.>`, {
+        lastEventId: ids.at(-1)!,
+      });
+      await again.start();
+      t.teardown(() => again.close());
+      await again.until((c) => c.messages.some((m) => m.data.data === 'stored-750'));
+      for (const m of again.messages) if (typeof m.data.data === 'string') seen.add(m.data.data);
+    }
+    t.same(
+      [...seen].sort(),
+      ['stored-0', 'stored-250', 'stored-500', 'stored-750'],
+      'every stored message arrived',
+    );
+  },
+);

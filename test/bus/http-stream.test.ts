@@ -100,35 +100,38 @@ t.test('stored messages are confirmed by reconnects: none lost, none twice', asy
   );
 });
 
-t.test('a durable stream resumes after the client drops: nothing lost, nothing twice', async (t) => {
-  const th = await startTestHub();
-  t.teardown(th.stop);
-  const c = stream(th, 'topic=audit.>&durable=auditor&maxInFlight=500');
-  await c.start();
-  t.teardown(() => c.close());
-  const publishing = (async () => {
-    for (let n = 1; n <= 60; n++) {
-      const r = await publish(th, { topic: 'audit.login', data: n, qos: 'at-least-once' });
-      if (r.status !== 200) throw new Error(`publish ${n}: ${r.status}`);
-      if (n % 10 === 0) await sleep(20);
-    }
-  })();
-  await c.until((c) => c.messages.length >= 15);
-  await c.drop(); // mid-stream, while messages are being published
-  const had = c.messages.length;
-  await sleep(150);
-  await c.resume();
-  await publishing;
-  await c.until((c) => c.messages.length >= 60);
-  await sleep(200);
-  t.same(
-    dataOf(c),
-    Array.from({ length: 60 }, (_, i) => i + 1),
-    `all 60 once, in order (${had} before the drop)`,
-  );
-  const resumedAt = c.events.findIndex((e, i) => i > 0 && e.event === 'subscribed');
-  t.match(c.events[resumedAt], { data: { resumed: true } }, 'the reconnect resumed the stream');
-});
+t.test(
+  'a durable stream resumes after the client drops: nothing lost, nothing twice',
+  async (t) => {
+    const th = await startTestHub();
+    t.teardown(th.stop);
+    const c = stream(th, 'topic=audit.>&durable=auditor&maxInFlight=500');
+    await c.start();
+    t.teardown(() => c.close());
+    const publishing = (async () => {
+      for (let n = 1; n <= 60; n++) {
+        const r = await publish(th, { topic: 'audit.login', data: n, qos: 'at-least-once' });
+        if (r.status !== 200) throw new Error(`publish ${n}: ${r.status}`);
+        if (n % 10 === 0) await sleep(20);
+      }
+    })();
+    await c.until((c) => c.messages.length >= 15);
+    await c.drop(); // mid-stream, while messages are being published
+    const had = c.messages.length;
+    await sleep(150);
+    await c.resume();
+    await publishing;
+    await c.until((c) => c.messages.length >= 60);
+    await sleep(200);
+    t.same(
+      dataOf(c),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+      `all 60 once, in order (${had} before the drop)`,
+    );
+    const resumedAt = c.events.findIndex((e, i) => i > 0 && e.event === 'subscribed');
+    t.match(c.events[resumedAt], { data: { resumed: true } }, 'the reconnect resumed the stream');
+  },
+);
 
 t.test('one durable subscription, over WebSocket and over SSE', async (t) => {
   const th = await startTestHub();
@@ -209,5 +212,8 @@ t.test('a queue group shared by WebSocket and SSE members', async (t) => {
     Array.from({ length: 40 }, (_, i) => i + 1),
     'each message to exactly one member',
   );
-  t.ok(viaWs.length > 5 && c.messages.length > 5, `both took turns (${viaWs.length}/${c.messages.length})`);
+  t.ok(
+    viaWs.length > 5 && c.messages.length > 5,
+    `both took turns (${viaWs.length}/${c.messages.length})`,
+  );
 });
