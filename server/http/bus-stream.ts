@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { priorityName } from '../../protocol/index.js';
+import { ErrorCode, priorityName } from '../../protocol/index.js';
 import type { Grant } from '../auth/index.js';
 import type { Caller } from '../gateway/caller.js';
 import { OperationError } from '../gateway/operation-error.js';
@@ -189,6 +189,17 @@ export class BusStream implements BusSink {
   write(d: BusDelivery): boolean {
     if (this.ended) return false;
     const stored = d.qos !== 'at-most-once';
+    if (d.replyTo !== undefined) {
+      // A stream has no way to send a reply: the requester learns that now, not at its timeout.
+      const replyTo = d.replyTo;
+      queueMicrotask(() =>
+        this.hub.gateway.bus.reply(this.caller, replyTo, undefined, {
+          code: ErrorCode.RESPONDER_FAILED,
+          message: `the subscriber ${this.id} is a Server-Sent Events stream: it cannot answer requests`,
+        }),
+      );
+      return true;
+    }
     if (stored && d.id !== undefined && d.id === this.known) {
       this.known = undefined;
       // Not inside the core's command: this runs while it hands out the message.

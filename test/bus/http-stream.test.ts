@@ -217,3 +217,21 @@ t.test('a queue group shared by WebSocket and SSE members', async (t) => {
     `both took turns (${viaWs.length}/${c.messages.length})`,
   );
 });
+
+t.test('a request to an SSE subscriber fails at once: a stream cannot reply', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const c = stream(th, 'topic=math.double');
+  await c.start();
+  t.teardown(() => c.close());
+  const client = new Producer({ url: th.wsUrl });
+  t.teardown(() => client.close());
+  const t0 = Date.now();
+  await t.rejects(client.request('math.double', 21, { timeoutMs: 3000 }), {
+    code: 'RESPONDER_FAILED',
+    message: /Server-Sent Events stream/,
+  });
+  t.ok(Date.now() - t0 < 1000, 'not at the timeout');
+  await sleep(50);
+  t.same(c.messages, [], 'the request was not written to the stream');
+});
