@@ -68,6 +68,7 @@ export class BusStream implements BusSink {
   private confirmTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  private corked = false;
 
   constructor(
     private readonly hub: Hub,
@@ -216,10 +217,23 @@ export class BusStream implements BusSink {
     }
     const chunk = res || this.early ? sseMessage(d, stored) : undefined;
     if (chunk === undefined) return false;
-    if (res) res.write(chunk);
+    if (res) this.send(res, chunk);
     else this.early!.push(chunk);
     if (stored && res) this.checkConfirm();
     return true;
+  }
+
+  /** Messages of one event-loop turn go out in one write (one syscall, not one per message). */
+  private send(res: ServerResponse, chunk: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      setImmediate(() => {
+        this.corked = false;
+        res.uncork();
+      });
+    }
+    res.write(chunk);
   }
 
   /** End the connection for a confirmation when the window is full or its oldest waited long enough. */

@@ -65,7 +65,12 @@ t.test(
     const dropped = (await metric(th, 'switchboard_messages_dropped_total')) - droppedBefore;
     const delivered = (await metric(th, 'switchboard_messages_delivered_total')) - deliveredBefore;
     t.ok(dropped > COUNT / 2, `most of the flood was dropped (${dropped} of ${COUNT})`);
-    t.equal(delivered + dropped, COUNT + 4, 'every message was either sent or counted as dropped');
+    // (The 4 stored ones are sent, or wait for a reconnect if the hub ended the stream to have
+    // them confirmed: they are never dropped.)
+    t.ok(
+      delivered + dropped >= COUNT && delivered + dropped <= COUNT + 4,
+      `every at-most-once message was either sent or counted as dropped (${delivered} + ${dropped})`,
+    );
     t.ok(
       peak < 24 * 1024 * 1024,
       `the hub held at most ${(peak / 1048576).toFixed(1)} MiB more while 64 MiB went past a reader that reads nothing`,
