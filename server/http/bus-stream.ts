@@ -30,6 +30,8 @@ export interface BusStreamTiming {
 
 /** The one subscription of a stream's bus session. */
 const SID = 1;
+/** An id no message has (ids are 1 character or more). */
+const NO_MESSAGE = '';
 /** The `retry:` a client gets with the end of a connection the hub closed to have its messages confirmed. */
 const CONFIRM_RETRY_MS = 100;
 /** The `retry:` for every other reconnect (the hub went away, the network failed). */
@@ -142,6 +144,9 @@ export class BusStream implements BusSink {
     this.unconfirmed.clear();
     const bus = this.hub.gateway.bus;
     try {
+      // With nothing to ack, an ack of no message still says whether the subscription is there.
+      if (confirmed.length === 0 && again.length === 0)
+        bus.ack(this.caller, SID, NO_MESSAGE, false);
       for (const id of confirmed) bus.ack(this.caller, SID, id, false);
       // A nack puts the message back at the front and hands it out again at once, to this
       // session (the only member with room, unless a queue group has others).

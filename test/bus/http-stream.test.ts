@@ -235,3 +235,28 @@ t.test('a request to an SSE subscriber fails at once: a stream cannot reply', as
   await sleep(50);
   t.same(c.messages, [], 'the request was not written to the stream');
 });
+
+t.test('a stream whose durable name was taken over starts again when it comes back', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const c = stream(th, 'topic=inbox&durable=inbox&maxInFlight=1');
+  await c.start();
+  t.teardown(() => c.close());
+  await publish(th, { topic: 'inbox', data: 1, qos: 'at-least-once' });
+  // maxInFlight 1: the hub ends the stream at once, and the reconnect confirms message 1.
+  await c.until((c) => c.messages.length === 1 && c.connections === 2);
+  await c.drop();
+  const ws = new Producer({ url: th.wsUrl });
+  const leave = await ws.subscribe('inbox', () => undefined, { durable: 'inbox' });
+  await leave();
+  await ws.close();
+  await c.resume();
+  await publish(th, { topic: 'inbox', data: 2, qos: 'at-least-once' });
+  await c.until((c) => c.messages.length === 2);
+  t.same(dataOf(c), [1, 2], 'the stream took the durable subscription back');
+  t.match(
+    c.events.filter((e) => e.event === 'subscribed').at(-1),
+    { data: { resumed: false } },
+    'and said it could not resume the old one',
+  );
+});
