@@ -107,10 +107,10 @@ function readSse(url: string, onData: (n: number) => void, signal: AbortSignal):
         let buf = '';
         for await (const chunk of res.body!) {
           buf += decoder.decode(chunk as Uint8Array, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
+          // One split per chunk: slicing the buffer once per event would copy it per event.
+          const blocks = buf.split('\n\n');
+          buf = blocks.pop()!;
+          for (const block of blocks) {
             let event = 'message';
             let data: string | undefined;
             for (const line of block.split('\n')) {

@@ -29,7 +29,7 @@ const scenario: Scenario = {
             label: `bus-${via}`,
             args: childArgs(
               benchScript('loadgen/bus-sse.js'),
-              { peer: hub.peer, via, qos, messages, window: 64, maxInFlight },
+              { peer: hub.peer, via, qos, messages, window: 256, maxInFlight },
               ctx.options.childTimeoutMs,
             ),
             timeoutMs: ctx.options.childTimeoutMs + 10_000,

@@ -131,11 +131,9 @@ export class SseClient {
         const { value, done } = await reader.read();
         if (done) return;
         buf += decoder.decode(value, { stream: true });
-        let idx;
-        while ((idx = buf.indexOf('\n\n')) >= 0) {
-          this.dispatch(buf.slice(0, idx));
-          buf = buf.slice(idx + 2);
-        }
+        const blocks = buf.split('\n\n');
+        buf = blocks.pop()!;
+        for (const block of blocks) this.dispatch(block);
       }
     } catch {
       // aborted, or the connection broke: what was dispatched is what the client has
