@@ -3,9 +3,8 @@ import { Producer } from '../../client/index.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import { restCall } from '../helpers/rest-call.js';
 import { SseClient } from '../helpers/sse-client.js';
+import { sleep } from '../helpers/wait.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test(
   'a durable SSE subscription resumes across a hub SIGKILL: every message at least once',

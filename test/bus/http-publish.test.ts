@@ -4,15 +4,7 @@ import { mintToken } from '../../server/auth/index.js';
 import { startTestHub } from '../helpers/hub.js';
 import { restCall } from '../helpers/rest-call.js';
 import { SseClient } from '../helpers/sse-client.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-};
+import { sleep, until } from '../helpers/wait.js';
 
 t.test('POST /api/v1/messages reaches a WebSocket subscriber', async (t) => {
   const th = await startTestHub();

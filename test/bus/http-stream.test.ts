@@ -3,15 +3,7 @@ import { Producer, type BusMessage } from '../../client/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { restCall } from '../helpers/rest-call.js';
 import { SseClient } from '../helpers/sse-client.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-};
+import { sleep, until } from '../helpers/wait.js';
 
 const stream = (th: TestHub, query: string, options = {}): SseClient =>
   new SseClient(`${th.httpUrl}/api/v1/messages/stream?${query}`, options);

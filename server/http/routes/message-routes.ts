@@ -90,7 +90,12 @@ export const DEFAULT_STREAM_TIMING: BusStreamTiming = {
  */
 export function messageRoutes(hub: Hub, timing: BusStreamTiming = DEFAULT_STREAM_TIMING): Route[] {
   const gw = hub.gateway;
-  const streams = new BusStreams(hub, timing);
+  // Confirmed well before `bus.ackWaitMs`, or the core would deliver on a live stream again.
+  const ackWaitMs = hub.core.options.busAckWaitMs;
+  const streams = new BusStreams(hub, {
+    ...timing,
+    confirmAfterMs: Math.min(timing.confirmAfterMs, Math.floor(ackWaitMs / 3)),
+  });
   return [
     {
       method: 'POST',
