@@ -106,8 +106,15 @@ export const drainRequestFrame = z.strictObject({
 
 const sid = z.number().int().min(1).max(0xffffffff);
 const priorityName = z.enum(PRIORITY_NAMES as ['critical', 'high', 'normal', 'low']);
-/** Message ids chosen by publishers (exactly-once dedup) or by the hub. */
-export const messageIdSchema = z.string().min(1).max(128);
+/**
+ * Message ids chosen by publishers (exactly-once dedup) or by the hub. No line break or NUL:
+ * an id is the `id:` line of a Server-Sent Event, which one would end or corrupt.
+ */
+export const messageIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((s) => !/[\r\n]/.test(s) && !s.includes('\u0000'), 'may not contain a line break or NUL');
 const busName = nameSchema;
 
 export const subscribeFrame = z.strictObject({

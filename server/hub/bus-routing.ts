@@ -3,7 +3,18 @@ import { FrameType, priorityName, type MessageFrame } from '../../protocol/index
 import type { HubEvent } from '../core/index.js';
 import type { SessionTable } from './session-table.js';
 
-type Deliver = Extract<HubEvent, { type: 'bus.deliver' }>;
+/** One message for one subscription of one session, as the core hands it out. */
+export type BusDelivery = Extract<HubEvent, { type: 'bus.deliver' }>;
+
+/**
+ * A bus session that is not a WebSocket (an SSE stream of the HTTP port): the hub hands it
+ * the deliveries for its session id. It says how far behind its connection is, and whether
+ * it took a message (false: it has no connection right now).
+ */
+export interface BusSink {
+  pendingBytes(): number;
+  write(delivery: BusDelivery): boolean;
+}
 
 interface PendingRequest {
   session: string;
@@ -25,6 +36,7 @@ export const SLOW_SUBSCRIBER_BYTES = 1024 * 1024;
 export class BusRouting {
   private readonly requests = new Map<string, PendingRequest>();
   private readonly waitingBySession = new Map<string, number>();
+  private readonly sinks = new Map<string, BusSink>();
 
   constructor(
     private readonly sessions: SessionTable,
@@ -34,10 +46,23 @@ export class BusRouting {
     },
   ) {}
 
-  deliver(event: Deliver): void {
+  /** Deliveries for `sessionId`, a session that is not a WebSocket, go to `sink`. */
+  attachSink(sessionId: string, sink: BusSink): void {
+    this.sinks.set(sessionId, sink);
+  }
+
+  detachSink(sessionId: string): void {
+    this.sinks.delete(sessionId);
+  }
+
+  deliver(event: BusDelivery): void {
     const session = this.sessions.get(event.session);
-    if (!session) return;
     const stored = event.qos !== 'at-most-once';
+    if (!session) {
+      const sink = this.sinks.get(event.session);
+      if (sink) this.toSink(sink, event, stored);
+      return;
+    }
     // Stored messages are bounded by the subscription's maxInFlight; the others are not
     // buffered for a connection that is behind: it misses them.
     if (!stored && session.pendingBytes() > SLOW_SUBSCRIBER_BYTES) {
@@ -60,6 +85,18 @@ export class BusRouting {
     frame.at = event.publishedAt;
     session.send(frame);
     this.counters.delivered.inc();
+  }
+
+  /** The same rule as for a WebSocket: at-most-once messages to a sink that is behind are dropped. */
+  private toSink(sink: BusSink, event: BusDelivery, stored: boolean): void {
+    if (!stored && sink.pendingBytes() > SLOW_SUBSCRIBER_BYTES) {
+      this.counters.dropped.inc();
+      return;
+    }
+    // A stored message a sink cannot take now stays in flight for it (the core redelivers
+    // it); an at-most-once one is missed.
+    if (sink.write(event)) this.counters.delivered.inc();
+    else if (!stored) this.counters.dropped.inc();
   }
 
   /** A direct message: to the connection a worker id is bound to, or a session id. */

@@ -37,7 +37,7 @@ import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
 import { Session, SessionState } from './session.js';
 import { SessionTable } from './session-table.js';
-import { BusRouting } from './bus-routing.js';
+import { BusRouting, type BusSink } from './bus-routing.js';
 import { deliverEvent, type DeliveryContext } from './deliver-event.js';
 
 export interface HubOptions {
@@ -475,6 +475,18 @@ export class Hub {
         priority: 2,
         from: 'hub',
       });
+  }
+
+  /**
+   * A bus session that is not a WebSocket (an SSE stream, server/http/bus-stream.ts): the
+   * deliveries the core makes to `sessionId` go to `sink` until `detachBusSink`.
+   */
+  attachBusSink(sessionId: string, sink: BusSink): void {
+    this.bus.attachSink(sessionId, sink);
+  }
+
+  detachBusSink(sessionId: string): void {
+    this.bus.detachSink(sessionId);
   }
 
   sendDirect(to: string, from: string, data: unknown): boolean {

@@ -209,6 +209,20 @@ t.test('every operation of the document answers as documented', async (t) => {
       query: { types: 'task.*', lastEventId: '0' },
       status: 200,
     }),
+    'POST /api/v1/messages': async () => ({
+      body: {
+        topic: 'walk.topic',
+        data: { n: 1 },
+        qos: 'at-least-once',
+        priority: 'high',
+        id: unique('walk-msg'),
+      },
+      status: 200,
+    }),
+    'GET /api/v1/messages/stream': async () => ({
+      query: { topic: 'walk.>', maxInFlight: '5' },
+      status: 200,
+    }),
     'GET /api/v1/tokens': async () => ({ status: 200 }),
     'POST /api/v1/tokens/revoke': async () => ({
       body: { subject: unique('walk-nobody'), reason: 'walked' },

@@ -5,6 +5,7 @@ import { eventRoutes } from './event-routes.js';
 import { federationAdminRoutes } from './federation-admin-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
 import { queueRoutes } from './queue-routes.js';
@@ -24,6 +25,7 @@ export function allRoutes(hub: Hub): Route[] {
     ...queueRoutes(hub),
     ...workerRoutes(hub),
     ...eventRoutes(hub),
+    ...messageRoutes(hub),
     ...compatRoutes(hub),
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
