@@ -21,7 +21,14 @@ export interface Engine {
   /** Read-only use: the gateway reads state through it, changes go through `execute`. */
   readonly core: Pick<
     Core,
-    'tasks' | 'workers' | 'queues' | 'nodes' | 'revocations' | 'bus' | 'federations' | 'federationKeys'
+    | 'tasks'
+    | 'workers'
+    | 'queues'
+    | 'nodes'
+    | 'revocations'
+    | 'bus'
+    | 'federations'
+    | 'federationKeys'
   >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };
