@@ -57,6 +57,10 @@ export class TestSshd {
         'StrictModes no',
         'MaxSessions 10',
         'Subsystem sftp internal-sftp',
+        // Debian's bash sources ~/.bashrc for every command sshd runs while SHLVL says it is the
+        // top-level shell; a developer's or CI runner's rc (pyenv, nvm) then costs 0.5-5 s per
+        // command and makes every timing in these tests about the rc file, not about the hub.
+        'SetEnv SHLVL=1',
         '',
       ].join('\n'),
     );

@@ -27,12 +27,21 @@ export function hubUrlsOf(value: string, source = '--url'): HubUrlList {
   }
 }
 
-/** A JSON call to the hub's HTTP side port that maps every failure to a one-line CliError. */
+/** How long the CLI waits for an answer when the call does no remote work on the hub's side. */
+export const DEFAULT_CLI_TIMEOUT_MS = 10_000;
+
+/**
+ * A JSON call to the hub's HTTP side port that maps every failure to a one-line CliError.
+ * A call that makes the hub work on a node (SSH connect, install a key, run a command) passes a
+ * timeout longer than the hub's own for that work, so the user reads the hub's error (which
+ * names the node and the reason) instead of a CLI timeout that blames the hub.
+ */
 export async function hubRequest<T>(
   target: HubTarget,
   method: string,
   path: string,
   body?: unknown,
+  timeoutMs = DEFAULT_CLI_TIMEOUT_MS,
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -45,7 +54,7 @@ export async function hubRequest<T>(
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      timeoutMs: 10_000,
+      timeoutMs,
     }));
   } catch (err) {
     if (!(err instanceof NoHubAnsweredError)) throw err;

@@ -6,6 +6,11 @@ import { ago, renderTable } from '../table.js';
 import type { TargetResolver } from './hub-commands.js';
 import { withTlsClientFlags } from '../target.js';
 
+/** The hub's default nodes.ssh.commandTimeoutMs: how long a command without --timeout may run. */
+const HUB_COMMAND_TIMEOUT_MS = 60_000;
+/** Room for the hub's SSH connect and its answer on top of the remote work itself. */
+const REMOTE_WORK_TIMEOUT_MS = 30_000;
+
 interface NodeJson {
   id: string;
   name: string;
@@ -108,6 +113,7 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
           'POST',
           `/api/v1/nodes/${encodeURIComponent(created.id)}/install-key`,
           creds,
+          REMOTE_WORK_TIMEOUT_MS,
         )
       ).key;
     }
@@ -179,6 +185,7 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
         args: { argv },
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
       },
+      (opts.timeout ?? HUB_COMMAND_TIMEOUT_MS) + REMOTE_WORK_TIMEOUT_MS,
     );
     if (opts.json) out(true, c, () => '');
     else {
