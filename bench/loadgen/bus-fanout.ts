@@ -22,6 +22,8 @@ interface Params {
   window: number;
   rate: number;
   durationMs: number;
+  /** Latency mode: published at the rate first and not recorded (JIT, TCP windows, caches). */
+  warmupMs: number;
 }
 
 export interface FanoutResult {
@@ -63,11 +65,13 @@ childMain<Params, FanoutResult>(async (p) => {
   let delivered = 0;
   let lastAt = 0;
   const record = p.mode === 'latency';
+  /** Set when the run starts: messages sent before it are the warm-up. */
+  let recordFrom = Number.POSITIVE_INFINITY;
   for (const b of buses.subscribers) {
     await b.subscribe((sentAt) => {
       delivered++;
       lastAt = performance.now();
-      if (record) latencies.push(lastAt - sentAt);
+      if (record && sentAt >= recordFrom) latencies.push(lastAt - sentAt);
     });
   }
   const pub = buses.publisher;
@@ -90,7 +94,8 @@ childMain<Params, FanoutResult>(async (p) => {
       }),
     );
   } else {
-    const total = Math.round((p.rate * p.durationMs) / 1000);
+    recordFrom = t0 + p.warmupMs;
+    const total = Math.round((p.rate * (p.warmupMs + p.durationMs)) / 1000);
     while (published < total) {
       const due = Math.min(total, Math.floor(((performance.now() - t0) * p.rate) / 1000));
       const batch: Array<Promise<void> | void> = [];
