@@ -43,7 +43,8 @@ for (const transport of ['uws', 'ws'] as const) {
       );
       checks.report(t);
       t.comment(
-        `close codes: ${JSON.stringify([...stats.closeCodes].sort((a, b) => a[0] - b[0]))}`,
+        `close codes: ${JSON.stringify([...stats.closeCodes].sort((a, b) => a[0] - b[0]))}` +
+          ` (1006 after a reset while still sending: ${stats.resetAfterClose})`,
       );
       t.comment(
         `error codes: ${JSON.stringify([...stats.errorCodes].sort((a, b) => b[1] - a[1]))}`,

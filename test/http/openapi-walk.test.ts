@@ -59,6 +59,8 @@ interface Case {
   body?: unknown;
   /** Default: the first role the operation lists. */
   role?: Role;
+  /** Path parameters of nothing that exists, where 'walk-missing' is not a valid value. */
+  missing?: Record<string, string>;
   status: number;
 }
 
@@ -151,6 +153,28 @@ t.test('every operation of the document answers as documented', async (t) => {
         action: 'uptime',
       })
     ).id;
+  };
+  /** A federation key (POST /api/v1/federation-keys answers it once). */
+  const fedKey = async (federation: string): Promise<{ id: string; key: string }> =>
+    ok('POST', '/api/v1/federation-keys', 'admin', { federation, label: 'walk' });
+  /** agmem's summary, the seed's shape. */
+  const summary = (agent: string) => ({
+    summary: {
+      agent_id: agent,
+      timestamp: new Date().toISOString(),
+      topic_counts: { walking: 2 },
+      fact_hashes: ['ab'.repeat(32)],
+      memory_types: ['episodic'],
+    },
+  });
+  /** A federation with one agent's summary in it, pushed with a key. */
+  const federation = async (): Promise<{ name: string; agent: string; key: string }> => {
+    const name = unique('walk-fed');
+    const agent = unique('walk-agent');
+    const { key } = await fedKey(name);
+    const r = await send('POST', `/federation/${key}/push`, { body: summary(agent) });
+    if (r.status !== 200) throw new Error(`fixture push: ${r.status} ${r.text}`);
+    return { name, agent, key };
   };
   await submit('walk');
   const walker = await httpWorker(['walk']);
@@ -307,6 +331,56 @@ t.test('every operation of the document answers as documented', async (t) => {
       status: 200,
     }),
     'GET /api/v1/services': async () => ({ query: { node: box }, status: 200 }),
+    'POST /federation/push': async () => ({ body: summary(unique('walk-agent')), status: 200 }),
+    'GET /federation/pull': async () => ({
+      query: { since: new Date(0).toISOString() },
+      status: 200,
+    }),
+    'GET /federation/health': async () => ({ status: 200 }),
+    'POST /federation/{key}/push': async () => ({
+      params: { key: (await federation()).key },
+      body: summary(unique('walk-agent')),
+      status: 200,
+    }),
+    'GET /federation/{key}/pull': async () => ({
+      params: { key: (await federation()).key },
+      status: 200,
+    }),
+    'GET /federation/{key}/health': async () => ({
+      params: { key: (await federation()).key },
+      status: 200,
+    }),
+    ...Object.fromEntries(
+      ['push', 'pull', 'health'].flatMap((name) => [
+        [`OPTIONS /federation/${name}`, async (): Promise<Case> => ({ status: 204 })],
+        [
+          `OPTIONS /federation/{key}/${name}`,
+          async (): Promise<Case> => ({ params: { key: (await federation()).key }, status: 204 }),
+        ],
+      ]),
+    ),
+    'GET /api/v1/federations': async () => {
+      await federation();
+      return { status: 200 };
+    },
+    'DELETE /api/v1/federations/{name}': async () => ({
+      params: { name: (await federation()).name },
+      status: 200,
+    }),
+    'DELETE /api/v1/federations/{name}/agents/{agentId}': async () => {
+      const f = await federation();
+      return { params: { name: f.name, agentId: f.agent }, status: 200 };
+    },
+    'GET /api/v1/federation-keys': async () => ({ status: 200 }),
+    'POST /api/v1/federation-keys': async () => ({
+      body: { federation: unique('walk-fed'), label: 'walk', agentId: unique('walk-agent') },
+      status: 201,
+    }),
+    'POST /api/v1/federation-keys/{id}/revoke': async () => ({
+      params: { id: (await fedKey(unique('walk-fed'))).id },
+      missing: { id: 'fk_walkmissing' },
+      status: 200,
+    }),
   };
 
   const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -433,7 +507,11 @@ t.test('every operation of the document answers as documented', async (t) => {
         }
       }
       if (params(op, 'path').length && op.responses['404']) {
-        const missing = Object.fromEntries(params(op, 'path').map((p) => [p.name, 'walk-missing']));
+        const missing = Object.fromEntries(
+          params(op, 'path').map((p) => [p.name, c.missing?.[p.name] ?? 'walk-missing']),
+        );
+        for (const p of params(op, 'path'))
+          t.same(requests.problems(p.schema, missing[p.name]), [], `unknown ${p.name} is valid`);
         const r = await send(method, pathOf(path, missing), {
           role,
           body: c.body,
