@@ -167,7 +167,7 @@ if (requireTool('sshd')) {
     const fifth = createConnection({ host: '127.0.0.1', port: fwd.localPort });
     fifth.on('error', () => undefined);
     await new Promise<void>((r) => fifth.once('close', () => r()));
-    let list = await call('GET', '/api/v1/nodes/box/forwards');
+    const list = await call('GET', '/api/v1/nodes/box/forwards');
     t.equal(list.json.forwards.length, 1);
     t.equal(list.json.forwards[0].connections, 4, 'four live');
     t.equal(list.json.forwards[0].refusedConnections, 1, 'the fifth refused');

@@ -89,6 +89,10 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       .option('-l, --label <k=v...>', 'label (repeatable)')
       .option('--id <id>', 'node id (default: generated)')
       .option(
+        '--ssh-key <name>',
+        "the node's own private key: a file name in the hub's nodes.ssh.keysDir (default: the hub key)",
+      )
+      .option(
         '--install-key',
         'install the hub public key now, logging in once with a password (from stdin) or --key',
       )
@@ -111,6 +115,7 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       address,
       sshUser: opts.user,
       sshPort: opts.port,
+      ...(opts.sshKey ? { sshKey: opts.sshKey } : {}),
       ...(opts.provider ? { providers: opts.provider } : {}),
       labels,
     });
