@@ -532,6 +532,22 @@ export const errorRegistry = [
       'a federation push or key would pass a `federation.*` cap (federations, agents, stored items, keys); nothing was stored',
     fix: 'forget stale agents (`switchboard federation forget`), revoke unused keys, or raise the cap',
   },
+  // --- appended for issue 15: port forwards to nodes
+  {
+    code: 'FORWARD_LIMIT',
+    status: 409,
+    sentBy: ['http', 'nodes'],
+    meaning:
+      'a new port forward would pass `nodes.forwards.maxPerNode`, or every port of `nodes.forwards.ports` is taken',
+    fix: 'close a forward (`DELETE /api/v1/nodes/{id}/forwards/{fid}`), or raise the cap or widen the range',
+  },
+  {
+    code: 'PORT_IN_USE',
+    status: 409,
+    sentBy: ['http', 'nodes'],
+    meaning: 'the hub port a forward asked for (`localPort`) is taken on the hub',
+    fix: 'ask for another port, or none and let the hub choose',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

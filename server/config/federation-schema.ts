@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { corsSchema } from './cors-schema.js';
 
 const count = z.number().int().min(0);
 
@@ -47,27 +48,7 @@ export const federationSchema = z
     pushRate: rateSchema(60, 10),
     /** Pulls per credential (a federation key, or a token's identity); over it: 429. */
     pullRate: rateSchema(600, 60),
-    cors: z
-      .strictObject({
-        /**
-         * Origins whose browser pages may call the /federation paths (exact, e.g.
-         * `https://dash.example.com`, or `*` for any). Empty: no CORS headers at all.
-         */
-        origins: z
-          .array(
-            z
-              .string()
-              .regex(
-                /^(\*|https?:\/\/[^/\s]+)$/,
-                'an origin: `*` or scheme://host[:port], no path',
-              ),
-          )
-          .max(100)
-          .default([]),
-        /** How long a browser may cache a preflight answer. */
-        maxAgeSeconds: count.max(86_400).default(600),
-      })
-      .prefault({}),
+    cors: corsSchema,
   })
   .prefault({});
 

@@ -42,6 +42,9 @@ server:
   #   certFile: /etc/switchboard/tls/fullchain.pem
   #   keyFile: /etc/switchboard/tls/privkey.pem
   #   caFile: /etc/switchboard/tls/clients-ca.pem   # mutual TLS: clients need a cert from this CA (ws transport)
+  cors:                    # browser pages allowed on the REST API, event streams and health
+    origins: []            # e.g. ["https://dash.example.com"], or ["*"]; empty: no CORS headers
+    maxAgeSeconds: 600
 
 auth:
   enabled: true
@@ -90,6 +93,16 @@ nodes:
     idleTimeoutMs: 300000
     keepaliveIntervalMs: 15000
     maxSessionsPerNode: 8
+    # keysDir: /path/keys             # nodes' own keys (a node's sshKey names a file here); default <dataDir>/ssh/keys
+  forwards:                # port forwards to nodes; see docs/nodes.md
+    bindHost: 127.0.0.1    # forwards carry no auth of their own: keep them on loopback unless you mean it
+    # ports: { from: 20000, to: 20999 }  # hub ports forwards take; unset: the OS picks
+    maxPerNode: 16
+    maxConnections: 64     # live connections per forward; the next is closed at once
+  probe:                   # keeps node statuses fresh in the background
+    intervalMs: 30000      # 0 = off
+    timeoutMs: 5000
+    concurrency: 16
 
 redis:                     # several hubs as one; see docs/operations.md "Running several hubs"
   # url: redis://127.0.0.1:6379   # set: this hub joins the cluster on this Redis (store.mode is then unused)

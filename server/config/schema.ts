@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { corsSchema } from './cors-schema.js';
 import { federationSchema } from './federation-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
@@ -71,6 +72,8 @@ export const configSchema = z.strictObject({
       idleMemoryReleaseMs: ms.default(10_000),
       transport: z.enum(['auto', 'uws', 'ws']).default('auto'),
       tls: tlsSchema,
+      /** Browser pages allowed to call the REST API and event streams (docs/api.md, CORS). */
+      cors: corsSchema,
     })
     .prefault({}),
   auth: z
@@ -152,6 +155,32 @@ export const configSchema = z.strictObject({
           idleTimeoutMs: ms.min(1000).default(300_000),
           keepaliveIntervalMs: ms.min(1000).default(15_000),
           maxSessionsPerNode: z.number().int().min(1).max(64).default(8),
+          /** Where nodes' own keys are (`sshKey` of a node names a file here); default <dataDir>/ssh/keys. */
+          keysDir: z.string().min(1).optional(),
+        })
+        .prefault({}),
+      /** Port forwards to nodes (docs/nodes.md, Port forwarding). */
+      forwards: z
+        .strictObject({
+          /** The address forwards listen on; loopback by default: a forward has no auth of its own. */
+          bindHost: z.string().min(1).default('127.0.0.1'),
+          /** Hub ports forwards take (`{from, to}`); unset: the OS picks a free one. */
+          ports: z
+            .strictObject({ from: port.min(1), to: port.min(1) })
+            .refine((r) => r.from <= r.to, 'from must not be above to')
+            .optional(),
+          maxPerNode: z.number().int().min(1).max(10_000).default(16),
+          /** Live connections per forward; the next is closed at once. */
+          maxConnections: z.number().int().min(1).max(100_000).default(64),
+        })
+        .prefault({}),
+      /** The background probe that keeps node statuses fresh. */
+      probe: z
+        .strictObject({
+          /** 0 switches it off. */
+          intervalMs: ms.default(30_000),
+          timeoutMs: ms.min(100).default(5000),
+          concurrency: z.number().int().min(1).max(256).default(16),
         })
         .prefault({}),
     })

@@ -27,6 +27,11 @@ export interface NodeRecord {
    * each result (POST /api/v1/commands/{id}/result). Unset: the hub runs them over SSH.
    */
   agent?: string;
+  /**
+   * The node's own SSH key, by name: a file in the hub's `nodes.ssh.keysDir`. Only the name
+   * is state (journaled, in snapshots); the key itself never is. Unset: the hub's key.
+   */
+  sshKey?: string;
   status: NodeStatusName;
   lastError: string | undefined;
   lastSeen: number;

@@ -56,9 +56,63 @@ export interface NodeExecutor {
   services(nodes: NodeRecord[]): Promise<ServicesReport>;
   /** The node's address or credentials changed, or it is gone: drop its connection. */
   forget(nodeId: string): void;
+  /** Port forwards over the node connections; absent when the hub has no SSH runner. */
+  readonly forwards?: NodeForwarder;
   /** Absent when the hub has no SSH runner. */
   readonly installKey?: (
     node: NodeRecord,
     credentials: InstallKeyCredentials,
   ) => Promise<'installed' | 'present'>;
+}
+
+/** A port forward to open: a port on the node (as the node sees `host`), and the hub port. */
+export interface ForwardSpec {
+  /** Where on the node's side to connect: `127.0.0.1` for a service on the node itself. */
+  host: string;
+  port: number;
+  /** The hub port to listen on; unset: one from `nodes.forwards.ports`, or one the OS picks. */
+  localPort?: number;
+  /**
+   * Who it belongs to, to close it with its owner: unset for forwards opened through the
+   * node API, `workspace:<id>` (for example) for one a workspace opens for its service.
+   */
+  owner?: string;
+}
+
+/** An open port forward, as the hub holds it (live state of this hub process, not journaled). */
+export interface ForwardInfo {
+  id: string;
+  nodeId: string;
+  host: string;
+  port: number;
+  bindHost: string;
+  localPort: number;
+  owner: string | undefined;
+  createdAt: number;
+  connections: number;
+  totalConnections: number;
+  /** Closed at once: over `nodes.forwards.maxConnections`. */
+  refusedConnections: number;
+  /** Closed because no channel could be opened (node down, nothing listening there). */
+  failedConnections: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastError: string | undefined;
+}
+
+/**
+ * Port forwards over the nodes' connections (server/nodes implements it). Errors carry a
+ * node code: FORWARD_LIMIT, PORT_IN_USE, INVALID_ARGUMENT (refused before anything opened),
+ * or a connection code (the node was not reached).
+ */
+export interface NodeForwarder {
+  open(node: NodeRecord, spec: ForwardSpec): Promise<ForwardInfo>;
+  list(nodeId?: string): ForwardInfo[];
+  get(id: string): ForwardInfo | undefined;
+  /** Resolves once its port is free and its connections are closed; false: no such forward. */
+  close(id: string): Promise<boolean>;
+  /** Every forward of the node (it was removed). */
+  closeNode(nodeId: string): Promise<number>;
+  /** Every forward of an owner (a workspace that is deleted). */
+  closeOwner(owner: string): Promise<number>;
 }

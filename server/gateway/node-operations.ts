@@ -14,9 +14,12 @@ import type { Caller } from './caller.js';
 import type { Engine } from './engine.js';
 import type {
   CommandOutcome,
+  ForwardInfo,
+  ForwardSpec,
   InstallKeyCredentials,
   NodeCommandRequest,
   NodeExecutor,
+  NodeForwarder,
   ServicesReport,
 } from './node-executor.js';
 import { OperationError } from './operation-error.js';
@@ -58,6 +61,18 @@ function clip(s: string): string {
   return s.length > MAX_OUTPUT
     ? `${s.slice(0, MAX_OUTPUT)}\n[… ${s.length - MAX_OUTPUT} more bytes cut]`
     : s;
+}
+
+/** A forward the node layer refused, as the code the API answers with. */
+function forwardRefusal(err: unknown): unknown {
+  if (err instanceof OperationError) return err;
+  const code = (err as { code?: unknown }).code;
+  const message = (err as Error).message;
+  if (code === ErrorCode.FORWARD_LIMIT || code === ErrorCode.PORT_IN_USE)
+    return new OperationError(code, message);
+  if (code === NodeCode.INVALID_ARGUMENT)
+    return new OperationError(ErrorCode.INVALID_FRAME, message);
+  return new OperationError(ErrorCode.NODE_UNREACHABLE, message);
 }
 
 function notStarted(error: string): CommandOutcome {
@@ -127,8 +142,85 @@ export class NodeOperations {
   async remove(caller: Caller, ref: string): Promise<NodeRecord> {
     const node = this.node(caller, ref);
     await this.rules.durably({ type: 'node.remove', now: this.hub.now(), nodeId: node.id });
+    // Its forwards go with it, ports free before the answer: nothing reaches a removed node.
+    await this.executor?.forwards?.closeNode(node.id);
     this.executor?.forget(node.id);
     return node;
+  }
+
+  // ------------------------------------------------------------------ port forwards
+
+  /** Open a port on the hub that carries each connection to `spec.host:port` on the node. */
+  openForward(caller: Caller, ref: string, spec: Omit<ForwardSpec, 'owner'>): Promise<ForwardInfo> {
+    this.rules.requireRole(caller, 'admin', 'forward node ports');
+    return this.forwardFor(this.node(caller, ref).id, spec);
+  }
+
+  forwardsOf(caller: Caller, ref: string): ForwardInfo[] {
+    const node = this.node(caller, ref);
+    return this.executor?.forwards?.list(node.id) ?? [];
+  }
+
+  forward(caller: Caller, ref: string, forwardId: string): ForwardInfo {
+    const node = this.node(caller, ref);
+    const f = this.executor?.forwards?.get(forwardId);
+    if (!f || f.nodeId !== node.id)
+      throw new OperationError(ErrorCode.NOT_FOUND, `no forward ${forwardId} on node ${ref}`);
+    return f;
+  }
+
+  /** Close a forward: its port is free and its connections cut when this resolves. */
+  async closeForward(caller: Caller, ref: string, forwardId: string): Promise<ForwardInfo> {
+    const f = this.forward(caller, ref, forwardId);
+    await this.executor!.forwards!.close(f.id);
+    return f;
+  }
+
+  /**
+   * A forward for the hub's own features (a workspace's service): no caller, because the
+   * operation that needs it judged its caller already. `spec.owner` ties it to its owner,
+   * closed together with `closeForwardsOf(owner)`.
+   */
+  async forwardFor(nodeId: string, spec: ForwardSpec): Promise<ForwardInfo> {
+    const node = this.hub.core.nodes.nodes.get(nodeId);
+    if (!node) throw new OperationError(ErrorCode.NOT_FOUND, `no node ${nodeId}`);
+    if (node.agent)
+      throw new OperationError(
+        ErrorCode.INVALID_STATE,
+        `node ${node.name} runs its commands through agent ${node.agent}; the hub has no SSH connection to forward over`,
+      );
+    this.rules.gateNewWork('port forwards');
+    const forwards = this.forwarder();
+    try {
+      return await forwards.open(node, spec);
+    } catch (err) {
+      throw forwardRefusal(err);
+    }
+  }
+
+  /** Close every forward of an owner (a workspace being deleted); how many were open. */
+  closeForwardsOf(owner: string): Promise<number> {
+    return this.executor?.forwards?.closeOwner(owner) ?? Promise.resolve(0);
+  }
+
+  private forwarder(): NodeForwarder {
+    const f = this.executor?.forwards;
+    if (!f)
+      throw new OperationError(
+        ErrorCode.INVALID_FRAME,
+        'this hub has no SSH runner: it cannot forward ports',
+      );
+    return f;
+  }
+
+  /** A node by id, for the hub's own bookkeeping (forwards, the probe): no caller. */
+  known(nodeId: string): NodeRecord | undefined {
+    return this.hub.core.nodes.nodes.get(nodeId);
+  }
+
+  /** Every node, for the hub's own bookkeeping (the probe): no caller. */
+  everyNode(): NodeRecord[] {
+    return [...this.hub.core.nodes.nodes.values()];
   }
 
   /** The services on the nodes (all, or the one named by id or name), as each reports them. */
@@ -156,7 +248,12 @@ export class NodeOperations {
 
   /** A connection's status changed: the hub's own bookkeeping, no caller and no reply. */
   recordStatus(nodeId: string, status: NodeStatusName, error?: string): void {
-    if (!this.hub.core.nodes.nodes.has(nodeId)) return;
+    const node = this.hub.core.nodes.nodes.get(nodeId);
+    if (!node) return;
+    // A node known down that is tried again is not news (the probe tries every interval);
+    // the attempt's outcome is. Nor is an unchanged refusal: it would only fill the log.
+    if (status === 'connecting' && (node.status === 'offline' || node.status === 'error')) return;
+    if (status !== 'connected' && node.status === status && node.lastError === error) return;
     this.hub.execute({
       type: 'node.status',
       now: this.hub.now(),

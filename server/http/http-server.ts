@@ -73,10 +73,11 @@ export class HttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url);
     const method = req.method ?? 'GET';
-    const { route, params, methods } = this.router.match(
+    const { route, params, methods, others } = this.router.match(
       method === 'HEAD' ? 'GET' : method,
       url.pathname,
     );
+    if (!route && method === 'OPTIONS' && this.preflight(req, res, methods, others)) return;
     if (!route) {
       if (methods.length) {
         res.setHeader('allow', methods.join(', '));
@@ -113,6 +114,29 @@ export class HttpServer {
     const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
     if (out === undefined) return;
     this.json(res, out.status ?? 200, out.body);
+  }
+
+  /**
+   * A CORS preflight of a path whose routes carry CORS headers (server.cors): 204 with them,
+   * the methods the path allows, before any token is judged (the browser sends none here).
+   * False when the routes have no CORS headers for this origin: the 405 follows.
+   */
+  private preflight(
+    req: IncomingMessage,
+    res: ServerResponse,
+    methods: string[],
+    others: Route[],
+  ): boolean {
+    const headers = others.find((r) => r.headers)?.headers?.(req);
+    if (!headers?.['access-control-allow-origin']) return false;
+    const allow = [...new Set([...methods, ...(methods.includes('GET') ? ['HEAD'] : [])])];
+    res.writeHead(204, {
+      ...headers,
+      'access-control-allow-methods': [...allow, 'OPTIONS'].join(', '),
+      allow: [...allow, 'OPTIONS'].join(', '),
+    });
+    res.end();
+    return true;
   }
 
   private async authenticate(req: IncomingMessage): Promise<Grant> {

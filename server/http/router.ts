@@ -50,13 +50,17 @@ export class Router {
     for (const r of routes) this.add(r);
   }
 
-  /** The matched route and params; `methods` lists what the path allows when only the method failed. */
+  /**
+   * The matched route and params; when only the method failed, `methods` lists what the
+   * path allows and `others` the routes that do.
+   */
   match(
     method: string,
     pathname: string,
-  ): { route?: Route; params: Record<string, string>; methods: string[] } {
+  ): { route?: Route; params: Record<string, string>; methods: string[]; others: Route[] } {
     const segs = pathname.split('/').filter(Boolean);
     const methods: string[] = [];
+    const others: Route[] = [];
     for (const c of this.routes) {
       if (c.parts.length !== segs.length) continue;
       const params: Record<string, string> = {};
@@ -76,10 +80,11 @@ export class Router {
         }
       }
       if (!ok) continue;
-      if (c.route.method === method) return { route: c.route, params, methods };
+      if (c.route.method === method) return { route: c.route, params, methods, others };
       methods.push(c.route.method);
+      others.push(c.route);
     }
-    return { params: {}, methods };
+    return { params: {}, methods, others };
   }
 }
 

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../support/lazy-require.js';
+import { NodeError, NodeErrorCode } from './errors.js';
 
 const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 
@@ -46,4 +47,40 @@ export function generateEd25519KeyPair(): { private: string; public: string } {
     if (!(ssh2().utils.parseKey(pair.private) instanceof Error)) return pair;
   }
   throw new Error('could not generate a readable ed25519 key in 20 attempts');
+}
+
+/** A node key's name: a plain file name in `nodes.ssh.keysDir`, never a path. */
+export const NODE_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * A node's own private key, by name, from `keysDir` (the operator puts it there; the hub
+ * state holds only the name, so the key is in no log, snapshot, Redis or API answer). Like
+ * OpenSSH, a key others may read is refused. Errors name the file, never its content.
+ */
+export function loadNodeKey(keysDir: string, name: string): string {
+  if (!NODE_KEY_NAME.test(name) || name.includes('..'))
+    throw new NodeError(NodeErrorCode.INVALID_ARGUMENT, `node key name ${name} is not a file name`);
+  const file = path.join(keysDir, name);
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    throw new NodeError(
+      NodeErrorCode.AUTH_FAILED,
+      `node key ${name} is not in ${keysDir} (nodes.ssh.keysDir)`,
+    );
+  }
+  if ((mode & 0o077) !== 0)
+    throw new NodeError(
+      NodeErrorCode.AUTH_FAILED,
+      `node key ${file} may be read by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+    );
+  const privateKey = readFileSync(file, 'utf8');
+  const parsed = ssh2().utils.parseKey(privateKey);
+  if (parsed instanceof Error)
+    throw new NodeError(
+      NodeErrorCode.AUTH_FAILED,
+      `node key ${file} is not a usable private key (${parsed.message})`,
+    );
+  return privateKey;
 }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { NodeRecord, NodeStatusName } from '../core/index.js';
 import type { CommandOutcome, NodeCommandRequest, ServiceInfo } from '../gateway/node-executor.js';
 
@@ -18,5 +19,12 @@ export interface NodeRunner {
   /** Connection status changes, to be recorded in the registry. */
   onStatus(listener: (nodeId: string, status: NodeStatusName, error?: string) => void): void;
   forget(nodeId: string): void;
+  /**
+   * A byte channel to host:port as the node sees it (SSH: direct-tcpip on the pooled
+   * connection), for port forwards. Absent: this runner cannot forward.
+   */
+  openChannel?(node: NodeRecord, host: string, port: number): Promise<Duplex>;
+  /** One round trip to the node within `timeoutMs`; rejects with a node code when it fails. */
+  probe?(node: NodeRecord, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }

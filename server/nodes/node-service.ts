@@ -10,6 +10,20 @@ import type {
 } from '../gateway/node-executor.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import type { NodeRunner } from './node-runner.js';
+import { NodeProbe, type NodeProbeOptions } from './node-probe.js';
+import { PortForwards, type PortForwardsOptions } from './port-forwards.js';
+
+export interface NodeServiceOptions {
+  forwards?: PortForwardsOptions;
+  probe?: NodeProbeOptions;
+}
+
+/** What a hub (and a test hub) gets unless its config says otherwise. */
+export const DEFAULT_FORWARDS: PortForwardsOptions = {
+  bindHost: '127.0.0.1',
+  maxPerNode: 16,
+  maxConnections: 64,
+};
 
 /**
  * The hub's node executor: runs what the gateway (`gateway.nodes`, which decides who may do
@@ -19,6 +33,9 @@ import type { NodeRunner } from './node-runner.js';
  */
 export class NodeService implements NodeExecutor {
   private readonly lastServices = new Map<string, ServiceInfo[]>();
+  /** Port forwards over the runner's channels (a runner that can open them). */
+  readonly forwards: PortForwards | undefined;
+  private readonly probe: NodeProbe | undefined;
 
   constructor(
     hub: { readonly gateway: Gateway },
@@ -28,10 +45,38 @@ export class NodeService implements NodeExecutor {
       node: NodeRecord,
       credentials: InstallKeyCredentials,
     ) => Promise<'installed' | 'present'>,
+    options: NodeServiceOptions = {},
   ) {
     const nodes = hub.gateway.nodes;
     runner?.onStatus((nodeId, status, error) => nodes.recordStatus(nodeId, status, error));
+    if (runner?.openChannel) {
+      const open = runner.openChannel.bind(runner);
+      const probe = runner.probe?.bind(runner);
+      this.forwards = new PortForwards(
+        open,
+        (id) => nodes.known(id),
+        options.forwards ?? DEFAULT_FORWARDS,
+        probe ? (node) => probe(node, options.probe?.timeoutMs ?? 5000) : undefined,
+      );
+    }
+    if (runner?.probe && options.probe && options.probe.intervalMs > 0)
+      this.probe = new NodeProbe(
+        () => nodes.everyNode(),
+        runner.probe.bind(runner),
+        (id, status, error) => nodes.recordStatus(id, status, error),
+        options.probe,
+      );
     nodes.attach(this);
+  }
+
+  /** Start the background probe: once the hub has recovered its nodes. */
+  startProbe(): void {
+    this.probe?.start();
+  }
+
+  /** One probe round now (tests; the timer does the same). */
+  probeNow(): Promise<void> {
+    return this.probe?.tick() ?? Promise.resolve();
   }
 
   run(node: NodeRecord, request: NodeCommandRequest): Promise<CommandOutcome> {
@@ -64,7 +109,10 @@ export class NodeService implements NodeExecutor {
     this.runner?.forget(nodeId);
   }
 
+  /** The hub stops: the probe first, then every forward (their ports free), then the connections. */
   async close(): Promise<void> {
+    await this.probe?.stop();
+    await this.forwards?.closeAll();
     await this.runner?.close();
   }
 }

@@ -11,11 +11,18 @@ export interface SshTarget {
   host: string;
   port: number;
   username: string;
+  /**
+   * The node's own key (a name in `nodes.ssh.keysDir`), used instead of the hub's. Only the
+   * name travels: the pool reads the file when it connects, and never logs or returns it.
+   */
+  keyName?: string;
 }
 
 export interface SshPoolOptions {
   /** The hub's key, or a function that loads it when the first connection needs it. */
   privateKey: string | (() => string);
+  /** Reads a node's own key by name (`SshTarget.keyName`); throws a NodeError when it cannot. */
+  nodeKey?: (name: string) => string;
   knownHosts: KnownHosts;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
@@ -39,6 +46,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   stdin?: string;
+  /** Connection attempts for this one (default `connectAttempts`): the probe makes one. */
+  attempts?: number;
 }
 
 interface Entry {
@@ -46,6 +55,8 @@ interface Entry {
   client: Client;
   ready: Promise<Client>;
   active: number;
+  /** Forwarded (direct-tcpip) channels open on it: they keep it from the idle close. */
+  channels: number;
   waiting: (() => void)[];
   idleTimer: NodeJS.Timeout | undefined;
   closed: boolean;
@@ -55,6 +66,8 @@ export interface PoolStats {
   connects: number;
   reuses: number;
   commands: number;
+  /** Forwarded channels opened (forwardOut). */
+  channels: number;
   activeSessions: number;
   connections: number;
 }
@@ -73,7 +86,7 @@ export class SshPool {
     status: NodeStatusName,
     error?: string,
   ) => void)[] = [];
-  private readonly s = { connects: 0, reuses: 0, commands: 0 };
+  private readonly s = { connects: 0, reuses: 0, commands: 0, channels: 0 };
 
   constructor(private readonly options: SshPoolOptions) {}
 
@@ -89,7 +102,7 @@ export class SshPool {
 
   /** Run a command line on the node. Retries only when the connection could not be made. */
   async exec(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const attempts = this.options.connectAttempts ?? 3;
+    const attempts = opts.attempts ?? this.options.connectAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       let client: Client;
       let entry: Entry;
@@ -118,6 +131,76 @@ export class SshPool {
     }
   }
 
+  /**
+   * A direct-tcpip channel through the node's connection to `host:port` as the node sees it
+   * (what `ssh -L` does), connecting first when there is no connection (retried like
+   * `exec`). It takes no session slot (OpenSSH's MaxSessions counts sessions, not forwarded
+   * channels) and keeps the connection from its idle close while it is open. A refusal by
+   * the node (nothing listens there, forwarding disabled) is INVALID_ARGUMENT: not retried.
+   */
+  async forwardOut(
+    target: SshTarget,
+    host: string,
+    port: number,
+    origin: { address: string; port: number } = { address: '127.0.0.1', port: 0 },
+  ): Promise<ClientChannel> {
+    const attempts = this.options.connectAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      let client: Client;
+      let entry: Entry;
+      try {
+        entry = this.entry(target);
+        client = await entry.ready;
+      } catch (err) {
+        const e = err as NodeError;
+        if (e instanceof NodeError && !e.retryable) throw e;
+        if (attempt >= attempts) throw e;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+        continue;
+      }
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        try {
+          client.forwardOut(origin.address, origin.port, host, port, (err, ch) => {
+            if (!err) resolve(ch);
+            else
+              reject(
+                new NodeError(
+                  NodeErrorCode.INVALID_ARGUMENT,
+                  `node ${target.nodeId} refused a channel to ${host}:${port}: ${err.message}`,
+                  { cause: err },
+                ),
+              );
+          });
+        } catch (err) {
+          // ssh2 throws synchronously when the transport died under us.
+          reject(
+            new NodeError(
+              NodeErrorCode.NODE_UNREACHABLE,
+              `connection lost: ${(err as Error).message}`,
+              { cause: err },
+            ),
+          );
+        }
+      }).catch((err: unknown) => {
+        if (err instanceof NodeError && err.retryable) {
+          this.drop(entry, err);
+          if (attempt < attempts) return undefined;
+        }
+        throw err;
+      });
+      if (!channel) continue;
+      this.s.channels++;
+      entry.channels++;
+      clearTimeout(entry.idleTimer);
+      entry.idleTimer = undefined;
+      channel.once('close', () => {
+        entry.channels--;
+        this.armIdle(entry);
+      });
+      return channel;
+    }
+  }
+
   /** Close a node's connection (removed or changed node). */
   forget(nodeId: string): void {
     const e = this.entries.get(nodeId);
@@ -141,6 +224,7 @@ export class SshPool {
       client,
       ready: Promise.resolve(client),
       active: 0,
+      channels: 0,
       waiting: [],
       idleTimer: undefined,
       closed: false,
@@ -161,7 +245,9 @@ export class SshPool {
         else if (err.level === 'client-authentication') {
           error = new NodeError(
             NodeErrorCode.AUTH_FAILED,
-            `${target.username}@${target.host}:${target.port} refused the hub's key; install it with \`switchboard node add … --install-key\` or POST /api/v1/nodes/{id}/install-key`,
+            target.keyName
+              ? `${target.username}@${target.host}:${target.port} refused the node's own key ${target.keyName}; authorise its public key on the node`
+              : `${target.username}@${target.host}:${target.port} refused the hub's key; install it with \`switchboard node add … --install-key\` or POST /api/v1/nodes/{id}/install-key`,
             { cause: err },
           );
         } else
@@ -184,14 +270,23 @@ export class SshPool {
             ),
           );
       });
+      let privateKey: string;
+      try {
+        privateKey = this.keyOf(target);
+      } catch (err) {
+        const error =
+          err instanceof NodeError
+            ? err
+            : new NodeError(NodeErrorCode.AUTH_FAILED, (err as Error).message, { cause: err });
+        this.drop(entry, error);
+        reject(error);
+        return;
+      }
       client.connect({
         host: target.host,
         port: target.port,
         username: target.username,
-        privateKey:
-          typeof this.options.privateKey === 'function'
-            ? this.options.privateKey()
-            : this.options.privateKey,
+        privateKey,
         readyTimeout: this.options.connectTimeoutMs,
         keepaliveInterval: this.options.keepaliveIntervalMs,
         keepaliveCountMax: 3,
@@ -205,6 +300,20 @@ export class SshPool {
     // A rejection nobody awaits yet must not crash the process.
     entry.ready.catch(() => undefined);
     return entry;
+  }
+
+  private keyOf(target: SshTarget): string {
+    if (target.keyName !== undefined) {
+      if (!this.options.nodeKey)
+        throw new NodeError(
+          NodeErrorCode.AUTH_FAILED,
+          `node ${target.nodeId} names its own key, but this hub has no node keys configured`,
+        );
+      return this.options.nodeKey(target.keyName);
+    }
+    return typeof this.options.privateKey === 'function'
+      ? this.options.privateKey()
+      : this.options.privateKey;
   }
 
   private run(client: Client, command: string, opts: ExecOptions): Promise<ExecResult> {
@@ -307,7 +416,7 @@ export class SshPool {
   }
 
   private armIdle(entry: Entry): void {
-    if (entry.closed || entry.active > 0) return;
+    if (entry.closed || entry.active > 0 || entry.channels > 0) return;
     clearTimeout(entry.idleTimer);
     entry.idleTimer = setTimeout(
       () => this.drop(entry, undefined, true),
@@ -327,7 +436,13 @@ export class SshPool {
       // already closed
     }
     for (const w of entry.waiting.splice(0)) w();
-    if (error) this.emitStatus(entry.target.nodeId, 'error', error.message);
+    // Not reached is offline (with the reason); reached but refused (key, host key) is error.
+    if (error)
+      this.emitStatus(
+        entry.target.nodeId,
+        error.code === NodeErrorCode.NODE_UNREACHABLE ? 'offline' : 'error',
+        error.message,
+      );
     else if (!idle) this.emitStatus(entry.target.nodeId, 'offline');
   }
 
@@ -337,5 +452,7 @@ export class SshPool {
 }
 
 function sameTarget(a: SshTarget, b: SshTarget): boolean {
-  return a.host === b.host && a.port === b.port && a.username === b.username;
+  return (
+    a.host === b.host && a.port === b.port && a.username === b.username && a.keyName === b.keyName
+  );
 }

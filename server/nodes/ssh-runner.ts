@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { NodeRecord, NodeStatusName } from '../core/index.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import type { CommandOutcome, NodeRunner, RunRequest, ServiceInfo } from './node-runner.js';
@@ -12,7 +13,13 @@ export function targetOf(node: NodeRecord): SshTarget {
       `node ${node.name} has no address; set one with PUT /api/v1/nodes/${node.id}`,
     );
   }
-  return { nodeId: node.id, host: node.address, port: node.sshPort, username: node.sshUser };
+  return {
+    nodeId: node.id,
+    host: node.address,
+    port: node.sshPort,
+    username: node.sshUser,
+    ...(node.sshKey ? { keyName: node.sshKey } : {}),
+  };
 }
 
 /**
@@ -96,6 +103,20 @@ export class SshRunner implements NodeRunner {
 
   forget(nodeId: string): void {
     this.pool.forget(nodeId);
+  }
+
+  openChannel(node: NodeRecord, host: string, port: number): Promise<Duplex> {
+    return this.pool.forwardOut(targetOf(node), host, port);
+  }
+
+  /** `true` on the pooled connection: one attempt, answered within `timeoutMs` or unreachable. */
+  async probe(node: NodeRecord, timeoutMs: number): Promise<void> {
+    const r = await this.pool.exec(targetOf(node), 'true', { timeoutMs, attempts: 1 });
+    if (r.timedOut)
+      throw new NodeError(
+        NodeErrorCode.NODE_UNREACHABLE,
+        `node ${node.name} did not answer within ${timeoutMs} ms`,
+      );
   }
 
   close(): Promise<void> {

@@ -18,6 +18,7 @@ import { Hub } from '../hub/hub.js';
 import {
   installHubKey,
   KnownHosts,
+  loadNodeKey,
   loadOrCreateHubKey,
   NodeService,
   SshPool,
@@ -201,8 +202,10 @@ export async function startHubProcess(
     ssh.knownHostsFile ?? path.join(dataDir, 'ssh', 'known_hosts'),
     ssh.trustOnFirstUse,
   );
+  const keysDir = ssh.keysDir ?? path.join(dataDir, 'ssh', 'keys');
   const pool = new SshPool({
     privateKey: () => key().privateKey,
+    nodeKey: (name) => loadNodeKey(keysDir, name),
     knownHosts,
     connectTimeoutMs: ssh.connectTimeoutMs,
     commandTimeoutMs: ssh.commandTimeoutMs,
@@ -211,13 +214,17 @@ export async function startHubProcess(
     maxSessionsPerNode: ssh.maxSessionsPerNode,
   });
   const runner = new SshRunner(pool);
-  const nodes = new NodeService(hub, runner, (node, credentials) =>
-    installHubKey(targetOf(node), key().publicKey, credentials, knownHosts, {
-      timeoutMs: ssh.connectTimeoutMs,
-      ...(credentials.authorizedKeysFile
-        ? { authorizedKeysFile: credentials.authorizedKeysFile }
-        : {}),
-    }),
+  const nodes = new NodeService(
+    hub,
+    runner,
+    (node, credentials) =>
+      installHubKey(targetOf(node), key().publicKey, credentials, knownHosts, {
+        timeoutMs: ssh.connectTimeoutMs,
+        ...(credentials.authorizedKeysFile
+          ? { authorizedKeysFile: credentials.authorizedKeysFile }
+          : {}),
+      }),
+    { forwards: config.nodes.forwards, probe: config.nodes.probe },
   );
   const http = new HttpServer(
     hub,
@@ -227,7 +234,7 @@ export async function startHubProcess(
       maxBodyBytes: config.server.maxFrameBytes,
       tls,
     },
-    allRoutes(hub),
+    allRoutes(hub, { cors: config.server.cors }),
   );
   await http.listen();
   log.info({ port: http.port, host: config.server.host }, 'http side port listening');
@@ -250,6 +257,8 @@ export async function startHubProcess(
     await http.close().catch(() => undefined);
     throw err;
   }
+  // Node statuses from here on, without waiting for the next command: the nodes are recovered.
+  nodes.startProbe();
   if (config.store.mode === 'memory' && config.auth.enabled) {
     // A memory store forgets its state at exit, but a revoked token must stay revoked: the
     // revocations file (applied at every start) is their record here.

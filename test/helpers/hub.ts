@@ -35,6 +35,14 @@ export function testHubOptions(overrides: Partial<HubOptions> = {}): HubOptions 
   };
 }
 
+/** Each test hub's node service, closed with it (its port forwards are listening sockets). */
+const services = new WeakMap<Hub, NodeService>();
+
+/** Close what the hub's node service holds open: forwards, the runner's connections. */
+export function closeNodeService(hub: Hub): Promise<void> {
+  return services.get(hub)?.close() ?? Promise.resolve();
+}
+
 /** The hub's HTTP server (every route) on a loopback port the OS chooses; not listening yet. */
 export function testHttpServer(
   hub: Hub,
@@ -42,7 +50,7 @@ export function testHttpServer(
   runner?: NodeRunner,
 ): HttpServer {
   // A NodeService attaches itself to the hub's gateway (node commands go through it).
-  new NodeService(hub, runner);
+  services.set(hub, new NodeService(hub, runner));
   return new HttpServer(hub, { host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, [
     ...allRoutes(hub),
     ...extraRoutes(hub),
@@ -67,6 +75,7 @@ export async function startTestHub(
     async stop() {
       await hub.stop(0);
       await http.close();
+      await closeNodeService(hub);
     },
   };
 }

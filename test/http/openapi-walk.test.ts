@@ -11,6 +11,7 @@
  * real sshd and the hub's SSH runner: it is exercised for its documented 400 (this hub has
  * no SSH runner); test/nodes covers it against a real sshd.
  */
+import { createConnection } from 'node:net';
 import t, { type Test } from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import type {
@@ -47,6 +48,8 @@ const runner: NodeRunner = {
   ],
   onStatus: () => undefined,
   forget: () => undefined,
+  // Forwards carry each connection to host:port directly (this file has no SSH).
+  openChannel: async (_node, host, port) => createConnection({ host, port }),
   close: async () => undefined,
 };
 
@@ -229,6 +232,7 @@ t.test('every operation of the document answers as documented', async (t) => {
       params: { id: await httpWorker(['walk']) },
       status: 200,
     }),
+    'GET /ws': async () => ({ query: { types: 'node.*', lastEventId: '0' }, status: 200 }),
     'GET /api/v1/events': async () => ({
       query: { types: 'task.*', lastEventId: '0' },
       status: 200,
@@ -303,6 +307,16 @@ t.test('every operation of the document answers as documented', async (t) => {
       body: { password: 'once' },
       status: 400,
     }),
+    'POST /api/v1/nodes/{id}/forwards': async () => ({
+      params: { id: box },
+      body: { port: 8080, host: '127.0.0.1' },
+      status: 201,
+    }),
+    'GET /api/v1/nodes/{id}/forwards': async () => ({ params: { id: box }, status: 200 }),
+    'DELETE /api/v1/nodes/{id}/forwards/{fid}': async () => {
+      const f = await ok('POST', `/api/v1/nodes/${box}/forwards`, 'admin', { port: 8080 });
+      return { params: { id: box, fid: f.id }, status: 200 };
+    },
     'GET /api/v1/commands': async () => {
       await agentCommand();
       return { query: { status: 'pending' }, status: 200 };

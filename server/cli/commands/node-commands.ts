@@ -24,6 +24,20 @@ interface NodeJson {
   lastSeen: number | null;
 }
 
+interface ForwardJson {
+  id: string;
+  nodeId: string;
+  host: string;
+  port: number;
+  bindHost: string;
+  localPort: number;
+  connections: number;
+  totalConnections: number;
+}
+
+/** How often a running `node forward` checks that the hub still holds its forward. */
+const FORWARD_WATCH_MS = 2000;
+
 interface CommandJson {
   id: string;
   status: string;
@@ -75,6 +89,10 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       .option('-l, --label <k=v...>', 'label (repeatable)')
       .option('--id <id>', 'node id (default: generated)')
       .option(
+        '--ssh-key <name>',
+        "the node's own private key: a file name in the hub's nodes.ssh.keysDir (default: the hub key)",
+      )
+      .option(
         '--install-key',
         'install the hub public key now, logging in once with a password (from stdin) or --key',
       )
@@ -97,6 +115,7 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       address,
       sshUser: opts.user,
       sshPort: opts.port,
+      ...(opts.sshKey ? { sshKey: opts.sshKey } : {}),
       ...(opts.provider ? { providers: opts.provider } : {}),
       labels,
     });
@@ -206,5 +225,132 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       `/api/v1/nodes/${encodeURIComponent(name)}`,
     );
     out(opts.json, r, () => `removed ${name} (${r.id})`);
+  });
+
+  common(
+    node
+      .command('forward')
+      .description(
+        'open a hub port that forwards to PORT on the node: switchboard node forward NAME PORT',
+      )
+      .argument('<name>')
+      .argument('<port>', 'the port on the node side', Number)
+      .option('--host <host>', 'where the node connects to (default 127.0.0.1: the node itself)')
+      .option('--local-port <port>', 'the hub port to listen on (default: the hub picks)', Number)
+      .option(
+        '--detach',
+        'print the port and exit, leaving the forward open (close it with `node unforward`)',
+      ),
+  ).action(async (name: string, port: number, opts) => {
+    const target = await resolve(opts);
+    const base = `/api/v1/nodes/${encodeURIComponent(name)}/forwards`;
+    const f = await hubRequest<ForwardJson>(
+      target,
+      'POST',
+      base,
+      {
+        port,
+        ...(opts.host ? { host: opts.host } : {}),
+        ...(opts.localPort ? { localPort: opts.localPort } : {}),
+      },
+      REMOTE_WORK_TIMEOUT_MS,
+    );
+    // stdout is the port alone (PORT=$(switchboard node forward box 80 --detach)); what it
+    // means goes to stderr.
+    out(opts.json, f, () => String(f.localPort));
+    const what = `${f.bindHost}:${f.localPort} -> ${f.host}:${f.port} on ${name} (${f.id})`;
+    if (opts.detach) {
+      process.stderr.write(
+        `forwarding ${what}; close it with: switchboard node unforward ${name} ${f.id}\n`,
+      );
+      return;
+    }
+    process.stderr.write(`forwarding ${what}; Ctrl-C to stop\n`);
+    // Until Ctrl-C (or SIGTERM), then the forward is closed; or until the hub ends it (the
+    // node was removed, the hub stopped), which is said and is exit code FAILED.
+    await new Promise<void>((done) => {
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(watch);
+        hubRequest(target, 'DELETE', `${base}/${encodeURIComponent(f.id)}`).then(
+          () => {
+            process.stderr.write(`closed ${f.id}\n`);
+            done();
+          },
+          (err: unknown) => {
+            process.stderr.write(
+              `switchboard: could not close ${f.id}: ${(err as Error).message}\n`,
+            );
+            process.exitCode = ExitCode.FAILED;
+            done();
+          },
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const watch = setInterval(() => {
+        hubRequest<{ forwards: ForwardJson[] }>(target, 'GET', base).then(
+          ({ forwards }) => {
+            if (stopping || forwards.some((x) => x.id === f.id)) return;
+            stopping = true;
+            clearInterval(watch);
+            process.stderr.write(`switchboard: the hub closed ${f.id}\n`);
+            process.exitCode = ExitCode.FAILED;
+            done();
+          },
+          (err: unknown) => {
+            // A 404 is the node gone (and its forwards with it); a hub that does not answer
+            // may be back: keep watching.
+            if (stopping || !/no node/.test((err as Error).message)) return;
+            stopping = true;
+            clearInterval(watch);
+            process.stderr.write(`switchboard: ${(err as Error).message}\n`);
+            process.exitCode = ExitCode.FAILED;
+            done();
+          },
+        );
+      }, FORWARD_WATCH_MS);
+    });
+  });
+
+  common(
+    node.command('forwards').description("list a node's open port forwards").argument('<name>'),
+  ).action(async (name: string, opts) => {
+    const { forwards } = await hubRequest<{ forwards: ForwardJson[] }>(
+      await resolve(opts),
+      'GET',
+      `/api/v1/nodes/${encodeURIComponent(name)}/forwards`,
+    );
+    out(opts.json, forwards, () =>
+      forwards.length
+        ? renderTable(
+            ['ID', 'LISTEN', 'TO', 'OPEN', 'TOTAL'],
+            forwards.map((f) => [
+              f.id,
+              `${f.bindHost}:${f.localPort}`,
+              `${f.host}:${f.port}`,
+              String(f.connections),
+              String(f.totalConnections),
+            ]),
+          )
+        : '(no forwards)',
+    );
+  });
+
+  common(
+    node
+      .command('unforward')
+      .description('close a port forward: switchboard node unforward NAME ID')
+      .argument('<name>')
+      .argument('<id>', 'the forward id (`node forwards NAME` lists them)'),
+  ).action(async (name: string, id: string, opts) => {
+    await hubRequest(
+      await resolve(opts),
+      'DELETE',
+      `/api/v1/nodes/${encodeURIComponent(name)}/forwards/${encodeURIComponent(id)}`,
+    );
+    out(opts.json, { id, closed: true }, () => `closed ${id}`);
   });
 }

@@ -10,7 +10,6 @@ import {
   type FederationSummaryJson,
 } from '../../../protocol/federation-api.js';
 import { parseIso8601 } from '../../../protocol/iso-8601.js';
-import type { FederationConfig } from '../../config/federation-schema.js';
 import type { SummaryInput } from '../../core/index.js';
 import {
   RateLimitedError,
@@ -18,6 +17,7 @@ import {
   type PullView,
 } from '../../gateway/federation-operations.js';
 import { OperationError } from '../../gateway/operation-error.js';
+import { corsHeaders } from '../cors.js';
 import { pullBody } from '../federation-pull-json.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
@@ -48,7 +48,7 @@ const REFUSALS = { 400: null, 401: null, 403: null, 413: null, 429: null, 503: n
 export function federationRoutes(hub: Hub): Route[] {
   const gw = hub.gateway.federation;
   const config = hub.federation;
-  const headers = corsHeaders(config.cors);
+  const headers = corsHeaders(config.cors, 'GET, POST, OPTIONS');
   const byKey = (ctx: RequestContext): FederationAccess => {
     const { key } = parseBody(keyParams, ctx.params, 'path');
     try {
@@ -218,25 +218,4 @@ function writePull(res: ServerResponse, view: PullView, now: string): void {
 function keyedPath(req: IncomingMessage): string {
   const path = (req.url ?? '').split('?')[0]!;
   return path.replace(/^\/federation\/[^/]+/, '/federation/<key>');
-}
-
-/** The CORS headers for a request's Origin, when `federation.cors.origins` allows it. */
-function corsHeaders(
-  cors: FederationConfig['cors'],
-): ((req: IncomingMessage) => Record<string, string> | undefined) | undefined {
-  if (cors.origins.length === 0) return undefined;
-  const any = cors.origins.includes('*');
-  const allowed = new Set(cors.origins);
-  return (req): Record<string, string> => {
-    const origin = req.headers.origin;
-    if (origin === undefined || (!any && !allowed.has(origin))) return { vary: 'Origin' };
-    return {
-      'access-control-allow-origin': any ? '*' : origin,
-      vary: 'Origin',
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': 'authorization, content-type',
-      'access-control-expose-headers': 'retry-after',
-      'access-control-max-age': String(cors.maxAgeSeconds),
-    };
-  };
 }

@@ -1,4 +1,6 @@
 import type { Hub } from '../../hub/hub.js';
+import type { CorsConfig } from '../../config/cors-schema.js';
+import { corsHeaders } from '../cors.js';
 import type { Route } from '../router.js';
 import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
@@ -18,7 +20,12 @@ import { workerRoutes } from './worker-routes.js';
  * (a NodeService, which attaches itself to the gateway when constructed). The OpenAPI
  * document describes the whole list, itself included.
  */
-export function allRoutes(hub: Hub): Route[] {
+export interface RouteOptions {
+  /** server.cors: browser pages allowed on every route without CORS rules of its own. */
+  cors?: CorsConfig;
+}
+
+export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
   const routes: Route[] = [
     ...healthRoutes(hub),
     ...taskRoutes(hub),
@@ -33,5 +40,9 @@ export function allRoutes(hub: Hub): Route[] {
     ...federationAdminRoutes(hub),
   ];
   routes.push(...openApiRoutes(hub, () => routes));
+  // One CORS rule for the REST API, the event streams and health; /federation keeps its own
+  // (federation.cors). Preflights (OPTIONS) are the HTTP server's, from these headers.
+  const cors = options.cors && corsHeaders(options.cors, 'GET, HEAD, POST, PUT, PATCH, DELETE');
+  if (cors) for (const r of routes) r.headers ??= cors;
   return routes;
 }

@@ -8,15 +8,23 @@ import {
 } from '../../core/index.js';
 import { CommandNotStarted } from '../../gateway/node-operations.js';
 import type { Hub } from '../../hub/hub.js';
+import { NODE_KEY_NAME } from '../../nodes/index.js';
 import { HttpError } from '../http-error.js';
 import { callerOf, type Route } from '../router.js';
 import { parseParams, parseQuery } from '../route-input.js';
 import { commandJson, type CommandJson } from '../schemas/command-json.js';
 import { errorJson } from '../schemas/error-json.js';
-import { nodeJson, type NodeJson } from '../schemas/node-json.js';
+import { forwardJson, nodeJson, type ForwardJson, type NodeJson } from '../schemas/node-json.js';
+import type { ForwardInfo } from '../../gateway/node-executor.js';
 import { parseBody } from '../validate.js';
 
 const provider = z.enum(PROVIDER_KINDS);
+const sshUser = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a plain user name');
+const sshPort = z.number().int().min(1).max(65_535);
 /** A token subject (`sub`), as the auth layer bounds it. */
 const agentSubject = z.string().min(1).max(256);
 const labels = z.record(z.string().max(128), z.string().max(1024));
@@ -28,24 +36,69 @@ const nodeBody = z.strictObject({
   provider: provider.optional(),
   /** … or several. */
   providers: z.array(provider).max(4).optional(),
-  sshUser: z
+  sshUser: sshUser.optional(),
+  sshPort: sshPort.optional(),
+  /** The seed's names for sshUser and sshPort; one of each pair, or both the same. */
+  user: sshUser.optional(),
+  port: sshPort.optional(),
+  /** The node's own SSH key: a file name in the hub's nodes.ssh.keysDir (only the name is kept). */
+  sshKey: z
     .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a plain user name')
+    .regex(NODE_KEY_NAME, 'a file name in nodes.ssh.keysDir')
+    .refine((v) => !v.includes('..'), 'a file name in nodes.ssh.keysDir')
     .optional(),
-  sshPort: z.number().int().min(1).max(65_535).optional(),
   labels: labels.optional(),
   capabilities: z.array(nameSchema).max(64).optional(),
   metadata: z.record(z.string().max(256), valueSchema).optional(),
   /** Token subject of an agent on the node that runs its commands and reports the results. */
   agent: agentSubject.optional(),
 });
-/** `agent: null` hands the node back to the hub's SSH runner. */
-const nodePatch = nodeBody
-  .omit({ id: true })
-  .partial()
-  .extend({ agent: agentSubject.nullable().optional() });
+/** `agent: null` hands the node back to the hub's SSH runner; `sshKey: null` to the hub's key. */
+const nodePatch = nodeBody.omit({ id: true }).partial().extend({
+  agent: agentSubject.nullable().optional(),
+  sshKey: nodeBody.shape.sshKey.unwrap().nullable().optional(),
+});
+
+/** sshUser/sshPort from either spelling; both spellings with different values is a 400. */
+function sshFields(b: {
+  sshUser?: string | undefined;
+  user?: string | undefined;
+  sshPort?: number | undefined;
+  port?: number | undefined;
+}): { sshUser?: string; sshPort?: number } {
+  const pick = <T>(name: string, a: T | undefined, alias: string, b: T | undefined) => {
+    if (a !== undefined && b !== undefined && a !== b)
+      throw new HttpError(
+        ErrorCode.INVALID_FRAME,
+        `"${name}" and "${alias}" name the same field with different values; give one`,
+      );
+    return a ?? b;
+  };
+  const sshUser = pick('sshUser', b.sshUser, 'user', b.user);
+  const sshPort = pick('sshPort', b.sshPort, 'port', b.port);
+  return {
+    ...(sshUser === undefined ? {} : { sshUser }),
+    ...(sshPort === undefined ? {} : { sshPort }),
+  };
+}
+
+const forwardBody = z.strictObject({
+  port: sshPort.describe('the port on the node side'),
+  host: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9.:_-]+$/, 'a host name or IP address')
+    .optional()
+    .describe('where the node connects to (default 127.0.0.1: the node itself)'),
+  localPort: sshPort
+    .optional()
+    .describe('the hub port to listen on (default: from nodes.forwards.ports, or any free one)'),
+});
+const forwardParams = z.strictObject({
+  id: z.string().min(1).max(128),
+  fid: z.string().min(1).max(128),
+});
 const commandBody = z.strictObject({
   /** exec (a command line, run by the node's login shell) or a provider action. */
   type: z.enum(['exec', 'create', 'start', 'stop', 'remove', 'status', 'list-services']),
@@ -72,6 +125,7 @@ export function toNodeJson(node: NodeRecord): NodeJson {
     agent: node.agent ?? null,
     sshUser: node.sshUser,
     sshPort: node.sshPort,
+    sshKey: node.sshKey ?? null,
     provider: node.providers[0] ?? null,
     providers: node.providers,
     labels: node.labels,
@@ -83,6 +137,10 @@ export function toNodeJson(node: NodeRecord): NodeJson {
     createdAt: node.createdAt,
     updatedAt: node.updatedAt,
   };
+}
+
+export function toForwardJson(f: ForwardInfo): ForwardJson {
+  return { ...f, owner: f.owner ?? null, lastError: f.lastError ?? null };
 }
 
 export function toCommandJson(c: NodeCommandRecord): CommandJson {
@@ -142,6 +200,8 @@ const keyInstalled = z.object({
   key: z.enum(['installed', 'present']).describe('present: the node had the key already'),
 });
 const commandList = z.object({ commands: z.array(commandJson) });
+const forwardList = z.object({ forwards: z.array(forwardJson) });
+const forwardClosed = z.object({ id: z.string(), closed: z.literal(true) });
 const services = z.object({
   services: z.array(
     z.object({
@@ -186,12 +246,14 @@ export function nodeRoutes(hub: Hub): Route[] {
       },
       handler: async (ctx) => {
         const b = parseBody(nodeBody, ctx.body);
+        const ssh = sshFields(b);
         const node = await gw.register(callerOf(ctx), {
           ...(b.id === undefined ? {} : { id: b.id }),
           name: b.name,
           address: b.address ?? '',
-          sshUser: b.sshUser ?? 'root',
-          sshPort: b.sshPort ?? 22,
+          sshUser: ssh.sshUser ?? 'root',
+          sshPort: ssh.sshPort ?? 22,
+          ...(b.sshKey ? { sshKey: b.sshKey } : {}),
           providers: b.providers ?? (b.provider ? [b.provider] : []),
           labels: b.labels ?? {},
           capabilities: b.capabilities ?? [],
@@ -258,11 +320,18 @@ export function nodeRoutes(hub: Hub): Route[] {
       },
       handler: async (ctx) => {
         const { id } = parseParams(nodeParams, ctx);
-        const { provider, agent, ...rest } = parseBody(nodePatch, ctx.body);
-        const patch: Partial<Omit<NodeSpec, 'id'>> = rest;
+        const { provider, agent, sshKey, user, port, sshUser, sshPort, ...rest } = parseBody(
+          nodePatch,
+          ctx.body,
+        );
+        const patch: Partial<Omit<NodeSpec, 'id'>> = {
+          ...rest,
+          ...sshFields({ sshUser, user, sshPort, port }),
+        };
         if (provider && !rest.providers) patch.providers = [provider];
         // A key set to undefined clears the field: the node goes back to the hub's runner.
         if (agent !== undefined) patch.agent = agent ?? undefined;
+        if (sshKey !== undefined) patch.sshKey = sshKey ?? undefined;
         return { body: toNodeJson(await gw.update(callerOf(ctx), id, patch)) };
       },
     },
@@ -351,6 +420,64 @@ export function nodeRoutes(hub: Hub): Route[] {
           );
         const { node, key } = await gw.installKey(callerOf(ctx), id, b);
         return { body: { id: node.id, key } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/nodes/:id/forwards',
+      auth: ['admin'],
+      doc: {
+        summary: "Open a hub port that forwards to a port on the node's side (over SSH)",
+        description:
+          "Each connection to `localPort` on the hub (`bindHost`, nodes.forwards.bindHost) is carried over the node's pooled SSH connection (direct-tcpip) to `host:port` as the node sees it. 409 FORWARD_LIMIT over nodes.forwards.maxPerNode or with the port range used up, 409 PORT_IN_USE for a `localPort` taken, 502 when the node cannot be reached. The forward lives in the hub process: it ends with DELETE, the node's removal, or the hub's stop.",
+        tags: TAGS,
+        params: nodeParams,
+        body: forwardBody,
+        responses: { 201: forwardJson, 404: errorJson, 409: errorJson, 502: errorJson },
+      },
+      handler: async (ctx) => {
+        const { id } = parseParams(nodeParams, ctx);
+        const b = parseBody(forwardBody, ctx.body);
+        const f = await gw.openForward(callerOf(ctx), id, {
+          host: b.host ?? '127.0.0.1',
+          port: b.port,
+          ...(b.localPort === undefined ? {} : { localPort: b.localPort }),
+        });
+        return { status: 201, body: toForwardJson(f) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/nodes/:id/forwards',
+      auth: ['admin'],
+      doc: {
+        summary: "The node's open port forwards, with their connection counts",
+        tags: TAGS,
+        params: nodeParams,
+        responses: { 200: forwardList, 404: errorJson },
+      },
+      handler: (ctx) => ({
+        body: {
+          forwards: gw
+            .forwardsOf(callerOf(ctx), parseParams(nodeParams, ctx).id)
+            .map(toForwardJson),
+        },
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/nodes/:id/forwards/:fid',
+      auth: ['admin'],
+      doc: {
+        summary: 'Close a port forward: its port is free and its connections cut when this answers',
+        tags: TAGS,
+        params: forwardParams,
+        responses: { 200: forwardClosed, 404: errorJson },
+      },
+      handler: async (ctx) => {
+        const { id, fid } = parseParams(forwardParams, ctx);
+        const f = await gw.closeForward(callerOf(ctx), id, fid);
+        return { body: { id: f.id, closed: true } };
       },
     },
     {
