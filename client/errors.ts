@@ -193,6 +193,8 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   NO_RESPONDERS: UnavailableError,
   CLIENT_NOT_FOUND: NotFoundError,
   RESPONDER_FAILED: UnavailableError,
+  PORTS_EXHAUSTED: UnavailableError,
+  NO_SUITABLE_NODE: ConflictError,
 };
 
 /** A task ended without a result: dead-lettered, expired or cancelled. */

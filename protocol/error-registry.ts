@@ -532,6 +532,22 @@ export const errorRegistry = [
       'a federation push or key would pass a `federation.*` cap (federations, agents, stored items, keys); nothing was stored',
     fix: 'forget stale agents (`switchboard federation forget`), revoke unused keys, or raise the cap',
   },
+  // --- appended for issue 15: users and workspaces
+  {
+    code: 'PORTS_EXHAUSTED',
+    status: 503,
+    sentBy: ['http'],
+    meaning:
+      'every port of `workspaces.sshPorts` is held by a workspace; nothing was created',
+    fix: 'delete unused workspaces (`switchboard workspace delete`), or widen the range',
+  },
+  {
+    code: 'NO_SUITABLE_NODE',
+    status: 409,
+    sentBy: ['http'],
+    meaning: 'no registered node offers the workspace\'s provider (or the node named does not)',
+    fix: 'register a node with that provider (`switchboard node add … --provider`), or pick another provider',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];
