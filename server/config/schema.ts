@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { federationSchema } from './federation-schema.js';
+import { workspacesSchema } from './workspaces-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
@@ -203,6 +204,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   limits: limitsSchema,
   federation: federationSchema,
+  workspaces: workspacesSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;

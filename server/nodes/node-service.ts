@@ -10,6 +10,7 @@ import type {
 } from '../gateway/node-executor.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import type { NodeRunner } from './node-runner.js';
+import { NodeWorkspaceDriver } from './node-workspace-driver.js';
 
 /**
  * The hub's node executor: runs what the gateway (`gateway.nodes`, which decides who may do
@@ -32,6 +33,8 @@ export class NodeService implements NodeExecutor {
     const nodes = hub.gateway.nodes;
     runner?.onStatus((nodeId, status, error) => nodes.recordStatus(nodeId, status, error));
     nodes.attach(this);
+    // Workspaces run their steps as node commands through the same gateway path.
+    hub.gateway.workspaces.attach(new NodeWorkspaceDriver());
   }
 
   run(node: NodeRecord, request: NodeCommandRequest): Promise<CommandOutcome> {
