@@ -1,9 +1,5 @@
 import type { ProviderKind } from './node-records.js';
-import type {
-  PortRange,
-  WorkspaceServiceSpec,
-  WorkspaceStatusName,
-} from './workspace-records.js';
+import type { PortRange, WorkspaceServiceSpec, WorkspaceStatusName } from './workspace-records.js';
 
 /**
  * The durable commands of users and workspaces (docs/workspaces.md), journaled as issued and

@@ -38,7 +38,8 @@ export function applyWorkspace(s: CoreState, cmd: WorkspaceCommand): CommandResu
       if (w.workspaces.has(spec.id))
         return fail(ErrorCode.CONFLICT, `workspace ${spec.id} exists already`);
       if (!w.users.has(spec.user)) return fail(ErrorCode.NOT_FOUND, `no user ${spec.user}`);
-      if (!s.nodes.nodes.has(spec.nodeId)) return fail(ErrorCode.NOT_FOUND, `no node ${spec.nodeId}`);
+      if (!s.nodes.nodes.has(spec.nodeId))
+        return fail(ErrorCode.NOT_FOUND, `no node ${spec.nodeId}`);
       const same = w.named(spec.user, spec.name);
       if (same)
         return fail(

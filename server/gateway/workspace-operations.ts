@@ -261,7 +261,8 @@ export class WorkspaceOperations {
       if (errors.length === 0) return this.transition(id, 'stopped');
       await this.transition(id, 'failed', `stop incomplete: ${errors.join('; ')}`);
     });
-    if (ws.status !== 'stopped') throw new WorkspaceStepError(ws.lastError ?? 'stop failed', copy(ws));
+    if (ws.status !== 'stopped')
+      throw new WorkspaceStepError(ws.lastError ?? 'stop failed', copy(ws));
     return copy(ws);
   }
 
@@ -372,7 +373,9 @@ export class WorkspaceOperations {
     }
     const user = this.hub.core.workspaces.users.get(ws.user);
     const target = { workspace: ws, node, publicKey: user?.publicKey ?? '' };
-    errors.push(...(await this.runSteps(driver, reason === 'stop' ? 'stop' : 'remove', target, true)));
+    errors.push(
+      ...(await this.runSteps(driver, reason === 'stop' ? 'stop' : 'remove', target, true)),
+    );
     return errors;
   }
 
@@ -477,7 +480,10 @@ export class WorkspaceOperations {
 
   private requireDriver(): WorkspaceDriver {
     if (!this.driver)
-      throw new OperationError(ErrorCode.NODE_UNREACHABLE, 'this hub has no node runner configured');
+      throw new OperationError(
+        ErrorCode.NODE_UNREACHABLE,
+        'this hub has no node runner configured',
+      );
     return this.driver;
   }
 

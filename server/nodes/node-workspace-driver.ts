@@ -18,7 +18,12 @@ export class NodeWorkspaceDriver implements WorkspaceDriver {
     return WORKSPACE_PLANS[workspace.provider].sshUser({ workspace, node });
   }
 
-  waitForSsh(host: string, port: number, timeoutMs: number, cancelled: () => boolean): Promise<void> {
+  waitForSsh(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    cancelled: () => boolean,
+  ): Promise<void> {
     return waitForSshBanner(host, port, timeoutMs, cancelled);
   }
 }

@@ -11,7 +11,10 @@ function tryOnce(host: string, port: number, timeoutMs: number): Promise<void> {
       if (err) reject(err);
       else resolve();
     };
-    const timer = setTimeout(() => done(new Error(`no SSH banner within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no SSH banner within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       got += chunk;

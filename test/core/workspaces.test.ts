@@ -101,7 +101,14 @@ t.test('create: creating, the lowest free port, unknown user or node refused', a
     f.apply({
       type: 'workspace.create',
       now: 9,
-      workspace: { id: 'x', user: 'ada', name: 'x', provider: 'process', nodeId: 'n9', services: [] },
+      workspace: {
+        id: 'x',
+        user: 'ada',
+        name: 'x',
+        provider: 'process',
+        nodeId: 'n9',
+        services: [],
+      },
       ports: { from: 1, to: 2 },
     }),
     { ok: false, code: 'NOT_FOUND', message: /no node n9/ },
@@ -110,7 +117,14 @@ t.test('create: creating, the lowest free port, unknown user or node refused', a
     f.apply({
       type: 'workspace.create',
       now: 9,
-      workspace: { id: 'y', user: 'ada', name: 'ws1', provider: 'process', nodeId: 'n1', services: [] },
+      workspace: {
+        id: 'y',
+        user: 'ada',
+        name: 'ws1',
+        provider: 'process',
+        nodeId: 'n1',
+        services: [],
+      },
       ports: { from: 2222, to: 2299 },
     }),
     { ok: false, code: 'CONFLICT', message: /named ws1/ },
@@ -144,44 +158,47 @@ t.test('100 creates in a row never share a port; allocation time', async (t) => 
   t.ok(perCreateUs < 100_000, `a create with its allocation took ${perCreateUs.toFixed(1)} µs`);
 });
 
-t.test('every transition of the state machine: the legal ones pass, the rest are 409', async (t) => {
-  for (const from of WORKSPACE_STATUSES) {
-    for (const to of WORKSPACE_STATUSES) {
-      const f = fixture();
-      const { id } = f.create();
-      // Reach `from` by a legal path.
-      const path: Record<WorkspaceStatusName, WorkspaceStatusName[]> = {
-        creating: [],
-        running: ['running'],
-        stopped: ['running', 'stopped'],
-        failed: ['failed'],
-        deleted: ['deleted'],
-      };
-      for (const step of path[from]) t.same(f.status(id, step), { ok: true });
-      const r = f.status(id, to, to === 'failed' ? 'why' : undefined);
-      const legal = WORKSPACE_TRANSITIONS[from].includes(to);
-      if (from === 'deleted') {
-        t.match(r, { ok: false, code: 'NOT_FOUND' }, `deleted → ${to}: gone`);
-        continue;
-      }
-      if (legal) {
-        t.same(r, { ok: true }, `${from} → ${to} is legal`);
-        if (to !== 'deleted') t.equal(f.core.workspaces.workspaces.get(id)!.status, to);
-        if (to === 'failed') t.equal(f.core.workspaces.workspaces.get(id)!.lastError, 'why');
-      } else {
-        t.match(r, { ok: false, code: 'INVALID_STATE' }, `${from} → ${to} is refused`);
-        t.equal(f.core.workspaces.workspaces.get(id)!.status, from, 'and changes nothing');
+t.test(
+  'every transition of the state machine: the legal ones pass, the rest are 409',
+  async (t) => {
+    for (const from of WORKSPACE_STATUSES) {
+      for (const to of WORKSPACE_STATUSES) {
+        const f = fixture();
+        const { id } = f.create();
+        // Reach `from` by a legal path.
+        const path: Record<WorkspaceStatusName, WorkspaceStatusName[]> = {
+          creating: [],
+          running: ['running'],
+          stopped: ['running', 'stopped'],
+          failed: ['failed'],
+          deleted: ['deleted'],
+        };
+        for (const step of path[from]) t.same(f.status(id, step), { ok: true });
+        const r = f.status(id, to, to === 'failed' ? 'why' : undefined);
+        const legal = WORKSPACE_TRANSITIONS[from].includes(to);
+        if (from === 'deleted') {
+          t.match(r, { ok: false, code: 'NOT_FOUND' }, `deleted → ${to}: gone`);
+          continue;
+        }
+        if (legal) {
+          t.same(r, { ok: true }, `${from} → ${to} is legal`);
+          if (to !== 'deleted') t.equal(f.core.workspaces.workspaces.get(id)!.status, to);
+          if (to === 'failed') t.equal(f.core.workspaces.workspaces.get(id)!.lastError, 'why');
+        } else {
+          t.match(r, { ok: false, code: 'INVALID_STATE' }, `${from} → ${to} is refused`);
+          t.equal(f.core.workspaces.workspaces.get(id)!.status, from, 'and changes nothing');
+        }
       }
     }
-  }
-  t.same(WORKSPACE_TRANSITIONS, {
-    creating: ['running', 'failed', 'deleted'],
-    running: ['stopped', 'failed', 'deleted'],
-    stopped: ['running', 'failed', 'deleted'],
-    failed: ['running', 'stopped', 'failed', 'deleted'],
-    deleted: [],
-  });
-});
+    t.same(WORKSPACE_TRANSITIONS, {
+      creating: ['running', 'failed', 'deleted'],
+      running: ['stopped', 'failed', 'deleted'],
+      stopped: ['running', 'failed', 'deleted'],
+      failed: ['running', 'stopped', 'failed', 'deleted'],
+      deleted: [],
+    });
+  },
+);
 
 t.test('replay and a snapshot restore users, workspaces and held ports', async (t) => {
   const f = fixture();
@@ -206,7 +223,14 @@ t.test('replay and a snapshot restore users, workspaces and held ports', async (
     const more = core.apply({
       type: 'workspace.create',
       now: 1e6,
-      workspace: { id: 'z', user: 'ada', name: 'z', provider: 'process', nodeId: 'n1', services: [] },
+      workspace: {
+        id: 'z',
+        user: 'ada',
+        name: 'z',
+        provider: 'process',
+        nodeId: 'n1',
+        services: [],
+      },
       ports: range,
     });
     t.match(more, { code: 'PORTS_EXHAUSTED' }, 'held ports stay held after a restart');

@@ -19,7 +19,12 @@ const createBody = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
   provider: z.enum(PROVIDER_KINDS),
-  node: z.string().min(1).max(128).optional().describe('a node id or name; default: the hub places it'),
+  node: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('a node id or name; default: the hub places it'),
   repository: z
     .string()
     .min(1)
@@ -33,7 +38,9 @@ const createBody = z.strictObject({
     .max(1024)
     .refine(noFlag, 'must not start with "-"')
     .optional()
-    .describe('docker/lxc image, or the qcow2 base image for qemu; the process provider needs none'),
+    .describe(
+      'docker/lxc image, or the qcow2 base image for qemu; the process provider needs none',
+    ),
   services: z
     .array(z.record(z.string().max(128), valueSchema))
     .max(32)
@@ -101,7 +108,13 @@ export function workspaceRoutes(hub: Hub): Route[] {
           'Placed on the node named, or on a node offering the provider; its SSH port is allocated from `workspaces.sshPorts`. 503 `PORTS_EXHAUSTED` when every port is held, 409 `NO_SUITABLE_NODE` when no node offers the provider.',
         tags: TAGS,
         body: createBody,
-        responses: { 201: workspaceJson, 400: errorJson, 404: errorJson, 409: errorJson, 503: errorJson },
+        responses: {
+          201: workspaceJson,
+          400: errorJson,
+          404: errorJson,
+          409: errorJson,
+          503: errorJson,
+        },
       },
       handler: async (ctx) => {
         const b = parseBody(createBody, ctx.body);
@@ -155,7 +168,13 @@ export function workspaceRoutes(hub: Hub): Route[] {
         tags: TAGS,
         params: idParams,
         body: statusBody,
-        responses: { 200: workspaceJson, 202: workspaceJson, 404: errorJson, 409: errorJson, 502: errorJson },
+        responses: {
+          200: workspaceJson,
+          202: workspaceJson,
+          404: errorJson,
+          409: errorJson,
+          502: errorJson,
+        },
       },
       handler: async (ctx) => {
         const { id } = parseParams(idParams, ctx);

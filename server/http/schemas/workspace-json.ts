@@ -35,7 +35,10 @@ export const workspaceJson = z
         host: z.string().nullable(),
         port: z.number().int(),
         user: z.string(),
-        command: z.string().nullable().describe('`ssh -p PORT USER@HOST`, when the node has an address'),
+        command: z
+          .string()
+          .nullable()
+          .describe('`ssh -p PORT USER@HOST`, when the node has an address'),
       })
       .describe("where to log in with the owner's key"),
     createdAt: z.number().int(),

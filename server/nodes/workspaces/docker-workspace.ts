@@ -1,6 +1,13 @@
 import type { NodeCommandRequest } from '../../gateway/node-executor.js';
 import { shArgv } from '../providers/script-provider.js';
-import { action, CLONE, exec, keyInside, serviceName, type WorkspacePlan } from './workspace-plan.js';
+import {
+  action,
+  CLONE,
+  exec,
+  keyInside,
+  serviceName,
+  type WorkspacePlan,
+} from './workspace-plan.js';
 
 /**
  * What the container runs: host keys made on first start, then sshd in the foreground. The
@@ -27,13 +34,23 @@ export const dockerWorkspace: WorkspacePlan = {
           action('docker', 'create', name, {
             image: t.workspace.image,
             ports: [{ host: t.workspace.sshPort, container: 22 }],
-            labels: { 'switchboard.workspace': t.workspace.id, 'switchboard.user': t.workspace.user },
+            labels: {
+              'switchboard.workspace': t.workspace.id,
+              'switchboard.user': t.workspace.user,
+            },
             command: ['sh', '-c', CONTAINER_SSHD],
           }),
           action('docker', 'start', name),
           setKey,
           ...(t.workspace.repository
-            ? [exec(['docker', 'exec', name, ...shArgv(CLONE, t.workspace.repository, '/root/repo')])]
+            ? [
+                exec([
+                  'docker',
+                  'exec',
+                  name,
+                  ...shArgv(CLONE, t.workspace.repository, '/root/repo'),
+                ]),
+              ]
             : []),
         ];
       }

@@ -1,6 +1,13 @@
 import type { NodeCommandRequest } from '../../gateway/node-executor.js';
 import { shArgv } from '../providers/script-provider.js';
-import { action, CLONE, exec, keyInside, serviceName, type WorkspacePlan } from './workspace-plan.js';
+import {
+  action,
+  CLONE,
+  exec,
+  keyInside,
+  serviceName,
+  type WorkspacePlan,
+} from './workspace-plan.js';
 
 const KEY_FILE = '/root/.ssh/authorized_keys';
 
@@ -22,7 +29,10 @@ export const lxcWorkspace: WorkspacePlan = {
         return [
           action('lxc', 'create', name, {
             image: t.workspace.image,
-            labels: { 'switchboard.workspace': t.workspace.id, 'switchboard.user': t.workspace.user },
+            labels: {
+              'switchboard.workspace': t.workspace.id,
+              'switchboard.user': t.workspace.user,
+            },
           }),
           exec([
             'lxc',

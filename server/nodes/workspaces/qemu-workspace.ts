@@ -47,7 +47,14 @@ export const qemuWorkspace: WorkspacePlan = {
     const dir = dirOf(t);
     const keyId = createHash('sha256').update(t.publicKey).digest('hex').slice(0, 12);
     const seed = exec(
-      shArgv(SEED, dir, name, `${t.workspace.id}-${keyId}`, t.publicKey, t.workspace.repository ?? ''),
+      shArgv(
+        SEED,
+        dir,
+        name,
+        `${t.workspace.id}-${keyId}`,
+        t.publicKey,
+        t.workspace.repository ?? '',
+      ),
     );
     const boot = (): NodeCommandRequest =>
       exec([
