@@ -333,5 +333,45 @@ if (requireTool('sshd')) {
     t.notOk(existsSync(path.join(wsDir, id)), 'its directory, authorized_keys included, is gone');
     t.equal((await call('GET', `/api/v1/workspaces/${id}`)).status, 404);
     t.equal((await call('GET', '/api/v1/status')).json.ports.used, 0, 'the port is released');
+
+    // Ten at once: ten ports, ten sshds, each answering with its own key file, none in the way
+    // of another; then ten deletes at once, and nothing left.
+    const tenAt = Date.now();
+    const ten = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('POST', '/api/v1/workspaces', { user: 'ada', name: `par${i}`, provider: 'process' }),
+      ),
+    );
+    t.same(
+      ten.map((r) => r.status),
+      Array(10).fill(201),
+    );
+    const tenPorts = ten.map((r) => r.json.sshPort as number);
+    t.equal(new Set(tenPorts).size, 10, 'ten distinct ports');
+    await Promise.all(ten.map((r) => waitFor(r.json.id, 'running', 90_000)));
+    t.comment(`ten concurrent creates → all running: ${Date.now() - tenAt} ms`);
+    const outs = await Promise.all(
+      ten.map((r) =>
+        ssh(key2, r.json.sshPort, `cat ${path.join(wsDir, r.json.id, 'sshd_config')} | head -1`),
+      ),
+    );
+    t.same(
+      outs.map((o) => o.stdout.trim()),
+      tenPorts.map((p) => `Port ${p}`),
+      'each port reaches its own workspace',
+    );
+    const gone = await Promise.all(
+      ten.map((r) => call('DELETE', `/api/v1/workspaces/${r.json.id}`)),
+    );
+    t.same(
+      gone.map((r) => r.status),
+      Array(10).fill(200),
+    );
+    for (const [i, r] of ten.entries()) {
+      t.notOk(await listening(tenPorts[i]!), `port ${tenPorts[i]} closed`);
+      t.same(processesWith(path.join(wsDir, r.json.id)), [], `no process of ${r.json.id}`);
+    }
+    t.same(readdirSync(wsDir), [], 'no workspace directory left');
+    t.equal((await call('GET', '/api/v1/status')).json.ports.used, 0, 'every port released');
   });
 }
