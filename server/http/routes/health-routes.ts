@@ -97,6 +97,7 @@ export function healthRoutes(hub: Hub): Route[] {
       doc: {
         summary: 'Liveness (the same answer as /health, under the API prefix)',
         tags: ['health'],
+        operationId: 'getApiHealth',
         responses: { 200: health },
       },
       handler: liveness,
