@@ -195,6 +195,8 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   RESPONDER_FAILED: UnavailableError,
   FORWARD_LIMIT: ConflictError,
   PORT_IN_USE: ConflictError,
+  PORTS_EXHAUSTED: UnavailableError,
+  NO_SUITABLE_NODE: ConflictError,
 };
 
 /** A task ended without a result: dead-lettered, expired or cancelled. */

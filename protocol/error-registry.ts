@@ -548,6 +548,21 @@ export const errorRegistry = [
     meaning: 'the hub port a forward asked for (`localPort`) is taken on the hub',
     fix: 'ask for another port, or none and let the hub choose',
   },
+  // --- appended for issue 15: users and workspaces
+  {
+    code: 'PORTS_EXHAUSTED',
+    status: 503,
+    sentBy: ['http'],
+    meaning: 'every port of `workspaces.sshPorts` is held by a workspace; nothing was created',
+    fix: 'delete unused workspaces (`switchboard workspace delete`), or widen the range',
+  },
+  {
+    code: 'NO_SUITABLE_NODE',
+    status: 409,
+    sentBy: ['http'],
+    meaning: "no registered node offers the workspace's provider (or the node named does not)",
+    fix: 'register a node with that provider (`switchboard node add … --provider`), or pick another provider',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

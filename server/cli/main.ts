@@ -9,6 +9,7 @@ import { registerMonitor } from './commands/monitor-command.js';
 import { registerNodeCommands } from './commands/node-commands.js';
 import { registerStart } from './commands/start.js';
 import { registerToken } from './commands/token.js';
+import { registerUserCommands, registerWorkspaceCommands } from './commands/workspace-commands.js';
 import { CliError, ExitCode } from '../support/exit-codes.js';
 import { resolveTarget } from './target.js';
 
@@ -24,6 +25,8 @@ registerConfig(program);
 registerToken(program);
 registerHubCommands(program, resolveTarget);
 registerNodeCommands(program, resolveTarget);
+registerUserCommands(program, resolveTarget);
+registerWorkspaceCommands(program, resolveTarget);
 registerFederationCommands(program, resolveTarget);
 registerMonitor(program, resolveTarget);
 registerBench(program);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { corsSchema } from './cors-schema.js';
 import { federationSchema } from './federation-schema.js';
+import { workspacesSchema } from './workspaces-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
@@ -232,6 +233,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   limits: limitsSchema,
   federation: federationSchema,
+  workspaces: workspacesSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-recor
 import type { PriorityLevel } from '../../protocol/index.js';
 import type { Qos } from './bus-records.js';
 import type { TaskFailure, WorkerKind } from './records.js';
+import { WORKSPACE_COMMANDS, type WorkspaceCommand } from './workspace-commands.js';
 
 /**
  * What a register may name the worker's kind. 'ws' (push) and 'http' (pull) are the names it
@@ -350,7 +351,8 @@ export type DurableCommand =
   | TokenRevokeCommand
   | BusDurableCommand
   | TxnCommand
-  | FederationCommand;
+  | FederationCommand
+  | WorkspaceCommand;
 
 export type VolatileCommand =
   | RegisterWorkerCommand
@@ -386,4 +388,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'bus.consumer.delete',
   'txn',
   ...FEDERATION_COMMANDS,
+  ...WORKSPACE_COMMANDS,
 ]);

@@ -14,6 +14,7 @@ import { Revocations } from './revocations.js';
 import { TaskOptionsPool } from './task-options.js';
 import { TaskTable } from './task-table.js';
 import { Wakeups } from './wakeups.js';
+import { Workspaces } from './workspace-state.js';
 
 /**
  * Everything the core holds, in one object that the rule modules (dispatch, leases, task
@@ -31,6 +32,8 @@ export class CoreState {
   /** Federated summaries (federation.ts) and the keys that open them. */
   readonly federations = new Federations();
   readonly federationKeys = new FederationKeys();
+  /** Users, their workspaces and the SSH ports those hold. */
+  readonly workspaces = new Workspaces();
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   readonly free = new FreeWorkers();
   readonly wakeups = new Wakeups();

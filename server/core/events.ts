@@ -2,6 +2,7 @@ import type { PriorityLevel } from '../../protocol/index.js';
 import type { BusMessage, Qos } from './bus-records.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
+import type { UserRecord, WorkspaceRecord, WorkspaceStatusName } from './workspace-records.js';
 
 /**
  * What applying a command produced, for transports (push frames), the event stream and
@@ -62,6 +63,13 @@ export type HubEvent =
       publishedAt: number;
       attempt: number;
       replyTo: string | undefined;
+    }
+  | { type: 'user.registered' | 'user.key'; user: UserRecord }
+  /** A workspace was created (`from` undefined) or changed status. */
+  | {
+      type: 'workspace.status';
+      workspace: WorkspaceRecord;
+      from: WorkspaceStatusName | undefined;
     }
   /** A stored message's TTL ran out before this subscription got it. */
   | { type: 'bus.expired'; message: BusMessage; subscription: string };

@@ -46,6 +46,8 @@ import { tick } from './tick.js';
 import { transaction } from './transaction.js';
 import { revokeToken } from './tokens.js';
 import { disconnect, drain, heartbeat, pull, register, unregister } from './workers.js';
+import { applyWorkspace } from './workspace-rules.js';
+import type { Workspaces } from './workspace-state.js';
 
 /**
  * The hub's state and rules. Pure: commands in (with the time), events and journal out.
@@ -66,6 +68,8 @@ export class Core {
   readonly revocations: Revocations;
   readonly federations: Federations;
   readonly federationKeys: FederationKeys;
+  /** Users, workspaces and their ports (workspace-rules.ts). */
+  readonly workspaces: Workspaces;
   /** Submit-time options, one shared object for tasks that set none. */
   readonly taskOptions: TaskOptionsPool;
   /** Subscriptions and stored messages of the message bus (bus-rules.ts). */
@@ -81,6 +85,7 @@ export class Core {
     this.revocations = s.revocations;
     this.federations = s.federations;
     this.federationKeys = s.federationKeys;
+    this.workspaces = s.workspaces;
     this.taskOptions = s.taskOptions;
     this.bus = s.bus;
   }
@@ -223,5 +228,10 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'federation.key.create':
     case 'federation.key.revoke':
       return applyFederation(s, cmd);
+    case 'user.register':
+    case 'user.key':
+    case 'workspace.create':
+    case 'workspace.status':
+      return applyWorkspace(s, cmd);
   }
 }

@@ -43,3 +43,18 @@ export { isTerminal } from './task-lifecycle.js';
 export type { Qos, BusMessage, BusConsumer, BusMember } from './bus-records.js';
 export type { BusState } from './bus-state.js';
 export { SubjectIndex } from './subject-index.js';
+export type { WorkspaceCommand } from './workspace-commands.js';
+export type {
+  PortRange,
+  UserRecord,
+  WorkspaceRecord,
+  WorkspaceServiceSpec,
+  WorkspaceStatusName,
+} from './workspace-records.js';
+export {
+  mayTransition,
+  WORKSPACE_STATUSES,
+  WORKSPACE_TRANSITIONS,
+  WorkspaceStatus,
+} from './workspace-records.js';
+export type { Workspaces, WorkspacesSnapshot } from './workspace-state.js';

@@ -6,6 +6,7 @@ import type { TaskRecord } from './records.js';
 import type { RevocationsSnapshot } from './revocations.js';
 import type { FederationKeysSnapshot } from './federation-keys.js';
 import type { FederationSnapshot } from './federations.js';
+import type { WorkspacesSnapshot } from './workspace-state.js';
 
 /**
  * A core's durable state as one plain object. Workers are not in it: they are volatile and
@@ -41,6 +42,8 @@ export interface CoreSnapshot {
   /** Absent in snapshots written before federated summaries existed. */
   federations?: FederationSnapshot[];
   federationKeys?: FederationKeysSnapshot;
+  /** Absent in snapshots written before users and workspaces existed. */
+  workspaces?: WorkspacesSnapshot;
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -71,6 +74,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     bus: takeBusSnapshot(core.bus),
     federations: core.federations.snapshot(),
     federationKeys: core.federationKeys.snapshot(),
+    workspaces: core.workspaces.snapshot(),
   };
 }
 
@@ -118,6 +122,7 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   restoreBusSnapshot(core.bus, core.wakeups, snap.bus);
   core.federations.restore(snap.federations);
   core.federationKeys.restore(snap.federationKeys);
+  core.workspaces.restore(snap.workspaces);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 

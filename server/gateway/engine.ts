@@ -29,6 +29,7 @@ export interface Engine {
     | 'bus'
     | 'federations'
     | 'federationKeys'
+    | 'workspaces'
   >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };

@@ -23,6 +23,8 @@ import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
 import { TokenOperations } from './token-operations.js';
 import { TransactionOperations } from './transaction-operations.js';
+import { UserOperations } from './user-operations.js';
+import { WorkspaceOperations } from './workspace-operations.js';
 import { workerAccessDenied } from './worker-access.js';
 
 type Ok = CommandResult & { ok: true };
@@ -107,6 +109,10 @@ export class Gateway {
   readonly transactions: TransactionOperations;
   /** Federated summaries and federation keys (gateway/federation-operations.ts). */
   readonly federation: FederationOperations;
+  /** Workspaces on nodes (gateway/workspace-operations.ts). */
+  readonly workspaces: WorkspaceOperations;
+  /** Users and their SSH keys (gateway/user-operations.ts). */
+  readonly users: UserOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -114,6 +120,8 @@ export class Gateway {
     this.bus = new BusOperations(hub, this);
     this.transactions = new TransactionOperations(hub, this);
     this.federation = new FederationOperations(hub, this);
+    this.workspaces = new WorkspaceOperations(hub, this, this.nodes);
+    this.users = new UserOperations(hub, this, this.workspaces);
   }
 
   // ------------------------------------------------------------------ tasks

@@ -162,7 +162,7 @@ function operation(
     open ? 'Open: no token needed.' : `Role: ${roles.join(' or ')}.`,
   ].filter(Boolean);
   return {
-    operationId: operationId(route),
+    operationId: route.doc?.operationId ?? operationId(route),
     summary: doc.summary,
     description: description.join('\n\n'),
     ...(doc.tags ? { tags: doc.tags } : {}),

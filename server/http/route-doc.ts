@@ -12,6 +12,8 @@ export interface RouteDoc {
   description?: string;
   /** Groups in the document (tasks, queues, workers, nodes, federation, ...). */
   tags?: string[];
+  /** When the one derived from the path is taken (two paths that differ only by /api/v1). */
+  operationId?: string;
   /** An object schema, one key per `:name` of the path. */
   params?: z.ZodType;
   /** An object schema, one key per query parameter. */

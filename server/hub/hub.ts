@@ -32,6 +32,7 @@ import { LiveGrants } from './live-grants.js';
 import type { Grant } from '../auth/index.js';
 import { limitsSchema, type LimitsConfig } from '../config/schema.js';
 import { federationSchema, type FederationConfig } from '../config/federation-schema.js';
+import type { WorkspacesConfig } from '../config/workspaces-schema.js';
 import { ConnectionCaps } from '../transport/connection-caps.js';
 import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
@@ -74,6 +75,8 @@ export interface HubOptions {
   limits?: LimitsConfig;
   /** Federated summaries: caps, rates, CORS (docs/federation.md); the schema's defaults when absent. */
   federation?: FederationConfig;
+  /** Workspaces: SSH port range and timeouts (docs/workspaces.md); defaults when absent. */
+  workspaces?: WorkspacesConfig;
   /**
    * More ways in beside the WebSocket port, fed the same handlers: the cluster's relay of
    * clients connected to edge hubs. Opened after the port, closed with it.
@@ -200,6 +203,7 @@ export class Hub {
     this.limits = options.limits ?? limitsSchema.parse({});
     this.federation = options.federation ?? federationSchema.parse({});
     this.gateway.federation.configure(this.federation);
+    if (options.workspaces) this.gateway.workspaces.configure(options.workspaces);
     this.cluster = options.cluster;
   }
 

@@ -24,6 +24,7 @@ export const DEFAULT_FORWARDS: PortForwardsOptions = {
   maxPerNode: 16,
   maxConnections: 64,
 };
+import { NodeWorkspaceDriver } from './node-workspace-driver.js';
 
 /**
  * The hub's node executor: runs what the gateway (`gateway.nodes`, which decides who may do
@@ -67,6 +68,8 @@ export class NodeService implements NodeExecutor {
         options.probe,
       );
     nodes.attach(this);
+    // Workspaces run their steps as node commands through the same gateway path.
+    hub.gateway.workspaces.attach(new NodeWorkspaceDriver());
   }
 
   /** Start the background probe: once the hub has recovered its nodes. */

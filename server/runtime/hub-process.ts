@@ -175,6 +175,7 @@ export async function startHubProcess(
     core: coreOptions,
     limits: config.limits,
     federation: config.federation,
+    workspaces: config.workspaces,
     store,
     logger: log,
     version: VERSION,

@@ -65,7 +65,19 @@ interface Case {
 }
 
 t.test('every operation of the document answers as documented', async (t) => {
-  const th = await startTestHub({ auth: { enabled: true, secret: SECRET } }, undefined, runner);
+  const th = await startTestHub(
+    {
+      auth: { enabled: true, secret: SECRET },
+      // Nothing answers SSH in the walk: a workspace fails its check at once and is settled.
+      workspaces: {
+        sshPorts: { from: 45_100, to: 45_199 },
+        healthTimeoutMs: 100,
+        stepTimeoutMs: 1000,
+      },
+    },
+    undefined,
+    runner,
+  );
   t.teardown(() => th.stop());
   const tokens: Record<Role, string> = {
     admin: await mintToken(SECRET, { role: 'admin' }),
@@ -176,6 +188,35 @@ t.test('every operation of the document answers as documented', async (t) => {
     if (r.status !== 200) throw new Error(`fixture push: ${r.status} ${r.text}`);
     return { name, agent, key };
   };
+  /** A registered user (a key of its own is not needed: the walk never logs in). */
+  const walkKey =
+    'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk3h0RrVa7Sx0R0mI4J4xZbq8b3zPIVtD3X2jHhQ8Jf walk';
+  let githubId = 1000;
+  const user = async (): Promise<string> => {
+    const username = unique('walker');
+    await ok('POST', '/api/v1/users/register-github', 'admin', {
+      username,
+      githubId: ++githubId,
+      email: `${username}@example.com`,
+      sshPublicKey: walkKey,
+    });
+    return username;
+  };
+  await node({ providers: ['process'] });
+  const workspace = async (): Promise<string> =>
+    (
+      await ok('POST', '/api/v1/workspaces', 'admin', {
+        user: await user(),
+        name: 'walk',
+        provider: 'process',
+      })
+    ).id;
+  /** A workspace done with its creation (failed: nothing answers SSH here), ready to stop. */
+  const settledWorkspace = async (): Promise<string> => {
+    const id = await workspace();
+    await th.hub.gateway.workspaces.settled(id);
+    return id;
+  };
   await submit('walk');
   const walker = await httpWorker(['walk']);
   const box = await node({ provider: 'docker' });
@@ -185,6 +226,53 @@ t.test('every operation of the document answers as documented', async (t) => {
     'GET /health': async () => ({ status: 200 }),
     'GET /ready': async () => ({ status: 200 }),
     'GET /api/v1/stats': async () => ({ status: 200 }),
+    'GET /api/v1/health': async () => ({ status: 200 }),
+    'GET /api/v1/status': async () => ({ role: 'admin', status: 200 }),
+    'POST /api/v1/users/register-github': async () => ({
+      role: 'admin',
+      body: {
+        username: unique('walker'),
+        githubId: ++githubId,
+        email: 'walk@example.com',
+        sshPublicKey: walkKey,
+      },
+      status: 201,
+    }),
+    'GET /api/v1/users/{username}': async () => ({
+      role: 'admin',
+      params: { username: await user() },
+      missing: { username: 'walkmissing' },
+      status: 200,
+    }),
+    'PUT /api/v1/users/{username}/ssh-key': async () => ({
+      role: 'admin',
+      params: { username: await user() },
+      missing: { username: 'walkmissing' },
+      body: { sshPublicKey: walkKey },
+      status: 200,
+    }),
+    'POST /api/v1/workspaces': async () => ({
+      role: 'admin',
+      body: { user: await user(), name: 'walk', provider: 'process', services: [{ name: 'web' }] },
+      status: 201,
+    }),
+    'GET /api/v1/workspaces': async () => ({ role: 'admin', status: 200 }),
+    'GET /api/v1/workspaces/{id}': async () => ({
+      role: 'admin',
+      params: { id: await workspace() },
+      status: 200,
+    }),
+    'PATCH /api/v1/workspaces/{id}/status': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace() },
+      body: { action: 'stop' },
+      status: 200,
+    }),
+    'DELETE /api/v1/workspaces/{id}': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace() },
+      status: 200,
+    }),
     'GET /metrics': async () => ({ status: 200 }),
     'GET /api/v1/openapi.json': async () => ({ status: 200 }),
     'POST /api/v1/tasks': async () => ({

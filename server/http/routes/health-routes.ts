@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NodeStatus, WORKSPACE_STATUSES } from '../../core/index.js';
 import { HubPhase, type Hub } from '../../hub/hub.js';
 import { callerOf, type Route } from '../router.js';
 
@@ -57,24 +58,72 @@ const stats = z.object({
     .object({ p50: z.number().min(0), p99: z.number().min(0), samples: count })
     .describe('from runnable to assigned, over the last assignments'),
 });
+const hubStatus = z.object({
+  status: z.union([z.literal('ok'), phase]).describe('ok once ready, else the hub phase'),
+  version: z.string(),
+  uptimeSeconds,
+  users: count,
+  workspaces: z.record(z.enum(WORKSPACE_STATUSES), count).describe('by status'),
+  ports: z
+    .object({ from: count, to: count, used: count, free: count })
+    .describe('the SSH ports of `workspaces.sshPorts`'),
+  nodes: z.record(z.enum(NodeStatus), count).describe('by status'),
+});
 const metricsText = z.string().describe('Prometheus text exposition format');
 
 /** Liveness and readiness (open, for load balancers) and Prometheus metrics. */
 export function healthRoutes(hub: Hub): Route[] {
+  const uptime = () => Math.round((Date.now() - hub.startedAt) / 1000);
+  const liveness = () => ({
+    body: {
+      status: hub.phase === 'ready' ? 'ok' : hub.phase,
+      uptimeSeconds: uptime(),
+      version: hub.version,
+      ...(hub.cluster ? { role: hub.cluster.role, hubId: hub.cluster.hubId } : {}),
+    },
+  });
   return [
     {
       method: 'GET',
       path: '/health',
       auth: 'open',
       doc: { summary: 'Liveness', tags: ['health'], responses: { 200: health } },
-      handler: () => ({
-        body: {
-          status: hub.phase === 'ready' ? 'ok' : hub.phase,
-          uptimeSeconds: Math.round((Date.now() - hub.startedAt) / 1000),
-          version: hub.version,
-          ...(hub.cluster ? { role: hub.cluster.role, hubId: hub.cluster.hubId } : {}),
-        },
-      }),
+      handler: liveness,
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/health',
+      auth: 'open',
+      doc: {
+        summary: 'Liveness (the same answer as /health, under the API prefix)',
+        tags: ['health'],
+        operationId: 'getApiHealth',
+        responses: { 200: health },
+      },
+      handler: liveness,
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/status',
+      auth: ['producer'],
+      doc: {
+        summary: 'Users, workspaces by status, SSH ports used and free, nodes by status',
+        tags: ['health'],
+        responses: { 200: hubStatus },
+      },
+      handler: () => {
+        const nodes = Object.fromEntries(Object.values(NodeStatus).map((s) => [s, 0]));
+        for (const n of hub.core.nodes.nodes.values()) nodes[n.status]!++;
+        return {
+          body: {
+            status: hub.phase === 'ready' ? 'ok' : hub.phase,
+            version: hub.version,
+            uptimeSeconds: uptime(),
+            ...hub.gateway.workspaces.summary(),
+            nodes,
+          },
+        };
+      },
     },
     {
       method: 'GET',

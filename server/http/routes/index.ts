@@ -13,6 +13,8 @@ import { openApiRoutes } from './openapi-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { taskRoutes } from './task-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { userRoutes } from './user-routes.js';
+import { workspaceRoutes } from './workspace-routes.js';
 import { workerRoutes } from './worker-routes.js';
 
 /**
@@ -38,6 +40,8 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
     ...tokenRoutes(hub),
     ...federationRoutes(hub),
     ...federationAdminRoutes(hub),
+    ...userRoutes(hub),
+    ...workspaceRoutes(hub),
   ];
   routes.push(...openApiRoutes(hub, () => routes));
   // One CORS rule for the REST API, the event streams and health; /federation keeps its own

@@ -1,0 +1,64 @@
+import type { NodeCommandRequest } from '../../gateway/node-executor.js';
+import { shArgv } from '../providers/script-provider.js';
+import {
+  action,
+  CLONE,
+  exec,
+  keyInside,
+  serviceName,
+  type WorkspacePlan,
+} from './workspace-plan.js';
+
+const KEY_FILE = '/root/.ssh/authorized_keys';
+
+/**
+ * LXD / Incus: a container `sb-<id>` from the workspace's image (one whose sshd starts at
+ * boot, e.g. images:ubuntu/24.04 with openssh-server), a proxy device from the allocated
+ * port on the node to its port 22, and the key written inside with `lxc exec`.
+ */
+export const lxcWorkspace: WorkspacePlan = {
+  sshUser: () => 'root',
+  steps(phase, t): NodeCommandRequest[] {
+    const name = serviceName(t.workspace.id);
+    const inside = ['lxc', 'exec', name, '--'];
+    const setKey = exec(keyInside(inside, KEY_FILE, t.publicKey));
+    switch (phase) {
+      case 'create':
+        if (!t.workspace.image)
+          throw new Error('image: the lxc provider needs an image (e.g. images:ubuntu/24.04)');
+        return [
+          action('lxc', 'create', name, {
+            image: t.workspace.image,
+            labels: {
+              'switchboard.workspace': t.workspace.id,
+              'switchboard.user': t.workspace.user,
+            },
+          }),
+          exec([
+            'lxc',
+            'config',
+            'device',
+            'add',
+            name,
+            'ssh',
+            'proxy',
+            `listen=tcp:0.0.0.0:${t.workspace.sshPort}`,
+            'connect=tcp:127.0.0.1:22',
+          ]),
+          action('lxc', 'start', name),
+          setKey,
+          ...(t.workspace.repository
+            ? [exec([...inside, ...shArgv(CLONE, t.workspace.repository, '/root/repo')])]
+            : []),
+        ];
+      case 'start':
+        return [action('lxc', 'start', name), setKey];
+      case 'set-key':
+        return [setKey];
+      case 'stop':
+        return [action('lxc', 'stop', name)];
+      case 'remove':
+        return [action('lxc', 'remove', name)];
+    }
+  },
+};

@@ -1,0 +1,45 @@
+import type { WorkspacePhase, WorkspaceTarget } from '../../gateway/workspace-driver.js';
+import type { NodeCommandRequest } from '../../gateway/node-executor.js';
+import { shArgv } from '../providers/script-provider.js';
+
+/** How one provider runs workspaces: the node commands of each phase, and the login user. */
+export interface WorkspacePlan {
+  steps(phase: WorkspacePhase, target: WorkspaceTarget): NodeCommandRequest[];
+  sshUser(target: Omit<WorkspaceTarget, 'publicKey'>): string;
+}
+
+/** The provider's name for a workspace's container, VM or process: its id says whose it is. */
+export function serviceName(id: string): string {
+  return `sb-${id}`;
+}
+
+/** A command line on the node, as an argv (each element quoted: no value can inject shell). */
+export function exec(argv: string[]): NodeCommandRequest {
+  return { type: 'exec', action: argv[0]!, args: { argv }, provider: undefined };
+}
+
+/** A provider action (create, start, stop, remove) on the named service. */
+export function action(
+  provider: string,
+  type: 'create' | 'start' | 'stop' | 'remove',
+  name: string,
+  args: Record<string, unknown> = {},
+): NodeCommandRequest {
+  return { type, action: name, args, provider };
+}
+
+/**
+ * Write the key as the only line of an authorized_keys file, atomically (a login meanwhile
+ * sees the old file or the new one). "$1" is the file, "$2" the key: positional, never parsed.
+ */
+export const WRITE_KEY = `f=$1; umask 077; mkdir -p "$(dirname "$f")" || exit 1
+printf '%s\\n' "$2" >"$f.tmp" && mv -f "$f.tmp" "$f"`;
+
+/** Clone "$1" into "$2" unless it is there already (a restart of a failed create). */
+export const CLONE = `[ -d "$2/.git" ] && exit 0
+git clone --quiet -- "$1" "$2"`;
+
+/** The argv that writes the key inside a container through `prefix` (docker exec, lxc exec). */
+export function keyInside(prefix: string[], file: string, key: string): string[] {
+  return [...prefix, ...shArgv(WRITE_KEY, file, key)];
+}
