@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { federationSchema } from './federation-schema.js';
+import { queuesSchema } from './queues-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
@@ -203,6 +204,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   limits: limitsSchema,
   federation: federationSchema,
+  /** Per-queue limits applied at start (queues-schema.ts, docs/rate-limits.md). */
+  queues: queuesSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;
