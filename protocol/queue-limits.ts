@@ -10,10 +10,24 @@ export const RATE_MAX_COUNT = 100_000;
 export const RATE_MAX_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const LIMIT_MAX_CONCURRENCY = 1_000_000;
 
-export const rateSchema = z.strictObject({
-  count: z.number().int().min(1).max(RATE_MAX_COUNT).describe('attempts started per window'),
-  perMs: z.number().int().min(1).max(RATE_MAX_WINDOW_MS).describe('the window, in ms'),
-});
+export const rateSchema = z
+  .strictObject({
+    count: z.number().int().min(1).max(RATE_MAX_COUNT).describe('attempts started per window'),
+    perMs: z.number().int().min(1).max(RATE_MAX_WINDOW_MS).describe('the window, in ms'),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .max(RATE_MAX_COUNT)
+      .optional()
+      .describe(
+        'how many may start back to back (default 1: spread evenly over the window; count: all at once)',
+      ),
+  })
+  .refine((r) => r.burst === undefined || r.burst <= r.count, {
+    message: 'burst is at most count',
+    path: ['burst'],
+  });
 export type RateSpec = z.infer<typeof rateSchema>;
 
 /** A payload field name, or a path of up to 8 names joined by dots ("customer.id"). */
@@ -66,8 +80,9 @@ export function parseRate(text: string): RateSpec {
 /** The short form of a rate, as the CLI and the monitor show it: 100/1s, 5/500ms. */
 export function formatRate(rate: RateSpec): string {
   const { count, perMs } = rate;
-  if (perMs % 3_600_000 === 0) return `${count}/${perMs / 3_600_000}h`;
-  if (perMs % 60_000 === 0) return `${count}/${perMs / 60_000}m`;
-  if (perMs % 1000 === 0) return `${count}/${perMs / 1000}s`;
-  return `${count}/${perMs}ms`;
+  const burst = rate.burst !== undefined && rate.burst > 1 ? ` burst ${rate.burst}` : '';
+  if (perMs % 3_600_000 === 0) return `${count}/${perMs / 3_600_000}h${burst}`;
+  if (perMs % 60_000 === 0) return `${count}/${perMs / 60_000}m${burst}`;
+  if (perMs % 1000 === 0) return `${count}/${perMs / 1000}s${burst}`;
+  return `${count}/${perMs}ms${burst}`;
 }

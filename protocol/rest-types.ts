@@ -56,7 +56,7 @@ export interface QueueJson {
 }
 
 export interface QueueLimitsJson {
-  rate: { count: number; perMs: number } | null;
+  rate: { count: number; perMs: number; burst: number } | null;
   concurrency: number | null;
   group: { key: string; concurrency: number } | null;
   /** Attempts started in the rate's current window (0 without a rate). */

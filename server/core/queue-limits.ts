@@ -7,7 +7,8 @@ import type { TaskRecord } from './records.js';
  * in dispatch.ts; this file holds the settings and the counts they are checked against.
  */
 export interface QueueLimitSpec {
-  rate?: { count: number; perMs: number };
+  /** `burst`: how many may start back to back (default 1: evenly spread; `count`: no spreading). */
+  rate?: { count: number; perMs: number; burst?: number };
   concurrency?: number;
   /** `key`: a payload field name, dots for nested fields ("customer.id"). */
   group?: { key: string; concurrency: number };
@@ -35,6 +36,15 @@ export class QueueLimits {
   private readonly starts: Float64Array | undefined;
   private head = 0;
   private size = 0;
+  /**
+   * The spreading rule (GCRA, a leaky bucket): starts are spaced `perMs / count` apart, up
+   * to `burst` back to back. `tat` is when the next start would be due if they were evenly
+   * spaced; a start may go up to `tolerance` earlier. At least 1 ms of tolerance, since the
+   * clock counts whole ms: a rate of 10,000/s starts ten per ms, not one.
+   */
+  private tat = -Infinity;
+  private readonly interval: number = 0;
+  private readonly tolerance: number = 0;
   /** Leased tasks per group value (only groups with one or more). */
   readonly groupRunning = new Map<string, number>();
   private readonly path: readonly string[] | undefined;
@@ -43,7 +53,12 @@ export class QueueLimits {
 
   constructor(spec: QueueLimitSpec) {
     this.spec = spec;
-    if (spec.rate) this.starts = new Float64Array(spec.rate.count);
+    if (spec.rate) {
+      this.starts = new Float64Array(spec.rate.count);
+      this.interval = spec.rate.perMs / spec.rate.count;
+      const burst = Math.min(spec.rate.burst ?? 1, spec.rate.count);
+      this.tolerance = Math.max((burst - 1) * this.interval, 1);
+    }
     if (spec.group) this.path = spec.group.key.split('.');
   }
 
@@ -57,18 +72,22 @@ export class QueueLimits {
   }
 
   /**
-   * The earliest time the rate lets the next attempt start (<= now: now). A clock that went
+   * The earliest time the rate lets the next attempt start (<= now: now): the later of what
+   * the spreading rule and the window allow. A clock that went
    * back (the hub's wall clock was set back) would leave starts "in the future" and hold the
    * queue for as long as the jump: they are moved back to `now`, so a jump holds it at most
    * one window.
    */
   rateOpensAt(now: number): number {
     const rate = this.spec.rate;
-    if (!rate || this.size < rate.count) return -Infinity;
+    if (!rate) return -Infinity;
+    if (this.tat > now + this.tolerance + this.interval) this.tat = now + this.interval;
+    const spread = this.tat - this.tolerance;
+    if (this.size < rate.count) return spread;
     const starts = this.starts!;
     const newest = starts[(this.head + this.size - 1) % rate.count]!;
     if (newest > now) for (let i = 0; i < starts.length; i++) starts[i] = Math.min(starts[i]!, now);
-    return starts[this.head]! + rate.perMs;
+    return Math.max(spread, starts[this.head]! + rate.perMs);
   }
 
   /** Attempts started in the window ending at `now` (for metrics and the REST view). */
@@ -94,6 +113,7 @@ export class QueueLimits {
   logStart(now: number): void {
     const rate = this.spec.rate;
     if (!rate) return;
+    this.tat = Math.max(this.tat, now) + this.interval;
     if (this.size < rate.count) {
       this.starts![(this.head + this.size) % rate.count] = now;
       this.size++;

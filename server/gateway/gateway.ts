@@ -495,7 +495,10 @@ export class Gateway {
   setQueueLimits(caller: Caller, name: string, limits: QueueLimitsSpec): Promise<QueueState> {
     const q = this.queue(caller, name);
     const spec: QueueLimitsSpec = {};
-    if (limits.rate) spec.rate = { count: limits.rate.count, perMs: limits.rate.perMs };
+    if (limits.rate) {
+      const { count, perMs, burst } = limits.rate;
+      spec.rate = burst !== undefined && burst > 1 ? { count, perMs, burst } : { count, perMs };
+    }
     if (limits.concurrency !== undefined) spec.concurrency = limits.concurrency;
     if (limits.group) spec.group = { key: limits.group.key, concurrency: limits.group.concurrency };
     return this.durably({

@@ -62,7 +62,7 @@ function core() {
 
 t.test('rate: at most N starts in any window, the next one the moment it reopens', async (t) => {
   const f = core();
-  f.limit('q', { rate: { count: 3, perMs: 1000 } });
+  f.limit('q', { rate: { count: 3, perMs: 1000, burst: 3 } });
   for (let i = 0; i < 10; i++) f.submit('q', 0);
   f.register('w', ['q'], 100, 0);
   t.equal(f.running('w').length, 3, '3 of 10 start at once');
@@ -75,9 +75,69 @@ t.test('rate: at most N starts in any window, the next one the moment it reopens
   t.equal(f.running('w').length, 3, 'at 1000 the next 3 start, by the wakeup alone');
 });
 
+/** Run the core's clock from `from` to `to`, waking it whenever it asks; the lease times. */
+function run(f: ReturnType<typeof core>, queue: string, from: number, to: number): number[] {
+  const starts: number[] = [];
+  let seen = f.leased(queue);
+  for (let now = from; now <= to; now++) {
+    const due = f.c.nextWakeAt();
+    if (due !== undefined && due <= now) f.tick(now);
+    // Complete at once, so only the rate holds tasks back.
+    for (const w of f.c.workers.values()) {
+      for (const id of [...w.running]) {
+        starts.push(f.c.tasks.get(id)!.startedAt);
+        f.complete(w.id, id, now);
+      }
+    }
+    seen = f.leased(queue);
+  }
+  void seen;
+  return starts;
+}
+
+function maxInWindow(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[j]! <= times[i]! - windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+t.test('by default a rate is spread evenly: one start every perMs/count', async (t) => {
+  const f = core();
+  f.limit('q', { rate: { count: 100, perMs: 1000 } });
+  for (let i = 0; i < 1000; i++) f.submit('q', 0);
+  f.register('w', ['q'], 1000, 0);
+  const starts = run(f, 'q', 0, 3000);
+  t.equal(maxInWindow(starts, 1000), 100, 'never more than 100 in any 1 s');
+  t.ok(starts.length >= 299 && starts.length <= 301, `${starts.length} in 3 s`);
+  const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
+  t.ok(Math.min(...gaps) >= 9, `starts at least 9 ms apart (min ${Math.min(...gaps)})`);
+  t.ok(Math.max(...gaps) <= 11, 'and no more than 11');
+});
+
+t.test('a fast rate is not slowed by the ms clock; burst lets them go together', async (t) => {
+  const f = core();
+  f.limit('q', { rate: { count: 10_000, perMs: 1000 } });
+  for (let i = 0; i < 25_000; i++) f.submit('q', 0);
+  f.register('w', ['q'], 100_000, 0);
+  const starts = run(f, 'q', 0, 1999);
+  t.ok(starts.length >= 19_900 && starts.length <= 20_000, `${starts.length} in 2 s at 10,000/s`);
+  t.ok(maxInWindow(starts, 1000) <= 10_000);
+
+  const g = core();
+  g.limit('q', { rate: { count: 50, perMs: 1000, burst: 10 } });
+  for (let i = 0; i < 100; i++) g.submit('q', 0);
+  g.register('w', ['q'], 1000, 0);
+  t.equal(g.leased('q'), 10, 'a burst of 10 at once');
+  const later = run(g, 'q', 0, 999);
+  t.ok(maxInWindow(later, 1000) <= 50, 'still at most 50 per window');
+});
+
 t.test('the window slides: it is the last N starts that count, not a fixed second', async (t) => {
   const f = core();
-  f.limit('q', { rate: { count: 3, perMs: 1000 } });
+  f.limit('q', { rate: { count: 3, perMs: 1000, burst: 3 } });
   f.register('w', ['q'], 100, 0);
   f.submit('q', 0);
   f.submit('q', 400);
@@ -98,7 +158,7 @@ t.test('the window slides: it is the last N starts that count, not a fixed secon
 
 t.test('every attempt is a start: a retry counts against the rate', async (t) => {
   const f = core();
-  f.limit('q', { rate: { count: 2, perMs: 1000 } });
+  f.limit('q', { rate: { count: 2, perMs: 1000, burst: 2 } });
   f.register('w', ['q'], 10, 0);
   const a = f.submit('q', 0, { backoff: { type: 'fixed', delayMs: 100 } });
   f.apply({
@@ -203,7 +263,7 @@ t.test('nested group keys, and group plus queue concurrency together', async (t)
 
 t.test('a pull worker is held by the same rule', async (t) => {
   const f = core();
-  f.limit('q', { rate: { count: 2, perMs: 1000 } });
+  f.limit('q', { rate: { count: 2, perMs: 1000, burst: 2 } });
   for (let i = 0; i < 5; i++) f.submit('q', 0);
   f.apply({
     type: 'worker.register',
@@ -265,7 +325,7 @@ t.test('a new group key sorts queued and running tasks into the new groups', asy
 
 t.test('replay and snapshot keep the limits, the window and the group counts', async (t) => {
   const f = core();
-  f.limit('q', { rate: { count: 2, perMs: 1000 }, group: { key: 'g', concurrency: 1 } });
+  f.limit('q', { rate: { count: 2, perMs: 1000, burst: 2 }, group: { key: 'g', concurrency: 1 } });
   f.register('w', ['q'], 10, 0);
   f.submit('q', 0, { payload: { g: 'a' } });
   f.submit('q', 100, { payload: { g: 'a' } });

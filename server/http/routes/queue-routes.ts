@@ -28,7 +28,7 @@ export function toQueueLimitsJson(q: QueueState, now: number): QueueLimitsJson |
   if (!limits) return null;
   const { rate, concurrency, group } = limits.spec;
   return {
-    rate: rate ? { count: rate.count, perMs: rate.perMs } : null,
+    rate: rate ? { count: rate.count, perMs: rate.perMs, burst: rate.burst ?? 1 } : null,
     concurrency: concurrency ?? null,
     group: group ? { key: group.key, concurrency: group.concurrency } : null,
     startsInWindow: limits.startsInWindow(now),

@@ -12,7 +12,11 @@ const count = z.number().int().min(0);
 export const queueLimitsJson = z
   .object({
     rate: z
-      .object({ count: count.describe('attempts started per window'), perMs: count })
+      .object({
+        count: count.describe('attempts started per window'),
+        perMs: count,
+        burst: count.describe('how many may start back to back'),
+      })
       .nullable(),
     concurrency: count.nullable().describe('tasks running at once, across workers and hubs'),
     group: z
