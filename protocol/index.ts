@@ -9,3 +9,4 @@ export * from './msgpack-check.js';
 export * from './value-schema.js';
 export type * from './rest-types.js';
 export * from './subjects.js';
+export * from './queue-limits.js';

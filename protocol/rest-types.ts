@@ -51,4 +51,18 @@ export interface QueueJson {
   leased: number;
   dead: number;
   workers: number;
+  /** Rate, concurrency and group limits (docs/rate-limits.md); null: none. */
+  limits: QueueLimitsJson | null;
+}
+
+export interface QueueLimitsJson {
+  rate: { count: number; perMs: number; burst: number } | null;
+  concurrency: number | null;
+  group: { key: string; concurrency: number } | null;
+  /** Attempts started in the rate's current window (0 without a rate). */
+  startsInWindow: number;
+  /** Groups running as many tasks as they may (0 without a group limit). */
+  groupsAtLimit: number;
+  /** Groups with one or more tasks running. */
+  groupsRunning: number;
 }

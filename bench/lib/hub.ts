@@ -19,6 +19,8 @@ export interface HubStartOptions {
   readonly nodeFlags?: readonly string[];
   /** Create a fresh temporary data dir and pass it as `--data-dir` (removed on stop). */
   readonly dataDir?: boolean;
+  /** How many load-generator children it outlives (default: one per latency rate). */
+  readonly runs?: number;
 }
 
 /**
@@ -56,7 +58,8 @@ export async function startHub(
     args,
     env: { ...opts.env, ...gc.env },
     cwd: REPO_ROOT,
-    timeoutMs: ctx.options.childTimeoutMs * Math.max(1, ctx.options.rates.length) + 30_000,
+    timeoutMs:
+      ctx.options.childTimeoutMs * (opts.runs ?? Math.max(1, ctx.options.rates.length)) + 30_000,
     ready: { kind: 'tcp', port },
   }).catch((err: unknown) => {
     gc.remove();

@@ -2,7 +2,11 @@
 
 // The rows are the hub's own REST shapes (type-only imports: nothing of the server is loaded).
 export type { QueueJson as QueueRow, WorkerJson as WorkerRow } from '../../protocol/index.js';
-import type { QueueJson as QueueRow, WorkerJson as WorkerRow } from '../../protocol/index.js';
+import {
+  formatRate,
+  type QueueJson as QueueRow,
+  type WorkerJson as WorkerRow,
+} from '../../protocol/index.js';
 
 export interface Totals {
   submitted: number;
@@ -74,4 +78,18 @@ export function sparkline(values: number[], width: number): string {
 
 export function last(values: number[]): number {
   return values.length ? values[values.length - 1]! : 0;
+}
+
+/**
+ * A queue's limits in one short cell, with their use: "37/100/1s" (starts in the window of
+ * a 100/1s rate), "≤5" (concurrency), "2/tenant (3 full)" (group limit, groups at it).
+ */
+export function limitSummary(q: QueueRow): string {
+  const l = q.limits;
+  if (!l) return '-';
+  const parts: string[] = [];
+  if (l.rate) parts.push(`${l.startsInWindow}/${formatRate(l.rate)}`);
+  if (l.concurrency !== null) parts.push(`${q.leased}/≤${l.concurrency}`);
+  if (l.group) parts.push(`${l.group.concurrency}/${l.group.key} (${l.groupsAtLimit} full)`);
+  return parts.join(' ');
 }

@@ -1,5 +1,6 @@
 import {
   last,
+  limitSummary,
   since,
   sparkline,
   workerState,
@@ -23,7 +24,19 @@ function table(headers: string[], rows: string[][], width: number): string[] {
 export function queueLines(queues: QueueRow[], width: number): string[] {
   if (!queues.length) return ['(no queues yet)'];
   return table(
-    ['QUEUE', 'STATE', 'CRIT', 'HIGH', 'NORM', 'LOW', 'DELAYED', 'LEASED', 'DEAD', 'WORKERS'],
+    [
+      'QUEUE',
+      'STATE',
+      'CRIT',
+      'HIGH',
+      'NORM',
+      'LOW',
+      'DELAYED',
+      'LEASED',
+      'DEAD',
+      'WORKERS',
+      'LIMITS',
+    ],
     queues.map((q) => [
       q.name,
       q.paused ? 'paused' : 'active',
@@ -35,6 +48,7 @@ export function queueLines(queues: QueueRow[], width: number): string[] {
       String(q.leased),
       String(q.dead),
       String(q.workers),
+      limitSummary(q),
     ]),
     width,
   );

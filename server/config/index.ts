@@ -12,3 +12,4 @@ export { ENV_VARS, envLayer } from './env.js';
 export { renderConfigJson, renderConfigYaml, renderInitFile } from './render.js';
 export { redactSecrets, redactUrl } from './redact.js';
 export { loadOrCreateSecret } from './secret.js';
+export { queueLimitsOf, type QueuesConfig } from './queues-schema.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { corsSchema } from './cors-schema.js';
 import { federationSchema } from './federation-schema.js';
 import { workspacesSchema } from './workspaces-schema.js';
+import { queuesSchema } from './queues-schema.js';
 import { tlsSchema } from './tls-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
@@ -234,6 +235,8 @@ export const configSchema = z.strictObject({
   limits: limitsSchema,
   federation: federationSchema,
   workspaces: workspacesSchema,
+  /** Per-queue limits applied at start (queues-schema.ts, docs/rate-limits.md). */
+  queues: queuesSchema,
 });
 
 export type HubConfig = z.infer<typeof configSchema>;

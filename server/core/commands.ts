@@ -3,6 +3,7 @@ import { FEDERATION_COMMANDS, type FederationCommand } from './federation-comman
 import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
 import type { PriorityLevel } from '../../protocol/index.js';
 import type { Qos } from './bus-records.js';
+import type { QueueLimitSpec } from './queue-limits.js';
 import type { TaskFailure, WorkerKind } from './records.js';
 import { WORKSPACE_COMMANDS, type WorkspaceCommand } from './workspace-commands.js';
 
@@ -103,6 +104,13 @@ export interface QueuePurgeDeadCommand {
   type: 'queue.purge-dead';
   now: number;
   queue: string;
+}
+/** Set a queue's rate, concurrency and group limits, replacing the ones it had ({}: none). */
+export interface QueueLimitCommand {
+  type: 'queue.limit';
+  now: number;
+  queue: string;
+  limits: QueueLimitSpec;
 }
 /** Evict finished tasks whose result retention has passed. Issued periodically by the hub. */
 export interface GcCommand {
@@ -345,6 +353,7 @@ export type DurableCommand =
   | RetryCommand
   | QueuePauseCommand
   | QueuePurgeDeadCommand
+  | QueueLimitCommand
   | GcCommand
   | RecoverCommand
   | NodeCommand
@@ -375,6 +384,7 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'queue.pause',
   'queue.resume',
   'queue.purge-dead',
+  'queue.limit',
   'gc',
   'node.register',
   'node.update',

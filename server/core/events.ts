@@ -1,6 +1,7 @@
 import type { PriorityLevel } from '../../protocol/index.js';
 import type { BusMessage, Qos } from './bus-records.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
+import type { QueueLimitSpec } from './queue-limits.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
 import type { UserRecord, WorkspaceRecord, WorkspaceStatusName } from './workspace-records.js';
 
@@ -41,6 +42,8 @@ export type HubEvent =
       reason: 'unregistered' | 'heartbeat-timeout' | 'grace-expired';
     }
   | { type: 'queue.paused' | 'queue.resumed'; queue: string }
+  /** The queue's limits were set (`limits`: {} when cleared). */
+  | { type: 'queue.limited'; queue: string; limits: QueueLimitSpec }
   /** A token (or every token of a subject up to a time) was revoked: close what it opened. */
   | { type: 'token.revoked'; tokenId?: string; subject?: string; issuedBefore?: number }
   | { type: 'queue.purged'; queue: string; count: number }

@@ -22,7 +22,7 @@ import { applyFederation } from './federation-rules.js';
 import type { Federations } from './federations.js';
 import { applyLease, progress } from './leases.js';
 import type { NodeRegistry } from './node-registry.js';
-import { purgeDead, setPaused } from './queue-controls.js';
+import { purgeDead, setLimits, setPaused } from './queue-controls.js';
 import type { QueueState } from './queue-state.js';
 import type { WorkerRecord } from './records.js';
 import type { Revocations } from './revocations.js';
@@ -170,6 +170,8 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return setPaused(s, cmd.queue, cmd.type === 'queue.pause', cmd.now);
     case 'queue.purge-dead':
       return purgeDead(s, cmd.queue);
+    case 'queue.limit':
+      return setLimits(s, cmd.queue, cmd.limits, cmd.now);
     case 'gc':
       busGc(s, cmd.now);
       return gc(s, cmd.now);

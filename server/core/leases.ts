@@ -44,6 +44,8 @@ export function applyLease(s: CoreState, cmd: LeaseCommand, fromTake = false): C
   task.startedAt = cmd.now;
   task.error = undefined;
   queue.leased++;
+  // Live and in replay alike, so a recovered queue knows its window and groups.
+  if (queue.limits !== undefined) queue.limits.started(task, cmd.now);
   if (task.options.timeoutMs > 0) {
     s.wakeups.at(cmd.now + task.options.timeoutMs, {
       kind: 'timeout',
@@ -62,7 +64,9 @@ export function applyLease(s: CoreState, cmd: LeaseCommand, fromTake = false): C
 
 /** End a lease: free the worker's slot. Returns the worker when it is still known. */
 export function release(s: CoreState, task: TaskRecord, now: number): WorkerRecord | undefined {
-  s.queue(task.queue).leased--;
+  const queue = s.queue(task.queue);
+  queue.leased--;
+  if (queue.limits !== undefined) queue.limits.ended(task);
   const worker = task.workerId === undefined ? undefined : s.workers.get(task.workerId);
   if (worker) {
     worker.running.delete(task.id);

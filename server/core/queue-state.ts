@@ -1,5 +1,6 @@
 import { PRIORITY_NAMES } from '../../protocol/index.js';
 import { Deque } from './deque.js';
+import type { QueueLimits } from './queue-limits.js';
 import type { TaskRecord } from './records.js';
 
 /**
@@ -8,11 +9,15 @@ import type { TaskRecord } from './records.js';
  * sets) instead of scanning past tasks it cannot take (head-of-line blocking).
  */
 interface SubQueue {
+  key: string;
   requires: readonly string[];
   tasks: Deque<TaskRecord>;
   /** The task's `gen` when it was pushed, in lockstep with `tasks`: an entry whose gen no
    * longer matches is stale (the task left and came back), so a task is never queued twice. */
   gens: Deque<number>;
+  /** Under a group limit, the group of the tasks in it (one sub-queue per group value, so a
+   * full group's tasks wait without blocking the tasks of other groups behind them). */
+  group: string | undefined;
 }
 
 /** Priority levels (protocol/priority.ts), served strictly in order: index 0 first. */
@@ -31,6 +36,8 @@ export class QueueState {
   delayed = 0;
   leased = 0;
   readonly dead = new Set<string>();
+  /** Rate, concurrency and group limits (queue-limits.ts); undefined: none, and no cost. */
+  limits: QueueLimits | undefined = undefined;
   private readonly levels: Map<string, SubQueue>[] = PRIORITY_NAMES.map(() => new Map());
   /** Sum of `depth`, kept in step with it (dispatch reads it on every lease). */
   private queued = 0;
@@ -84,9 +91,15 @@ export class QueueState {
     if (this.depth[level] === 0) return undefined;
     let best: SubQueue | undefined;
     let bestHead: TaskRecord | undefined;
-    for (const sq of this.levels[level]!.values()) {
+    const subs = this.levels[level]!;
+    for (const sq of subs.values()) {
       const head = this.head(sq);
-      if (!head) continue;
+      if (!head) {
+        // A group's sub-queue goes once empty: there may be a great many groups over time.
+        if (sq.group !== undefined) subs.delete(sq.key);
+        continue;
+      }
+      if (sq.group !== undefined && this.limits!.groupFull(sq.group)) continue;
       if (!satisfies(caps, sq.requires)) continue;
       if (!bestHead || head.seq < bestHead.seq) {
         best = sq;
@@ -114,6 +127,24 @@ export class QueueState {
     }
   }
 
+  /**
+   * New limits: a group key that changed splits the queue's tasks into other sub-queues, so
+   * they are queued again, each level in its old order (seq, which is queue order within a
+   * sub-queue).
+   */
+  setLimits(limits: QueueLimits | undefined): void {
+    const regroup = this.limits?.groupKey !== limits?.groupKey;
+    this.limits = limits;
+    if (!regroup) return;
+    const tasks = [...this.queuedInOrder()].sort(
+      (a, b) => a.priority - b.priority || a.seq - b.seq,
+    );
+    for (const level of this.levels) level.clear();
+    for (let i = 0; i < LEVELS; i++) this.depth[i] = 0;
+    this.queued = 0;
+    for (const task of tasks) this.push(task);
+  }
+
   /** Drop stale entries at the head so the head is always a live queued task. */
   private head(sq: SubQueue): TaskRecord | undefined {
     let head = sq.tasks.peek();
@@ -126,11 +157,19 @@ export class QueueState {
   }
 
   private sub(task: TaskRecord): SubQueue {
-    const key = task.options.requires ? task.options.requires.join('\u0000') : '';
+    let key = task.options.requires ? task.options.requires.join('\u0000') : '';
+    const group = this.limits?.groupOf(task.payload);
+    if (group !== undefined) key += '\u0001' + group;
     const level = this.levels[task.priority]!;
     let sq = level.get(key);
     if (!sq) {
-      sq = { requires: task.options.requires ?? [], tasks: new Deque(), gens: new Deque() };
+      sq = {
+        key,
+        requires: task.options.requires ?? [],
+        tasks: new Deque(),
+        gens: new Deque(),
+        group,
+      };
       level.set(key, sq);
     }
     return sq;

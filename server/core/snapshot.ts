@@ -2,6 +2,7 @@ import { restoreBusSnapshot, takeBusSnapshot, type BusSnapshot } from './bus-sna
 import type { CoreState } from './core-state.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
+import { QueueLimits, type QueueLimitSpec } from './queue-limits.js';
 import type { TaskRecord } from './records.js';
 import type { RevocationsSnapshot } from './revocations.js';
 import type { FederationKeysSnapshot } from './federation-keys.js';
@@ -44,6 +45,8 @@ export interface CoreSnapshot {
   federationKeys?: FederationKeysSnapshot;
   /** Absent in snapshots written before users and workspaces existed. */
   workspaces?: WorkspacesSnapshot;
+  /** Queues with limits, and the starts their rate window holds. Absent before limits. */
+  limits?: { queue: string; limits: QueueLimitSpec; starts: number[] }[];
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -55,9 +58,16 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
   for (const task of core.tasks.values()) tasks.push(snapshotTask(task));
   const queued: string[] = [];
   const paused: string[] = [];
+  const limits: NonNullable<CoreSnapshot['limits']> = [];
   for (const queue of core.queues.values()) {
     for (const task of queue.queuedInOrder()) queued.push(task.id);
     if (queue.paused) paused.push(queue.name);
+    if (queue.limits)
+      limits.push({
+        queue: queue.name,
+        limits: queue.limits.spec,
+        starts: queue.limits.startTimes(),
+      });
   }
   const nodes = [...core.nodes.nodes.values()].map((n) => ({ ...n }));
   const nodeCommands = [...core.nodes.commands.values()].map((c) => ({ ...c }));
@@ -75,6 +85,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     federations: core.federations.snapshot(),
     federationKeys: core.federationKeys.snapshot(),
     workspaces: core.workspaces.snapshot(),
+    ...(limits.length ? { limits } : {}),
   };
 }
 
@@ -111,6 +122,12 @@ function snapshotTask(task: TaskRecord): SnapshotTask {
 /** Fill an empty state from a snapshot: tasks without events, queue order as written. */
 export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   if (!snap || snap.v !== 1) throw new Error(`unsupported snapshot version ${String(snap?.v)}`);
+  // Before the tasks: leased ones count against their group, queued ones go to its sub-queue.
+  for (const entry of snap.limits ?? []) {
+    const limits = new QueueLimits(entry.limits);
+    for (const at of entry.starts) limits.logStart(at);
+    core.queue(entry.queue).setLimits(limits);
+  }
   for (const raw of snap.tasks) adoptTask(core, fromSnapshotTask(core, raw));
   for (const id of snap.queued) {
     const task = core.tasks.get(id);
@@ -149,6 +166,7 @@ function adoptTask(core: CoreState, task: TaskRecord): void {
       break;
     case 'leased':
       queue.leased++;
+      queue.limits?.adoptLeased(task);
       break;
     case 'dead':
       queue.dead.add(task.id);

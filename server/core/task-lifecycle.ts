@@ -9,7 +9,7 @@ import type {
   RetractCommand,
 } from './commands.js';
 import type { CoreState } from './core-state.js';
-import { dispatchQueue, fillWorker } from './dispatch.js';
+import { dispatchQueue, fillWorker, refill } from './dispatch.js';
 import { holds, leaseNotHeld, release } from './leases.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
 import { dropTask } from './task-retention.js';
@@ -35,7 +35,7 @@ export function complete(s: CoreState, cmd: CompleteCommand): CommandResult {
   finish(s, task, 'completed', cmd.now);
   if (worker) worker.completed++;
   s.emit({ type: 'task.completed', task, workerId: cmd.workerId });
-  if (worker) fillWorker(s, worker, cmd.now);
+  refill(s, worker, task.queue, cmd.now);
   return OK;
 }
 
@@ -60,7 +60,7 @@ export function failTask(s: CoreState, cmd: FailCommand): CommandResult {
     s.wakeups.at(task.runAt, { kind: 'delay', taskId: task.id, gen: task.gen });
     s.emit({ type: 'task.failed', task, workerId: cmd.workerId, retryAt: task.runAt });
   }
-  if (worker) fillWorker(s, worker, cmd.now);
+  refill(s, worker, task.queue, cmd.now);
   return OK;
 }
 
@@ -82,7 +82,7 @@ export function requeue(s: CoreState, cmd: RequeueCommand): CommandResult {
     s.emit({ type: 'task.requeued', task, reason: cmd.reason });
     dispatchQueue(s, queue, cmd.now);
   }
-  if (worker) fillWorker(s, worker, cmd.now);
+  refill(s, worker, task.queue, cmd.now);
   return OK;
 }
 
@@ -155,13 +155,14 @@ export function cancel(s: CoreState, cmd: CancelCommand): CommandResult {
   task.error = { code: TaskErrorCode.CANCELLED, message: cmd.reason ?? 'cancelled' };
   finish(s, task, 'cancelled', cmd.now);
   s.emit({ type: 'task.cancelled', task });
-  if (worker) fillWorker(s, worker, cmd.now);
+  if (worker) refill(s, worker, task.queue, cmd.now);
   return OK;
 }
 
 /** Undo a submit that could not be made durable: the tasks go as if they had never been. */
 export function retract(s: CoreState, cmd: RetractCommand): CommandResult {
   const workers = new Set<WorkerRecord>();
+  const queues = new Set<string>();
   for (const taskId of cmd.taskIds) {
     const task = s.tasks.get(taskId);
     if (!task) continue;
@@ -170,6 +171,7 @@ export function retract(s: CoreState, cmd: RetractCommand): CommandResult {
       const attempt = task.attempt;
       const worker = release(s, task, cmd.now);
       if (worker) workers.add(worker);
+      queues.add(task.queue);
       s.emit({ type: 'lease.revoked', taskId, workerId, attempt, reason: 'cancelled' });
     } else if (task.state === 'dead') {
       s.queue(task.queue).dead.delete(taskId);
@@ -180,6 +182,7 @@ export function retract(s: CoreState, cmd: RetractCommand): CommandResult {
     s.emit({ type: 'task.evicted', taskId, queue: task.queue });
   }
   for (const worker of workers) fillWorker(s, worker, cmd.now);
+  for (const queue of queues) refill(s, undefined, queue, cmd.now);
   return OK;
 }
 

@@ -2,6 +2,7 @@ import { TaskErrorCode } from '../../protocol/index.js';
 import type { FailCommand } from './commands.js';
 import { busWakeup } from './bus-rules.js';
 import type { CoreState } from './core-state.js';
+import { dispatchQueue } from './dispatch.js';
 import { expire, failTask, promote } from './task-lifecycle.js';
 import { removeWorker } from './workers.js';
 
@@ -70,6 +71,14 @@ export function tick(s: CoreState, now: number): void {
         const worker = s.workers.get(wakeup.workerId);
         if (!worker || worker.state !== 'disconnected' || worker.epoch !== wakeup.epoch) break;
         removeWorker(s, worker, now, 'grace-expired');
+        break;
+      }
+      case 'limit': {
+        const queue = s.queues.get(wakeup.queue);
+        const limits = queue?.limits;
+        if (!queue || !limits || limits.wakeAt !== wakeup.at) break;
+        limits.wakeAt = 0;
+        dispatchQueue(s, queue, now);
         break;
       }
       case 'bus-ttl':

@@ -17,6 +17,9 @@ export type Wakeup =
   | { kind: 'heartbeat'; worker: WorkerRecord }
   /** A disconnected worker's grace period ends. */
   | { kind: 'grace'; workerId: string; epoch: number }
+  /** A queue held by its rate limit may start its next task (`at`: when, to tell a
+   * superseded wakeup from the current one). */
+  | { kind: 'limit'; queue: string; at: number }
   /** A stored message's TTL runs out. */
   | { kind: 'bus-ttl'; msgId: string }
   /** A delivered message was not acked within the ack wait: deliver it again. */

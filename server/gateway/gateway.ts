@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   type WireErrorCodeName,
+  type QueueLimitsSpec,
   type TaskError,
   type TaskSpec,
 } from '../../protocol/index.js';
@@ -493,6 +494,27 @@ export class Gateway {
   resumeQueue(caller: Caller, name: string): Promise<QueueState> {
     const q = this.queue(caller, name);
     return this.durably({ type: 'queue.resume', now: this.hub.now(), queue: q.name }).then(() => q);
+  }
+
+  /**
+   * Set a queue's rate, concurrency and group limits, replacing the ones it had ({}: none);
+   * docs/rate-limits.md. `limits` was validated at the edge (protocol/queue-limits.ts).
+   */
+  setQueueLimits(caller: Caller, name: string, limits: QueueLimitsSpec): Promise<QueueState> {
+    const q = this.queue(caller, name);
+    const spec: QueueLimitsSpec = {};
+    if (limits.rate) {
+      const { count, perMs, burst } = limits.rate;
+      spec.rate = burst !== undefined && burst > 1 ? { count, perMs, burst } : { count, perMs };
+    }
+    if (limits.concurrency !== undefined) spec.concurrency = limits.concurrency;
+    if (limits.group) spec.group = { key: limits.group.key, concurrency: limits.group.concurrency };
+    return this.durably({
+      type: 'queue.limit',
+      now: this.hub.now(),
+      queue: q.name,
+      limits: spec,
+    }).then(() => q);
   }
 
   purgeDead(caller: Caller, name: string): Promise<number> {

@@ -269,6 +269,8 @@ function toStreamEvent(event: HubEvent, at: number): StreamEvent | undefined {
       return { id: 0, type: event.type, at, queue: event.queue };
     case 'queue.purged':
       return { id: 0, type: event.type, at, queue: event.queue, data: { count: event.count } };
+    case 'queue.limited':
+      return { id: 0, type: event.type, at, queue: event.queue, data: { limits: event.limits } };
     case 'node.registered':
     case 'node.updated':
     case 'node.removed':

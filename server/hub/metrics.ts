@@ -194,6 +194,53 @@ export class HubMetrics {
     perQueue('switchboard_queue_leased', 'Tasks currently leased to workers.', (q) => q.leased);
     perQueue('switchboard_queue_dead', 'Tasks in the dead-letter queue.', (q) => q.dead.size);
     perQueue('switchboard_queue_paused', '1 when the queue is paused.', (q) => (q.paused ? 1 : 0));
+    // Queue limits (docs/rate-limits.md): series only for queues that have one.
+    new client.Gauge({
+      name: 'switchboard_queue_limit',
+      help: 'A queue limit as set: rate (attempts per window), rate_window_seconds, concurrency, group_concurrency.',
+      labelNames: ['queue', 'limit'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const q of core().queues.values()) {
+          const spec = q.limits?.spec;
+          if (!spec) continue;
+          if (spec.rate) {
+            this.set({ queue: q.name, limit: 'rate' }, spec.rate.count);
+            this.set({ queue: q.name, limit: 'rate_window_seconds' }, spec.rate.perMs / 1000);
+          }
+          if (spec.concurrency !== undefined)
+            this.set({ queue: q.name, limit: 'concurrency' }, spec.concurrency);
+          if (spec.group)
+            this.set({ queue: q.name, limit: 'group_concurrency' }, spec.group.concurrency);
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'switchboard_queue_rate_window_starts',
+      help: 'Attempts started in a rate-limited queue\'s current window (compare with switchboard_queue_limit{limit="rate"}).',
+      labelNames: ['queue'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const q of core().queues.values()) {
+          if (q.limits?.spec.rate) this.set({ queue: q.name }, q.limits.startsInWindow(now));
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'switchboard_queue_groups_at_limit',
+      help: 'Groups of a group-limited queue running as many tasks as they may.',
+      labelNames: ['queue'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const q of core().queues.values()) {
+          if (q.limits?.spec.group) this.set({ queue: q.name }, q.limits.groupsAtLimit());
+        }
+      },
+    });
     new client.Gauge({
       name: 'switchboard_workers',
       help: 'Registered workers by state.',

@@ -1,5 +1,6 @@
 import { CloseCode } from '../../protocol/index.js';
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -11,7 +12,12 @@ import {
   toMintedRecord,
 } from '../auth/index.js';
 import { ensureDataDir } from '../store/data-dir.js';
-import { loadOrCreateSecret, type HubConfig } from '../config/index.js';
+import {
+  loadOrCreateSecret,
+  queueLimitsOf,
+  type HubConfig,
+  type QueuesConfig,
+} from '../config/index.js';
 import { HttpServer } from '../http/http-server.js';
 import { allRoutes } from '../http/routes/index.js';
 import { Hub } from '../hub/hub.js';
@@ -248,9 +254,10 @@ export async function startHubProcess(
         'dropped a torn WAL tail (a write cut short by the crash)',
       );
     }
-    await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () =>
-      applyOfflineRevocations(hub, dataDir, log),
-    );
+    await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () => {
+      applyOfflineRevocations(hub, dataDir, log);
+      applyQueueLimits(hub, config.queues, log);
+    });
   } catch (err) {
     // A cluster member that fails to start leading (its lease lost during recovery) goes on
     // as an edge on the same ports: what this start opened must be closed again.
@@ -364,6 +371,21 @@ function applyOfflineRevocations(hub: Hub, dataDir: string, log: Logger): void {
     if (result.ok) applied++;
   }
   if (applied > 0) log.info({ applied }, 'applied revocations made while the hub was stopped');
+}
+
+/**
+ * `queues.<name>` of the config: each listed queue gets exactly these limits, journaled like
+ * a REST change (so a leader that takes over later replays them), and only when they differ
+ * from what the recovered state holds.
+ */
+function applyQueueLimits(hub: Hub, queues: QueuesConfig, log: Logger): void {
+  for (const [name, entry] of Object.entries(queues)) {
+    const limits = queueLimitsOf(entry);
+    const current = hub.core.queues.get(name)?.limits?.spec ?? {};
+    if (isDeepStrictEqual(current, limits)) continue;
+    hub.execute({ type: 'queue.limit', now: hub.now(), queue: name, limits });
+    log.info({ queue: name, limits }, 'queue limits set from the config');
+  }
 }
 
 function logCertificate(log: Logger, tls: TlsSource, msg: string): void {

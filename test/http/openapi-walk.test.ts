@@ -310,6 +310,25 @@ t.test('every operation of the document answers as documented', async (t) => {
       return { params: { name }, status: 200 };
     },
     'DELETE /api/v1/queues/{name}/dead': async () => ({ params: { name: 'walk' }, status: 200 }),
+    'PUT /api/v1/queues/{name}/limits': async () => {
+      const name = unique('walk-q');
+      await submit(name);
+      return {
+        params: { name },
+        body: {
+          rate: { count: 100, perMs: 1000 },
+          concurrency: 5,
+          group: { key: 'customer.id', concurrency: 2 },
+        },
+        status: 200,
+      };
+    },
+    'DELETE /api/v1/queues/{name}/limits': async () => {
+      const name = unique('walk-q');
+      await submit(name);
+      await ok('PUT', `/api/v1/queues/${name}/limits`, 'admin', { concurrency: 1 });
+      return { params: { name }, status: 200 };
+    },
     'GET /api/v1/workers': async () => ({ status: 200 }),
     'GET /api/v1/workers/{id}': async () => ({ params: { id: walker }, status: 200 }),
     'POST /api/v1/workers/{id}/drain': async () => ({

@@ -5,6 +5,7 @@ import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
 import { withTlsClientFlags, type TargetFlags } from '../target.js';
 import { ago, renderTable } from '../table.js';
+import { describeLimits } from './queue-commands.js';
 
 export type TargetResolver = (opts: TargetFlags) => Promise<HubTarget>;
 
@@ -21,7 +22,19 @@ function print(json: boolean, data: unknown, text: () => string): void {
 function queuesTable(queues: QueueJson[]): string {
   if (!queues.length) return '(no queues yet)';
   return renderTable(
-    ['QUEUE', 'STATE', 'CRITICAL', 'HIGH', 'NORMAL', 'LOW', 'DELAYED', 'LEASED', 'DEAD', 'WORKERS'],
+    [
+      'QUEUE',
+      'STATE',
+      'CRITICAL',
+      'HIGH',
+      'NORMAL',
+      'LOW',
+      'DELAYED',
+      'LEASED',
+      'DEAD',
+      'WORKERS',
+      'LIMITS',
+    ],
     queues.map((q) => [
       q.name,
       q.paused ? 'paused' : 'active',
@@ -33,6 +46,7 @@ function queuesTable(queues: QueueJson[]): string {
       q.leased,
       q.dead,
       q.workers,
+      q.limits ? describeLimits(q.limits) : '-',
     ]),
   );
 }
