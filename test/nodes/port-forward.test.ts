@@ -237,7 +237,8 @@ if (requireTool('sshd')) {
     cli.stdout.on('data', (d: Buffer) => (cliOut += d.toString()));
     cli.stderr.on('data', (d: Buffer) => (cliErr += d.toString()));
     const cliExit = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
-    await until(() => /^\d+\n/.test(cliOut), 15_000);
+    // stdout and stderr are two pipes: the port can arrive before the banner does.
+    await until(() => /^\d+\n/.test(cliOut) && /Ctrl-C/.test(cliErr), 15_000);
     const cliPort = Number(cliOut.trim());
     t.match(cliErr, /forwarding 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ on box .*Ctrl-C/);
     t.same(await roundTrip(cliPort, Buffer.from('via cli')), Buffer.from('via cli'));
