@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Producer, Worker, type Task } from '../../client/index.js';
-import { startCluster, REDIS_URL } from '../helpers/cluster.js';
+import { startCluster } from '../helpers/cluster.js';
 import { hubProcess } from '../helpers/hub-process.js';
 import { requireTool } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
