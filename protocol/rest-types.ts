@@ -59,6 +59,8 @@ export interface QueueJson {
   depth: Record<string, number>;
   queued: number;
   delayed: number;
+  /** Flow parents waiting for their children. */
+  waiting: number;
   leased: number;
   dead: number;
   workers: number;
