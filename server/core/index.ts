@@ -58,3 +58,4 @@ export {
   WorkspaceStatus,
 } from './workspace-records.js';
 export type { Workspaces, WorkspacesSnapshot } from './workspace-state.js';
+export type { FlowChildRecord, FlowParentRecord, Flows } from './flow-state.js';

@@ -1,5 +1,6 @@
 import { restoreBusSnapshot, takeBusSnapshot, type BusSnapshot } from './bus-snapshot.js';
 import type { CoreState } from './core-state.js';
+import type { FlowParentRecord } from './flow-state.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import { QueueLimits, type QueueLimitSpec } from './queue-limits.js';
@@ -47,6 +48,8 @@ export interface CoreSnapshot {
   workspaces?: WorkspacesSnapshot;
   /** Queues with limits, and the starts their rate window holds. Absent before limits. */
   limits?: { queue: string; limits: QueueLimitSpec; starts: number[] }[];
+  /** Flow parents with their children's outcomes (flow-state.ts). Absent before flows. */
+  flows?: FlowParentRecord[];
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -86,6 +89,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     federationKeys: core.federationKeys.snapshot(),
     workspaces: core.workspaces.snapshot(),
     ...(limits.length ? { limits } : {}),
+    ...(core.flows.parents.size ? { flows: core.flows.snapshot() } : {}),
   };
 }
 
@@ -140,6 +144,7 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   core.federations.restore(snap.federations);
   core.federationKeys.restore(snap.federationKeys);
   core.workspaces.restore(snap.workspaces);
+  core.flows.restore(snap.flows);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 
@@ -170,6 +175,9 @@ function adoptTask(core: CoreState, task: TaskRecord): void {
       break;
     case 'dead':
       queue.dead.add(task.id);
+      break;
+    case 'waiting-children':
+      queue.waiting++;
       break;
     default:
       core.finished.add(task);

@@ -19,6 +19,7 @@ import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
 import { BusOperations } from './bus-operations.js';
 import { FederationOperations } from './federation-operations.js';
+import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
@@ -114,6 +115,8 @@ export class Gateway {
   readonly workspaces: WorkspaceOperations;
   /** Users and their SSH keys (gateway/user-operations.ts). */
   readonly users: UserOperations;
+  /** Flows: trees of tasks, parents after children (gateway/flow-operations.ts). */
+  readonly flows: FlowOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -123,6 +126,7 @@ export class Gateway {
     this.federation = new FederationOperations(hub, this);
     this.workspaces = new WorkspaceOperations(hub, this, this.nodes);
     this.users = new UserOperations(hub, this, this.workspaces);
+    this.flows = new FlowOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks
