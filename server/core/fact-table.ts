@@ -1,5 +1,5 @@
 import { SortedChunks, type SortedStrings } from './sorted-chunks.js';
-import { StringIndex } from './string-index.js';
+import { FingerprintTable } from './fingerprint-table.js';
 
 /**
  * The fact hashes of one federation, each held once, with the number of agents whose
@@ -18,13 +18,17 @@ import { StringIndex } from './string-index.js';
 export class FactTable {
   /** id → hash; undefined for a free id. */
   private readonly hashes: (string | undefined)[] = [];
-  /** hash → id, over `hashes` (string-index.ts says why not a Map). */
-  private readonly idOf = new StringIndex(this.hashes);
+  /** hash → id (fingerprint-table.ts says why not a Map). */
+  private readonly index = new FingerprintTable();
   /**
-   * Per id, side by side (one cache line for both): [2·id] how many summaries hold it,
-   * [2·id+1] the last `acquire` that met it (each hash counts once per summary).
+   * ROW words per id: [0..7] a hex hash's 32 bytes (what a lookup compares, so it touches
+   * the row and not the string), [8] how many summaries hold it, [9] the last `acquire` that
+   * met it (each hash counts once per summary). A lookup then costs two cache misses, the
+   * slot and the row, where a Map costs three or four.
    */
-  private counts = new Uint32Array(2048);
+  private rows = new Uint32Array(1024 * ROW);
+  /** The parsed words of the hash being looked up. */
+  private readonly words = new Uint32Array(8);
   private pass = 0;
   private readonly free: number[] = [];
   private live = 0;
@@ -43,7 +47,7 @@ export class FactTable {
    */
   acquire(hashes: readonly string[]): Uint32Array {
     if (++this.pass === 0xffffffff) {
-      for (let i = 1; i < this.counts.length; i += 2) this.counts[i] = 0;
+      for (let i = SEEN; i < this.rows.length; i += ROW) this.rows[i] = 0;
       this.pass = 1;
     }
     const pass = this.pass;
@@ -51,11 +55,13 @@ export class FactTable {
     let n = 0;
     for (let i = 0; i < hashes.length; i++) {
       const hash = hashes[i]!;
-      let id = this.idOf.get(hash);
-      if (id < 0) id = this.intern(hash);
-      else if (this.counts[2 * id + 1] === pass) continue;
-      this.counts[2 * id + 1] = pass;
-      if (this.counts[2 * id]++ === 0) this.becameHeld(hash);
+      const fp = this.fingerprint(hash);
+      let id = this.find(hash, fp);
+      if (id < 0) id = this.intern(hash, fp);
+      else if (this.rows[id * ROW + SEEN] === pass) continue;
+      const row = id * ROW;
+      this.rows[row + SEEN] = pass;
+      if (this.rows[row + REFS]++ === 0) this.becameHeld(hash);
       out[n++] = id;
     }
     return n === out.length ? out : out.slice(0, n);
@@ -65,11 +71,9 @@ export class FactTable {
   release(ids: Uint32Array): void {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (--this.counts[2 * id]! > 0) continue;
+      if (--this.rows[id * ROW + REFS]! > 0) continue;
       const hash = this.hashes[id]!;
-      this.idOf.delete(hash);
-      this.hashes[id] = undefined;
-      this.free.push(id);
+      this.drop(id, hash);
       this.live--;
       this.order?.remove(hash);
     }
@@ -105,16 +109,18 @@ export class FactTable {
   restore(hashes: readonly (string | null)[]): void {
     this.ensure(hashes.length);
     for (let id = 0; id < hashes.length; id++) {
-      const h = hashes[id];
-      this.hashes[id] = h ?? undefined;
-      if (h !== null && h !== undefined) this.idOf.add(h, id);
+      const h = hashes[id] ?? undefined;
+      this.hashes[id] = h;
+      if (h === undefined) continue;
+      this.index.add(this.fingerprint(h), id);
+      this.keepWords(id, h);
     }
     this.order = undefined;
   }
 
   /** A restored summary's ids (already distinct). */
   hold(ids: Uint32Array): void {
-    for (let i = 0; i < ids.length; i++) this.counts[2 * ids[i]!]!++;
+    for (let i = 0; i < ids.length; i++) this.rows[ids[i]! * ROW + REFS]!++;
   }
 
   /** After a restore: ids no summary holds are free (a table written with no holes has none). */
@@ -122,22 +128,71 @@ export class FactTable {
     this.live = 0;
     for (let id = 0; id < this.hashes.length; id++) {
       const h = this.hashes[id];
-      if (h !== undefined && this.counts[2 * id]! > 0) {
+      if (h !== undefined && this.rows[id * ROW + REFS]! > 0) {
         this.live++;
         continue;
       }
-      if (h !== undefined) this.idOf.delete(h);
-      this.hashes[id] = undefined;
-      this.free.push(id);
+      if (h !== undefined) this.drop(id, h);
+      else this.free.push(id);
     }
   }
 
-  private intern(hash: string): number {
+  /**
+   * The hash's fingerprint; for a 64-character lowercase hex hash (agmem's SHA-256) it also
+   * leaves the hash's words in `words`. Odd for hex, even for any other string, so a slot's
+   * fingerprint says which way to compare.
+   */
+  private fingerprint(hash: string): number {
+    if (hash.length === 64 && parseHex(hash, this.words)) {
+      const w = this.words;
+      let h = SEED;
+      for (let k = 0; k < 8; k++) h = Math.imul(h ^ w[k]!, 0x9e3779b1) ^ (h >>> 15);
+      return mix(h) | 1;
+    }
+    let h = (SEED ^ hash.length) >>> 0;
+    for (let i = 0; i < hash.length; i++) h = Math.imul(h ^ hash.charCodeAt(i), 0x01000193);
+    return mix(h) & ~1;
+  }
+
+  /** The id of `hash` (fingerprinted just before, `words` still its own), or -1. */
+  private find(hash: string, fp: number): number {
+    const t = this.index;
+    const hex = (fp & 1) === 1;
+    for (let slot = t.start(fp); ; slot = t.next(slot)) {
+      const id = t.idAt(slot);
+      if (id < 0) return -1;
+      if (t.fingerprintAt(slot) !== fp) continue;
+      if (hex ? this.sameWords(id) : this.hashes[id] === hash) return id;
+    }
+  }
+
+  private sameWords(id: number): boolean {
+    const rows = this.rows;
+    const w = this.words;
+    const at = id * ROW;
+    for (let k = 0; k < 8; k++) if (rows[at + k] !== w[k]) return false;
+    return true;
+  }
+
+  private intern(hash: string, fp: number): number {
     const id = this.free.length > 0 ? this.free.pop()! : this.hashes.length;
     this.ensure(id + 1);
     this.hashes[id] = hash;
-    this.idOf.add(hash, id);
+    this.index.add(fp, id);
+    // `words` still holds this hash's bytes when it is hex (fingerprint ran just before).
+    if ((fp & 1) === 1) this.rows.set(this.words, id * ROW);
     return id;
+  }
+
+  private keepWords(id: number, hash: string): void {
+    if (hash.length === 64 && parseHex(hash, this.words)) this.rows.set(this.words, id * ROW);
+  }
+
+  private drop(id: number, hash: string): void {
+    this.index.delete(this.fingerprint(hash), id);
+    this.hashes[id] = undefined;
+    this.rows.fill(0, id * ROW, id * ROW + ROW);
+    this.free.push(id);
   }
 
   private becameHeld(hash: string): void {
@@ -146,13 +201,56 @@ export class FactTable {
   }
 
   private ensure(ids: number): void {
-    if (ids * 2 <= this.counts.length) return;
-    let size = this.counts.length;
-    while (size < ids * 2) size *= 2;
-    const counts = new Uint32Array(size);
-    counts.set(this.counts);
-    this.counts = counts;
+    if (ids * ROW <= this.rows.length) return;
+    let size = this.rows.length;
+    while (size < ids * ROW) size *= 2;
+    const rows = new Uint32Array(size);
+    rows.set(this.rows);
+    this.rows = rows;
   }
+}
+
+const ROW = 10;
+const REFS = 8;
+const SEEN = 9;
+
+/**
+ * Seeds the fingerprints, once per process, so that agents cannot line their hashes up on
+ * one probe chain. It decides only where a hash sits in the table, never an id or a result,
+ * so the core stays deterministic.
+ */
+const SEED = (Math.random() * 0x100000000) >>> 0;
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+/** Code unit → its value as a lowercase hex digit, or -1. */
+const HEX_DIGIT = new Int8Array(65536).fill(-1);
+for (let i = 0; i < 10; i++) HEX_DIGIT[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_DIGIT[97 + i] = 10 + i;
+
+/**
+ * 64 lowercase hex characters into 8 words; false for anything else (words then unused).
+ * Branch-free per character (a bad digit is -1 and sets the sign of `bad`): with a branch per
+ * character this took four times as long as hashing the string.
+ */
+function parseHex(s: string, out: Uint32Array): boolean {
+  let bad = 0;
+  for (let k = 0; k < 8; k++) {
+    let w = 0;
+    const at = k * 8;
+    for (let i = 0; i < 8; i++) {
+      const v = HEX_DIGIT[s.charCodeAt(at + i)]!;
+      bad |= v;
+      w = (w << 4) | (v & 15);
+    }
+    out[k] = w;
+  }
+  return bad >= 0;
 }
 
 /** JavaScript's string order, as a comparator. */

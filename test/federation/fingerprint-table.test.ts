@@ -1,6 +1,41 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { StringIndex } from '../../server/core/string-index.js';
+import { FingerprintTable } from '../../server/core/fingerprint-table.js';
+
+/** A string → id index on the table, the way the fact table uses it: verify on a match. */
+class StringIndex {
+  private readonly table: FingerprintTable;
+  constructor(
+    private readonly keys: readonly (string | undefined)[],
+    capacity?: number,
+  ) {
+    this.table = new FingerprintTable(capacity);
+  }
+  get size(): number {
+    return this.table.size;
+  }
+  get(key: string): number {
+    const fp = fingerprint(key);
+    for (let s = this.table.start(fp); ; s = this.table.next(s)) {
+      const id = this.table.idAt(s);
+      if (id < 0) return -1;
+      if (this.table.fingerprintAt(s) === fp && this.keys[id] === key) return id;
+    }
+  }
+  add(key: string, id: number): void {
+    this.table.add(fingerprint(key), id);
+  }
+  delete(key: string): void {
+    this.table.delete(fingerprint(key), this.get(key));
+  }
+}
+
+/** A deliberately weak hash (few distinct values): long chains, wrap-around, equal fingerprints. */
+function fingerprint(key: string): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return h & 0xff;
+}
 
 /**
  * The fact table's string → id index against a Map, through any adds and deletes: deletion
