@@ -116,7 +116,13 @@ export async function startClusterMember(
    */
   let heldUntil: { holder: string; at: number } | undefined;
   /** How long to wait before the next try: to the holder's expiry if sooner than a poll. */
+  /** The lease was taken and lost again before this hub could lead: it is likely free. */
+  let retrySoon = false;
   const nextTryInMs = (): number => {
+    if (retrySoon) {
+      retrySoon = false;
+      return 5;
+    }
     if (!heldUntil) return pollMs;
     return Math.max(5, Math.min(pollMs, heldUntil.at - Date.now() + 5));
   };
@@ -177,8 +183,13 @@ export async function startClusterMember(
       takeover.openedAt = Date.now();
       return { store, recovered, takeover };
     } catch (err) {
-      // Refused (Redis evicts keys, or went away mid-load): the store released the lease.
-      log.error({ err: (err as Error).message }, 'cluster: took the lease but could not lead');
+      // Refused (Redis evicts keys, or went away mid-load), or the lease was lost while
+      // loading: the store released what it held. Try again at once.
+      log.error(
+        { err: (err as Error).message, ms: Date.now() - acquiredAt },
+        'cluster: took the lease but could not lead',
+      );
+      retrySoon = true;
       return undefined;
     }
   };
@@ -191,6 +202,8 @@ export async function startClusterMember(
     const stepDown = (why: string): void => {
       if (steppedDown || stopped) return;
       steppedDown = true;
+      // Lost during a takeover, the lease is most likely free now: the next try comes at once.
+      retrySoon = true;
       log.warn({ hubId, why }, 'cluster: this hub no longer leads; stepping down');
       clearInterval(leaderTimer);
       // Fenced: nothing this hub holds may be written any more, not even a last snapshot.

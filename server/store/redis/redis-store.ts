@@ -332,6 +332,9 @@ export class RedisStore implements Store {
     const snapshot = meta
       ? packr.unpack(await readSnapshotBytes(redis, this.keys, meta))
       : undefined;
+    // A lease lost while loading (renewals starved) ends the load now: reading on would
+    // only delay the next try, which may well get the lease again at once.
+    if (this.fatal) throw this.fatal;
     const t1 = performance.now();
     this.base = Number((await redis.get(this.keys.seq)) ?? 0);
     const covers = meta?.covers ?? 0;
@@ -340,6 +343,7 @@ export class RedisStore implements Store {
     let last = covers;
     let bytes = 0;
     for await (const entry of readLogEntries(redis, this.keys, covers)) {
+      if (this.fatal) throw this.fatal;
       for (const record of entry.records) records.push(record);
       last = entry.upto;
       bytes += entry.bytes;
@@ -431,6 +435,10 @@ export class RedisStore implements Store {
 
   onFatal(cb: (err: Error) => void): void {
     this.fatalListeners.push(cb);
+    // Failed between open() and this call (a lease lost while the hub was being built):
+    // said now, or the hub would start on a store that takes nothing.
+    const fatal = this.fatal;
+    if (fatal && !this.silent && !this.closed) queueMicrotask(() => cb(fatal));
   }
 
   stats(): StoreStats {
