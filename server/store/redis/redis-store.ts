@@ -233,10 +233,11 @@ export class RedisStore implements Store {
           snapshotBytes: loaded.snapshotBytes,
           records: loaded.records.length,
           // Where a takeover's time goes: connecting (and the config check), reading and
-          // decoding the snapshot, reading the log after it.
+          // decoding the snapshot (of which reading it), reading the log after it.
           ms: {
             connect: Math.round(connectMs),
             snapshot: Math.round(loaded.ms.snapshot),
+            snapshotRead: Math.round(loaded.ms.snapshotRead),
             log: Math.round(loaded.ms.log),
           },
         },
@@ -325,13 +326,13 @@ export class RedisStore implements Store {
     records: object[];
     entries: number;
     bytes: number;
-    ms: { snapshot: number; log: number };
+    ms: { snapshotRead: number; snapshot: number; log: number };
   }> {
     const t0 = performance.now();
     const meta = await readSnapshotMeta(redis, this.keys);
-    const snapshot = meta
-      ? packr.unpack(await readSnapshotBytes(redis, this.keys, meta))
-      : undefined;
+    const encoded = meta ? await readSnapshotBytes(redis, this.keys, meta) : undefined;
+    const read = performance.now() - t0;
+    const snapshot = encoded ? packr.unpack(encoded) : undefined;
     // A lease lost while loading (renewals starved) ends the load now: reading on would
     // only delay the next try, which may well get the lease again at once.
     if (this.fatal) throw this.fatal;
@@ -362,7 +363,7 @@ export class RedisStore implements Store {
       records,
       entries,
       bytes,
-      ms: { snapshot: t1 - t0, log: performance.now() - t1 },
+      ms: { snapshotRead: read, snapshot: t1 - t0, log: performance.now() - t1 },
     };
   }
 
