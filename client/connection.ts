@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import {
+  CloseCode,
   decodeRaw,
   encodeFrame,
   ErrorCode,
@@ -79,6 +80,20 @@ export interface ConnectionEvents extends Record<string, unknown> {
   error: Error;
 }
 
+/**
+ * Close codes of a cluster changing leaders (the hub that sent one is up; its leader failed
+ * over, or none leads yet), and how long after the last one the backoff stays short. A
+ * takeover is meant to end within seconds: a client that backed off exponentially while it
+ * ran (10 s between rounds by default) would come back long after the cluster did.
+ */
+const TAKEOVER_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.SERVICE_RESTART,
+  CloseCode.TRY_AGAIN_LATER,
+]);
+const TAKEOVER_WINDOW_MS = 15_000;
+/** The longest wait between rounds within that window (before jitter). */
+export const TAKEOVER_MAX_DELAY_MS = 500;
+
 type RequestFrame = { t: string; id: number } & Record<string, unknown>;
 interface Pending {
   resolve: (f: HubFrame) => void;
@@ -114,6 +129,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private attempt = 0;
   /** URLs that failed in the current round. */
   private failedInRound = 0;
+  /** When a hub last closed with a takeover code (1012, 1013), until a session is made. */
+  private takeoverSeenAt: number | undefined;
   private readonly urls: HubUrlList;
   private connectedUrl: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -294,6 +311,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (this.ws !== ws) return;
       this.attempt = 0;
       this.failedInRound = 0;
+      this.takeoverSeenAt = undefined;
       this.lastSocketError = undefined;
       this.connectedUrl = url;
       this.isReady = true;
@@ -358,6 +376,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const cause = this.lastSocketError ? describeSocketError(this.lastSocketError) : '';
     this.lastSocketError = undefined;
     this.emit('status', { type: 'disconnected', code, reason: reason || cause, url });
+    if (TAKEOVER_CLOSE_CODES.has(code)) this.takeoverSeenAt = Date.now();
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
       const err = AuthError.fromClose(code, `hub ${verb} the connection: ${reason || code}`);
@@ -408,7 +427,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }
     this.attempt++;
     const base = r.initialDelayMs ?? 100;
-    const cap = r.maxDelayMs ?? 10_000;
+    // While the cluster changes leaders (a hub said so lately), rounds stay close together.
+    const takeover =
+      this.takeoverSeenAt !== undefined && Date.now() - this.takeoverSeenAt < TAKEOVER_WINDOW_MS;
+    const cap = Math.min(r.maxDelayMs ?? 10_000, takeover ? TAKEOVER_MAX_DELAY_MS : Infinity);
     // Full jitter: a fleet of workers that lost the same hub does not come back in lockstep.
     const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (this.attempt - 1)));
     this.emit('status', {

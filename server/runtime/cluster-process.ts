@@ -15,6 +15,7 @@ import {
   redisKeys,
   stopCompactionThread,
   stopLeaseThread,
+  warmLeaseThread,
   type Recovered,
 } from '../store/index.js';
 import { TlsSource } from '../transport/tls-options.js';
@@ -89,6 +90,8 @@ export async function startClusterMember(
     for (const r of [pub, sub, leaseConn]) r.disconnect();
     throw err;
   }
+  // Any hub may lead next: its lease renewal thread runs before it does (see warmLeaseThread).
+  warmLeaseThread(leaseConn);
   const tls = config.server.tls ? TlsSource.load(config.server.tls) : undefined;
   const advertiseHost =
     config.redis.advertiseHost ??
@@ -105,17 +108,62 @@ export async function startClusterMember(
   let wsPort = config.server.wsPort;
   let httpPort = config.server.httpPort;
 
+  const pollMs = Math.max(100, leaseMs / 3);
+  /**
+   * When the lease seen last expires unless its holder renews it (Redis's PTTL at the try):
+   * the next try is timed to that instant rather than to the next poll, and a takeover says
+   * how long after it the lease was taken.
+   */
+  let heldUntil: { holder: string; at: number } | undefined;
+  /** How long to wait before the next try: to the holder's expiry if sooner than a poll. */
+  /** The lease was taken and lost again before this hub could lead: it is likely free. */
+  let retrySoon = false;
+  const nextTryInMs = (): number => {
+    if (retrySoon) {
+      retrySoon = false;
+      return 5;
+    }
+    if (!heldUntil) return pollMs;
+    return Math.max(5, Math.min(pollMs, heldUntil.at - Date.now() + 5));
+  };
+
   /** Take the lease if it is free: the opened store and what it recovered, or undefined. */
-  const tryLead = async (): Promise<{ store: RedisStore; recovered: Recovered } | undefined> => {
+  const tryLead = async (): Promise<Won | undefined> => {
     let lease: RedisLease;
+    const askedAt = Date.now();
+    const seen = heldUntil;
     try {
       const got = await RedisLease.tryAcquire(leaseConn, keys, hubId, leaseMs);
-      if (!got.acquired) return undefined;
+      if (!got.acquired) {
+        heldUntil =
+          got.expiresInMs >= 0 ? { holder: got.holder, at: askedAt + got.expiresInMs } : undefined;
+        return undefined;
+      }
       lease = got.lease;
     } catch (err) {
+      heldUntil = undefined;
       log.warn({ err: (err as Error).message }, 'cluster: could not ask for the lease');
       return undefined;
     }
+    heldUntil = undefined;
+    const acquiredAt = Date.now();
+    // The previous holder's lease ran out at seen.at (or was released before that): the
+    // takeover's clock starts there. A hub that found the lease free at its first try
+    // (a cluster starting) has no predecessor to measure from.
+    const takeover: Takeover = {
+      acquiredAt,
+      ...(seen ? { previous: seen.holder, expiredAt: Math.min(seen.at, acquiredAt) } : {}),
+    };
+    log.info(
+      {
+        hubId,
+        epoch: lease.epoch,
+        ...(seen
+          ? { previous: seen.holder, afterExpiryMs: Math.max(0, acquiredAt - seen.at) }
+          : {}),
+      },
+      'cluster: took the lease; loading the state from Redis',
+    );
     const store = new RedisStore({
       redis: target,
       prefix,
@@ -131,15 +179,22 @@ export async function startClusterMember(
       logger: log,
     });
     try {
-      return { store, recovered: await store.open() };
+      const recovered = await store.open();
+      takeover.openedAt = Date.now();
+      return { store, recovered, takeover };
     } catch (err) {
-      // Refused (Redis evicts keys, or went away mid-load): the store released the lease.
-      log.error({ err: (err as Error).message }, 'cluster: took the lease but could not lead');
+      // Refused (Redis evicts keys, or went away mid-load), or the lease was lost while
+      // loading: the store released what it held. Try again at once.
+      log.error(
+        { err: (err as Error).message, ms: Date.now() - acquiredAt },
+        'cluster: took the lease but could not lead',
+      );
+      retrySoon = true;
       return undefined;
     }
   };
 
-  const lead = async (store: RedisStore, recovered: Recovered): Promise<void> => {
+  const lead = async ({ store, recovered, takeover }: Won): Promise<void> => {
     role = 'leader';
     let steppedDown = false;
     /** The hub being started: the lease can be lost during its recovery, before it runs. */
@@ -147,6 +202,8 @@ export async function startClusterMember(
     const stepDown = (why: string): void => {
       if (steppedDown || stopped) return;
       steppedDown = true;
+      // Lost during a takeover, the lease is most likely free now: the next try comes at once.
+      retrySoon = true;
       log.warn({ hubId, why }, 'cluster: this hub no longer leads; stepping down');
       clearInterval(leaderTimer);
       // Fenced: nothing this hub holds may be written any more, not even a last snapshot.
@@ -206,10 +263,38 @@ export async function startClusterMember(
         // Redis unreachable: the store's lease decides when this hub must stop leading.
       }
     };
+    const startedAt = Date.now();
     await announce();
     leaderTimer = setInterval(() => void announce(), Math.max(100, leaseMs / 3));
     leaderTimer.unref();
-    log.info({ hubId, epoch: store.epoch, wsPort, httpPort }, 'cluster: this hub leads');
+    const servingAt = Date.now();
+    log.info(
+      {
+        hubId,
+        epoch: store.epoch,
+        wsPort,
+        httpPort,
+        // A takeover's phases, so an operator sees where the time to serve again went:
+        // the lease free -> taken (polling), taken -> the store open (snapshot and log
+        // read), open -> the hub started (replay, ports), started -> announced to edges.
+        takeover: {
+          ...(takeover.expiredAt !== undefined
+            ? { previous: takeover.previous, totalMs: servingAt - takeover.expiredAt }
+            : {}),
+          ...(takeover.expiredAt !== undefined
+            ? { leaseWaitMs: takeover.acquiredAt - takeover.expiredAt }
+            : {}),
+          openMs: (takeover.openedAt ?? takeover.acquiredAt) - takeover.acquiredAt,
+          ...(takeover.edgeStoppedAt !== undefined
+            ? { edgeStopMs: takeover.edgeStoppedAt - (takeover.openedAt ?? takeover.acquiredAt) }
+            : {}),
+          startMs: startedAt - (takeover.edgeStoppedAt ?? takeover.openedAt ?? takeover.acquiredAt),
+          announceMs: servingAt - startedAt,
+          sinceAcquiredMs: servingAt - takeover.acquiredAt,
+        },
+      },
+      'cluster: this hub leads',
+    );
   };
 
   const serveAsEdge = async (): Promise<void> => {
@@ -244,13 +329,14 @@ export async function startClusterMember(
         return;
       }
       if (!won) {
-        retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
+        retryTimer = setTimeout(attemptOrExit, nextTryInMs());
         return;
       }
       const e = edge;
       edge = undefined;
       await e?.stop(CloseCode.SERVICE_RESTART, 'this hub takes over as the leader; reconnect');
-      await lead(won.store, won.recovered);
+      won.takeover.edgeStoppedAt = Date.now();
+      await lead(won);
     };
     const attemptOrExit = (): void => {
       attempt().catch((err: Error) => {
@@ -260,7 +346,7 @@ export async function startClusterMember(
         process.exit(1);
       });
     };
-    retryTimer = setTimeout(attemptOrExit, Math.max(100, leaseMs / 3));
+    retryTimer = setTimeout(attemptOrExit, nextTryInMs());
   };
 
   /** Redis may be away right now (that is often why the lease was lost): retry until it answers. */
@@ -282,7 +368,7 @@ export async function startClusterMember(
   };
 
   const first = await tryLead();
-  if (first) await lead(first.store, first.recovered);
+  if (first) await lead(first);
   else await serveAsEdge();
 
   const member: ClusterMember = {
@@ -326,6 +412,23 @@ export async function startClusterMember(
     process.on('SIGINT', onSignal);
   }
   return member;
+}
+
+/** When each step of taking over the lease ended (Date.now()), for the takeover's log line. */
+interface Takeover {
+  /** The hub whose lease ran out, and when (from the PTTL the last refused try read). */
+  previous?: string;
+  expiredAt?: number;
+  acquiredAt: number;
+  openedAt?: number;
+  edgeStoppedAt?: number;
+}
+
+/** A lease taken: the store opened under it, what it recovered, how long each step took. */
+interface Won {
+  store: RedisStore;
+  recovered: Recovered;
+  takeover: Takeover;
 }
 
 /** A URL, or the sentinels' options: where every connection of this hub goes. */

@@ -21,7 +21,7 @@ export { WalStore } from './wal-store.js';
 export { SnapshotStore } from './snapshot-store.js';
 export { RedisStore, DEFAULT_LEASE_MS, type RedisStoreOptions } from './redis/redis-store.js';
 export { stopCompactionThread } from './redis/redis-compactor.js';
-export { stopLeaseThread } from './redis/redis-lease-thread.js';
+export { stopLeaseThread, warmLeaseThread } from './redis/redis-lease-thread.js';
 export {
   RedisLease,
   type AcquireResult,

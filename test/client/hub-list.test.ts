@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import t from 'tap';
+import { WebSocketServer } from 'ws';
 import {
   Connection,
   ConnectionClosedError,
@@ -8,6 +9,7 @@ import {
   Worker,
   type ConnectionStatus,
 } from '../../index.js';
+import { TAKEOVER_MAX_DELAY_MS } from '../../client/connection.js';
 import { fetchFromHubs } from '../../client/fetch-from-hubs.js';
 import { HubUrlList } from '../../client/hub-urls.js';
 import { HubPoller } from '../../client/monitor/hub-poller.js';
@@ -322,3 +324,33 @@ t.test('a hub that accepts but never answers is passed over after connectTimeout
     'POST: not sent to a second hub after a timeout',
   );
 });
+
+t.test(
+  'a cluster changing leaders (close 1013): rounds stay at most 500 ms apart whatever the backoff',
+  async (t) => {
+    // A hub that is up but has no leader yet: it takes the WebSocket and closes it with 1013,
+    // as an edge does while another hub takes over.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    wss.on('connection', (ws) => ws.close(1013, 'no hub of the cluster leads yet'));
+    t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const producer = new Producer({
+      url: [url, await deadWsUrl()],
+      // Without the takeover rule the 6th round would wait up to 64 s.
+      reconnect: { initialDelayMs: 2000, maxDelayMs: 120_000, maxAttempts: 6 },
+    });
+    const waits: number[] = [];
+    producer.on('status', (s) => {
+      if (s.type === 'reconnecting' && s.delayMs > 0) waits.push(s.delayMs);
+    });
+    const started = Date.now();
+    await t.rejects(producer.start(), ConnectionClosedError, 'gives up after maxAttempts');
+    t.equal(waits.length, 6, 'six rounds backed off');
+    t.ok(
+      waits.every((ms) => ms <= TAKEOVER_MAX_DELAY_MS),
+      `each wait at most ${TAKEOVER_MAX_DELAY_MS} ms: ${waits.join(', ')}`,
+    );
+    t.ok(Date.now() - started < 10_000, `all rounds within seconds (${Date.now() - started} ms)`);
+  },
+);

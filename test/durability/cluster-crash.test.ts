@@ -105,6 +105,8 @@ if (requireTool('redis-server')) {
       const notCompleted = new Map<string, string>();
       /** When each acknowledged submit was sent, and answered (to measure time to serve again). */
       const acks: { sentAt: number; ackedAt: number }[] = [];
+      /** When each execution started (to measure how soon workers get work again). */
+      const startedAt: number[] = [];
 
       const workers = [1, 2, 3].map(
         (n) =>
@@ -119,6 +121,7 @@ if (requireTool('redis-server')) {
             },
             async (task) => {
               executions++;
+              startedAt.push(Date.now());
               if (seenCompleted.has(task.id)) rerunAfterCompletion++;
               if (executedIds.has(task.id)) duplicateExecutions++;
               executedIds.add(task.id);
@@ -280,8 +283,21 @@ if (requireTool('redis-server')) {
       t.comment(
         `tasks acked: ${acked.size}, lost: ${lost}, completed: ${seenCompleted.size}, executions: ${executions}, re-executions before completion (at-least-once): ${duplicateExecutions}, re-runs after completion: ${rerunAfterCompletion}, ended otherwise (dead/expired): ${notCompleted.size}, submits not acknowledged: ${refusedSubmits}`,
       );
+      // Workers get work again: the first execution started after a kill of the leader.
+      const workAgain = kills
+        .filter((k) => k.leader)
+        .map((k) => {
+          const next = startedAt.find((at) => at >= k.at);
+          return next === undefined ? Infinity : next - k.at;
+        });
+      const afterLeaderKills = afterHubKills.filter((_, i) => kills[i]!.leader);
+      const afterEdgeKills = afterHubKills.filter((_, i) => !kills[i]!.leader);
       t.comment(
-        `time to serve again (first acked submit sent after the event): after a hub kill max ${Math.max(...afterHubKills)} ms, median ${median(afterHubKills)} ms; after a Redis kill max ${afterRedis.length ? Math.max(...afterRedis) : 0} ms`,
+        `time to serve again (first acked submit sent after the event): after a hub kill ${spread(afterHubKills)}; of the leader ${spread(afterLeaderKills)}; of an edge ${spread(afterEdgeKills)}; after a Redis kill ${spread(afterRedis)}`,
+      );
+      t.comment(`workers run tasks again after a kill of the leader: ${spread(workAgain)}`);
+      trace(
+        `time to serve again, each hub kill: ${kills.map((k, i) => `hub${k.hub}${k.leader ? '(leader)' : ''} ${afterHubKills[i]} ms`).join(', ')}`,
       );
       t.same(selfExits, [], 'no hub exited unless killed');
       t.ok(acked.size > KILLS * 10, `the producer kept submitting (${acked.size} acked)`);
@@ -300,7 +316,13 @@ if (requireTool('redis-server')) {
   );
 }
 
-function median(xs: number[]): number {
+/** The value below which `q` of `xs` lie (nearest rank). */
+function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : 0;
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : 0;
+}
+
+function spread(xs: number[]): string {
+  if (xs.length === 0) return 'none';
+  return `median ${quantile(xs, 0.5)} ms, p99 ${quantile(xs, 0.99)} ms, max ${Math.max(...xs)} ms (${xs.length})`;
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { pack } from 'msgpackr';
 import {
   allRedisKeys,
   redisKeys,
@@ -351,6 +352,50 @@ if (requireTool('redis', 'redis-server')) {
     t.equal(replayedState(rec.snapshot, rec.records), live, 'snapshot + tail = the live state');
     await again.close();
   });
+
+  t.test(
+    'compaction keeps the log short against the state: again each time the log reaches half the snapshot',
+    async (t) => {
+      const keys = testCluster('ratio');
+      const redis = redisClient(t);
+      dropAtTeardown(t, redis, keys);
+      const store = new RedisStore({
+        redis: SHARED_REDIS_URL,
+        prefix: keys.prefix,
+        snapshotAfterLogRatio: 0.5,
+        snapshotMinLogBytes: 4096,
+        replayOptions: CORE_OPTIONS,
+      });
+      await store.open();
+      const d = new CoreDriver(store);
+      d.register('w1', 3);
+      // The state grows (tasks stay queued), so each snapshot is larger than the last; the
+      // record and byte thresholds (200,000 records, 64 MiB) are nowhere near.
+      for (let i = 0; i < 3000; i++) {
+        d.submit();
+        if (i % 20 === 0) {
+          const err = await durable(store, d.seq);
+          if (err) throw err;
+        }
+      }
+      t.equal(await durable(store, d.seq), undefined);
+      for (let i = 0; i < 200 && store.stats().compactions < 3; i++) await sleep(25);
+      const compactions = store.stats().compactions;
+      t.ok(compactions >= 3, `${compactions} snapshots made as the state grew`);
+      const bytes = Number(await redis.hget(keys.snapshot, 'bytes'));
+      const live = coreState(d.core);
+      await store.close();
+      const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: keys.prefix });
+      const rec = await again.open();
+      const tail = rec.records.reduce<number>((n, r) => n + pack(r).length, 0);
+      t.ok(
+        tail <= bytes,
+        `recovery replays ${rec.records.length} of ${d.seq} records (${tail} bytes of log after a snapshot of ${bytes})`,
+      );
+      t.equal(replayedState(rec.snapshot, rec.records), live, 'snapshot + tail = the live state');
+      await again.close();
+    },
+  );
 
   t.test('a fenced leader cannot compact: its thread is refused by the epoch', async (t) => {
     const keys = testCluster('fencedsnap');

@@ -14,6 +14,8 @@ export type LeaseThreadRequest =
       stallMs: number;
       buffer: SharedArrayBuffer;
     }
+  /** Open the connection to `target` ahead of the first hold (warmLeaseThread). */
+  | { type: 'connect'; target: string | RedisOptions }
   | { type: 'drop'; id: number }
   | { type: 'stop' };
 

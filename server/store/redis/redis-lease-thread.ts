@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { plainRedisTarget } from './redis-connection.js';
 import type { LeaseThreadReply, LeaseThreadRequest } from './redis-lease-slot.js';
 
 type HoldRequest = Omit<Extract<LeaseThreadRequest, { type: 'hold' }>, 'type' | 'id'>;
@@ -38,6 +39,14 @@ class LeaseThread {
         if (this.worker) this.post({ type: 'drop', id });
       },
     };
+  }
+
+  /** Start the thread now, and its connection to `target`, so a later hold() renews at once. */
+  warm(target: string | RedisOptions): void {
+    this.start().then(
+      () => this.post({ type: 'connect', target }),
+      () => undefined,
+    );
   }
 
   private post(msg: LeaseThreadRequest): void {
@@ -91,6 +100,26 @@ export function renewInThread(
   onReply: (reply: LeaseThreadReply) => void,
 ): ThreadRenewal {
   return thread.hold(request, onReply);
+}
+
+/**
+ * Start the renewal thread ahead of need. A hub that may take over a cluster's lease starts
+ * it while it is still an edge: started only at the takeover, the thread is not renewing
+ * yet while the main thread is busiest (decoding the snapshot, replaying the log), and a
+ * lease of a second or two can expire right there, handing the cluster on again. The
+ * thread's connection to Redis is opened now too (to where `leaseConnection` goes, the
+ * connection leases will be taken on): its first renewal must not wait for a connect.
+ */
+export function warmLeaseThread(leaseConnection: Redis): void {
+  // The target as RedisLease derives it from the same connection: the thread keeps one
+  // connection per target, so this is the one the lease's renewals will use.
+  let target;
+  try {
+    target = plainRedisTarget(leaseConnection);
+  } catch {
+    return;
+  }
+  thread.warm(target);
 }
 
 /** At process stop (and by tests that own the process): let the renewal thread exit. */

@@ -96,6 +96,7 @@ function drop(id: number): void {
 
 parentPort!.on('message', (msg: LeaseThreadRequest) => {
   if (msg.type === 'hold') hold(msg);
+  else if (msg.type === 'connect') connectionFor(msg.target);
   else if (msg.type === 'drop') drop(msg.id);
   else {
     for (const id of [...held.keys()]) drop(id);

@@ -44,6 +44,16 @@ export interface RedisStoreOptions {
   snapshotAfterRecords?: number;
   /** ...or this many bytes of log (default 64 MiB). */
   snapshotAfterBytes?: number;
+  /**
+   * ...or once the log since the snapshot is this fraction of the snapshot's own size
+   * (default 0.5), counted from `snapshotMinLogBytes` of log (default 1 MiB). A takeover
+   * reads the snapshot and replays the log after it, and a record costs more to replay than
+   * its bytes cost to decode: a log kept short against the state keeps a takeover within a
+   * small multiple of loading the state, whatever the rate of work. Each compaction writes
+   * the state once per this fraction of it in log.
+   */
+  snapshotAfterLogRatio?: number;
+  snapshotMinLogBytes?: number;
   /** Snapshots are stored in chunks of at most this many bytes (default 4 MiB). */
   snapshotChunkBytes?: number;
   /**
@@ -121,6 +131,8 @@ export class RedisStore implements Store {
   private unverified = false;
   private replicaOutage: { since: number; acked: number } | undefined;
   private bytesSinceSnapshot = 0;
+  /** The current snapshot's size (0: none yet), against which the log's length is judged. */
+  private snapshotBytes = 0;
   /** When the current snapshot was written, by whichever hub (0: overdue). */
   private lastSnapshotAt = 0;
   private durability: RedisDurability = {};
@@ -195,12 +207,14 @@ export class RedisStore implements Store {
       this.durability = await checkRedisConfig(data, this.options.logger);
       this.lease = this.options.lease ?? (await this.acquire());
       this.lease.onLost((reason) => this.die(this.leaseLostError(reason)));
+      const connectMs = performance.now() - t0;
       const loaded = await this.load(data);
       // The log this store recovered is what a successor would replay too: it counts toward
       // the next snapshot, or leaders that change faster than the thresholds would let the
       // log grow until recovering it takes longer than the lease.
       this.recordsSinceSnapshot = loaded.records.length;
       this.bytesSinceSnapshot = loaded.bytes;
+      this.snapshotBytes = loaded.snapshotBytes;
       // No snapshot: a fresh cluster counts its interval from now; a log left by leaders
       // that never wrote one is overdue at once.
       this.lastSnapshotAt = loaded.snapshotAt ?? (loaded.records.length > 0 ? 0 : Date.now());
@@ -216,7 +230,16 @@ export class RedisStore implements Store {
           epoch: this.lease.epoch,
           baseSeq: this.base,
           snapshot: loaded.snapshot !== undefined,
+          snapshotBytes: loaded.snapshotBytes,
           records: loaded.records.length,
+          // Where a takeover's time goes: connecting (and the config check), reading and
+          // decoding the snapshot (of which reading it), reading the log after it.
+          ms: {
+            connect: Math.round(connectMs),
+            snapshot: Math.round(loaded.ms.snapshot),
+            snapshotRead: Math.round(loaded.ms.snapshotRead),
+            log: Math.round(loaded.ms.log),
+          },
         },
         'leading the cluster: the Redis engine log is open',
       );
@@ -299,14 +322,21 @@ export class RedisStore implements Store {
   private async load(redis: Redis): Promise<{
     snapshot: unknown;
     snapshotAt: number | undefined;
+    snapshotBytes: number;
     records: object[];
     entries: number;
     bytes: number;
+    ms: { snapshotRead: number; snapshot: number; log: number };
   }> {
+    const t0 = performance.now();
     const meta = await readSnapshotMeta(redis, this.keys);
-    const snapshot = meta
-      ? packr.unpack(await readSnapshotBytes(redis, this.keys, meta))
-      : undefined;
+    const encoded = meta ? await readSnapshotBytes(redis, this.keys, meta) : undefined;
+    const read = performance.now() - t0;
+    const snapshot = encoded ? packr.unpack(encoded) : undefined;
+    // A lease lost while loading (renewals starved) ends the load now: reading on would
+    // only delay the next try, which may well get the lease again at once.
+    if (this.fatal) throw this.fatal;
+    const t1 = performance.now();
     this.base = Number((await redis.get(this.keys.seq)) ?? 0);
     const covers = meta?.covers ?? 0;
     const records: object[] = [];
@@ -314,6 +344,7 @@ export class RedisStore implements Store {
     let last = covers;
     let bytes = 0;
     for await (const entry of readLogEntries(redis, this.keys, covers)) {
+      if (this.fatal) throw this.fatal;
       for (const record of entry.records) records.push(record);
       last = entry.upto;
       bytes += entry.bytes;
@@ -325,7 +356,15 @@ export class RedisStore implements Store {
         `the Redis engine log ${this.keys.log} ends at record ${last} but ${this.keys.seq} says ${this.base}: refusing to start`,
       );
     this.s.entries = entries;
-    return { snapshot, snapshotAt: meta?.at, records, entries, bytes };
+    return {
+      snapshot,
+      snapshotAt: meta?.at,
+      snapshotBytes: meta?.bytes ?? 0,
+      records,
+      entries,
+      bytes,
+      ms: { snapshotRead: read, snapshot: t1 - t0, log: performance.now() - t1 },
+    };
   }
 
   /**
@@ -397,6 +436,10 @@ export class RedisStore implements Store {
 
   onFatal(cb: (err: Error) => void): void {
     this.fatalListeners.push(cb);
+    // Failed between open() and this call (a lease lost while the hub was being built):
+    // said now, or the hub would start on a store that takes nothing.
+    const fatal = this.fatal;
+    if (fatal && !this.silent && !this.closed) queueMicrotask(() => cb(fatal));
   }
 
   stats(): StoreStats {
@@ -601,7 +644,12 @@ export class RedisStore implements Store {
       overdue ||
       onTimer ||
       this.recordsSinceSnapshot >= (this.options.snapshotAfterRecords ?? 200_000) ||
-      this.bytesSinceSnapshot >= (this.options.snapshotAfterBytes ?? 64 * 1024 * 1024)
+      this.bytesSinceSnapshot >= (this.options.snapshotAfterBytes ?? 64 * 1024 * 1024) ||
+      this.bytesSinceSnapshot >=
+        Math.max(
+          this.options.snapshotMinLogBytes ?? 1024 * 1024,
+          (this.options.snapshotAfterLogRatio ?? 0.5) * this.snapshotBytes,
+        )
     )
       void this.compact(false);
   }
@@ -665,6 +713,7 @@ export class RedisStore implements Store {
       if (this.silent) return;
       if (!result.meta) return;
       this.lastSnapshotAt = result.meta.at;
+      this.snapshotBytes = result.meta.bytes;
       this.s.snapshots++;
       this.s.entries = Math.max(0, this.s.entries - result.entries);
       this.options.logger?.info(
