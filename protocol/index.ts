@@ -10,3 +10,4 @@ export * from './value-schema.js';
 export type * from './rest-types.js';
 export * from './subjects.js';
 export * from './queue-limits.js';
+export * from './schedule-spec.js';
