@@ -87,7 +87,9 @@ export function parseDuration(text: string): number {
     ? [...text.matchAll(/(\d+)\s*(ms|s|m|h|d)/g)]
     : [];
   if (parts.length === 0)
-    throw new RangeError(`duration "${text}" is not N followed by ms, s, m, h or d (e.g. 30s, 1h30m)`);
+    throw new RangeError(
+      `duration "${text}" is not N followed by ms, s, m, h or d (e.g. 30s, 1h30m)`,
+    );
   return parts.reduce((sum, m) => sum + Number(m[1]) * DURATION_MS[m[2]!]!, 0);
 }
 

@@ -167,7 +167,8 @@ function fire(s: CoreState, r: ScheduleRecord, now: number, missed: boolean): vo
 
 function arm(s: CoreState, r: ScheduleRecord, nextAt: number): void {
   r.nextAt = r.paused ? 0 : nextAt;
-  if (r.nextAt !== 0) s.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
+  if (r.nextAt !== 0)
+    s.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
 }
 
 function notFound(name: string): CommandResult {

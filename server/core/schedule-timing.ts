@@ -7,8 +7,7 @@ import { Cron } from 'croner';
  * module never does).
  */
 export type ScheduleTiming =
-  | { kind: 'cron'; cron: string; tz: string }
-  | { kind: 'every'; everyMs: number; anchor: number };
+  { kind: 'cron'; cron: string; tz: string } | { kind: 'every'; everyMs: number; anchor: number };
 
 /** The UTC zone name croner takes when none is given. */
 export const DEFAULT_TZ = 'UTC';
