@@ -147,7 +147,8 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   for (const raw of snap.schedules ?? []) {
     const r = { ...raw };
     core.schedules.byName.set(r.name, r);
-    if (r.nextAt !== 0) core.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
+    if (r.nextAt !== 0)
+      core.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
   }
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }

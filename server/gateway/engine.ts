@@ -30,6 +30,7 @@ export interface Engine {
     | 'federations'
     | 'federationKeys'
     | 'workspaces'
+    | 'schedules'
   >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };

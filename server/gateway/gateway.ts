@@ -21,6 +21,7 @@ import { BusOperations } from './bus-operations.js';
 import { FederationOperations } from './federation-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
+import { ScheduleOperations } from './schedule-operations.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
 import { TokenOperations } from './token-operations.js';
 import { TransactionOperations } from './transaction-operations.js';
@@ -114,6 +115,8 @@ export class Gateway {
   readonly workspaces: WorkspaceOperations;
   /** Users and their SSH keys (gateway/user-operations.ts). */
   readonly users: UserOperations;
+  /** Cron and interval schedules (gateway/schedule-operations.ts). */
+  readonly schedules: ScheduleOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -123,6 +126,7 @@ export class Gateway {
     this.federation = new FederationOperations(hub, this);
     this.workspaces = new WorkspaceOperations(hub, this, this.nodes);
     this.users = new UserOperations(hub, this, this.workspaces);
+    this.schedules = new ScheduleOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks
