@@ -52,6 +52,10 @@ t.test('SDK: a cron schedule with seconds feeds a worker; pause, resume, remove'
     got.every((g) => g.id.startsWith(`${made.id}.`)),
     'ids carry the schedule id',
   );
+  const metrics = await (await fetch(`${th.httpUrl}/metrics`)).text();
+  t.match(metrics, /switchboard_schedules\{state="active"\} 1/);
+  t.match(metrics, /switchboard_schedule_fires_total\{outcome="made"\} [3-9]/);
+  t.match(metrics, /switchboard_schedule_fire_lateness_seconds_count [3-9]/);
 
   const paused = await schedules.pause('every-second');
   t.equal(paused.paused, true);
