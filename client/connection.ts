@@ -95,6 +95,7 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.published,
   FrameType.response,
   FrameType.committed,
+  FrameType.flowSubmitted,
 ]);
 
 /**

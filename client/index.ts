@@ -13,7 +13,10 @@ export {
   type ProducerEvents,
   type TransactionOp,
   type TransactionResult,
+  type FlowNode,
+  type FlowTree,
 } from './producer.js';
+export type { FlowChild, FlowPolicyName } from '../protocol/index.js';
 export {
   Connection,
   type ConnectionOptions,

@@ -3,6 +3,8 @@ import {
   FrameType,
   type BackoffSpec,
   type CommittedFrame,
+  type FlowPolicyName,
+  type FlowSubmittedFrame,
   type HubFrame,
   type PriorityName,
   type ProgressNoticeFrame,
@@ -69,6 +71,25 @@ export type TransactionOp =
         'qos'
       >;
     };
+
+/** One task of a flow (docs/flows.md): a task, its options, a name and its children. */
+export interface FlowNode extends SubmitOptions {
+  queue: string;
+  payload?: unknown;
+  /** Unique among its siblings: the parent finds this child's outcome under it. */
+  name?: string;
+  /** What a child's failure does to this node: fail (default) or continue; inherited below. */
+  onChildFailure?: FlowPolicyName;
+  children?: FlowNode[];
+}
+
+/** A submitted flow: the tree of task ids, in the shape it was given. */
+export interface FlowTree {
+  id: string;
+  name?: string;
+  queue: string;
+  children: FlowTree[];
+}
 
 /** What each member of a transaction did, in order. */
 export type TransactionResult =
@@ -199,6 +220,40 @@ export class Producer extends MessagingClient<ProducerEvents> {
     for (const r of reply.results)
       if ('taskId' in r && !('cancelled' in r)) this.sessionIds.add(r.taskId);
     return reply.results;
+  }
+
+  /**
+   * Submit a flow: the root runs only once all its children are final, each parent the same
+   * way, and each parent's handler receives its children's outcomes (`task.children`). The
+   * whole tree is created together or not at all (a refusal names the field at fault);
+   * resolves once it is durable, with the ids in the tree's own shape. `result(id)` works
+   * for every task of it.
+   */
+  async submitFlow(root: FlowNode): Promise<{ id: string; duplicate: boolean; tree: FlowTree }> {
+    await this.conn.start();
+    const toWire = (n: FlowNode): Record<string, unknown> => {
+      const { queue, payload, name, onChildFailure, children, ...options } = n;
+      const node: Record<string, unknown> = { ...toSpec(queue, payload, options) };
+      if (name !== undefined) node.name = name;
+      if (onChildFailure !== undefined) node.onChildFailure = onChildFailure;
+      if (children?.length) node.children = children.map(toWire);
+      return node;
+    };
+    const reply = (await this.requestSafely({
+      t: FrameType.flow,
+      flow: toWire(root),
+    })) as FlowSubmittedFrame;
+    for (const id of reply.taskIds) this.sessionIds.add(id);
+    let next = 0;
+    const shape = (n: FlowNode): FlowTree => {
+      const id = reply.duplicate && next > 0 ? '' : reply.taskIds[next++]!;
+      const tree: FlowTree = { id, queue: n.queue, children: [] };
+      if (n.name !== undefined) tree.name = n.name;
+      // A duplicate flow answers with the existing root only: its children are not known here.
+      if (!reply.duplicate) tree.children = (n.children ?? []).map(shape);
+      return tree;
+    };
+    return { id: reply.taskIds[0]!, duplicate: reply.duplicate, tree: shape(root) };
   }
 
   /** Submit many tasks (sent in frames of up to 10,000). Ids come back in order. */

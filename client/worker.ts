@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   FrameType,
   type CancelNoticeFrame,
+  type FlowChild,
   type HubFrame,
   type PriorityName,
   type RegisteredFrame,
@@ -54,6 +55,13 @@ export interface Task<Payload = unknown> {
   signal: AbortSignal;
   /** Report progress; the producer sees it through `onProgress`. */
   progress(value: unknown): void;
+  /**
+   * A flow's parent: the outcome of each child, in the order the flow gave them (empty for
+   * any other task). Every child is final when the parent runs (docs/flows.md).
+   */
+  children: readonly FlowChild[];
+  /** The results of the completed children by name (by task id for unnamed ones). */
+  childrenValues<R = unknown>(): Record<string, R>;
 }
 
 export type Handler<Payload = unknown, Result = unknown> = (
@@ -264,6 +272,13 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
           enumerable: true,
           configurable: true,
         });
+      },
+      children: frame.children ?? [],
+      childrenValues<R>() {
+        const out: Record<string, R> = {};
+        for (const c of frame.children ?? [])
+          if (c.state === 'completed') out[c.name ?? c.taskId] = c.result as R;
+        return out;
       },
       progress: (value: unknown) => {
         if (!abort.aborted)

@@ -258,6 +258,13 @@ export const errorRegistry = [
     fix: 'nothing: someone asked for it',
   },
   {
+    code: 'CHILD_FAILED',
+    sentBy: ['task'],
+    meaning:
+      "a flow's parent failed because one of its children ended dead, expired or cancelled (policy `fail`); `details` names the child",
+    fix: 'retry the child or the parent, or submit the flow with `onChildFailure: "continue"` (docs/flows.md)',
+  },
+  {
     code: 'HANDLER_ERROR',
     sentBy: ['task'],
     meaning: 'the handler threw or the worker failed the task without a code of its own',

@@ -21,6 +21,7 @@ export const FrameType = {
   msgAck: 'msg_ack',
   send: 'send',
   txn: 'txn',
+  flow: 'flow',
   // hub -> client
   welcome: 'welcome',
   registered: 'registered',
@@ -35,6 +36,7 @@ export const FrameType = {
   published: 'published',
   response: 'response',
   committed: 'committed',
+  flowSubmitted: 'flow_submitted',
 } as const;
 
 export type FrameTypeName = (typeof FrameType)[keyof typeof FrameType];

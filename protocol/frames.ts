@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flowChildSchema, flowSchema } from './flow-spec.js';
 import { FrameType } from './frame-types.js';
 import { PRIORITY_NAMES } from './priority.js';
 import { patternSchema, topicSchema } from './subjects.js';
@@ -214,6 +215,16 @@ export const txnFrame = z.strictObject({
   ops: z.array(txnOpSchema).min(1).max(1000),
 });
 
+/**
+ * A flow: one tree of tasks created together or not at all (docs/flows.md). Payloads meet
+ * the HTTP body rule here too (valueSchema): a flow is not a hot path.
+ */
+export const flowFrame = z.strictObject({
+  t: z.literal(FrameType.flow),
+  id: reqId,
+  flow: flowSchema,
+});
+
 export const clientFrameSchema = z.discriminatedUnion('t', [
   helloFrame,
   registerFrame,
@@ -234,6 +245,7 @@ export const clientFrameSchema = z.discriminatedUnion('t', [
   msgAckFrame,
   sendFrame,
   txnFrame,
+  flowFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -256,6 +268,7 @@ export type MsgAckFrame = z.infer<typeof msgAckFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;
 export type TxnOp = z.infer<typeof txnOpSchema>;
 export type TxnFrame = z.infer<typeof txnFrame>;
+export type FlowFrame = z.infer<typeof flowFrame>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(
@@ -312,6 +325,8 @@ export const taskFrame = z.strictObject({
   /** 0 = no limit. */
   timeoutMs: z.number().int(),
   createdAt: z.number(),
+  /** A flow's parent: the outcome of each of its children, in the order they were given. */
+  children: z.array(flowChildSchema).optional(),
 });
 
 export const cancelNoticeFrame = z.strictObject({
@@ -419,6 +434,15 @@ export const committedFrame = z.strictObject({
   ),
 });
 
+/** A flow created: its task ids in pre-order (each parent, then its children's subtrees). */
+export const flowSubmittedFrame = z.strictObject({
+  t: z.literal(FrameType.flowSubmitted),
+  id: reqId,
+  taskIds: z.array(taskIdSchema),
+  /** The root's idempotency key named an existing task: nothing was created, taskIds is [it]. */
+  duplicate: z.boolean(),
+});
+
 export const hubFrameSchema = z.union([
   welcomeFrame,
   registeredFrame,
@@ -435,6 +459,7 @@ export const hubFrameSchema = z.union([
   publishedFrame,
   responseFrame,
   committedFrame,
+  flowSubmittedFrame,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrame>;
@@ -452,6 +477,7 @@ export type MessageFrame = z.infer<typeof messageFrame>;
 export type PublishedFrame = z.infer<typeof publishedFrame>;
 export type ResponseFrame = z.infer<typeof responseFrame>;
 export type CommittedFrame = z.infer<typeof committedFrame>;
+export type FlowSubmittedFrame = z.infer<typeof flowSubmittedFrame>;
 export type HubFrame =
   | WelcomeFrame
   | RegisteredFrame
@@ -467,4 +493,5 @@ export type HubFrame =
   | MessageFrame
   | PublishedFrame
   | ResponseFrame
-  | CommittedFrame;
+  | CommittedFrame
+  | FlowSubmittedFrame;

@@ -11,3 +11,4 @@ export type * from './rest-types.js';
 export * from './subjects.js';
 export * from './queue-limits.js';
 export * from './schedule-spec.js';
+export * from './flow-spec.js';

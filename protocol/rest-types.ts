@@ -26,6 +26,17 @@ export interface TaskJson {
   progress: unknown;
   result: unknown;
   error: { code: string; message: string; details?: unknown } | null;
+  /** A child of a flow: its parent's id. */
+  parentId?: string;
+  /** A parent of a flow: its children that are final, with their outcomes (docs/flows.md). */
+  children?: {
+    taskId: string;
+    name?: string;
+    queue: string;
+    state: string;
+    result?: unknown;
+    error?: { code: string; message: string; details?: unknown };
+  }[];
 }
 
 export interface WorkerJson {
@@ -50,6 +61,8 @@ export interface QueueJson {
   depth: Record<string, number>;
   queued: number;
   delayed: number;
+  /** Flow parents waiting for their children. */
+  waiting: number;
   leased: number;
   dead: number;
   workers: number;

@@ -71,6 +71,8 @@ export type TaskSpec = z.infer<typeof taskSpecSchema>;
 
 /** Terminal and non-terminal task states, as seen on the wire and in the REST API. */
 export const TaskState = {
+  /** A flow's parent whose children are not all final yet: not runnable (docs/flows.md). */
+  waitingChildren: 'waiting-children',
   delayed: 'delayed',
   queued: 'queued',
   leased: 'leased',

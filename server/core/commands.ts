@@ -1,4 +1,4 @@
-import type { TaskSpec } from '../../protocol/index.js';
+import type { FlowPolicyName, TaskSpec } from '../../protocol/index.js';
 import { FEDERATION_COMMANDS, type FederationCommand } from './federation-commands.js';
 import type { CommandStatusName, NodeRecord, NodeStatusName } from './node-records.js';
 import type { PriorityLevel } from '../../protocol/index.js';
@@ -29,6 +29,24 @@ export interface SubmitCommand {
   now: number;
   /** Ids are chosen by the caller so that replay reproduces them. */
   tasks: { id: string; spec: TaskSpec }[];
+  submitter?: string;
+}
+/**
+ * A flow (docs/flows.md): a tree of tasks created together or not at all. `tasks` is in
+ * pre-order: each task's `parent` is the index of an earlier entry (none for the root, at
+ * index 0). A task that some entry names as parent waits for its children; `policy` says
+ * what a child's failure does to it.
+ */
+export interface FlowSubmitCommand {
+  type: 'flow.submit';
+  now: number;
+  tasks: {
+    id: string;
+    spec: TaskSpec;
+    parent?: number;
+    name?: string;
+    policy?: FlowPolicyName;
+  }[];
   submitter?: string;
 }
 export interface LeaseCommand {
@@ -343,6 +361,7 @@ export interface TickCommand {
 
 export type DurableCommand =
   | SubmitCommand
+  | FlowSubmitCommand
   | LeaseCommand
   | CompleteCommand
   | FailCommand
@@ -378,6 +397,7 @@ export type Command = DurableCommand | VolatileCommand;
 /** Commands that are journaled as issued (the rest are journaled only through what they derive). */
 export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['type']>([
   'task.submit',
+  'flow.submit',
   'task.complete',
   'task.fail',
   'task.cancel',

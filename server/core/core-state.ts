@@ -6,6 +6,7 @@ import { FederationKeys } from './federation-keys.js';
 import { Federations } from './federations.js';
 import type { HubEvent } from './events.js';
 import { FinishedTasks } from './finished-tasks.js';
+import { Flows } from './flow-state.js';
 import { FreeWorkers } from './free-workers.js';
 import { NodeRegistry } from './node-registry.js';
 import { QueueState } from './queue-state.js';
@@ -40,6 +41,8 @@ export class CoreState {
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   readonly free = new FreeWorkers();
   readonly wakeups = new Wakeups();
+  /** Parents of flows, their children and the children's outcomes (flow-state.ts). */
+  readonly flows = new Flows();
   /** Subscriptions and stored messages of the message bus. */
   readonly bus = new BusState();
   readonly finished: FinishedTasks;

@@ -1,4 +1,5 @@
 import { SortedChunks, type SortedStrings } from './sorted-chunks.js';
+import { StringIndex } from './string-index.js';
 
 /**
  * The fact hashes of one federation, each held once, with the number of agents whose
@@ -15,13 +16,15 @@ import { SortedChunks, type SortedStrings } from './sorted-chunks.js';
  * in sorted chunks (sorted-chunks.ts) as it happens, and a pull reads the chunks as they are.
  */
 export class FactTable {
-  private readonly idOf = new Map<string, number>();
   /** id → hash; undefined for a free id. */
   private readonly hashes: (string | undefined)[] = [];
-  /** id → how many summaries hold it. */
-  private refs = new Uint32Array(1024);
-  /** id → the last `acquire` that met it: each hash counts once per summary. */
-  private seen = new Uint32Array(1024);
+  /** hash → id, over `hashes` (string-index.ts says why not a Map). */
+  private readonly idOf = new StringIndex(this.hashes);
+  /**
+   * Per id, side by side (one cache line for both): [2·id] how many summaries hold it,
+   * [2·id+1] the last `acquire` that met it (each hash counts once per summary).
+   */
+  private counts = new Uint32Array(2048);
   private pass = 0;
   private readonly free: number[] = [];
   private live = 0;
@@ -40,7 +43,7 @@ export class FactTable {
    */
   acquire(hashes: readonly string[]): Uint32Array {
     if (++this.pass === 0xffffffff) {
-      this.seen.fill(0);
+      for (let i = 1; i < this.counts.length; i += 2) this.counts[i] = 0;
       this.pass = 1;
     }
     const pass = this.pass;
@@ -49,10 +52,10 @@ export class FactTable {
     for (let i = 0; i < hashes.length; i++) {
       const hash = hashes[i]!;
       let id = this.idOf.get(hash);
-      if (id === undefined) id = this.intern(hash);
-      else if (this.seen[id] === pass) continue;
-      this.seen[id] = pass;
-      if (this.refs[id]++ === 0) this.becameHeld(hash);
+      if (id < 0) id = this.intern(hash);
+      else if (this.counts[2 * id + 1] === pass) continue;
+      this.counts[2 * id + 1] = pass;
+      if (this.counts[2 * id]++ === 0) this.becameHeld(hash);
       out[n++] = id;
     }
     return n === out.length ? out : out.slice(0, n);
@@ -62,10 +65,10 @@ export class FactTable {
   release(ids: Uint32Array): void {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (--this.refs[id]! > 0) continue;
+      if (--this.counts[2 * id]! > 0) continue;
       const hash = this.hashes[id]!;
-      this.hashes[id] = undefined;
       this.idOf.delete(hash);
+      this.hashes[id] = undefined;
       this.free.push(id);
       this.live--;
       this.order?.remove(hash);
@@ -104,14 +107,14 @@ export class FactTable {
     for (let id = 0; id < hashes.length; id++) {
       const h = hashes[id];
       this.hashes[id] = h ?? undefined;
-      if (h !== null && h !== undefined) this.idOf.set(h, id);
+      if (h !== null && h !== undefined) this.idOf.add(h, id);
     }
     this.order = undefined;
   }
 
   /** A restored summary's ids (already distinct). */
   hold(ids: Uint32Array): void {
-    for (let i = 0; i < ids.length; i++) this.refs[ids[i]!]!++;
+    for (let i = 0; i < ids.length; i++) this.counts[2 * ids[i]!]!++;
   }
 
   /** After a restore: ids no summary holds are free (a table written with no holes has none). */
@@ -119,7 +122,7 @@ export class FactTable {
     this.live = 0;
     for (let id = 0; id < this.hashes.length; id++) {
       const h = this.hashes[id];
-      if (h !== undefined && this.refs[id]! > 0) {
+      if (h !== undefined && this.counts[2 * id]! > 0) {
         this.live++;
         continue;
       }
@@ -133,7 +136,7 @@ export class FactTable {
     const id = this.free.length > 0 ? this.free.pop()! : this.hashes.length;
     this.ensure(id + 1);
     this.hashes[id] = hash;
-    this.idOf.set(hash, id);
+    this.idOf.add(hash, id);
     return id;
   }
 
@@ -143,15 +146,12 @@ export class FactTable {
   }
 
   private ensure(ids: number): void {
-    if (ids <= this.refs.length) return;
-    let size = this.refs.length;
-    while (size < ids) size *= 2;
-    const refs = new Uint32Array(size);
-    refs.set(this.refs);
-    this.refs = refs;
-    const seen = new Uint32Array(size);
-    seen.set(this.seen);
-    this.seen = seen;
+    if (ids * 2 <= this.counts.length) return;
+    let size = this.counts.length;
+    while (size < ids * 2) size *= 2;
+    const counts = new Uint32Array(size);
+    counts.set(this.counts);
+    this.counts = counts;
   }
 }
 

@@ -18,6 +18,8 @@ import type { BusState } from './bus-state.js';
 import type { CoreOptions } from './core-options.js';
 import { CoreState } from './core-state.js';
 import type { FederationKeys } from './federation-keys.js';
+import { submitFlow } from './flow-submit.js';
+import type { Flows } from './flow-state.js';
 import { applyFederation } from './federation-rules.js';
 import type { Federations } from './federations.js';
 import { applyLease, progress } from './leases.js';
@@ -78,6 +80,8 @@ export class Core {
   readonly bus: BusState;
   /** Cron and interval schedules (schedule-rules.ts). */
   readonly schedules: Schedules;
+  /** Flow parents, their children and the children's outcomes (flow-state.ts). */
+  readonly flows: Flows;
 
   constructor(options: Partial<CoreOptions> = {}) {
     const s = (this.state = new CoreState(options));
@@ -93,6 +97,7 @@ export class Core {
     this.taskOptions = s.taskOptions;
     this.bus = s.bus;
     this.schedules = s.schedules;
+    this.flows = s.flows;
   }
 
   /** Rebuild a core from a snapshot (undefined = empty). Used by recovery and compaction. */
@@ -150,6 +155,8 @@ function route(s: CoreState, cmd: Command): CommandResult {
   switch (cmd.type) {
     case 'task.submit':
       return submit(s, cmd);
+    case 'flow.submit':
+      return submitFlow(s, cmd);
     case 'task.lease':
       return applyLease(s, cmd);
     case 'task.complete':

@@ -67,3 +67,4 @@ export {
   DEFAULT_TZ,
   type ScheduleTiming,
 } from './schedule-timing.js';
+export type { FlowChildRecord, FlowParentRecord, Flows } from './flow-state.js';

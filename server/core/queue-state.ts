@@ -34,6 +34,8 @@ export class QueueState {
   /** Runnable (state `queued`) tasks per level. */
   readonly depth: number[] = PRIORITY_NAMES.map(() => 0);
   delayed = 0;
+  /** Flow parents waiting for their children (state `waiting-children`): not runnable. */
+  waiting = 0;
   leased = 0;
   readonly dead = new Set<string>();
   /** Rate, concurrency and group limits (queue-limits.ts); undefined: none, and no cost. */

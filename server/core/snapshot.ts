@@ -1,5 +1,6 @@
 import { restoreBusSnapshot, takeBusSnapshot, type BusSnapshot } from './bus-snapshot.js';
 import type { CoreState } from './core-state.js';
+import type { FlowParentRecord } from './flow-state.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import { QueueLimits, type QueueLimitSpec } from './queue-limits.js';
@@ -50,6 +51,8 @@ export interface CoreSnapshot {
   limits?: { queue: string; limits: QueueLimitSpec; starts: number[] }[];
   /** Schedules as they are. Absent before schedules, and when there are none. */
   schedules?: ScheduleRecord[];
+  /** Flow parents with their children's outcomes (flow-state.ts). Absent before flows. */
+  flows?: FlowParentRecord[];
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -90,6 +93,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     workspaces: core.workspaces.snapshot(),
     ...(limits.length ? { limits } : {}),
     ...(core.schedules.size ? { schedules: core.schedules.snapshot() } : {}),
+    ...(core.flows.parents.size ? { flows: core.flows.snapshot() } : {}),
   };
 }
 
@@ -150,6 +154,7 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
     if (r.nextAt !== 0)
       core.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
   }
+  core.flows.restore(snap.flows);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 
@@ -180,6 +185,9 @@ function adoptTask(core: CoreState, task: TaskRecord): void {
       break;
     case 'dead':
       queue.dead.add(task.id);
+      break;
+    case 'waiting-children':
+      queue.waiting++;
       break;
     default:
       core.finished.add(task);

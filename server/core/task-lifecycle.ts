@@ -1,4 +1,4 @@
-import { ErrorCode, TaskErrorCode, type TaskStateName } from '../../protocol/index.js';
+import { ErrorCode, FlowPolicy, TaskErrorCode, type TaskStateName } from '../../protocol/index.js';
 import { backoffDelay, jitterFor } from './backoff.js';
 import { fail, OK, type CommandResult } from './command-result.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   RetractCommand,
 } from './commands.js';
 import type { CoreState } from './core-state.js';
+import type { FlowChildRecord, FlowParentRecord } from './flow-state.js';
 import { dispatchQueue, fillWorker, refill } from './dispatch.js';
 import { holds, leaseNotHeld, release } from './leases.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
@@ -36,6 +37,7 @@ export function complete(s: CoreState, cmd: CompleteCommand): CommandResult {
   if (worker) worker.completed++;
   s.emit({ type: 'task.completed', task, workerId: cmd.workerId });
   refill(s, worker, task.queue, cmd.now);
+  settleFlows(s, cmd.now);
   return OK;
 }
 
@@ -61,6 +63,7 @@ export function failTask(s: CoreState, cmd: FailCommand): CommandResult {
     s.emit({ type: 'task.failed', task, workerId: cmd.workerId, retryAt: task.runAt });
   }
   refill(s, worker, task.queue, cmd.now);
+  settleFlows(s, cmd.now);
   return OK;
 }
 
@@ -83,6 +86,7 @@ export function requeue(s: CoreState, cmd: RequeueCommand): CommandResult {
     dispatchQueue(s, queue, cmd.now);
   }
   refill(s, worker, task.queue, cmd.now);
+  settleFlows(s, cmd.now);
   return OK;
 }
 
@@ -134,6 +138,7 @@ export function expire(s: CoreState, taskId: string, now: number): CommandResult
   };
   finish(s, task, 'expired', now);
   s.emit({ type: 'task.expired', task });
+  settleFlows(s, now);
   return OK;
 }
 
@@ -144,6 +149,7 @@ export function cancel(s: CoreState, cmd: CancelCommand): CommandResult {
     return fail(ErrorCode.INVALID_STATE, `task ${task.id} is already ${task.state}`);
   }
   let worker: WorkerRecord | undefined;
+  const waited = task.state === 'waiting-children';
   if (task.state === 'leased') {
     const workerId = task.workerId!;
     const attempt = task.attempt;
@@ -156,6 +162,17 @@ export function cancel(s: CoreState, cmd: CancelCommand): CommandResult {
   finish(s, task, 'cancelled', cmd.now);
   s.emit({ type: 'task.cancelled', task });
   if (worker) refill(s, worker, task.queue, cmd.now);
+  if (waited) {
+    // Every descendant first, then what the parents above hear: the same order on replay.
+    const settling = s.flows.settling;
+    s.flows.settling = true;
+    try {
+      cancelChildren(s, task.id, `parent ${task.id} was cancelled`, cmd.now);
+    } finally {
+      s.flows.settling = settling;
+    }
+  }
+  settleFlows(s, cmd.now);
   return OK;
 }
 
@@ -194,6 +211,9 @@ export function retry(s: CoreState, taskId: string, now: number): CommandResult 
     return fail(ErrorCode.INVALID_STATE, `task ${taskId} is ${task.state}, not dead`);
   const queue = s.queue(task.queue);
   queue.dead.delete(task.id);
+  // A child its parent still waits on (policy continue) counts as unfinished again.
+  const link = s.flows.link(task.id);
+  if (link && s.tasks.get(link.parent.id)?.state === 'waiting-children') s.flows.reopen(link);
   task.attempt = 0;
   task.error = undefined;
   task.finishedAt = 0;
@@ -217,6 +237,7 @@ function finish(s: CoreState, task: TaskRecord, state: TaskStateName, now: numbe
   task.finishedAt = now;
   // Dead tasks stay until an operator retries or purges them.
   if (state !== 'dead') s.finished.add(task);
+  if (s.flows.isChild(task.id)) s.flows.due.push(task);
 }
 
 /** Take a queued or delayed task out of the waiting counts (its queue entry goes stale). */
@@ -224,4 +245,92 @@ function unqueue(s: CoreState, task: TaskRecord): void {
   const queue = s.queue(task.queue);
   if (task.state === 'queued') queue.forget(task);
   else if (task.state === 'delayed') queue.delayed--;
+  else if (task.state === 'waiting-children') queue.waiting--;
+}
+
+// ---------------------------------------------------------------- flows (docs/flows.md)
+
+/**
+ * Tell the parents of the children that became final in this rule: record each outcome,
+ * then release a parent whose children are all final (into its queue, or delayed until its
+ * runAt), or fail it at once when a child failed under policy `fail`. A parent that fails
+ * is itself final, so its own parent hears of it in the same pass: a failure climbs the
+ * tree as far as the policies let it. Called at the end of every rule that can finish a
+ * task, so that live and replay take the same steps in the same order.
+ */
+export function settleFlows(s: CoreState, now: number): void {
+  const flows = s.flows;
+  if (flows.settling || flows.due.length === 0) return;
+  flows.settling = true;
+  try {
+    // `due` grows while this runs (a failed parent, its cancelled children).
+    for (let i = 0; i < flows.due.length; i++) {
+      const child = flows.due[i]!;
+      const link = flows.link(child.id);
+      if (!link) continue;
+      const parent = s.tasks.get(link.parent.id);
+      if (!parent || parent.state !== 'waiting-children') continue;
+      if (!flows.record(link, child)) continue;
+      if (child.state !== 'completed' && link.parent.policy === FlowPolicy.fail)
+        failParent(s, parent, link.parent, link.entry, now);
+      else if (link.parent.pending === 0) releaseParent(s, parent, link.parent, now);
+    }
+  } finally {
+    flows.due.length = 0;
+    flows.settling = false;
+  }
+}
+
+/** Every child is final: the parent becomes runnable, its TTL counting from now. */
+function releaseParent(s: CoreState, task: TaskRecord, rec: FlowParentRecord, now: number): void {
+  const queue = s.queue(task.queue);
+  queue.waiting--;
+  if (rec.ttlMs > 0) {
+    task.expiresAt = Math.max(task.runAt, now) + rec.ttlMs;
+    s.wakeups.at(task.expiresAt, { kind: 'ttl', taskId: task.id });
+  }
+  if (task.runAt > now) {
+    task.state = 'delayed';
+    queue.delayed++;
+    s.wakeups.at(task.runAt, { kind: 'delay', taskId: task.id, gen: task.gen });
+    return;
+  }
+  task.state = 'queued';
+  task.seq = s.nextSeq++;
+  queue.push(task);
+  dispatchQueue(s, queue, now);
+}
+
+/** A child failed under policy fail: the parent is dead, and what it waited on is cancelled. */
+function failParent(
+  s: CoreState,
+  task: TaskRecord,
+  rec: FlowParentRecord,
+  child: FlowChildRecord,
+  now: number,
+): void {
+  s.queue(task.queue).waiting--;
+  const what = child.name === undefined ? child.id : `${child.name} (${child.id})`;
+  task.error = {
+    code: TaskErrorCode.CHILD_FAILED,
+    message: `child ${what} of queue ${child.queue} ended ${child.state}${child.error ? `: ${child.error.message}` : ''}`,
+    details: {
+      childId: child.id,
+      ...(child.name === undefined ? {} : { name: child.name }),
+      state: child.state,
+    },
+  };
+  bury(s, task, now);
+  cancelChildren(s, rec.id, `parent ${task.id} failed: child ${what} ended ${child.state}`, now);
+}
+
+/** Cancel the children of `parentId` that are not final (and so, in turn, theirs). */
+function cancelChildren(s: CoreState, parentId: string, reason: string, now: number): void {
+  const rec = s.flows.parents.get(parentId);
+  if (!rec) return;
+  for (const entry of rec.children) {
+    const child = s.tasks.get(entry.id);
+    if (child && !TERMINAL.has(child.state))
+      cancel(s, { type: 'task.cancel', now, taskId: child.id, reason });
+  }
 }

@@ -34,4 +34,5 @@ export function gc(s: CoreState, now: number): CommandResult {
 export function dropTask(s: CoreState, task: TaskRecord): void {
   if (s.tasks.delete(task.id) && FinishedTasks.isKept(task)) s.finished.removed();
   s.forgetIdempotency(task);
+  s.flows.forget(task.id);
 }

@@ -39,7 +39,7 @@ export function submit(s: CoreState, cmd: SubmitCommand): CommandResult {
   return { ok: true, taskIds, duplicates };
 }
 
-function createTask(
+export function createTask(
   s: CoreState,
   id: string,
   spec: TaskSpec,
@@ -81,7 +81,7 @@ function createTask(
 }
 
 /** Place a freshly created task: delayed until its time, or at the back of its queue. */
-function enqueueNew(s: CoreState, task: TaskRecord, queue: QueueState, now: number): void {
+export function enqueueNew(s: CoreState, task: TaskRecord, queue: QueueState, now: number): void {
   if (task.expiresAt > 0) s.wakeups.at(task.expiresAt, { kind: 'ttl', taskId: task.id });
   if (task.runAt > now) {
     task.state = 'delayed';

@@ -31,6 +31,7 @@ export interface Engine {
     | 'federationKeys'
     | 'workspaces'
     | 'schedules'
+    | 'flows'
   >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };

@@ -19,6 +19,7 @@ import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
 import { BusOperations } from './bus-operations.js';
 import { FederationOperations } from './federation-operations.js';
+import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { ScheduleOperations } from './schedule-operations.js';
@@ -117,6 +118,8 @@ export class Gateway {
   readonly users: UserOperations;
   /** Cron and interval schedules (gateway/schedule-operations.ts). */
   readonly schedules: ScheduleOperations;
+  /** Flows: trees of tasks, parents after children (gateway/flow-operations.ts). */
+  readonly flows: FlowOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -127,6 +130,7 @@ export class Gateway {
     this.workspaces = new WorkspaceOperations(hub, this, this.nodes);
     this.users = new UserOperations(hub, this, this.workspaces);
     this.schedules = new ScheduleOperations(hub, this);
+    this.flows = new FlowOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CloseCode, FrameType } from '../../protocol/index.js';
+import { CloseCode, FrameType, type FlowChild } from '../../protocol/index.js';
 import type { HubEvent, TaskRecord } from '../core/index.js';
 import type { BusRouting } from './bus-routing.js';
 import type { SessionTable } from './session-table.js';
@@ -14,6 +14,8 @@ export interface DeliveryContext {
   afterDurable(cb: (err?: Error) => void): void;
   /** End the sessions whose token is now revoked. */
   revokeLiveGrants(): void;
+  /** A flow parent's children outcomes, for its task frame (undefined: not a parent). */
+  flowChildren(taskId: string): FlowChild[] | undefined;
 }
 
 /**
@@ -28,7 +30,7 @@ export function deliverEvent(ctx: DeliveryContext, event: HubEvent): void {
       break;
     case 'task.assigned': {
       const session = ctx.sessions.worker(event.workerId);
-      if (session) session.send(toTaskFrame(event.task));
+      if (session) session.send(toTaskFrame(event.task, ctx.flowChildren(event.task.id)));
       break;
     }
     case 'lease.revoked': {

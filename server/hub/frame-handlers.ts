@@ -178,6 +178,21 @@ export const frameHandlers: HandlerTable = {
     );
   },
 
+  flow(hub, session, frame) {
+    const id = frame.id;
+    attempt(session, id, undefined, () =>
+      hub.gateway.flows.submit(callerOf(session), frame.flow, (err, r) => {
+        if (err) return refused(session, err, id);
+        session.send({
+          t: FrameType.flowSubmitted,
+          id,
+          taskIds: r!.taskIds,
+          duplicate: r!.duplicate,
+        });
+      }),
+    );
+  },
+
   progress(hub, session, frame) {
     attempt(session, undefined, frame.taskId, () =>
       hub.gateway.progress(

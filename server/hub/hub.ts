@@ -186,6 +186,10 @@ export class Hub {
       afterDurable: (cb) => this.whenDurable(this.lastSeq, cb),
       revokeLiveGrants: () =>
         this.liveGrants.revokeWhere((grant) => this.core.revocations.isRevoked(grant)),
+      flowChildren: (taskId) =>
+        this.core.flows.parents.size === 0
+          ? undefined
+          : this.core.flows.outcomes(taskId, this.core.tasks),
     };
     this.log = options.logger;
     this.idleRelease = new IdleMemoryRelease(options.idleMemoryReleaseMs ?? 0, options.logger);

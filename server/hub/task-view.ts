@@ -1,9 +1,15 @@
-import { FrameType, priorityName, type ResultFrame, type TaskFrame } from '../../protocol/index.js';
+import {
+  FrameType,
+  priorityName,
+  type FlowChild,
+  type ResultFrame,
+  type TaskFrame,
+} from '../../protocol/index.js';
 import type { TaskRecord, WorkerKind, WorkerRecord } from '../core/index.js';
 
-/** The assignment frame pushed to a worker. */
-export function toTaskFrame(task: TaskRecord): TaskFrame {
-  return {
+/** The assignment frame pushed to a worker (a flow's parent: with its children's outcomes). */
+export function toTaskFrame(task: TaskRecord, children?: FlowChild[]): TaskFrame {
+  const frame: TaskFrame = {
     t: FrameType.task,
     taskId: task.id,
     queue: task.queue,
@@ -14,6 +20,8 @@ export function toTaskFrame(task: TaskRecord): TaskFrame {
     timeoutMs: task.options.timeoutMs,
     createdAt: task.createdAt,
   };
+  if (children) frame.children = children;
+  return frame;
 }
 
 export type TerminalStatus = ResultFrame['status'];
@@ -38,8 +46,14 @@ export function toResultFrame(task: TaskRecord): ResultFrame {
   return frame;
 }
 
-export function toTaskJson(task: TaskRecord, withPayload = true): TaskJson {
-  return {
+/** A task's place in a flow (gateway.flows.links). */
+export interface TaskFlowLinks {
+  parentId: string | undefined;
+  children: FlowChild[] | undefined;
+}
+
+export function toTaskJson(task: TaskRecord, withPayload = true, flow?: TaskFlowLinks): TaskJson {
+  const json: TaskJson = {
     id: task.id,
     queue: task.queue,
     state: task.state,
@@ -60,6 +74,9 @@ export function toTaskJson(task: TaskRecord, withPayload = true): TaskJson {
     result: task.state === 'completed' ? (task.result ?? null) : null,
     error: task.error ?? null,
   };
+  if (flow?.parentId !== undefined) json.parentId = flow.parentId;
+  if (flow?.children !== undefined) json.children = flow.children;
+  return json;
 }
 
 /** The REST API names a worker's kind by its transport, as it always has. */

@@ -6,7 +6,10 @@ import { MAX_CHUNK, SortedChunks } from '../../server/core/sorted-chunks.js';
 t.test('sorted chunks equal a sorted array through any inserts and removes', async (t) => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 6000 })), { maxLength: 8000 }),
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 6000 })), {
+        maxLength: 8000,
+        size: 'max',
+      }),
       fc.integer({ min: 0, max: 3000 }),
       (ops, initial) => {
         const start = Array.from(

@@ -288,6 +288,25 @@ t.test('every operation of the document answers as documented', async (t) => {
       body: { queue: 'walk', payload: { to: 'ada@example.com' }, priority: 'high', maxAttempts: 5 },
       status: 201,
     }),
+    'POST /api/v1/flows': async () => ({
+      body: {
+        queue: 'walk',
+        payload: { report: 'weekly' },
+        onChildFailure: 'continue',
+        children: [
+          { queue: 'walk', name: 'fetch', children: [{ queue: 'walk-b', name: 'page' }] },
+          { queue: 'walk-b', name: 'render' },
+        ],
+      },
+      status: 201,
+    }),
+    'GET /api/v1/flows/{id}': async () => {
+      const flow = await ok('POST', '/api/v1/flows', 'producer', {
+        queue: 'walk',
+        children: [{ queue: 'walk', name: 'leaf' }],
+      });
+      return { params: { id: flow.id }, status: 200 };
+    },
     'GET /api/v1/tasks': async () => ({ query: { queue: 'walk', limit: '5' }, status: 200 }),
     'GET /api/v1/tasks/{id}': async () => ({ params: { id: await submit() }, status: 200 }),
     'POST /api/v1/tasks/{id}/cancel': async () => ({

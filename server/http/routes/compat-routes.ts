@@ -208,7 +208,7 @@ export function compatRoutes(hub: Hub): Route[] {
       handler: async (ctx) => {
         const b = parseBody(assignBody, ctx.body);
         const leased = await gw.pull(callerOf(ctx), b.workerId, b.max ?? 1);
-        return { body: { tasks: leased.map((t) => toTaskJson(t)) } };
+        return { body: { tasks: leased.map((t) => toTaskJson(t, true, gw.flows.links(t.id))) } };
       },
     },
     {

@@ -6,6 +6,7 @@ import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { federationAdminRoutes } from './federation-admin-routes.js';
 import { federationRoutes } from './federation-routes.js';
+import { flowRoutes } from './flow-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
@@ -32,6 +33,7 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
   const routes: Route[] = [
     ...healthRoutes(hub),
     ...taskRoutes(hub),
+    ...flowRoutes(hub),
     ...queueRoutes(hub),
     ...scheduleRoutes(hub),
     ...workerRoutes(hub),

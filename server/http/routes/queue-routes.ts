@@ -47,6 +47,7 @@ export function toQueueJson(q: QueueState, workers: number, now = Date.now()): Q
     depth,
     queued: q.runnable,
     delayed: q.delayed,
+    waiting: q.waiting,
     leased: q.leased,
     dead: q.dead.size,
     workers,

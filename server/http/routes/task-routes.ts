@@ -91,7 +91,10 @@ export function taskRoutes(hub: Hub): Route[] {
           ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
         });
         return {
-          body: { tasks: page.tasks.map((t) => toTaskJson(t)), nextCursor: page.nextCursor },
+          body: {
+            tasks: page.tasks.map((t) => toTaskJson(t, true, gw.flows.links(t.id))),
+            nextCursor: page.nextCursor,
+          },
         };
       },
     },
@@ -107,7 +110,7 @@ export function taskRoutes(hub: Hub): Route[] {
       },
       handler: (ctx) => {
         const { id } = parseParams(taskParams, ctx);
-        return { body: toTaskJson(gw.task(callerOf(ctx), id)) };
+        return { body: toTaskJson(gw.task(callerOf(ctx), id), true, gw.flows.links(id)) };
       },
     },
     {

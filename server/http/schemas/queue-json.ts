@@ -39,6 +39,7 @@ export const queueJson = z
       .describe('runnable tasks by priority level'),
     queued: count,
     delayed: count,
+    waiting: count.describe('flow parents waiting for their children (docs/flows.md)'),
     leased: count,
     dead: count,
     workers: count.describe('registered workers that serve it'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  flowChildSchema,
   PRIORITY_NAMES,
   TASK_STATES,
   type PriorityName,
@@ -33,6 +34,11 @@ export const taskJson = z
     error: z
       .object({ code: z.string(), message: z.string(), details: z.unknown().optional() })
       .nullable(),
+    parentId: z.string().optional().describe("a flow's child: its parent (docs/flows.md)"),
+    children: z
+      .array(flowChildSchema)
+      .optional()
+      .describe("a flow's parent: its children that are final, with their outcomes"),
   })
   .meta({ id: 'Task' }) satisfies z.ZodType<TaskJson>;
 
