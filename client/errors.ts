@@ -197,6 +197,9 @@ const FAMILY: Record<WireErrorCodeName, HubErrorClass> = {
   PORT_IN_USE: ConflictError,
   PORTS_EXHAUSTED: UnavailableError,
   NO_SUITABLE_NODE: ConflictError,
+  SCHEDULE_NOT_FOUND: NotFoundError,
+  SCHEDULE_EXISTS: ConflictError,
+  INVALID_SCHEDULE: InvalidRequestError,
 };
 
 /** A task ended without a result: dead-lettered, expired or cancelled. */

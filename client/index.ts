@@ -54,3 +54,10 @@ export {
   type RequestOptions,
   type Qos,
 } from './bus-client.js';
+export {
+  Schedules,
+  type Schedule,
+  type SchedulesOptions,
+  type ScheduleOptions,
+  type ScheduleTiming,
+} from './schedules.js';

@@ -570,6 +570,27 @@ export const errorRegistry = [
     meaning: "no registered node offers the workspace's provider (or the node named does not)",
     fix: 'register a node with that provider (`switchboard node add … --provider`), or pick another provider',
   },
+  {
+    code: 'SCHEDULE_NOT_FOUND',
+    status: 404,
+    sentBy: ['http'],
+    meaning: 'no schedule with this name (never created, or removed)',
+    fix: 'list schedules (`switchboard schedule list`) for the names that exist',
+  },
+  {
+    code: 'SCHEDULE_EXISTS',
+    status: 409,
+    sentBy: ['http'],
+    meaning: 'a schedule with this name exists already',
+    fix: 'choose another name, or remove the existing schedule first (`switchboard schedule remove NAME`)',
+  },
+  {
+    code: 'INVALID_SCHEDULE',
+    status: 400,
+    sentBy: ['http'],
+    meaning: 'a cron expression that does not parse or never fires, or an unknown time zone',
+    fix: 'the message names the field; check the expression (5 or 6 fields) and the IANA zone name',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

@@ -10,4 +10,5 @@ export * from './value-schema.js';
 export type * from './rest-types.js';
 export * from './subjects.js';
 export * from './queue-limits.js';
+export * from './schedule-spec.js';
 export * from './flow-spec.js';

@@ -3,6 +3,8 @@
  * clients (CLI, monitor) that read them. Types only.
  */
 
+import type { ScheduleTaskSpec } from './schedule-spec.js';
+
 /** The JSON shape of a task in the REST API and event stream (camelCase, ISO-free ms times). */
 export interface TaskJson {
   id: string;
@@ -78,4 +80,30 @@ export interface QueueLimitsJson {
   groupsAtLimit: number;
   /** Groups with one or more tasks running. */
   groupsRunning: number;
+}
+
+/** A schedule as the REST API shows it (docs/schedules.md). */
+export interface ScheduleJson {
+  name: string;
+  id: string;
+  /** Exactly one of cron and everyMs is set. */
+  cron: string | null;
+  /** The cron expression's time zone (null with everyMs). */
+  tz: string | null;
+  everyMs: number | null;
+  missed: 'run-once' | 'skip';
+  paused: boolean;
+  /** The task each fire makes. */
+  task: ScheduleTaskSpec;
+  createdAt: number;
+  /** The next occurrence (Unix ms); null while paused or when the expression has no more. */
+  nextAt: number | null;
+  /** The occurrence of the last fire (Unix ms), null before the first. */
+  lastFireAt: number | null;
+  /** The task the last fire made; null before it, or when that fire was skipped. */
+  lastTaskId: string | null;
+  /** Tasks made so far. */
+  fires: number;
+  /** Occurrences that fell due while no hub ran and were skipped (policy `skip`). */
+  skipped: number;
 }

@@ -2,7 +2,14 @@ import { EventEmitter } from 'node:events';
 import { fetchFromHubs } from '../fetch-from-hubs.js';
 import { hubFetch, type TlsClientOptions } from '../hub-fetch.js';
 import { HubUrlList, type HubUrls } from '../hub-urls.js';
-import type { Failure, MonitorSnapshot, QueueRow, Stats, WorkerRow } from './monitor-data.js';
+import type {
+  Failure,
+  MonitorSnapshot,
+  QueueRow,
+  ScheduleRow,
+  Stats,
+  WorkerRow,
+} from './monitor-data.js';
 
 export type PollerStatus =
   { type: 'connected' } | { type: 'reconnecting'; since: number; attempt: number; error: string };
@@ -72,10 +79,15 @@ export class HubPoller extends EventEmitter {
 
   /** One full read. Throws MonitorError for problems retrying cannot fix. */
   async poll(): Promise<MonitorSnapshot> {
-    const [stats, q, w, recent] = await Promise.all([
+    const [stats, q, w, sch, recent] = await Promise.all([
       this.get<Stats>('/api/v1/stats'),
       this.get<{ queues: QueueRow[] }>('/api/v1/queues'),
       this.get<{ workers: WorkerRow[] }>('/api/v1/workers'),
+      // A hub from before schedules answers 404: none to show.
+      this.get<{ schedules: ScheduleRow[] }>('/api/v1/schedules').catch((err: unknown) => {
+        if (err instanceof MonitorError) throw err;
+        return { schedules: [] };
+      }),
       this.failures.length
         ? Promise.resolve(undefined)
         : this.get<{
@@ -129,6 +141,7 @@ export class HubPoller extends EventEmitter {
       stats,
       queues: q.queues.sort((a, b) => a.name.localeCompare(b.name)),
       workers: w.workers.sort((a, b) => a.id.localeCompare(b.id)),
+      schedules: sch.schedules,
       failures: [...this.failures],
       submittedRate: [...this.submittedRate],
       completedRate: [...this.completedRate],

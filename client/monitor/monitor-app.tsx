@@ -2,7 +2,13 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import type { HubPoller, PollerStatus } from './hub-poller.js';
 import type { MonitorSnapshot } from './monitor-data.js';
-import { failureLines, headerLines, queueLines, workerLines } from './render-text.js';
+import {
+  failureLines,
+  headerLines,
+  queueLines,
+  scheduleLines,
+  workerLines,
+} from './render-text.js';
 
 const VIEWS = ['overview', 'queues', 'workers', 'failures'] as const;
 type View = (typeof VIEWS)[number] | 'detail';
@@ -158,9 +164,16 @@ export function MonitorApp({ poller }: { poller: HubPoller }) {
       `RECENT FAILURES (${failures.length})`,
       ...failureLines({ ...snap, failures }, width).slice(0, half + 1),
     ];
-  } else if (view === 'queues')
-    content = [`QUEUES (${queues.length})`, ...queueLines(queues, width)];
-  else if (view === 'workers') {
+  } else if (view === 'queues') {
+    const schedules = snap.schedules.filter((s) => matches(s.task.queue));
+    content = [
+      `QUEUES (${queues.length})`,
+      ...queueLines(queues, width),
+      '',
+      `SCHEDULES (${schedules.length})`,
+      ...scheduleLines(schedules, width),
+    ];
+  } else if (view === 'workers') {
     content = [
       `WORKERS (${workers.length}) — Enter: detail of its running task`,
       ...workerLines(workers, width),

@@ -1,10 +1,16 @@
 /** What the monitor shows, as plain data: the same object feeds the TUI, --once and --json. */
 
 // The rows are the hub's own REST shapes (type-only imports: nothing of the server is loaded).
-export type { QueueJson as QueueRow, WorkerJson as WorkerRow } from '../../protocol/index.js';
+export type {
+  QueueJson as QueueRow,
+  ScheduleJson as ScheduleRow,
+  WorkerJson as WorkerRow,
+} from '../../protocol/index.js';
 import {
+  formatDuration,
   formatRate,
   type QueueJson as QueueRow,
+  type ScheduleJson as ScheduleRow,
   type WorkerJson as WorkerRow,
 } from '../../protocol/index.js';
 
@@ -46,6 +52,8 @@ export interface MonitorSnapshot {
   stats: Stats;
   queues: QueueRow[];
   workers: WorkerRow[];
+  /** Schedules by name (docs/schedules.md); empty from a hub without them. */
+  schedules: ScheduleRow[];
   failures: Failure[];
   /** Tasks per second over recent samples, oldest first. */
   submittedRate: number[];
@@ -92,4 +100,15 @@ export function limitSummary(q: QueueRow): string {
   if (l.concurrency !== null) parts.push(`${q.leased}/≤${l.concurrency}`);
   if (l.group) parts.push(`${l.group.concurrency}/${l.group.key} (${l.groupsAtLimit} full)`);
   return parts.join(' ');
+}
+
+/** When a schedule fires, in one short cell: "0 3 * * * (Europe/Berlin)", "every 30s". */
+export function scheduleTiming(s: ScheduleRow): string {
+  if (s.cron !== null) return `${s.cron}${s.tz && s.tz !== 'UTC' ? ` (${s.tz})` : ''}`;
+  return `every ${formatDuration(s.everyMs ?? 0)}`;
+}
+
+/** Time until `at`, as the monitor shows it: "in 42s", "in 3m05s"; "due" once it has passed. */
+export function until(at: number, now = Date.now()): string {
+  return at <= now ? 'due' : `in ${since(now, at)}`;
 }

@@ -1,11 +1,14 @@
 import {
   last,
   limitSummary,
+  scheduleTiming,
   since,
+  until,
   sparkline,
   workerState,
   type MonitorSnapshot,
   type QueueRow,
+  type ScheduleRow,
   type WorkerRow,
 } from './monitor-data.js';
 
@@ -71,6 +74,24 @@ export function workerLines(workers: WorkerRow[], width: number, now = Date.now(
   );
 }
 
+export function scheduleLines(schedules: ScheduleRow[], width: number, now = Date.now()): string[] {
+  if (!schedules.length) return ['(no schedules)'];
+  return table(
+    ['SCHEDULE', 'STATE', 'WHEN', 'QUEUE', 'NEXT', 'LAST', 'FIRES', 'SKIPPED'],
+    schedules.map((s) => [
+      s.name,
+      s.paused ? 'paused' : 'active',
+      scheduleTiming(s),
+      s.task.queue,
+      s.nextAt === null ? '-' : until(s.nextAt, now),
+      s.lastFireAt === null ? '-' : `${since(s.lastFireAt, now)} ago`,
+      String(s.fires),
+      String(s.skipped),
+    ]),
+    width,
+  );
+}
+
 export function failureLines(s: MonitorSnapshot, width: number, now = Date.now()): string[] {
   if (!s.failures.length) return ['(no failures)'];
   return table(
@@ -108,6 +129,9 @@ export function renderText(s: MonitorSnapshot, width = 120): string {
     '',
     'WORKERS',
     ...workerLines(s.workers, width),
+    '',
+    'SCHEDULES',
+    ...scheduleLines(s.schedules, width),
     '',
     'RECENT FAILURES',
     ...failureLines(s, width).slice(0, 11),

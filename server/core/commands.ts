@@ -5,6 +5,7 @@ import type { PriorityLevel } from '../../protocol/index.js';
 import type { Qos } from './bus-records.js';
 import type { QueueLimitSpec } from './queue-limits.js';
 import type { TaskFailure, WorkerKind } from './records.js';
+import { SCHEDULE_COMMANDS, type ScheduleCommand } from './schedule-commands.js';
 import { WORKSPACE_COMMANDS, type WorkspaceCommand } from './workspace-commands.js';
 
 /**
@@ -380,7 +381,8 @@ export type DurableCommand =
   | BusDurableCommand
   | TxnCommand
   | FederationCommand
-  | WorkspaceCommand;
+  | WorkspaceCommand
+  | ScheduleCommand;
 
 export type VolatileCommand =
   | RegisterWorkerCommand
@@ -419,4 +421,5 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'txn',
   ...FEDERATION_COMMANDS,
   ...WORKSPACE_COMMANDS,
+  ...SCHEDULE_COMMANDS,
 ]);

@@ -12,6 +12,7 @@ import { NodeRegistry } from './node-registry.js';
 import { QueueState } from './queue-state.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
 import { Revocations } from './revocations.js';
+import { Schedules } from './schedule-state.js';
 import { TaskOptionsPool } from './task-options.js';
 import { TaskTable } from './task-table.js';
 import { Wakeups } from './wakeups.js';
@@ -35,6 +36,8 @@ export class CoreState {
   readonly federationKeys = new FederationKeys();
   /** Users, their workspaces and the SSH ports those hold. */
   readonly workspaces = new Workspaces();
+  /** Cron and interval schedules, by name (schedule-rules.ts). */
+  readonly schedules = new Schedules();
   /** Workers with a free slot, per queue they serve. Set order gives round-robin. */
   readonly free = new FreeWorkers();
   readonly wakeups = new Wakeups();

@@ -2,6 +2,7 @@ import type { PriorityLevel } from '../../protocol/index.js';
 import type { BusMessage, Qos } from './bus-records.js';
 import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { QueueLimitSpec } from './queue-limits.js';
+import type { ScheduleRecord } from './schedule-state.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
 import type { UserRecord, WorkspaceRecord, WorkspaceStatusName } from './workspace-records.js';
 
@@ -42,6 +43,18 @@ export type HubEvent =
       reason: 'unregistered' | 'heartbeat-timeout' | 'grace-expired';
     }
   | { type: 'queue.paused' | 'queue.resumed'; queue: string }
+  | {
+      type: 'schedule.created' | 'schedule.paused' | 'schedule.resumed' | 'schedule.removed';
+      schedule: ScheduleRecord;
+    }
+  /** A schedule fired for occurrence `at`: `taskId` made, or none (missed and skipped). */
+  | {
+      type: 'schedule.fired';
+      schedule: ScheduleRecord;
+      at: number;
+      taskId: string | undefined;
+      missed: boolean;
+    }
   /** The queue's limits were set (`limits`: {} when cleared). */
   | { type: 'queue.limited'; queue: string; limits: QueueLimitSpec }
   /** A token (or every token of a subject up to a time) was revoked: close what it opened. */

@@ -28,6 +28,8 @@ import { purgeDead, setLimits, setPaused } from './queue-controls.js';
 import type { QueueState } from './queue-state.js';
 import type { WorkerRecord } from './records.js';
 import type { Revocations } from './revocations.js';
+import { applySchedule, recoverSchedules } from './schedule-rules.js';
+import type { Schedules } from './schedule-state.js';
 import { restoreSnapshot, takeSnapshot, type CoreSnapshot } from './snapshot.js';
 import {
   cancel,
@@ -76,6 +78,8 @@ export class Core {
   readonly taskOptions: TaskOptionsPool;
   /** Subscriptions and stored messages of the message bus (bus-rules.ts). */
   readonly bus: BusState;
+  /** Cron and interval schedules (schedule-rules.ts). */
+  readonly schedules: Schedules;
   /** Flow parents, their children and the children's outcomes (flow-state.ts). */
   readonly flows: Flows;
 
@@ -92,6 +96,7 @@ export class Core {
     this.workspaces = s.workspaces;
     this.taskOptions = s.taskOptions;
     this.bus = s.bus;
+    this.schedules = s.schedules;
     this.flows = s.flows;
   }
 
@@ -182,8 +187,12 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'gc':
       busGc(s, cmd.now);
       return gc(s, cmd.now);
-    case 'recover':
-      return recover(s, cmd.now);
+    case 'recover': {
+      const result = recover(s, cmd.now);
+      // After the leases: what fell due while no hub ran fires (or skips) now, once.
+      recoverSchedules(s, cmd.now);
+      return result;
+    }
     case 'tick':
       tick(s, cmd.now);
       return OK;
@@ -242,5 +251,11 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'workspace.create':
     case 'workspace.status':
       return applyWorkspace(s, cmd);
+    case 'schedule.create':
+    case 'schedule.pause':
+    case 'schedule.resume':
+    case 'schedule.remove':
+    case 'schedule.fire':
+      return applySchedule(s, cmd);
   }
 }

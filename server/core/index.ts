@@ -58,4 +58,13 @@ export {
   WorkspaceStatus,
 } from './workspace-records.js';
 export type { Workspaces, WorkspacesSnapshot } from './workspace-state.js';
+export type { ScheduleRecord, Schedules } from './schedule-state.js';
+export type { ScheduleCommand } from './schedule-commands.js';
+export { MISSED_AFTER_MS } from './schedule-rules.js';
+export {
+  nextOccurrence,
+  timingProblem,
+  DEFAULT_TZ,
+  type ScheduleTiming,
+} from './schedule-timing.js';
 export type { FlowChildRecord, FlowParentRecord, Flows } from './flow-state.js';

@@ -5,6 +5,7 @@ import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { BackoffSpec } from '../../protocol/index.js';
 import { QueueLimits, type QueueLimitSpec } from './queue-limits.js';
 import type { TaskRecord } from './records.js';
+import type { ScheduleRecord } from './schedule-state.js';
 import type { RevocationsSnapshot } from './revocations.js';
 import type { FederationKeysSnapshot } from './federation-keys.js';
 import type { FederationSnapshot } from './federations.js';
@@ -48,6 +49,8 @@ export interface CoreSnapshot {
   workspaces?: WorkspacesSnapshot;
   /** Queues with limits, and the starts their rate window holds. Absent before limits. */
   limits?: { queue: string; limits: QueueLimitSpec; starts: number[] }[];
+  /** Schedules as they are. Absent before schedules, and when there are none. */
+  schedules?: ScheduleRecord[];
   /** Flow parents with their children's outcomes (flow-state.ts). Absent before flows. */
   flows?: FlowParentRecord[];
 }
@@ -89,6 +92,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     federationKeys: core.federationKeys.snapshot(),
     workspaces: core.workspaces.snapshot(),
     ...(limits.length ? { limits } : {}),
+    ...(core.schedules.size ? { schedules: core.schedules.snapshot() } : {}),
     ...(core.flows.parents.size ? { flows: core.flows.snapshot() } : {}),
   };
 }
@@ -144,6 +148,12 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
   core.federations.restore(snap.federations);
   core.federationKeys.restore(snap.federationKeys);
   core.workspaces.restore(snap.workspaces);
+  for (const raw of snap.schedules ?? []) {
+    const r = { ...raw };
+    core.schedules.byName.set(r.name, r);
+    if (r.nextAt !== 0)
+      core.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
+  }
   core.flows.restore(snap.flows);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }

@@ -3,6 +3,7 @@ import type { FailCommand } from './commands.js';
 import { busWakeup } from './bus-rules.js';
 import type { CoreState } from './core-state.js';
 import { dispatchQueue } from './dispatch.js';
+import { scheduleDue } from './schedule-rules.js';
 import { expire, failTask, promote } from './task-lifecycle.js';
 import { removeWorker } from './workers.js';
 
@@ -81,6 +82,9 @@ export function tick(s: CoreState, now: number): void {
         dispatchQueue(s, queue, now);
         break;
       }
+      case 'schedule':
+        scheduleDue(s, wakeup.name, wakeup.id, wakeup.at, now);
+        break;
       case 'bus-ttl':
       case 'bus-ack':
         busWakeup(s, now, wakeup);

@@ -20,6 +20,8 @@ export type Wakeup =
   /** A queue held by its rate limit may start its next task (`at`: when, to tell a
    * superseded wakeup from the current one). */
   | { kind: 'limit'; queue: string; at: number }
+  /** A schedule's next occurrence (`id`, `at`: which schedule and occurrence it was armed for). */
+  | { kind: 'schedule'; name: string; id: string; at: number }
   /** A stored message's TTL runs out. */
   | { kind: 'bus-ttl'; msgId: string }
   /** A delivered message was not acked within the ack wait: deliver it again. */

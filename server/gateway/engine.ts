@@ -30,6 +30,7 @@ export interface Engine {
     | 'federations'
     | 'federationKeys'
     | 'workspaces'
+    | 'schedules'
     | 'flows'
   >;
   now(): number;

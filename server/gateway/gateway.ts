@@ -22,6 +22,7 @@ import { FederationOperations } from './federation-operations.js';
 import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
+import { ScheduleOperations } from './schedule-operations.js';
 import { encodeCursor, resumeAfter } from './task-cursor.js';
 import { TokenOperations } from './token-operations.js';
 import { TransactionOperations } from './transaction-operations.js';
@@ -115,6 +116,8 @@ export class Gateway {
   readonly workspaces: WorkspaceOperations;
   /** Users and their SSH keys (gateway/user-operations.ts). */
   readonly users: UserOperations;
+  /** Cron and interval schedules (gateway/schedule-operations.ts). */
+  readonly schedules: ScheduleOperations;
   /** Flows: trees of tasks, parents after children (gateway/flow-operations.ts). */
   readonly flows: FlowOperations;
 
@@ -126,6 +129,7 @@ export class Gateway {
     this.federation = new FederationOperations(hub, this);
     this.workspaces = new WorkspaceOperations(hub, this, this.nodes);
     this.users = new UserOperations(hub, this, this.workspaces);
+    this.schedules = new ScheduleOperations(hub, this);
     this.flows = new FlowOperations(hub, this);
   }
 

@@ -269,6 +269,26 @@ function toStreamEvent(event: HubEvent, at: number): StreamEvent | undefined {
       return { id: 0, type: event.type, at, queue: event.queue };
     case 'queue.purged':
       return { id: 0, type: event.type, at, queue: event.queue, data: { count: event.count } };
+    case 'schedule.created':
+    case 'schedule.paused':
+    case 'schedule.resumed':
+    case 'schedule.removed':
+      return {
+        id: 0,
+        type: event.type,
+        at,
+        queue: event.schedule.task.queue,
+        data: { schedule: event.schedule.name },
+      };
+    case 'schedule.fired':
+      return {
+        id: 0,
+        type: event.type,
+        at,
+        queue: event.schedule.task.queue,
+        ...(event.taskId !== undefined ? { taskId: event.taskId } : {}),
+        data: { schedule: event.schedule.name, occurrence: event.at, missed: event.missed },
+      };
     case 'queue.limited':
       return { id: 0, type: event.type, at, queue: event.queue, data: { limits: event.limits } };
     case 'node.registered':

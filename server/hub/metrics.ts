@@ -34,6 +34,8 @@ export class HubMetrics {
   private readonly runTime: client.Histogram<'queue'>;
   readonly fsyncLatency: client.Histogram;
   readonly frames: client.Counter<'direction'>;
+  private readonly scheduleFires: client.Counter<'outcome'>;
+  private readonly scheduleLateness: client.Histogram;
   readonly protocolErrors: client.Counter<'code'>;
   readonly authFailures: client.Counter;
   readonly limitHits: client.Counter<'limit'>;
@@ -242,6 +244,30 @@ export class HubMetrics {
       },
     });
     new client.Gauge({
+      name: 'switchboard_schedules',
+      help: 'Schedules by state (docs/schedules.md).',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        let paused = 0;
+        for (const sch of core().schedules.byName.values()) if (sch.paused) paused++;
+        this.set({ state: 'active' }, core().schedules.size - paused);
+        this.set({ state: 'paused' }, paused);
+      },
+    });
+    this.scheduleFires = new client.Counter({
+      name: 'switchboard_schedule_fires_total',
+      help: 'Schedule fires: made (a task) or skipped (missed, policy skip).',
+      labelNames: ['outcome'],
+      registers: [r],
+    });
+    this.scheduleLateness = new client.Histogram({
+      name: 'switchboard_schedule_fire_lateness_seconds',
+      help: 'How long after its occurrence each fire was made.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 60, 3600],
+      registers: [r],
+    });
+    new client.Gauge({
       name: 'switchboard_workers',
       help: 'Registered workers by state.',
       labelNames: ['state'],
@@ -356,6 +382,10 @@ export class HubMetrics {
         break;
       case 'bus.expired':
         this.bus.expired.inc();
+        break;
+      case 'schedule.fired':
+        this.scheduleFires.inc({ outcome: event.taskId !== undefined ? 'made' : 'skipped' });
+        this.scheduleLateness.observe(Math.max(0, now - event.at) / 1000);
         break;
       default:
         break;

@@ -138,6 +138,15 @@ t.test('every operation of the document answers as documented', async (t) => {
   const unique = (prefix: string): string => `${prefix}-${++seq}`;
   const submit = async (queue = 'walk', spec: object = {}): Promise<string> =>
     (await ok('POST', '/api/v1/tasks', 'producer', { queue, ...spec })).id;
+  const schedule = async (): Promise<string> => {
+    const name = unique('walk-s');
+    await ok('POST', '/api/v1/schedules', 'producer', {
+      name,
+      everyMs: 3_600_000,
+      task: { queue: 'walk' },
+    });
+    return name;
+  };
   const httpWorker = async (queues: string[]): Promise<string> => {
     const workerId = unique('walk-w');
     await ok('POST', '/api/workers/register', 'worker', { workerId, queues });
@@ -348,6 +357,37 @@ t.test('every operation of the document answers as documented', async (t) => {
       await ok('PUT', `/api/v1/queues/${name}/limits`, 'admin', { concurrency: 1 });
       return { params: { name }, status: 200 };
     },
+    'POST /api/v1/schedules': async () => ({
+      body: {
+        name: unique('walk-s'),
+        cron: '0 30 2 * * *',
+        tz: 'Europe/Berlin',
+        missed: 'skip',
+        task: { queue: 'walk', payload: { report: 'daily' }, priority: 'low' },
+      },
+      status: 201,
+    }),
+    'GET /api/v1/schedules': async () => {
+      await schedule();
+      return { status: 200 };
+    },
+    'GET /api/v1/schedules/{name}': async () => ({
+      params: { name: await schedule() },
+      status: 200,
+    }),
+    'POST /api/v1/schedules/{name}/pause': async () => ({
+      params: { name: await schedule() },
+      status: 200,
+    }),
+    'POST /api/v1/schedules/{name}/resume': async () => {
+      const name = await schedule();
+      await ok('POST', `/api/v1/schedules/${name}/pause`, 'producer');
+      return { params: { name }, status: 200 };
+    },
+    'DELETE /api/v1/schedules/{name}': async () => ({
+      params: { name: await schedule() },
+      status: 200,
+    }),
     'GET /api/v1/workers': async () => ({ status: 200 }),
     'GET /api/v1/workers/{id}': async () => ({ params: { id: walker }, status: 200 }),
     'POST /api/v1/workers/{id}/drain': async () => ({

@@ -174,8 +174,24 @@ t.test('--once and --json match the hub state', async (t) => {
   t.teardown(th.stop);
   const load = await traffic(th.wsUrl);
   t.teardown(load.close);
+  const made = await fetch(`${th.httpUrl}/api/v1/schedules`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'nightly',
+      cron: '0 3 * * *',
+      tz: 'Europe/Berlin',
+      task: { queue: 'gamma' },
+    }),
+  });
+  t.equal(made.status, 201);
   const once = await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--once']);
   t.match(once.stdout, /^switchboard test @ /);
+  t.match(
+    once.stdout,
+    /SCHEDULES\nSCHEDULE\s+STATE\s+WHEN\s+QUEUE\s+NEXT\s+LAST\s+FIRES\s+SKIPPED\nnightly\s+active\s+0 3 \* \* \* \(Europe\/Berlin\)\s+gamma\s+in \d+[hms]\S*\s+-\s+0\s+0/,
+    'the schedule, its timing and its next fire',
+  );
   t.match(once.stdout, /gamma\s+active\s+2\s+0\s+5/);
   t.notOk(once.stdout.includes('\u001b['), 'plain text, no escape codes');
   const json = JSON.parse(

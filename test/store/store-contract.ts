@@ -209,6 +209,31 @@ export class CoreDriver {
     if (id) this.run({ type: 'task.cancel', now: this.now, taskId: id });
   }
 
+  /**
+   * Schedule `s<i>` (every 100 ms onto queue a): create it, or pause, resume or remove it
+   * if it exists. Ticks then fire it: each fire and its task are one journaled record.
+   */
+  schedule(i: number, op: 'create' | 'pause' | 'resume' | 'remove'): void {
+    const name = `s${i}`;
+    const exists = this.core.schedules.byName.has(name);
+    if (op === 'create' || !exists) {
+      if (!exists)
+        this.run({
+          type: 'schedule.create',
+          now: this.now,
+          id: `sch${this.n++}`,
+          name,
+          everyMs: 100,
+          missed: i % 2 ? 'skip' : 'run-once',
+          task: { queue: 'a', payload: { schedule: name } },
+        });
+      return;
+    }
+    const type =
+      op === 'pause' ? 'schedule.pause' : op === 'resume' ? 'schedule.resume' : 'schedule.remove';
+    this.run({ type, now: this.now, name });
+  }
+
   disconnect(w: string): void {
     if (this.core.workers.has(w))
       this.run({ type: 'worker.disconnect', now: this.now, workerId: w });
@@ -842,6 +867,19 @@ export function storeContract<S extends Store>(
       { weight: 1, arbitrary: fc.record({ k: fc.constant('disconnect' as const), w: fc.nat(2) }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant('cancel' as const), i: fc.nat() }) },
       {
+        weight: 1,
+        arbitrary: fc.record({
+          k: fc.constant('schedule' as const),
+          i: fc.nat(1),
+          op: fc.constantFrom(
+            'create' as const,
+            'pause' as const,
+            'resume' as const,
+            'remove' as const,
+          ),
+        }),
+      },
+      {
         weight: 2,
         arbitrary: fc.record({
           k: fc.constant('tick' as const),
@@ -907,6 +945,9 @@ export function storeContract<S extends Store>(
                 break;
               case 'cancel':
                 d.cancel(s.i);
+                break;
+              case 'schedule':
+                d.schedule(s.i, s.op);
                 break;
               case 'tick':
                 d.advance(s.ms);

@@ -12,6 +12,7 @@ import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
 import { queueRoutes } from './queue-routes.js';
+import { scheduleRoutes } from './schedule-routes.js';
 import { taskRoutes } from './task-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -34,6 +35,7 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
     ...taskRoutes(hub),
     ...flowRoutes(hub),
     ...queueRoutes(hub),
+    ...scheduleRoutes(hub),
     ...workerRoutes(hub),
     ...eventRoutes(hub),
     ...messageRoutes(hub),
