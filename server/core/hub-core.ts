@@ -234,6 +234,7 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'user.key':
     case 'workspace.create':
     case 'workspace.status':
+    case 'workspace.service':
       return applyWorkspace(s, cmd);
   }
 }

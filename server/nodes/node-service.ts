@@ -37,6 +37,7 @@ export class NodeService implements NodeExecutor {
   /** Port forwards over the runner's channels (a runner that can open them). */
   readonly forwards: PortForwards | undefined;
   private readonly probe: NodeProbe | undefined;
+  readonly connect: NodeExecutor['connect'];
 
   constructor(
     hub: { readonly gateway: Gateway },
@@ -52,6 +53,7 @@ export class NodeService implements NodeExecutor {
     runner?.onStatus((nodeId, status, error) => nodes.recordStatus(nodeId, status, error));
     if (runner?.openChannel) {
       const open = runner.openChannel.bind(runner);
+      this.connect = open;
       const probe = runner.probe?.bind(runner);
       this.forwards = new PortForwards(
         open,

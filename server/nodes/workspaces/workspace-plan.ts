@@ -1,3 +1,4 @@
+import type { WorkspaceServiceSpec } from '../../core/index.js';
 import type { WorkspacePhase, WorkspaceTarget } from '../../gateway/workspace-driver.js';
 import type { NodeCommandRequest } from '../../gateway/node-executor.js';
 import { shArgv } from '../providers/script-provider.js';
@@ -6,7 +7,25 @@ import { shArgv } from '../providers/script-provider.js';
 export interface WorkspacePlan {
   steps(phase: WorkspacePhase, target: WorkspaceTarget): NodeCommandRequest[];
   sshUser(target: Omit<WorkspaceTarget, 'publicKey'>): string;
+  /** How it runs a workspace's services; absent: it runs none (a workspace with services is a 400). */
+  services?: ServicePlan;
 }
+
+type Where = Omit<WorkspaceTarget, 'publicKey'>;
+
+/** A provider's command lines for services (see WorkspaceDriver.serviceSteps). */
+export interface ServicePlan {
+  start(t: Where, service: WorkspaceServiceSpec): NodeCommandRequest[];
+  stop(t: Where, service: WorkspaceServiceSpec): NodeCommandRequest[];
+  inside(t: Where, command: string): NodeCommandRequest;
+  host(t: Where): { host: string } | { step: NodeCommandRequest };
+}
+
+/**
+ * What a service's command runs under: "$1" the port (as $PORT), "$2" the command, in the
+ * directory the caller chose. The command is the user's own shell line, run as given.
+ */
+export const SERVICE_RUN = `PORT=$1; export PORT; exec sh -c "$2"`;
 
 /** The provider's name for a workspace's container, VM or process: its id says whose it is. */
 export function serviceName(id: string): string {
