@@ -241,7 +241,10 @@ export class NodeOperations {
   /** A channel to host:port on the node's side (a service check); rejects when none opens. */
   connect(node: NodeRecord, host: string, port: number): Promise<Duplex> {
     const connect = this.executor?.connect;
-    if (!connect) return Promise.reject(new Error('this hub has no SSH runner: it cannot reach ports on nodes'));
+    if (!connect)
+      return Promise.reject(
+        new Error('this hub has no SSH runner: it cannot reach ports on nodes'),
+      );
     return connect(node, host, port);
   }
 

@@ -39,7 +39,9 @@ export interface WorkspaceDriver {
    * Where the workspace's service ports are, as the node sees them: an address, or a node
    * command whose output's first word is the address (a container's IP).
    */
-  serviceHost(target: Omit<WorkspaceTarget, 'publicKey'>): { host: string } | { step: NodeCommandRequest };
+  serviceHost(
+    target: Omit<WorkspaceTarget, 'publicKey'>,
+  ): { host: string } | { step: NodeCommandRequest };
   /** The user one logs in as over the workspace's SSH. */
   sshUser(workspace: WorkspaceRecord, node: NodeRecord): string;
   /**

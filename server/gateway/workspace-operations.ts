@@ -417,7 +417,9 @@ export class WorkspaceOperations {
       // Undo what this attempt made: a failed create leaves nothing on the node, a failed
       // start leaves the workspace as stopped would (its files kept). Services first.
       const undo = await this.tearDownExtensions(ws, node, mode === 'start' ? 'stop' : 'delete');
-      undo.push(...(await this.runSteps(driver, mode === 'start' ? 'stop' : 'remove', target, true)));
+      undo.push(
+        ...(await this.runSteps(driver, mode === 'start' ? 'stop' : 'remove', target, true)),
+      );
       const cleanup = undo.length ? ` (and cleaning up failed: ${undo.join('; ')})` : '';
       await this.transition(id, 'failed', `${reason}${cleanup}`);
     }

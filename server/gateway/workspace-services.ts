@@ -38,7 +38,12 @@ export interface ServiceHost {
   /** A delete is waiting for this workspace: stop starting its services. */
   cancelled(id: string): boolean;
   /** Run node commands as recorded steps, in order; the first failure throws. */
-  runSteps(node: NodeRecord, ws: WorkspaceRecord, steps: NodeCommandRequest[], what: string): Promise<void>;
+  runSteps(
+    node: NodeRecord,
+    ws: WorkspaceRecord,
+    steps: NodeCommandRequest[],
+    what: string,
+  ): Promise<void>;
 }
 
 const CHECK_TIMEOUT_MS = 5000;
@@ -89,11 +94,16 @@ function httpStatus(channel: Duplex, host: string, path: string): Promise<number
       const eol = head.indexOf('\n');
       if (eol < 0 && head.length < 1024) return;
       const m = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(head);
-      finish(m ? undefined : new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 60))}`), m ? Number(m[1]) : undefined);
+      finish(
+        m ? undefined : new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 60))}`),
+        m ? Number(m[1]) : undefined,
+      );
     });
     channel.once('error', (err: Error) => finish(err));
     channel.once('end', () => finish(new Error('the connection closed before an HTTP answer')));
-    channel.write(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: switchboard-health\r\n\r\n`);
+    channel.write(
+      `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: switchboard-health\r\n\r\n`,
+    );
   });
 }
 
@@ -192,7 +202,12 @@ export class WorkspaceServices implements WorkspaceExtension {
           const steps = driver.serviceSteps('stop', { workspace: ws, node }, svc);
           await this.host.runSteps(node, ws, steps, `service ${svc.name} stop`);
         }
-        await this.record(ws.id, svc.name, 'stopped', state?.status === 'unhealthy' ? state.lastError : undefined);
+        await this.record(
+          ws.id,
+          svc.name,
+          'stopped',
+          state?.status === 'unhealthy' ? state.lastError : undefined,
+        );
       } catch (err) {
         errors.push((err as Error).message);
       }
@@ -208,7 +223,11 @@ export class WorkspaceServices implements WorkspaceExtension {
     const forwards = this.nodes.forwardsOwnedBy(ownerOf(ws.id));
     return ws.services.map((spec) => ({
       spec,
-      state: ws.serviceStates[spec.name] ?? { status: 'pending', lastError: undefined, since: ws.createdAt },
+      state: ws.serviceStates[spec.name] ?? {
+        status: 'pending',
+        lastError: undefined,
+        since: ws.createdAt,
+      },
       lastCheck: checks?.get(spec.name),
       forwards: forwards.filter((f) => this.forwardService.get(f.id) === spec.name),
     }));
@@ -217,9 +236,13 @@ export class WorkspaceServices implements WorkspaceExtension {
   /** Open a hub port forwarding to the service, closed with the workspace. */
   async forward(ws: WorkspaceRecord, name: string, localPort?: number): Promise<ForwardInfo> {
     const svc = ws.services.find((s) => s.name === name);
-    if (!svc) throw new OperationError(ErrorCode.NOT_FOUND, `workspace ${ws.id} has no service ${name}`);
+    if (!svc)
+      throw new OperationError(ErrorCode.NOT_FOUND, `workspace ${ws.id} has no service ${name}`);
     if (svc.port === undefined)
-      throw new OperationError(ErrorCode.INVALID_FRAME, `service ${name} declares no port to forward to`);
+      throw new OperationError(
+        ErrorCode.INVALID_FRAME,
+        `service ${name} declares no port to forward to`,
+      );
     if (ws.status !== 'running')
       throw new OperationError(
         ErrorCode.INVALID_STATE,
@@ -228,7 +251,10 @@ export class WorkspaceServices implements WorkspaceExtension {
     const driver = this.host.driver();
     const node = this.nodes.known(ws.nodeId);
     if (!driver || !node)
-      throw new OperationError(ErrorCode.NODE_UNREACHABLE, `workspace ${ws.id} has no node to reach`);
+      throw new OperationError(
+        ErrorCode.NODE_UNREACHABLE,
+        `workspace ${ws.id} has no node to reach`,
+      );
     const host = await this.serviceHost(driver, ws, node).catch((err: Error) => {
       throw new OperationError(ErrorCode.NODE_UNREACHABLE, err.message);
     });
@@ -286,13 +312,22 @@ export class WorkspaceServices implements WorkspaceExtension {
     for (const f of owned) this.forwardService.delete(f.id);
   }
 
-  private async serviceHost(driver: WorkspaceDriver, ws: WorkspaceRecord, node: NodeRecord): Promise<string> {
+  private async serviceHost(
+    driver: WorkspaceDriver,
+    ws: WorkspaceRecord,
+    node: NodeRecord,
+  ): Promise<string> {
     const where = driver.serviceHost({ workspace: ws, node });
     if ('host' in where) return where.host;
-    const out = await this.nodes.runUnrecorded(node, { ...where.step, timeoutMs: CHECK_TIMEOUT_MS * 2 });
+    const out = await this.nodes.runUnrecorded(node, {
+      ...where.step,
+      timeoutMs: CHECK_TIMEOUT_MS * 2,
+    });
     const host = out.stdout.trim().split(/\s+/)[0];
     if (out.status !== 'succeeded' || !host)
-      throw new Error(`cannot find workspace ${ws.id}'s address on node ${node.name}: ${(out.stderr || out.error || out.stdout).trim()}`);
+      throw new Error(
+        `cannot find workspace ${ws.id}'s address on node ${node.name}: ${(out.stderr || out.error || out.stdout).trim()}`,
+      );
     return host;
   }
 
@@ -311,7 +346,12 @@ export class WorkspaceServices implements WorkspaceExtension {
             const current = this.nodes.known(ws.nodeId) ?? node;
             const c = await this.checkOnce(driver, ws, current, host, svc);
             if (!live()) return;
-            await this.record(ws.id, svc.name, c.ok ? 'healthy' : 'unhealthy', c.ok ? undefined : c.error);
+            await this.record(
+              ws.id,
+              svc.name,
+              c.ok ? 'healthy' : 'unhealthy',
+              c.ok ? undefined : c.error,
+            );
             if (live()) schedule();
           })();
         }, every);
@@ -344,7 +384,12 @@ export class WorkspaceServices implements WorkspaceExtension {
     } catch (err) {
       error = (err as Error).message || String(err);
     }
-    const c: ServiceCheck = { at: started, ok: error === undefined, durationMs: this.hub.now() - started, error };
+    const c: ServiceCheck = {
+      at: started,
+      ok: error === undefined,
+      durationMs: this.hub.now() - started,
+      error,
+    };
     let checks = this.lastChecks.get(ws.id);
     if (!checks) this.lastChecks.set(ws.id, (checks = new Map()));
     checks.set(svc.name, c);
@@ -369,7 +414,9 @@ export class WorkspaceServices implements WorkspaceExtension {
       if (out.status !== 'succeeded')
         throw new Error(
           `check command ${out.status}${out.exitCode === null ? '' : ` with exit code ${out.exitCode}`}${
-            (out.stderr || out.error || '').trim() ? `: ${(out.stderr || out.error || '').trim().slice(-200)}` : ''
+            (out.stderr || out.error || '').trim()
+              ? `: ${(out.stderr || out.error || '').trim().slice(-200)}`
+              : ''
           }`,
         );
       return;
@@ -377,24 +424,31 @@ export class WorkspaceServices implements WorkspaceExtension {
     const port = svc.port;
     if (port === undefined) throw new Error(`a ${hc.type} check needs the service's port`);
     const what = `${host}:${port} on node ${node.name}`;
-    const channel = await within(this.nodes.connect(node, host, port), ms, what, (c) => c.destroy()).catch(
-      (err: Error) => {
-        throw new Error(`cannot connect to ${what}: ${err.message}`);
-      },
-    );
+    const channel = await within(this.nodes.connect(node, host, port), ms, what, (c) =>
+      c.destroy(),
+    ).catch((err: Error) => {
+      throw new Error(`cannot connect to ${what}: ${err.message}`);
+    });
     if (hc.type === 'tcp') {
       channel.destroy();
       return;
     }
     const path = hc.path ?? '/';
-    const status = await within(httpStatus(channel, host, path), ms, `GET ${path} at ${what}`).finally(() =>
-      channel.destroy(),
-    );
+    const status = await within(
+      httpStatus(channel, host, path),
+      ms,
+      `GET ${path} at ${what}`,
+    ).finally(() => channel.destroy());
     if (status < 200 || status >= 400) throw new Error(`GET ${path} answered ${status}`);
   }
 
   /** A status change through the core, skipped when it is no change; a refusal (gone) changes nothing. */
-  private async record(id: string, service: string, status: ServiceStatusName, error?: string): Promise<void> {
+  private async record(
+    id: string,
+    service: string,
+    status: ServiceStatusName,
+    error?: string,
+  ): Promise<void> {
     const ws = this.hub.core.workspaces.workspaces.get(id);
     const now = ws?.serviceStates[service];
     if (!ws || !now) return;

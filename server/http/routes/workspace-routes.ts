@@ -23,42 +23,43 @@ import { usernameSchema } from './user-routes.js';
 const noFlag = (s: string) => !s.startsWith('-') && !s.includes('\0');
 const createBody = z
   .strictObject({
-  user: usernameSchema,
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
-  provider: z.enum(PROVIDER_KINDS),
-  node: z
-    .string()
-    .min(1)
-    .max(128)
-    .optional()
-    .describe('a node id or name; default: the hub places it'),
-  repository: z
-    .string()
-    .min(1)
-    .max(2048)
-    .refine(noFlag, 'must not start with "-"')
-    .optional()
-    .describe('a git URL, cloned into the workspace'),
-  image: z
-    .string()
-    .min(1)
-    .max(1024)
-    .refine(noFlag, 'must not start with "-"')
-    .optional()
-    .describe(
-      'docker/lxc image, or the qcow2 base image for qemu; the process provider needs none',
-    ),
-  services: z
-    .array(serviceSpecJson)
-    .max(32)
-    .optional()
-    .describe('started in dependency order and checked before the workspace is running'),
-})
+    user: usernameSchema,
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
+    provider: z.enum(PROVIDER_KINDS),
+    node: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('a node id or name; default: the hub places it'),
+    repository: z
+      .string()
+      .min(1)
+      .max(2048)
+      .refine(noFlag, 'must not start with "-"')
+      .optional()
+      .describe('a git URL, cloned into the workspace'),
+    image: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine(noFlag, 'must not start with "-"')
+      .optional()
+      .describe(
+        'docker/lxc image, or the qcow2 base image for qemu; the process provider needs none',
+      ),
+    services: z
+      .array(serviceSpecJson)
+      .max(32)
+      .optional()
+      .describe('started in dependency order and checked before the workspace is running'),
+  })
   .superRefine((b, ctx) => {
     const order = serviceOrder(b.services ?? []);
-    if (!order.ok) ctx.addIssue({ code: 'custom', path: order.issue.path, message: order.issue.message });
+    if (!order.ok)
+      ctx.addIssue({ code: 'custom', path: order.issue.path, message: order.issue.message });
   });
 const statusBody = z.union([
   z.strictObject({ action: z.enum(['start', 'stop']) }),

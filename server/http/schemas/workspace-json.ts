@@ -39,7 +39,13 @@ export const healthCheckJson = z
       .max(3_600_000)
       .optional()
       .describe('between checks once running (default workspaces.serviceCheckIntervalMs)'),
-    timeoutMs: z.number().int().min(100).max(600_000).optional().describe('one check (default 5000)'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .optional()
+      .describe('one check (default 5000)'),
   })
   .refine((h) => h.type !== 'command' || h.command !== undefined, {
     message: 'a command check needs `command`',
@@ -52,13 +58,21 @@ export const serviceSpecJson = z
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
-    port: z.number().int().min(1).max(65_535).optional().describe('the port it listens on inside the workspace'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_535)
+      .optional()
+      .describe('the port it listens on inside the workspace'),
     command: z
       .string()
       .min(1)
       .max(8192)
       .optional()
-      .describe('a shell command run inside the workspace to start it ($PORT is set); absent: started by the image'),
+      .describe(
+        'a shell command run inside the workspace to start it ($PORT is set); absent: started by the image',
+      ),
     dependencies: z
       .array(z.string().min(1).max(63))
       .max(32)

@@ -43,7 +43,8 @@ export const dockerWorkspace: WorkspacePlan = {
             ]),
           ],
     stop: () => [],
-    inside: (t, command) => exec(['docker', 'exec', serviceName(t.workspace.id), 'sh', '-c', command]),
+    inside: (t, command) =>
+      exec(['docker', 'exec', serviceName(t.workspace.id), 'sh', '-c', command]),
     host: (t) => ({
       step: exec([
         'docker',

@@ -98,7 +98,8 @@ const processServices: ServicePlan = {
           exec(shArgv(KILL_TREE, dirOf(t), serviceFile(svc.name))),
           action('process', 'stop', serviceFile(svc.name), { dir: dirOf(t) }),
         ],
-  inside: (t, command) => exec(['sh', '-c', 'cd "$1" || exit 1; exec sh -c "$2"', 'sh', dirOf(t), command]),
+  inside: (t, command) =>
+    exec(['sh', '-c', 'cd "$1" || exit 1; exec sh -c "$2"', 'sh', dirOf(t), command]),
   host: () => ({ host: '127.0.0.1' }),
 };
 
