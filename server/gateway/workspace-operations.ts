@@ -95,8 +95,8 @@ export class WorkspaceOperations {
       driver: () => this.driver,
       config: () => this.config,
       cancelled: (id) => this.cancelled.has(id),
-      runSteps: async (node, ws, steps, what) => {
-        const errors = await this.runList(steps, what, ws, node, false);
+      runSteps: async (node, ws, steps, what, bestEffort) => {
+        const errors = await this.runList(steps, what, ws, node, bestEffort);
         if (errors.length) throw new Error(errors.join('; '));
       },
     });

@@ -37,12 +37,17 @@ export interface ServiceHost {
   config(): WorkspacesConfig;
   /** A delete is waiting for this workspace: stop starting its services. */
   cancelled(id: string): boolean;
-  /** Run node commands as recorded steps, in order; the first failure throws. */
+  /**
+   * Run node commands as recorded steps, in order. Strict: the first failure throws, and so
+   * does a delete waiting for the workspace; best effort (teardown): every step runs and
+   * the failures are thrown together at the end.
+   */
   runSteps(
     node: NodeRecord,
     ws: WorkspaceRecord,
     steps: NodeCommandRequest[],
     what: string,
+    bestEffort: boolean,
   ): Promise<void>;
 }
 
@@ -164,7 +169,7 @@ export class WorkspaceServices implements WorkspaceExtension {
       await this.record(ws.id, svc.name, 'starting');
       const steps = driver.serviceSteps('start', { workspace: ws, node }, svc);
       try {
-        await this.host.runSteps(node, ws, steps, `service ${svc.name} start`);
+        await this.host.runSteps(node, ws, steps, `service ${svc.name} start`, false);
       } catch (err) {
         await this.record(ws.id, svc.name, 'unhealthy', (err as Error).message);
         throw err;
@@ -200,7 +205,7 @@ export class WorkspaceServices implements WorkspaceExtension {
         // A service never started has nothing on the node; anything else may (a stop is a no-op when gone).
         if (state && state.status !== 'pending' && state.status !== 'stopped') {
           const steps = driver.serviceSteps('stop', { workspace: ws, node }, svc);
-          await this.host.runSteps(node, ws, steps, `service ${svc.name} stop`);
+          await this.host.runSteps(node, ws, steps, `service ${svc.name} stop`, true);
         }
         await this.record(
           ws.id,

@@ -6,6 +6,7 @@ import {
   exec,
   keyInside,
   SERVICE_RUN,
+  serviceRunArgs,
   serviceName,
   type WorkspacePlan,
 } from './workspace-plan.js';
@@ -39,7 +40,7 @@ export const dockerWorkspace: WorkspacePlan = {
               '-w',
               '/root',
               serviceName(t.workspace.id),
-              ...shArgv(SERVICE_RUN, String(svc.port ?? ''), svc.command),
+              ...shArgv(SERVICE_RUN, ...serviceRunArgs({ ...svc, command: svc.command })),
             ]),
           ],
     stop: () => [],

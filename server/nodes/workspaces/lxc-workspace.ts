@@ -6,6 +6,7 @@ import {
   exec,
   keyInside,
   SERVICE_RUN,
+  serviceRunArgs,
   serviceName,
   type WorkspacePlan,
 } from './workspace-plan.js';
@@ -36,8 +37,7 @@ export const lxcWorkspace: WorkspacePlan = {
               'cd /root; log=/var/log/sb-svc-$1.log; shift; nohup setsid sh -c "$0" switchboard "$@" >"$log" 2>&1 </dev/null &',
               SERVICE_RUN,
               svc.name,
-              String(svc.port ?? ''),
-              svc.command,
+              ...serviceRunArgs({ ...svc, command: svc.command }),
             ]),
           ],
     stop: () => [],

@@ -22,10 +22,16 @@ export interface ServicePlan {
 }
 
 /**
- * What a service's command runs under: "$1" the port (as $PORT), "$2" the command, in the
- * directory the caller chose. The command is the user's own shell line, run as given.
+ * What a service's command runs under: "$1" the command, "$2" (when there is one) its port,
+ * as $PORT; in the directory the caller chose. The command is the user's own shell line,
+ * run as given: it is inside the user's own workspace.
  */
-export const SERVICE_RUN = `PORT=$1; export PORT; exec sh -c "$2"`;
+export const SERVICE_RUN = `cmd=$1; if [ $# -gt 1 ]; then PORT=$2; export PORT; fi; exec sh -c "$cmd"`;
+
+/** The arguments SERVICE_RUN takes for a service. */
+export function serviceRunArgs(svc: WorkspaceServiceSpec & { command: string }): string[] {
+  return svc.port === undefined ? [svc.command] : [svc.command, String(svc.port)];
+}
 
 /** The provider's name for a workspace's container, VM or process: its id says whose it is. */
 export function serviceName(id: string): string {
