@@ -402,7 +402,12 @@ export class WorkspaceOperations {
       return this.transition(id, 'failed', node ? `no user ${ws.user}` : 'its node is gone');
     const target: WorkspaceTarget = { workspace: ws, node, publicKey: user.publicKey };
     try {
-      if (mode === 'recreate') await this.runSteps(driver, 'remove', target, true);
+      if (mode === 'recreate') {
+        // Whatever the earlier attempt left (its services too, which a restart may have
+        // cut off mid-start) goes before the workspace is made afresh.
+        await this.tearDownExtensions(ws, node, 'delete');
+        await this.runSteps(driver, 'remove', target, true);
+      }
       await this.runSteps(driver, mode === 'start' ? 'start' : 'create', target, false);
       await driver.waitForSsh(node.address, ws.sshPort, this.config.healthTimeoutMs, () =>
         this.cancelled.has(id),

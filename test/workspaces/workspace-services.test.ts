@@ -175,7 +175,7 @@ if (requireTool('sshd')) {
       args: ['--config', path.join(dir, 'hub.yaml'), '--store', 'wal'],
       dataDir: path.join(dir, 'data'),
     });
-    await h.start();
+    let hub = await h.start();
     const api = h.httpUrl;
     const env = { ...process.env, SWITCHBOARD_URL: api };
     const cli = async (...args: string[]) => {
@@ -460,5 +460,60 @@ if (requireTool('sshd')) {
       ),
       'the failed workspace, with its reason',
     );
+
+    // ------------------------------------------------ a restart while creating: resumed
+    stream.close();
+    const go = path.join(dir, 'go');
+    const cut = await call('POST', '/api/v1/workspaces', {
+      user: 'ada',
+      name: 'resumed',
+      provider: 'process',
+      services: [
+        {
+          name: 'worker',
+          command: cmd('worker'),
+          healthCheck: { type: 'command', command: `test -f "${go}"` },
+        },
+      ],
+    });
+    t.equal(cut.status, 201, JSON.stringify(cut.json));
+    const cutId = cut.json.id as string;
+    const cutDir = path.join(wsDir, cutId);
+    await until(
+      'the service started and waiting for its check',
+      async () =>
+        (await services(cutId)).some((s) => s.status === 'starting') &&
+        existsSync(path.join(cutDir, 'worker.ready')),
+    );
+    const before = processesWith(cutDir);
+    t.ok(before.length > 0, 'the cut-off attempt runs on the node');
+    hub.proc.kill('SIGKILL');
+    await hub.exited;
+    hub = await h.start();
+    t.equal(
+      (await call('GET', `/api/v1/workspaces/${cutId}`)).json.status,
+      'creating',
+      'still creating after the restart',
+    );
+    writeFileSync(go, '');
+    const resumed = await waitStatus(cutId, 'running');
+    t.same(resumed.serviceStatus, { worker: 'healthy' });
+    t.equal(resumed.sshPort, cut.json.sshPort, 'the same port');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    t.same(
+      before.filter(alive),
+      [],
+      'what the cut-off attempt started was stopped before it was made afresh',
+    );
+    t.equal((await call('DELETE', `/api/v1/workspaces/${cutId}`)).status, 200);
+    t.same(processesWith(cutDir), [], 'nothing of it is left');
+    t.notOk(existsSync(cutDir));
   });
 }
