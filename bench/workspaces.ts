@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         ? {}
         : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as Record<string, any> };
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
   try {
     for (let i = 0; ; i++) {
