@@ -17,6 +17,12 @@ export const workspacesSchema = z
       .refine((r) => r.from <= r.to, { message: '`from` must not be above `to`' }),
     /** A workspace whose SSH does not answer within this after its start is `failed`. */
     healthTimeoutMs: ms.min(100).max(3_600_000).default(60_000),
+    /**
+     * How often a running workspace's services are checked (a service's own
+     * `healthCheck.intervalMs` wins). Before `running`, each is tried until it passes or
+     * `healthTimeoutMs` runs out.
+     */
+    serviceCheckIntervalMs: ms.min(100).max(3_600_000).default(10_000),
     /** Each provider command of a workspace (create, start, stop, remove) may run this long. */
     stepTimeoutMs: ms.min(100).max(3_600_000).default(300_000),
   })

@@ -4,7 +4,12 @@ import type { NodeCommandRecord, NodeRecord } from './node-records.js';
 import type { QueueLimitSpec } from './queue-limits.js';
 import type { ScheduleRecord } from './schedule-state.js';
 import type { TaskRecord, WorkerRecord } from './records.js';
-import type { UserRecord, WorkspaceRecord, WorkspaceStatusName } from './workspace-records.js';
+import type {
+  ServiceStatusName,
+  UserRecord,
+  WorkspaceRecord,
+  WorkspaceStatusName,
+} from './workspace-records.js';
 
 /**
  * What applying a command produced, for transports (push frames), the event stream and
@@ -86,6 +91,13 @@ export type HubEvent =
       type: 'workspace.status';
       workspace: WorkspaceRecord;
       from: WorkspaceStatusName | undefined;
+    }
+  /** A service of a workspace changed status (`workspace.serviceStates[service]`). */
+  | {
+      type: 'workspace.service';
+      workspace: WorkspaceRecord;
+      service: string;
+      from: ServiceStatusName;
     }
   /** A stored message's TTL ran out before this subscription got it. */
   | { type: 'bus.expired'; message: BusMessage; subscription: string };

@@ -250,6 +250,7 @@ function route(s: CoreState, cmd: Command): CommandResult {
     case 'user.key':
     case 'workspace.create':
     case 'workspace.status':
+    case 'workspace.service':
       return applyWorkspace(s, cmd);
     case 'schedule.create':
     case 'schedule.pause':

@@ -46,13 +46,19 @@ export { SubjectIndex } from './subject-index.js';
 export type { WorkspaceCommand } from './workspace-commands.js';
 export type {
   PortRange,
+  ServiceHealthCheck,
+  ServiceStatusName,
   UserRecord,
   WorkspaceRecord,
   WorkspaceServiceSpec,
+  WorkspaceServiceState,
   WorkspaceStatusName,
 } from './workspace-records.js';
+export { serviceOrder, type ServiceOrderIssue } from './service-order.js';
+export { copyWorkspace } from './workspace-state.js';
 export {
   mayTransition,
+  SERVICE_STATUSES,
   WORKSPACE_STATUSES,
   WORKSPACE_TRANSITIONS,
   WorkspaceStatus,

@@ -1,5 +1,10 @@
 import type { ProviderKind } from './node-records.js';
-import type { PortRange, WorkspaceServiceSpec, WorkspaceStatusName } from './workspace-records.js';
+import type {
+  PortRange,
+  ServiceStatusName,
+  WorkspaceServiceSpec,
+  WorkspaceStatusName,
+} from './workspace-records.js';
 
 /**
  * The durable commands of users and workspaces (docs/workspaces.md), journaled as issued and
@@ -43,6 +48,15 @@ export type WorkspaceCommand =
       workspaceId: string;
       status: WorkspaceStatusName;
       error?: string;
+    }
+  | {
+      /** A service's status changed (a start, a check that passed or failed, a stop). */
+      type: 'workspace.service';
+      now: number;
+      workspaceId: string;
+      service: string;
+      status: ServiceStatusName;
+      error?: string;
     };
 
 export const WORKSPACE_COMMANDS = [
@@ -50,4 +64,5 @@ export const WORKSPACE_COMMANDS = [
   'user.key',
   'workspace.create',
   'workspace.status',
+  'workspace.service',
 ] as const satisfies readonly WorkspaceCommand['type'][];

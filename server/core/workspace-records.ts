@@ -48,11 +48,51 @@ export function mayTransition(from: WorkspaceStatusName, to: WorkspaceStatusName
   return WORKSPACE_TRANSITIONS[from].includes(to);
 }
 
+/** How a service is checked: a connection to its port, an HTTP GET, or a command's exit code. */
+export interface ServiceHealthCheck {
+  type: 'tcp' | 'http' | 'command';
+  /** http: the path to GET (default `/`). */
+  path?: string;
+  /** command: a shell command run inside the workspace; exit 0 is healthy. */
+  command?: string;
+  /** Between checks once it is healthy (default `workspaces.serviceCheckIntervalMs`). */
+  intervalMs?: number;
+  /** One check may take this long. */
+  timeoutMs?: number;
+}
+
 /**
- * A service a workspace declares. Stored as given (bounded at the edge); starting and
- * checking services is a later feature's, which reads them from here.
+ * A service a workspace declares (docs/workspaces.md, "Services"): started in the order of
+ * its `dependencies`, checked before the workspace is `running` and periodically after.
+ * Checked at the edge; `serviceOrder` (service-order.ts) refuses a cycle.
  */
-export type WorkspaceServiceSpec = Record<string, unknown>;
+export interface WorkspaceServiceSpec {
+  name: string;
+  /** The port it listens on, inside the workspace. */
+  port?: number;
+  /** A shell command run inside the workspace to start it; absent: nothing is started. */
+  command?: string;
+  /** Names of services that must be healthy before this one starts. */
+  dependencies?: string[];
+  /** Absent: a tcp check when it has a port, none otherwise. */
+  healthCheck?: ServiceHealthCheck;
+}
+
+/**
+ * What the hub knows of a service: `pending` until started, `starting` until its first
+ * check passes, then `healthy` or `unhealthy` as its checks say, `stopped` with its
+ * workspace. Only changes are journaled; the time of the last check is the hub's, live.
+ */
+export const SERVICE_STATUSES = ['pending', 'starting', 'healthy', 'unhealthy', 'stopped'] as const;
+export type ServiceStatusName = (typeof SERVICE_STATUSES)[number];
+
+export interface WorkspaceServiceState {
+  status: ServiceStatusName;
+  /** Why the last check or start failed, when it did. */
+  lastError: string | undefined;
+  /** When it took this status. */
+  since: number;
+}
 
 /** An inclusive range of ports on the nodes, one per workspace, for its SSH. */
 export interface PortRange {
@@ -70,6 +110,8 @@ export interface WorkspaceRecord {
   repository: string | undefined;
   image: string | undefined;
   services: WorkspaceServiceSpec[];
+  /** Each service's status, by name (every declared service has one). */
+  serviceStates: Record<string, WorkspaceServiceState>;
   /** The node port its SSH listens on, allocated at create, released at delete. */
   sshPort: number;
   status: WorkspaceStatusName;

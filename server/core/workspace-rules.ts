@@ -61,6 +61,12 @@ export function applyWorkspace(s: CoreState, cmd: WorkspaceCommand): CommandResu
         repository: spec.repository,
         image: spec.image,
         services: spec.services,
+        serviceStates: Object.fromEntries(
+          spec.services.map((svc) => [
+            svc.name,
+            { status: 'pending' as const, lastError: undefined, since: cmd.now },
+          ]),
+        ),
         sshPort: port,
         status: 'creating',
         lastError: undefined,
@@ -88,6 +94,22 @@ export function applyWorkspace(s: CoreState, cmd: WorkspaceCommand): CommandResu
         w.ports.release(ws.sshPort, ws.id);
       }
       s.emit({ type: 'workspace.status', workspace: ws, from });
+      return OK;
+    }
+    case 'workspace.service': {
+      const ws = w.workspaces.get(cmd.workspaceId);
+      if (!ws) return fail(ErrorCode.NOT_FOUND, `no workspace ${cmd.workspaceId}`);
+      const state = ws.serviceStates[cmd.service];
+      if (!state)
+        return fail(ErrorCode.NOT_FOUND, `workspace ${ws.id} has no service ${cmd.service}`);
+      if (state.status === cmd.status && state.lastError === cmd.error) return OK;
+      const from = state.status;
+      ws.serviceStates[cmd.service] = {
+        status: cmd.status,
+        lastError: cmd.error,
+        since: cmd.now,
+      };
+      s.emit({ type: 'workspace.service', workspace: ws, service: cmd.service, from });
       return OK;
     }
   }

@@ -1,6 +1,17 @@
 import { PortPool } from './port-pool.js';
 import type { UserRecord, WorkspaceRecord } from './workspace-records.js';
 
+/** A copy that shares nothing mutable with the record (services and their states). */
+export function copyWorkspace(w: WorkspaceRecord): WorkspaceRecord {
+  return {
+    ...w,
+    services: w.services.map((svc) => ({ ...svc })),
+    serviceStates: Object.fromEntries(
+      Object.entries(w.serviceStates).map(([k, v]) => [k, { ...v }]),
+    ),
+  };
+}
+
 export interface WorkspacesSnapshot {
   users: UserRecord[];
   workspaces: WorkspaceRecord[];
@@ -25,7 +36,7 @@ export class Workspaces {
   snapshot(): WorkspacesSnapshot {
     return {
       users: [...this.users.values()].map((u) => ({ ...u })),
-      workspaces: [...this.workspaces.values()].map((w) => ({ ...w, services: [...w.services] })),
+      workspaces: [...this.workspaces.values()].map(copyWorkspace),
     };
   }
 
@@ -36,6 +47,13 @@ export class Workspaces {
       this.byGithubId.set(u.githubId, u.username);
     }
     for (const w of snap.workspaces) {
+      // Snapshots from before services were run hold no service states.
+      w.serviceStates ??= Object.fromEntries(
+        w.services.map((svc) => [
+          svc.name,
+          { status: 'pending' as const, lastError: undefined, since: w.updatedAt },
+        ]),
+      );
       this.workspaces.set(w.id, w);
       this.ports.hold(w.sshPort, w.id);
     }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { NodeRecord } from '../core/index.js';
 
 /** What the gateway asks to be run on a node (a command line, or a provider action). */
@@ -56,6 +57,11 @@ export interface NodeExecutor {
   services(nodes: NodeRecord[]): Promise<ServicesReport>;
   /** The node's address or credentials changed, or it is gone: drop its connection. */
   forget(nodeId: string): void;
+  /**
+   * A byte channel to host:port as the node sees it, over the node's pooled connection
+   * (SSH direct-tcpip): how the hub checks a workspace's service. Absent: no SSH runner.
+   */
+  readonly connect?: (node: NodeRecord, host: string, port: number) => Promise<Duplex>;
   /** Port forwards over the node connections; absent when the hub has no SSH runner. */
   readonly forwards?: NodeForwarder;
   /** Absent when the hub has no SSH runner. */

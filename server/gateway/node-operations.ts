@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { codesSentBy, ErrorCode, type WireErrorCodeName } from '../../protocol/index.js';
 import type { Role } from '../auth/index.js';
 import { PROVIDER_KINDS } from '../core/index.js';
@@ -198,6 +199,16 @@ export class NodeOperations {
     }
   }
 
+  /** The forwards of an owner (a workspace's), for the hub's own features: no caller. */
+  forwardsOwnedBy(owner: string): ForwardInfo[] {
+    return (this.executor?.forwards?.list() ?? []).filter((f) => f.owner === owner);
+  }
+
+  /** Close one forward for the hub's own features (the owner was checked by the caller). */
+  closeForwardById(id: string): Promise<boolean> {
+    return this.executor?.forwards?.close(id) ?? Promise.resolve(false);
+  }
+
   /** Close every forward of an owner (a workspace being deleted); how many were open. */
   closeForwardsOf(owner: string): Promise<number> {
     return this.executor?.forwards?.closeOwner(owner) ?? Promise.resolve(0);
@@ -216,6 +227,25 @@ export class NodeOperations {
   /** A node by id, for the hub's own bookkeeping (forwards, the probe): no caller. */
   known(nodeId: string): NodeRecord | undefined {
     return this.hub.core.nodes.nodes.get(nodeId);
+  }
+
+  /**
+   * Run a request on a node without a record: the hub's own health checks, which would
+   * otherwise fill the command log every few seconds. Rejects when it could not start.
+   */
+  runUnrecorded(node: NodeRecord, req: NodeCommandRequest): Promise<CommandOutcome> {
+    if (!this.executor) return Promise.reject(new Error('this hub has no node runner configured'));
+    return this.executor.run(node, req);
+  }
+
+  /** A channel to host:port on the node's side (a service check); rejects when none opens. */
+  connect(node: NodeRecord, host: string, port: number): Promise<Duplex> {
+    const connect = this.executor?.connect;
+    if (!connect)
+      return Promise.reject(
+        new Error('this hub has no SSH runner: it cannot reach ports on nodes'),
+      );
+    return connect(node, host, port);
   }
 
   /** Every node, for the hub's own bookkeeping (the probe): no caller. */

@@ -1,4 +1,4 @@
-import type { NodeRecord, WorkspaceRecord } from '../core/index.js';
+import type { NodeRecord, WorkspaceRecord, WorkspaceServiceSpec } from '../core/index.js';
 import type { NodeCommandRequest } from './node-executor.js';
 
 /**
@@ -23,6 +23,25 @@ export interface WorkspaceTarget {
 export interface WorkspaceDriver {
   /** The node commands of one phase, in order. Throws (a 400) when the spec cannot be run. */
   steps(phase: WorkspacePhase, target: WorkspaceTarget): NodeCommandRequest[];
+  /**
+   * The node commands that start or stop one of the workspace's services (empty: nothing to
+   * run, e.g. a container's stop ends its services). Throws (a 400) when the provider runs
+   * no services.
+   */
+  serviceSteps(
+    phase: 'start' | 'stop',
+    target: Omit<WorkspaceTarget, 'publicKey'>,
+    service: WorkspaceServiceSpec,
+  ): NodeCommandRequest[];
+  /** A shell command run inside the workspace (a `command` health check). */
+  insideStep(target: Omit<WorkspaceTarget, 'publicKey'>, command: string): NodeCommandRequest;
+  /**
+   * Where the workspace's service ports are, as the node sees them: an address, or a node
+   * command whose output's first word is the address (a container's IP).
+   */
+  serviceHost(
+    target: Omit<WorkspaceTarget, 'publicKey'>,
+  ): { host: string } | { step: NodeCommandRequest };
   /** The user one logs in as over the workspace's SSH. */
   sshUser(workspace: WorkspaceRecord, node: NodeRecord): string;
   /**
@@ -39,8 +58,10 @@ export interface WorkspaceDriver {
 
 /**
  * The seam for what a workspace runs besides its SSH (its services, port forwards): a check
- * that must pass before the workspace is `running`, and a step run when it stops or goes.
- * Registered with `gateway.workspaces.extend(…)`; none are registered by default.
+ * that must pass before the workspace is `running`, and a step run when it stops or goes,
+ * or when a start that got past `ready`'s beginning fails (so a half-started service is
+ * stopped too). Registered with `gateway.workspaces.extend(…)`; the services
+ * (workspace-services.ts) are registered by the gateway itself.
  */
 export interface WorkspaceExtension {
   /** Before `running`: rejects with the reason the workspace is not ready. */

@@ -3,6 +3,7 @@ import { OPEN_GRANT } from '../auth/index.js';
 import type { WorkspacesConfig } from '../config/workspaces-schema.js';
 import { workspacesSchema } from '../config/workspaces-schema.js';
 import {
+  copyWorkspace,
   mayTransition,
   type NodeRecord,
   type ProviderKind,
@@ -22,6 +23,7 @@ import type {
   WorkspacePhase,
   WorkspaceTarget,
 } from './workspace-driver.js';
+import { WorkspaceServices } from './workspace-services.js';
 
 export interface WorkspaceRequest {
   user: string;
@@ -52,9 +54,7 @@ const SYSTEM: Caller = {
 class Cancelled extends Error {}
 
 /** A copy, so a reply rendered later shows the state at the time of the answer. */
-function copy(ws: WorkspaceRecord): WorkspaceRecord {
-  return { ...ws, services: [...ws.services] };
-}
+const copy = copyWorkspace;
 
 function tail(s: string, n = 400): string {
   const t = s.trim();
@@ -83,12 +83,25 @@ export class WorkspaceOperations {
   private readonly busy = new Set<string>();
   /** Workspaces a delete is waiting for: their creation stops at the next step. */
   private readonly cancelled = new Set<string>();
+  /** The workspaces' services and their forwards: the first extension (workspace-services.ts). */
+  readonly services: WorkspaceServices;
 
   constructor(
     private readonly hub: Engine,
     private readonly rules: GatewayRules,
     private readonly nodes: NodeOperations,
-  ) {}
+  ) {
+    this.services = new WorkspaceServices(hub, rules, nodes, {
+      driver: () => this.driver,
+      config: () => this.config,
+      cancelled: (id) => this.cancelled.has(id),
+      runSteps: async (node, ws, steps, what, bestEffort) => {
+        const errors = await this.runList(steps, what, ws, node, bestEffort);
+        if (errors.length) throw new Error(errors.join('; '));
+      },
+    });
+    this.extend(this.services);
+  }
 
   /** The hub's workspace driver (server/nodes attaches it with its node executor). */
   attach(driver: WorkspaceDriver): void {
@@ -199,6 +212,7 @@ export class WorkspaceOperations {
       repository: req.repository,
       image: req.image,
       services: req.services,
+      serviceStates: {},
       sshPort: this.config.sshPorts.from,
       status: 'creating',
       lastError: undefined,
@@ -206,6 +220,7 @@ export class WorkspaceOperations {
       updatedAt: 0,
     };
     this.plan(driver, 'create', { workspace: draft, node, publicKey: user.publicKey });
+    this.services.check(driver, draft, node);
     await this.rules.durably({
       type: 'workspace.create',
       now: this.hub.now(),
@@ -322,6 +337,58 @@ export class WorkspaceOperations {
     return Promise.all(waits);
   }
 
+  /**
+   * After a start (recovery done): a workspace a restart left in `creating` is made again
+   * from the beginning (whatever the cut-off attempt made is removed first, then created
+   * as if just asked for), since its create was accepted and nobody asked to stop it; a
+   * running one's services are checked again. What cannot come up ends `failed`, cleaned up.
+   */
+  resume(): void {
+    if (!this.driver) return;
+    for (const ws of this.hub.core.workspaces.workspaces.values()) {
+      if (ws.status === 'creating' && !this.chains.has(ws.id))
+        void this.serial(ws.id, () => this.bringUp(ws.id, 'recreate'));
+      else if (ws.status === 'running') {
+        const node = this.nodeOf(ws);
+        if (node) this.services.resumeMonitor(ws, node);
+      }
+    }
+  }
+
+  /** The hub stops: no more service checks. */
+  close(): void {
+    this.services.close();
+  }
+
+  // ------------------------------------------------------------------ services
+
+  /** The workspace's services with their status, last check and forwards. */
+  serviceList(caller: Caller, id: string): ReturnType<WorkspaceServices['list']> {
+    return this.services.list(this.get(caller, id));
+  }
+
+  /** Open a hub port forwarding to one of the workspace's services (closed with it). */
+  forwardService(
+    caller: Caller,
+    id: string,
+    service: string,
+    localPort?: number,
+  ): ReturnType<WorkspaceServices['forward']> {
+    const ws = this.get(caller, id);
+    this.rules.gateNewWork('port forwards');
+    return this.services.forward(ws, service, localPort);
+  }
+
+  serviceForwards(caller: Caller, id: string): ReturnType<WorkspaceServices['forwardsOf']> {
+    return this.services.forwardsOf(this.get(caller, id));
+  }
+
+  async closeServiceForward(caller: Caller, id: string, forwardId: string): Promise<void> {
+    const ws = this.get(caller, id);
+    if (!(await this.services.closeForward(ws, forwardId)))
+      throw new OperationError(ErrorCode.NOT_FOUND, `workspace ${id} has no forward ${forwardId}`);
+  }
+
   // ------------------------------------------------------------------ steps
 
   /** Make (or start) it on the node, wait for its SSH and the extensions, then `running`. */
@@ -335,7 +402,12 @@ export class WorkspaceOperations {
       return this.transition(id, 'failed', node ? `no user ${ws.user}` : 'its node is gone');
     const target: WorkspaceTarget = { workspace: ws, node, publicKey: user.publicKey };
     try {
-      if (mode === 'recreate') await this.runSteps(driver, 'remove', target, true);
+      if (mode === 'recreate') {
+        // Whatever the earlier attempt left (its services too, which a restart may have
+        // cut off mid-start) goes before the workspace is made afresh.
+        await this.tearDownExtensions(ws, node, 'delete');
+        await this.runSteps(driver, 'remove', target, true);
+      }
       await this.runSteps(driver, mode === 'start' ? 'start' : 'create', target, false);
       await driver.waitForSsh(node.address, ws.sshPort, this.config.healthTimeoutMs, () =>
         this.cancelled.has(id),
@@ -348,8 +420,11 @@ export class WorkspaceOperations {
       if (this.cancelled.has(id) || err instanceof Cancelled) return;
       const reason = (err as Error).message;
       // Undo what this attempt made: a failed create leaves nothing on the node, a failed
-      // start leaves the workspace as stopped would (its files kept).
-      const undo = await this.runSteps(driver, mode === 'start' ? 'stop' : 'remove', target, true);
+      // start leaves the workspace as stopped would (its files kept). Services first.
+      const undo = await this.tearDownExtensions(ws, node, mode === 'start' ? 'stop' : 'delete');
+      undo.push(
+        ...(await this.runSteps(driver, mode === 'start' ? 'stop' : 'remove', target, true)),
+      );
       const cleanup = undo.length ? ` (and cleaning up failed: ${undo.join('; ')})` : '';
       await this.transition(id, 'failed', `${reason}${cleanup}`);
     }
@@ -362,8 +437,23 @@ export class WorkspaceOperations {
     node: NodeRecord,
     reason: 'stop' | 'delete',
   ): Promise<string[]> {
+    const errors = await this.tearDownExtensions(ws, node, reason);
+    const user = this.hub.core.workspaces.users.get(ws.user);
+    const target = { workspace: ws, node, publicKey: user?.publicKey ?? '' };
+    errors.push(
+      ...(await this.runSteps(driver, reason === 'stop' ? 'stop' : 'remove', target, true)),
+    );
+    return errors;
+  }
+
+  /** Every extension's teardown, last registered first; their errors collected. */
+  private async tearDownExtensions(
+    ws: WorkspaceRecord,
+    node: NodeRecord,
+    reason: 'stop' | 'delete',
+  ): Promise<string[]> {
     const errors: string[] = [];
-    for (const e of this.extensions) {
+    for (const e of [...this.extensions].reverse()) {
       if (!e.teardown) continue;
       try {
         await e.teardown(ws, node, reason);
@@ -371,11 +461,6 @@ export class WorkspaceOperations {
         errors.push((err as Error).message);
       }
     }
-    const user = this.hub.core.workspaces.users.get(ws.user);
-    const target = { workspace: ws, node, publicKey: user?.publicKey ?? '' };
-    errors.push(
-      ...(await this.runSteps(driver, reason === 'stop' ? 'stop' : 'remove', target, true)),
-    );
     return errors;
   }
 
@@ -390,7 +475,6 @@ export class WorkspaceOperations {
     target: WorkspaceTarget,
     bestEffort: boolean,
   ): Promise<string[]> {
-    const errors: string[] = [];
     let steps: NodeCommandRequest[];
     try {
       steps = this.plan(driver, phase, target);
@@ -398,14 +482,26 @@ export class WorkspaceOperations {
       if (!bestEffort) throw err;
       return [(err as Error).message];
     }
+    return this.runList(steps, phase, target.workspace, target.node, bestEffort);
+  }
+
+  /** Run node commands as recorded steps, in order (see runSteps for strict and best effort). */
+  private async runList(
+    steps: NodeCommandRequest[],
+    phase: string,
+    ws: WorkspaceRecord,
+    node: NodeRecord,
+    bestEffort: boolean,
+  ): Promise<string[]> {
+    const errors: string[] = [];
     for (const [i, step] of steps.entries()) {
-      if (!bestEffort && this.cancelled.has(target.workspace.id)) throw new Cancelled();
+      if (!bestEffort && this.cancelled.has(ws.id)) throw new Cancelled();
       const what = `${phase} step ${i + 1}/${steps.length}`;
       let error: string | undefined;
       try {
         const { command } = await this.nodes.dispatch(
           SYSTEM,
-          target.node.id,
+          node.id,
           { ...step, timeoutMs: step.timeoutMs ?? this.config.stepTimeoutMs },
           true,
         );

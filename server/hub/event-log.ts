@@ -325,6 +325,41 @@ function toStreamEvent(event: HubEvent, at: number): StreamEvent | undefined {
         },
       };
     }
+    case 'workspace.status': {
+      // created, running, stopped, failed, deleted: what a workspace's owner waits for.
+      const ws = event.workspace;
+      return {
+        id: 0,
+        type: event.from === undefined ? 'workspace.created' : `workspace.${ws.status}`,
+        at,
+        data: {
+          workspaceId: ws.id,
+          user: ws.user,
+          name: ws.name,
+          nodeId: ws.nodeId,
+          status: ws.status,
+          ...(event.from === undefined ? {} : { from: event.from }),
+          ...(ws.lastError ? { lastError: ws.lastError } : {}),
+        },
+      };
+    }
+    case 'workspace.service': {
+      const ws = event.workspace;
+      const state = ws.serviceStates[event.service]!;
+      return {
+        id: 0,
+        type: event.type,
+        at,
+        data: {
+          workspaceId: ws.id,
+          user: ws.user,
+          service: event.service,
+          status: state.status,
+          from: event.from,
+          ...(state.lastError ? { lastError: state.lastError } : {}),
+        },
+      };
+    }
     default:
       // progress, lease.revoked and evictions are too chatty or internal for the stream.
       return undefined;

@@ -37,6 +37,9 @@ export class NodeService implements NodeExecutor {
   /** Port forwards over the runner's channels (a runner that can open them). */
   readonly forwards: PortForwards | undefined;
   private readonly probe: NodeProbe | undefined;
+  readonly connect: NodeExecutor['connect'];
+
+  private readonly gateway: Gateway;
 
   constructor(
     hub: { readonly gateway: Gateway },
@@ -48,10 +51,12 @@ export class NodeService implements NodeExecutor {
     ) => Promise<'installed' | 'present'>,
     options: NodeServiceOptions = {},
   ) {
+    this.gateway = hub.gateway;
     const nodes = hub.gateway.nodes;
     runner?.onStatus((nodeId, status, error) => nodes.recordStatus(nodeId, status, error));
     if (runner?.openChannel) {
       const open = runner.openChannel.bind(runner);
+      this.connect = open;
       const probe = runner.probe?.bind(runner);
       this.forwards = new PortForwards(
         open,
@@ -112,8 +117,9 @@ export class NodeService implements NodeExecutor {
     this.runner?.forget(nodeId);
   }
 
-  /** The hub stops: the probe first, then every forward (their ports free), then the connections. */
+  /** The hub stops: service checks and the probe first, then every forward (their ports free), then the connections. */
   async close(): Promise<void> {
+    this.gateway.workspaces.close();
     await this.probe?.stop();
     await this.forwards?.closeAll();
     await this.runner?.close();

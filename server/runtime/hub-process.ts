@@ -267,6 +267,8 @@ export async function startHubProcess(
   }
   // Node statuses from here on, without waiting for the next command: the nodes are recovered.
   nodes.startProbe();
+  // Workspaces a restart cut off in `creating` are made again; running ones' services checked.
+  hub.gateway.workspaces.resume();
   if (config.store.mode === 'memory' && config.auth.enabled) {
     // A memory store forgets its state at exit, but a revoked token must stay revoked: the
     // revocations file (applied at every start) is their record here.

@@ -2,6 +2,7 @@ import t from 'tap';
 import { pack, unpack } from 'msgpackr';
 import {
   Core,
+  serviceOrder,
   WORKSPACE_STATUSES,
   WORKSPACE_TRANSITIONS,
   type Command,
@@ -245,3 +246,83 @@ t.test('replay and a snapshot restore users, workspaces and held ports', async (
     );
   }
 });
+
+t.test(
+  'services: status changes journaled once, replayed and restored; the order rule',
+  async (t) => {
+    const f = fixture();
+    const apply = (cmd: Command) => {
+      const r = f.core.apply(cmd);
+      const fx = f.core.takeEffects();
+      f.journal.push(...fx.journal);
+      return { r, events: fx.events };
+    };
+    apply({
+      type: 'workspace.create',
+      now: 2000,
+      workspace: {
+        id: 'svc',
+        user: 'ada',
+        name: 'svc',
+        provider: 'process',
+        nodeId: 'n1',
+        services: [
+          { name: 'db', port: 5432 },
+          { name: 'web', port: 80, dependencies: ['db'] },
+        ],
+      },
+      ports: { from: 5000, to: 5001 },
+    });
+    const ws = f.core.workspaces.workspaces.get('svc')!;
+    t.same(
+      Object.fromEntries(Object.entries(ws.serviceStates).map(([k, v]) => [k, v.status])),
+      { db: 'pending', web: 'pending' },
+      'every declared service starts pending',
+    );
+    const set = (service: string, status: 'starting' | 'healthy' | 'unhealthy', error?: string) =>
+      apply({
+        type: 'workspace.service',
+        now: 3000,
+        workspaceId: 'svc',
+        service,
+        status,
+        ...(error ? { error } : {}),
+      });
+    t.match(set('db', 'starting').events, [
+      { type: 'workspace.service', service: 'db', from: 'pending' },
+    ]);
+    t.same(set('db', 'starting').events, [], 'no change: no event');
+    set('db', 'healthy');
+    t.match(set('db', 'unhealthy', 'refused').events, [{ from: 'healthy' }]);
+    t.match(set('nope', 'healthy').r, { ok: false, code: 'NOT_FOUND' });
+    const replayed = new Core();
+    for (const r of f.journal) replayed.apply(r as Command);
+    const restored = Core.restore(unpack(pack(f.core.snapshot())));
+    for (const core of [replayed, restored])
+      t.match(core.workspaces.workspaces.get('svc')!.serviceStates, {
+        db: { status: 'unhealthy', lastError: 'refused', since: 3000 },
+        web: { status: 'pending' },
+      });
+
+    t.match(serviceOrder([{ name: 'web', dependencies: ['db'] }, { name: 'db' }]), {
+      ok: true,
+      order: [{ name: 'db' }, { name: 'web' }],
+    });
+    t.match(
+      serviceOrder([
+        { name: 'a', dependencies: ['c'] },
+        { name: 'b', dependencies: ['a'] },
+        { name: 'c', dependencies: ['b'] },
+      ]),
+      { ok: false, issue: { message: /cycle: a -> c -> b -> a/ } },
+    );
+    t.match(serviceOrder([{ name: 'a', dependencies: ['x'] }]), {
+      ok: false,
+      issue: { path: ['services', 0, 'dependencies', 0] },
+    });
+    t.match(serviceOrder([{ name: 'a' }, { name: 'a' }]), {
+      ok: false,
+      issue: { path: ['services', 1, 'name'] },
+    });
+  },
+);

@@ -218,6 +218,7 @@ t.test('every operation of the document answers as documented', async (t) => {
         user: await user(),
         name: 'walk',
         provider: 'process',
+        services: [{ name: 'web', port: 8080, command: 'true' }],
       })
     ).id;
   /** A workspace done with its creation (failed: nothing answers SSH here), ready to stop. */
@@ -276,6 +277,29 @@ t.test('every operation of the document answers as documented', async (t) => {
       params: { id: await settledWorkspace() },
       body: { action: 'stop' },
       status: 200,
+    }),
+    'GET /api/v1/workspaces/{id}/services': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace() },
+      status: 200,
+    }),
+    // The documented error answers: nothing answers SSH in the walk, so no workspace runs
+    // and none has a forward (test/workspaces/workspace-services.test.ts opens real ones).
+    'POST /api/v1/workspaces/{id}/services/{name}/port-forward': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace(), name: 'web' },
+      body: {},
+      status: 409,
+    }),
+    'GET /api/v1/workspaces/{id}/forwards': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace() },
+      status: 200,
+    }),
+    'DELETE /api/v1/workspaces/{id}/forwards/{fid}': async () => ({
+      role: 'admin',
+      params: { id: await settledWorkspace(), fid: 'fwd-none' },
+      status: 404,
     }),
     'DELETE /api/v1/workspaces/{id}': async () => ({
       role: 'admin',

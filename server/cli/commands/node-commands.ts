@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest } from '../hub-client.js';
+import { holdForward } from '../hold-forward.js';
 import { ago, renderTable } from '../table.js';
 import type { TargetResolver } from './hub-commands.js';
 import { withTlsClientFlags } from '../target.js';
@@ -34,9 +35,6 @@ interface ForwardJson {
   connections: number;
   totalConnections: number;
 }
-
-/** How often a running `node forward` checks that the hub still holds its forward. */
-const FORWARD_WATCH_MS = 2000;
 
 interface CommandJson {
   id: string;
@@ -266,52 +264,11 @@ export function registerNodeCommands(program: Command, resolve: TargetResolver):
       return;
     }
     process.stderr.write(`forwarding ${what}; Ctrl-C to stop\n`);
-    // Until Ctrl-C (or SIGTERM), then the forward is closed; or until the hub ends it (the
-    // node was removed, the hub stopped), which is said and is exit code FAILED.
-    await new Promise<void>((done) => {
-      let stopping = false;
-      const stop = (): void => {
-        if (stopping) return;
-        stopping = true;
-        clearInterval(watch);
-        hubRequest(target, 'DELETE', `${base}/${encodeURIComponent(f.id)}`).then(
-          () => {
-            process.stderr.write(`closed ${f.id}\n`);
-            done();
-          },
-          (err: unknown) => {
-            process.stderr.write(
-              `switchboard: could not close ${f.id}: ${(err as Error).message}\n`,
-            );
-            process.exitCode = ExitCode.FAILED;
-            done();
-          },
-        );
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const watch = setInterval(() => {
-        hubRequest<{ forwards: ForwardJson[] }>(target, 'GET', base).then(
-          ({ forwards }) => {
-            if (stopping || forwards.some((x) => x.id === f.id)) return;
-            stopping = true;
-            clearInterval(watch);
-            process.stderr.write(`switchboard: the hub closed ${f.id}\n`);
-            process.exitCode = ExitCode.FAILED;
-            done();
-          },
-          (err: unknown) => {
-            // A 404 is the node gone (and its forwards with it); a hub that does not answer
-            // may be back: keep watching.
-            if (stopping || !/no node/.test((err as Error).message)) return;
-            stopping = true;
-            clearInterval(watch);
-            process.stderr.write(`switchboard: ${(err as Error).message}\n`);
-            process.exitCode = ExitCode.FAILED;
-            done();
-          },
-        );
-      }, FORWARD_WATCH_MS);
+    await holdForward(target, {
+      id: f.id,
+      closePath: `${base}/${encodeURIComponent(f.id)}`,
+      listPath: base,
+      gone: /no node/,
     });
   });
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
+import { parse as parseYaml } from 'yaml';
+import { holdForward } from '../hold-forward.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
 import { ago, renderTable } from '../table.js';
 import { withTlsClientFlags } from '../target.js';
@@ -30,8 +32,58 @@ interface WorkspaceJson {
   lastError: string | null;
   sshPort: number;
   ssh: { host: string | null; port: number; user: string; command: string | null };
+  serviceStatus?: Record<string, string>;
   createdAt: number;
   updatedAt: number;
+}
+
+interface ServiceJson {
+  name: string;
+  port: number | null;
+  dependencies: string[];
+  healthCheck: { type: string } | null;
+  status: string;
+  lastError: string | null;
+  lastCheck: { at: number; ok: boolean; error: string | null } | null;
+  forwards: ForwardJson[];
+}
+
+interface ForwardJson {
+  id: string;
+  workspace: string;
+  service: string;
+  host: string;
+  port: number;
+  bindHost: string;
+  localPort: number;
+  connections: number;
+  totalConnections: number;
+}
+
+/** Room for the hub to reach the node and open the forward's port. */
+const FORWARD_TIMEOUT_MS = 30_000;
+
+/** `--services FILE`: a JSON or YAML list of services (or `{ services: [...] }`). */
+function servicesArg(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, ExitCode.USAGE);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) as unknown;
+  } catch (err) {
+    throw new CliError(`${file} is not JSON or YAML: ${(err as Error).message}`, ExitCode.USAGE);
+  }
+  const list =
+    doc && typeof doc === 'object' && !Array.isArray(doc) && 'services' in doc
+      ? (doc as { services: unknown }).services
+      : doc;
+  if (!Array.isArray(list))
+    throw new CliError(`${file} must hold a list of services`, ExitCode.USAGE);
+  return list;
 }
 
 /** A key given as a file (~/.ssh/id_ed25519.pub) or as the key line itself. */
@@ -70,6 +122,13 @@ function describe(w: WorkspaceJson): string {
     `  status   ${w.status}${w.lastError ? ` — ${w.lastError}` : ''}`,
     `  provider ${w.provider} on ${w.nodeName ?? w.node}`,
     `  ssh      ${w.ssh.command ?? `port ${w.sshPort} (the node has no address)`}`,
+    ...(w.serviceStatus && Object.keys(w.serviceStatus).length
+      ? [
+          `  services ${Object.entries(w.serviceStatus)
+            .map(([name, status]) => `${name} ${status}`)
+            .join(', ')}`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -185,6 +244,10 @@ export function registerWorkspaceCommands(program: Command, resolve: TargetResol
       .option('--node <node>', 'node id or name (default: the hub places it)')
       .option('--repository <url>', 'git repository to clone into it')
       .option('--image <image>', 'docker/lxc image or qemu base image')
+      .option(
+        '--services <file>',
+        'a JSON or YAML list of services: name, port, command, dependencies, healthCheck',
+      )
       .option('--no-wait', 'return at once, while it is still creating')
       .option('--wait-timeout <ms>', 'how long to wait for running', (v) => Number(v), 120_000),
   ).action(async (name: string, opts) => {
@@ -196,6 +259,7 @@ export function registerWorkspaceCommands(program: Command, resolve: TargetResol
       ...(opts.node ? { node: opts.node } : {}),
       ...(opts.repository ? { repository: opts.repository } : {}),
       ...(opts.image ? { image: opts.image } : {}),
+      ...(opts.services ? { services: servicesArg(opts.services as string) } : {}),
     });
     if (!opts.wait) return out(opts.json, w, () => describe(w));
     finish(await waitRunning(target, w.id, opts.waitTimeout), opts.json);
@@ -297,5 +361,89 @@ export function registerWorkspaceCommands(program: Command, resolve: TargetResol
       NODE_WORK_TIMEOUT_MS,
     );
     out(opts.json, w, () => `deleted ${w.name} (${w.id}); port ${w.sshPort} released`);
+  });
+
+  common(
+    ws
+      .command('services')
+      .description("a workspace's services: status, last check, forwards")
+      .argument('<id>'),
+  ).action(async (id: string, opts) => {
+    const { services } = await hubRequest<{ services: ServiceJson[] }>(
+      await resolve(opts),
+      'GET',
+      `/api/v1/workspaces/${encodeURIComponent(id)}/services`,
+    );
+    out(opts.json, services, () =>
+      services.length
+        ? renderTable(
+            ['NAME', 'PORT', 'CHECK', 'STATUS', 'LAST CHECK', 'FORWARDS', 'ERROR'],
+            services.map((s) => [
+              s.name,
+              s.port === null ? '-' : String(s.port),
+              s.healthCheck?.type ?? (s.port === null ? '-' : 'tcp'),
+              s.status,
+              s.lastCheck ? `${s.lastCheck.ok ? 'ok' : 'failed'} ${ago(s.lastCheck.at)}` : '-',
+              s.forwards.map((f) => `${f.bindHost}:${f.localPort}`).join(' ') || '-',
+              s.lastError ?? '',
+            ]),
+          )
+        : '(no services)',
+    );
+  });
+  common(
+    ws
+      .command('forward')
+      .description(
+        'open a hub port that forwards to a service of the workspace: switchboard workspace forward ID SERVICE',
+      )
+      .argument('<id>')
+      .argument('<service>')
+      .option('--local-port <port>', 'the hub port to listen on (default: the hub picks)', Number)
+      .option(
+        '--detach',
+        'print the port and exit, leaving the forward open (it closes with the workspace, or with `workspace unforward`)',
+      ),
+  ).action(async (id: string, service: string, opts) => {
+    const target = await resolve(opts);
+    const base = `/api/v1/workspaces/${encodeURIComponent(id)}`;
+    const f = await hubRequest<ForwardJson>(
+      target,
+      'POST',
+      `${base}/services/${encodeURIComponent(service)}/port-forward`,
+      opts.localPort ? { localPort: opts.localPort } : {},
+      FORWARD_TIMEOUT_MS,
+    );
+    // stdout is the port alone (PORT=$(switchboard workspace forward ID web --detach)); what
+    // it means goes to stderr.
+    out(opts.json, f, () => String(f.localPort));
+    const what = `${f.bindHost}:${f.localPort} -> service ${service} (port ${f.port}) of ${id} (${f.id})`;
+    if (opts.detach) {
+      process.stderr.write(
+        `forwarding ${what}; close it with: switchboard workspace unforward ${id} ${f.id}\n`,
+      );
+      return;
+    }
+    process.stderr.write(`forwarding ${what}; Ctrl-C to stop\n`);
+    await holdForward(target, {
+      id: f.id,
+      closePath: `${base}/forwards/${encodeURIComponent(f.id)}`,
+      listPath: `${base}/forwards`,
+      gone: /no workspace/,
+    });
+  });
+  common(
+    ws
+      .command('unforward')
+      .description('close a forward to a service: switchboard workspace unforward ID FORWARD')
+      .argument('<id>')
+      .argument('<forward>', 'the forward id (`workspace services ID` lists them)'),
+  ).action(async (id: string, fid: string, opts) => {
+    await hubRequest(
+      await resolve(opts),
+      'DELETE',
+      `/api/v1/workspaces/${encodeURIComponent(id)}/forwards/${encodeURIComponent(fid)}`,
+    );
+    out(opts.json, { id: fid, closed: true }, () => `closed ${fid}`);
   });
 }

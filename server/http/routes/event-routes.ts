@@ -37,7 +37,7 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
     path: '/api/v1/events',
     auth: ['admin'],
     doc: {
-      summary: 'Live task, worker, queue and node events (Server-Sent Events)',
+      summary: 'Live task, worker, queue, node and workspace events (Server-Sent Events)',
       description:
         'Resume with `Last-Event-ID` (or `?lastEventId=`) from the buffer of recent events; see docs/operations.md, Event stream.',
       tags: ['events'],

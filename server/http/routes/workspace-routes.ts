@@ -1,57 +1,91 @@
 import { z } from 'zod';
-import { valueSchema } from '../../../protocol/index.js';
-import { PROVIDER_KINDS, type WorkspaceRecord } from '../../core/index.js';
+import { PROVIDER_KINDS, serviceOrder, type WorkspaceRecord } from '../../core/index.js';
+import type { ForwardInfo } from '../../gateway/node-executor.js';
 import { WorkspaceStepError } from '../../gateway/workspace-operations.js';
 import type { Hub } from '../../hub/hub.js';
 import { HttpError } from '../http-error.js';
 import { callerOf, type Route } from '../router.js';
 import { parseParams, parseQuery } from '../route-input.js';
 import { errorJson } from '../schemas/error-json.js';
-import { workspaceJson, type WorkspaceJson } from '../schemas/workspace-json.js';
+import {
+  serviceForwardJson,
+  serviceJson,
+  serviceSpecJson,
+  workspaceJson,
+  type ServiceJson,
+  type WorkspaceJson,
+} from '../schemas/workspace-json.js';
+import { toForwardJson } from './node-routes.js';
 import { parseBody } from '../validate.js';
 import { usernameSchema } from './user-routes.js';
 
 /** No leading "-": a value that reaches a command line is never read as an option. */
 const noFlag = (s: string) => !s.startsWith('-') && !s.includes('\0');
-const createBody = z.strictObject({
-  user: usernameSchema,
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
-  provider: z.enum(PROVIDER_KINDS),
-  node: z
-    .string()
-    .min(1)
-    .max(128)
-    .optional()
-    .describe('a node id or name; default: the hub places it'),
-  repository: z
-    .string()
-    .min(1)
-    .max(2048)
-    .refine(noFlag, 'must not start with "-"')
-    .optional()
-    .describe('a git URL, cloned into the workspace'),
-  image: z
-    .string()
-    .min(1)
-    .max(1024)
-    .refine(noFlag, 'must not start with "-"')
-    .optional()
-    .describe(
-      'docker/lxc image, or the qcow2 base image for qemu; the process provider needs none',
-    ),
-  services: z
-    .array(z.record(z.string().max(128), valueSchema))
-    .max(32)
-    .optional()
-    .describe('kept with the workspace for its services (started by a later feature)'),
-});
+const createBody = z
+  .strictObject({
+    user: usernameSchema,
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-"'),
+    provider: z.enum(PROVIDER_KINDS),
+    node: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('a node id or name; default: the hub places it'),
+    repository: z
+      .string()
+      .min(1)
+      .max(2048)
+      .refine(noFlag, 'must not start with "-"')
+      .optional()
+      .describe('a git URL, cloned into the workspace'),
+    image: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine(noFlag, 'must not start with "-"')
+      .optional()
+      .describe(
+        'docker/lxc image, or the qcow2 base image for qemu; the process provider needs none',
+      ),
+    services: z
+      .array(serviceSpecJson)
+      .max(32)
+      .optional()
+      .describe('started in dependency order and checked before the workspace is running'),
+  })
+  .superRefine((b, ctx) => {
+    const order = serviceOrder(b.services ?? []);
+    if (!order.ok)
+      ctx.addIssue({ code: 'custom', path: order.issue.path, message: order.issue.message });
+  });
 const statusBody = z.union([
   z.strictObject({ action: z.enum(['start', 'stop']) }),
   z.strictObject({ status: z.enum(['running', 'stopped']).describe('the status wanted') }),
 ]);
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
+const serviceParams = z.strictObject({
+  id: z.string().min(1).max(128),
+  name: z.string().min(1).max(63),
+});
+const forwardParams = z.strictObject({
+  id: z.string().min(1).max(128),
+  fid: z.string().min(1).max(64),
+});
+const forwardBody = z.strictObject({
+  localPort: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_535)
+    .optional()
+    .describe('the hub port to listen on (default: from nodes.forwards.ports, or any free one)'),
+});
+const serviceList = z.object({ services: z.array(serviceJson) });
+const serviceForwardList = z.object({ forwards: z.array(serviceForwardJson) });
+const forwardClosed = z.object({ id: z.string(), closed: z.literal(true) });
 const listQuery = z.strictObject({
   user: z.string().min(1).max(64).optional().describe('admins: one user’s workspaces'),
 });
@@ -78,6 +112,9 @@ export function workspaceRoutes(hub: Hub): Route[] {
       repository: ws.repository ?? null,
       image: ws.image ?? null,
       services: ws.services,
+      serviceStatus: Object.fromEntries(
+        Object.entries(ws.serviceStates).map(([k, v]) => [k, v.status]),
+      ),
       status: ws.status,
       lastError: ws.lastError ?? null,
       sshPort: ws.sshPort,
@@ -91,6 +128,11 @@ export function workspaceRoutes(hub: Hub): Route[] {
       updatedAt: ws.updatedAt,
     };
   };
+  const forwardOf = (id: string, service: string, f: ForwardInfo) => ({
+    ...toForwardJson(f),
+    workspace: id,
+    service,
+  });
   /** A step that failed on the node: its code and message, and the workspace as it is now. */
   const rethrow = (err: unknown): never => {
     if (err instanceof WorkspaceStepError)
@@ -182,6 +224,105 @@ export function workspaceRoutes(hub: Hub): Route[] {
         const start = 'action' in b ? b.action === 'start' : b.status === 'running';
         if (start) return { status: 202, body: json(gw.start(callerOf(ctx), id)) };
         return { body: json(await gw.stop(callerOf(ctx), id).catch(rethrow)) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/workspaces/:id/services',
+      auth: ['producer'],
+      doc: {
+        summary: "A workspace's services: status, last check, open forwards",
+        description:
+          'status is durable (pending, starting, healthy, unhealthy, stopped; only changes are journaled and shown on the event stream as `workspace.service`); lastCheck is the last check this hub ran (null after a restart until the next).',
+        tags: TAGS,
+        params: idParams,
+        responses: { 200: serviceList, 404: errorJson },
+      },
+      handler: (ctx) => {
+        const { id } = parseParams(idParams, ctx);
+        const services: ServiceJson[] = gw.serviceList(callerOf(ctx), id).map((v) => ({
+          name: v.spec.name,
+          port: v.spec.port ?? null,
+          command: v.spec.command ?? null,
+          dependencies: v.spec.dependencies ?? [],
+          healthCheck: v.spec.healthCheck ?? null,
+          status: v.state.status,
+          lastError: v.state.lastError ?? null,
+          since: v.state.since,
+          lastCheck: v.lastCheck
+            ? {
+                at: v.lastCheck.at,
+                ok: v.lastCheck.ok,
+                durationMs: v.lastCheck.durationMs,
+                error: v.lastCheck.error ?? null,
+              }
+            : null,
+          forwards: v.forwards.map(toForwardJson),
+        }));
+        return { body: { services } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/workspaces/:id/services/:name/port-forward',
+      auth: ['producer'],
+      doc: {
+        summary: "Open a hub port that forwards to one of the workspace's services",
+        description:
+          "Each connection to `localPort` on the hub is carried over the node's pooled SSH connection (direct-tcpip) to the service's port in the workspace. Each call opens a new forward; it is closed by DELETE /api/v1/workspaces/:id/forwards/:fid, or with the workspace (stop, delete), or when the hub stops. 409 `INVALID_STATE` unless the workspace is running; 400 for a service without a port.",
+        tags: TAGS,
+        params: serviceParams,
+        body: forwardBody,
+        responses: {
+          201: serviceForwardJson,
+          400: errorJson,
+          404: errorJson,
+          409: errorJson,
+          502: errorJson,
+        },
+      },
+      handler: async (ctx) => {
+        const { id, name } = parseParams(serviceParams, ctx);
+        const b = parseBody(forwardBody, ctx.body);
+        const f = await gw.forwardService(callerOf(ctx), id, name, b.localPort);
+        return { status: 201, body: forwardOf(id, name, f) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/workspaces/:id/forwards',
+      auth: ['producer'],
+      doc: {
+        summary: "The workspace's open port forwards to its services",
+        tags: TAGS,
+        params: idParams,
+        responses: { 200: serviceForwardList, 404: errorJson },
+      },
+      handler: (ctx) => {
+        const { id } = parseParams(idParams, ctx);
+        return {
+          body: {
+            forwards: gw
+              .serviceForwards(callerOf(ctx), id)
+              .map((x) => forwardOf(id, x.service, x.forward)),
+          },
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/workspaces/:id/forwards/:fid',
+      auth: ['producer'],
+      doc: {
+        summary: 'Close a forward to a service: its port is free when this answers',
+        tags: TAGS,
+        params: forwardParams,
+        responses: { 200: forwardClosed, 404: errorJson },
+      },
+      handler: async (ctx) => {
+        const { id, fid } = parseParams(forwardParams, ctx);
+        await gw.closeServiceForward(callerOf(ctx), id, fid);
+        return { body: { id: fid, closed: true as const } };
       },
     },
     {

@@ -5,6 +5,8 @@ import {
   CLONE,
   exec,
   keyInside,
+  SERVICE_RUN,
+  serviceRunArgs,
   serviceName,
   type WorkspacePlan,
 } from './workspace-plan.js';
@@ -24,6 +26,36 @@ const KEY_FILE = '/root/.ssh/authorized_keys';
  */
 export const dockerWorkspace: WorkspacePlan = {
   sshUser: () => 'root',
+  // Services run detached inside the container (`docker exec -d`), so stopping or removing
+  // the container ends them; they are reached at the container's address on the node.
+  services: {
+    start: (t, svc) =>
+      svc.command === undefined
+        ? []
+        : [
+            exec([
+              'docker',
+              'exec',
+              '-d',
+              '-w',
+              '/root',
+              serviceName(t.workspace.id),
+              ...shArgv(SERVICE_RUN, ...serviceRunArgs({ ...svc, command: svc.command })),
+            ]),
+          ],
+    stop: () => [],
+    inside: (t, command) =>
+      exec(['docker', 'exec', serviceName(t.workspace.id), 'sh', '-c', command]),
+    host: (t) => ({
+      step: exec([
+        'docker',
+        'inspect',
+        '-f',
+        '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+        serviceName(t.workspace.id),
+      ]),
+    }),
+  },
   steps(phase, t): NodeCommandRequest[] {
     const name = serviceName(t.workspace.id);
     const setKey = exec(keyInside(['docker', 'exec', name], KEY_FILE, t.publicKey));

@@ -12,5 +12,5 @@ export const WORKSPACE_PLANS: Record<ProviderKind, WorkspacePlan> = {
   process: processWorkspace,
 };
 
-export { serviceName, type WorkspacePlan } from './workspace-plan.js';
+export { serviceName, type ServicePlan, type WorkspacePlan } from './workspace-plan.js';
 export { CONTAINER_SSHD } from './docker-workspace.js';

@@ -5,6 +5,8 @@ import {
   CLONE,
   exec,
   keyInside,
+  SERVICE_RUN,
+  serviceRunArgs,
   serviceName,
   type WorkspacePlan,
 } from './workspace-plan.js';
@@ -18,6 +20,33 @@ const KEY_FILE = '/root/.ssh/authorized_keys';
  */
 export const lxcWorkspace: WorkspacePlan = {
   sshUser: () => 'root',
+  // Services run in the background inside the container (setsid, a log per service under
+  // /var/log), so stopping the container ends them; reached at its IPv4 address on the node.
+  services: {
+    start: (t, svc) =>
+      svc.command === undefined
+        ? []
+        : [
+            exec([
+              'lxc',
+              'exec',
+              serviceName(t.workspace.id),
+              '--',
+              'sh',
+              '-c',
+              'cd /root; log=/var/log/sb-svc-$1.log; shift; nohup setsid sh -c "$0" switchboard "$@" >"$log" 2>&1 </dev/null &',
+              SERVICE_RUN,
+              svc.name,
+              ...serviceRunArgs({ ...svc, command: svc.command }),
+            ]),
+          ],
+    stop: () => [],
+    inside: (t, command) =>
+      exec(['lxc', 'exec', serviceName(t.workspace.id), '--', 'sh', '-c', command]),
+    host: (t) => ({
+      step: exec(['lxc', 'list', serviceName(t.workspace.id), '-c', '4', '--format', 'csv']),
+    }),
+  },
   steps(phase, t): NodeCommandRequest[] {
     const name = serviceName(t.workspace.id);
     const inside = ['lxc', 'exec', name, '--'];

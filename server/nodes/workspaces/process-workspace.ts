@@ -1,7 +1,16 @@
 import type { WorkspaceTarget } from '../../gateway/workspace-driver.js';
 import type { NodeCommandRequest } from '../../gateway/node-executor.js';
 import { shArgv } from '../providers/script-provider.js';
-import { action, CLONE, exec, WRITE_KEY, type WorkspacePlan } from './workspace-plan.js';
+import {
+  action,
+  CLONE,
+  exec,
+  SERVICE_RUN,
+  serviceRunArgs,
+  WRITE_KEY,
+  type ServicePlan,
+  type WorkspacePlan,
+} from './workspace-plan.js';
 
 const DEFAULT_DIR = '.switchboard/workspaces';
 const DEFAULT_SSHD = '/usr/sbin/sshd';
@@ -55,6 +64,45 @@ function dirOf(t: Omit<WorkspaceTarget, 'publicKey'>): string {
   return `${typeof base === 'string' ? base : DEFAULT_DIR}/${t.workspace.id}`;
 }
 
+/** A service's pidfile and log name in the workspace's directory (beside `workspace`). */
+function serviceFile(name: string): string {
+  return `svc-${name}`;
+}
+
+/**
+ * A service is a process of its own (setsid, pidfile `svc-<name>.pid` and its log in the
+ * workspace's directory), run in that directory with $PORT set, on the node itself: its
+ * port is on the node's loopback. Stopping it stops its whole tree, like the sshd's.
+ */
+const processServices: ServicePlan = {
+  start: (t, svc) =>
+    svc.command === undefined
+      ? []
+      : [
+          action('process', 'start', serviceFile(svc.name), {
+            dir: dirOf(t),
+            command: [
+              'sh',
+              '-c',
+              `cd "$1" || exit 1; shift; ${SERVICE_RUN}`,
+              'sh',
+              dirOf(t),
+              ...serviceRunArgs({ ...svc, command: svc.command }),
+            ],
+          }),
+        ],
+  stop: (t, svc) =>
+    svc.command === undefined
+      ? []
+      : [
+          exec(shArgv(KILL_TREE, dirOf(t), serviceFile(svc.name))),
+          action('process', 'stop', serviceFile(svc.name), { dir: dirOf(t) }),
+        ],
+  inside: (t, command) =>
+    exec(['sh', '-c', 'cd "$1" || exit 1; exec sh -c "$2"', 'sh', dirOf(t), command]),
+  host: () => ({ host: '127.0.0.1' }),
+};
+
 /**
  * The process provider: a workspace is its own sshd, run as the node's SSH user on the
  * allocated port with the owner's key as its only authorized key, started through the
@@ -65,6 +113,7 @@ function dirOf(t: Omit<WorkspaceTarget, 'publicKey'>): string {
  */
 export const processWorkspace: WorkspacePlan = {
   sshUser: (t) => t.node.sshUser,
+  services: processServices,
   steps(phase, t): NodeCommandRequest[] {
     const dir = dirOf(t);
     const sshd = typeof t.node.metadata.sshd === 'string' ? t.node.metadata.sshd : DEFAULT_SSHD;

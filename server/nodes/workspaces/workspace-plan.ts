@@ -1,3 +1,4 @@
+import type { WorkspaceServiceSpec } from '../../core/index.js';
 import type { WorkspacePhase, WorkspaceTarget } from '../../gateway/workspace-driver.js';
 import type { NodeCommandRequest } from '../../gateway/node-executor.js';
 import { shArgv } from '../providers/script-provider.js';
@@ -6,6 +7,30 @@ import { shArgv } from '../providers/script-provider.js';
 export interface WorkspacePlan {
   steps(phase: WorkspacePhase, target: WorkspaceTarget): NodeCommandRequest[];
   sshUser(target: Omit<WorkspaceTarget, 'publicKey'>): string;
+  /** How it runs a workspace's services; absent: it runs none (a workspace with services is a 400). */
+  services?: ServicePlan;
+}
+
+type Where = Omit<WorkspaceTarget, 'publicKey'>;
+
+/** A provider's command lines for services (see WorkspaceDriver.serviceSteps). */
+export interface ServicePlan {
+  start(t: Where, service: WorkspaceServiceSpec): NodeCommandRequest[];
+  stop(t: Where, service: WorkspaceServiceSpec): NodeCommandRequest[];
+  inside(t: Where, command: string): NodeCommandRequest;
+  host(t: Where): { host: string } | { step: NodeCommandRequest };
+}
+
+/**
+ * What a service's command runs under: "$1" the command, "$2" (when there is one) its port,
+ * as $PORT; in the directory the caller chose. The command is the user's own shell line,
+ * run as given: it is inside the user's own workspace.
+ */
+export const SERVICE_RUN = `cmd=$1; if [ $# -gt 1 ]; then PORT=$2; export PORT; fi; exec sh -c "$cmd"`;
+
+/** The arguments SERVICE_RUN takes for a service. */
+export function serviceRunArgs(svc: WorkspaceServiceSpec & { command: string }): string[] {
+  return svc.port === undefined ? [svc.command] : [svc.command, String(svc.port)];
 }
 
 /** The provider's name for a workspace's container, VM or process: its id says whose it is. */
