@@ -12,3 +12,4 @@ export * from './subjects.js';
 export * from './queue-limits.js';
 export * from './schedule-spec.js';
 export * from './flow-spec.js';
+export * from './task-query.js';

@@ -114,6 +114,20 @@ export interface RetryCommand {
   now: number;
   taskId: string;
 }
+/**
+ * One bulk action on tasks of a queue (docs/dead-letters.md): cancel unfinished ones, retry
+ * or purge dead ones. The gateway names the tasks (chosen by a filter), so replay acts on
+ * exactly those; at most MAX_BULK_TASKS of them.
+ */
+export interface TaskBulkCommand {
+  type: 'task.bulk';
+  now: number;
+  queue: string;
+  action: 'cancel' | 'retry' | 'purge';
+  taskIds: string[];
+  /** cancel: the reason each task's error gives. */
+  reason?: string;
+}
 export interface QueuePauseCommand {
   type: 'queue.pause' | 'queue.resume';
   now: number;
@@ -371,6 +385,7 @@ export type DurableCommand =
   | CancelCommand
   | RetractCommand
   | RetryCommand
+  | TaskBulkCommand
   | QueuePauseCommand
   | QueuePurgeDeadCommand
   | QueueLimitCommand
@@ -403,6 +418,7 @@ export const DIRECTLY_DURABLE: ReadonlySet<Command['type']> = new Set<Command['t
   'task.cancel',
   'task.retract',
   'task.retry',
+  'task.bulk',
   'queue.pause',
   'queue.resume',
   'queue.purge-dead',

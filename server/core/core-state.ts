@@ -1,3 +1,4 @@
+import { AttemptHistory } from './attempt-history.js';
 import { BusState } from './bus-state.js';
 import type { Effects } from './command-result.js';
 import type { DurableCommand } from './commands.js';
@@ -43,6 +44,8 @@ export class CoreState {
   readonly wakeups = new Wakeups();
   /** Parents of flows, their children and the children's outcomes (flow-state.ts). */
   readonly flows = new Flows();
+  /** Failed attempts of tasks that failed at least once (attempt-history.ts). */
+  readonly attempts = new AttemptHistory();
   /** Subscriptions and stored messages of the message bus. */
   readonly bus = new BusState();
   readonly finished: FinishedTasks;

@@ -1,3 +1,4 @@
+import type { AttemptHistory } from './attempt-history.js';
 import {
   ack,
   applyAcked,
@@ -45,6 +46,7 @@ import {
 import type { TaskOptionsPool } from './task-options.js';
 import { evictOverLimit, gc } from './task-retention.js';
 import { submit } from './task-submit.js';
+import { applyBulk } from './task-bulk.js';
 import type { TaskTable } from './task-table.js';
 import { tick } from './tick.js';
 import { transaction } from './transaction.js';
@@ -82,6 +84,8 @@ export class Core {
   readonly schedules: Schedules;
   /** Flow parents, their children and the children's outcomes (flow-state.ts). */
   readonly flows: Flows;
+  /** Failed attempts of tasks that failed at least once (attempt-history.ts). */
+  readonly attempts: AttemptHistory;
 
   constructor(options: Partial<CoreOptions> = {}) {
     const s = (this.state = new CoreState(options));
@@ -98,6 +102,7 @@ export class Core {
     this.bus = s.bus;
     this.schedules = s.schedules;
     this.flows = s.flows;
+    this.attempts = s.attempts;
   }
 
   /** Rebuild a core from a snapshot (undefined = empty). Used by recovery and compaction. */
@@ -175,6 +180,8 @@ function route(s: CoreState, cmd: Command): CommandResult {
       return retract(s, cmd);
     case 'task.retry':
       return retry(s, cmd.taskId, cmd.now);
+    case 'task.bulk':
+      return applyBulk(s, cmd);
     case 'task.progress':
       return progress(s, cmd);
     case 'queue.pause':

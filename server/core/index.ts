@@ -74,3 +74,14 @@ export {
   type ScheduleTiming,
 } from './schedule-timing.js';
 export type { FlowChildRecord, FlowParentRecord, Flows } from './flow-state.js';
+export type { AttemptHistory, AttemptRecord } from './attempt-history.js';
+export { MAX_ATTEMPTS_KEPT } from './attempt-history.js';
+export {
+  fieldEquals,
+  matchesTask,
+  payloadField,
+  MAX_WHERE_DEPTH,
+  type PayloadEquals,
+  type TaskFilter,
+} from './task-filter.js';
+export { MAX_BULK_TASKS } from './task-bulk.js';

@@ -1,3 +1,4 @@
+import type { AttemptRecord } from './attempt-history.js';
 import { restoreBusSnapshot, takeBusSnapshot, type BusSnapshot } from './bus-snapshot.js';
 import type { CoreState } from './core-state.js';
 import type { FlowParentRecord } from './flow-state.js';
@@ -53,6 +54,8 @@ export interface CoreSnapshot {
   schedules?: ScheduleRecord[];
   /** Flow parents with their children's outcomes (flow-state.ts). Absent before flows. */
   flows?: FlowParentRecord[];
+  /** Failed attempts of tasks (attempt-history.ts). Absent before it, and when none. */
+  attempts?: { id: string; attempts: AttemptRecord[] }[];
 }
 
 export function takeSnapshot(core: CoreState): CoreSnapshot {
@@ -94,6 +97,7 @@ export function takeSnapshot(core: CoreState): CoreSnapshot {
     ...(limits.length ? { limits } : {}),
     ...(core.schedules.size ? { schedules: core.schedules.snapshot() } : {}),
     ...(core.flows.parents.size ? { flows: core.flows.snapshot() } : {}),
+    ...(core.attempts.size ? { attempts: core.attempts.snapshot() } : {}),
   };
 }
 
@@ -155,6 +159,7 @@ export function restoreSnapshot(core: CoreState, snap: CoreSnapshot): void {
       core.wakeups.at(r.nextAt, { kind: 'schedule', name: r.name, id: r.id, at: r.nextAt });
   }
   core.flows.restore(snap.flows);
+  core.attempts.restore(snap.attempts);
   core.nextSeq = Math.max(core.nextSeq, snap.nextSeq);
 }
 

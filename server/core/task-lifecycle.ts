@@ -47,6 +47,12 @@ export function failTask(s: CoreState, cmd: FailCommand): CommandResult {
   const worker = release(s, task, cmd.now);
   if (worker) worker.failed++;
   task.error = cmd.error;
+  s.attempts.record(task.id, {
+    attempt: cmd.attempt,
+    at: cmd.now,
+    workerId: cmd.workerId,
+    error: cmd.error,
+  });
   if (!cmd.retryable || task.attempt >= task.options.maxAttempts) {
     bury(s, task, cmd.now);
   } else {
@@ -73,8 +79,15 @@ export function requeue(s: CoreState, cmd: RequeueCommand): CommandResult {
   if (!task || task.state !== 'leased' || task.attempt !== cmd.attempt) {
     return fail(ErrorCode.INVALID_STATE, `task ${cmd.taskId} holds no lease ${cmd.attempt}`);
   }
+  const lostBy = task.workerId;
   const worker = release(s, task, cmd.now);
   task.workerId = undefined;
+  s.attempts.record(task.id, {
+    attempt: cmd.attempt,
+    at: cmd.now,
+    workerId: lostBy,
+    error: { code: TaskErrorCode.LEASE_LOST, message: `lease lost: ${cmd.reason}` },
+  });
   if (task.attempt >= task.options.maxAttempts) {
     task.error = { code: TaskErrorCode.LEASE_LOST, message: `lease lost: ${cmd.reason}` };
     bury(s, task, cmd.now);

@@ -35,4 +35,5 @@ export function dropTask(s: CoreState, task: TaskRecord): void {
   if (s.tasks.delete(task.id) && FinishedTasks.isKept(task)) s.finished.removed();
   s.forgetIdempotency(task);
   s.flows.forget(task.id);
+  s.attempts.forget(task.id);
 }

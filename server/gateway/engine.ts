@@ -32,6 +32,7 @@ export interface Engine {
     | 'workspaces'
     | 'schedules'
     | 'flows'
+    | 'attempts'
   >;
   now(): number;
   execute(cmd: Command): { result: CommandResult; seq: number };

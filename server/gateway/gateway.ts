@@ -6,11 +6,12 @@ import {
   type TaskSpec,
 } from '../../protocol/index.js';
 import { hasRole, mayUseQueue, type Role } from '../auth/index.js';
-import { isTerminal } from '../core/index.js';
+import { isTerminal, matchesTask, type AttemptRecord, type TaskFilter } from '../core/index.js';
 import type {
   Command,
   CommandResult,
   QueueState,
+  TaskBulkCommand,
   TaskRecord,
   WorkerRecord,
 } from '../core/index.js';
@@ -23,7 +24,7 @@ import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { ScheduleOperations } from './schedule-operations.js';
-import { encodeCursor, resumeAfter } from './task-cursor.js';
+import { matchingDead, searchTasks, type TaskPage, type TaskSearch } from './task-search.js';
 import { TokenOperations } from './token-operations.js';
 import { TransactionOperations } from './transaction-operations.js';
 import { UserOperations } from './user-operations.js';
@@ -78,12 +79,8 @@ export interface Failure {
   error: TaskError;
 }
 
-export interface TaskListQuery {
-  queue?: string;
-  state?: string;
-  limit: number;
-  cursor?: string;
-}
+/** What a task listing asks for (task-search.ts). */
+export type TaskListQuery = TaskSearch;
 
 /**
  * The one path from every transport to the engine. WebSocket frames, REST routes, the
@@ -202,33 +199,69 @@ export class Gateway {
     return this.visibleTask(caller, taskId);
   }
 
-  /** One page of tasks in creation order, filtered to what the caller may see. */
-  listTasks(caller: Caller, q: TaskListQuery): { tasks: TaskRecord[]; nextCursor: string | null } {
+  /** One page of a task search in creation order, filtered to what the caller may see. */
+  listTasks(caller: Caller, q: TaskSearch): TaskPage {
     this.requireRole(caller, 'producer', 'list tasks');
     if (q.queue !== undefined) this.requireQueue(caller, q.queue);
-    const tasks = this.hub.core.tasks;
-    const after = q.cursor === undefined ? undefined : resumeAfter(q.cursor, (id) => tasks.get(id));
-    const grant = caller.grant;
-    // Cost is a scan: this is an operator API, not a hot path.
-    let passed = after === undefined;
-    const items: TaskRecord[] = [];
-    let more = false;
-    for (const task of tasks.values()) {
-      if (!passed) {
-        if (!after!(task)) continue;
-        passed = true;
+    const core = this.hub.core;
+    return searchTasks(core.tasks, (name) => core.queues.get(name)?.dead, caller.grant, q);
+  }
+
+  /**
+   * One bulk action on a queue's tasks matching `f` (docs/dead-letters.md): cancel
+   * unfinished ones, retry or purge dead ones, at most `limit` (oldest first) in one core
+   * command; `more` says whether matching tasks remain. Admin, with the queue allowed.
+   */
+  bulk(
+    caller: Caller,
+    name: string,
+    action: TaskBulkCommand['action'],
+    f: TaskFilter,
+    limit: number,
+    reason?: string,
+  ): Promise<{ count: number; more: boolean }> {
+    const q = this.queue(caller, name);
+    if (action === 'retry') this.gateNewWork('tasks');
+    const core = this.hub.core;
+    const filter: TaskFilter = { ...f, queue: q.name };
+    let chosen: TaskRecord[];
+    if (action === 'cancel') {
+      chosen = [];
+      for (const task of core.tasks.values()) {
+        if (task.queue !== q.name || isTerminal(task) || !matchesTask(task, filter)) continue;
+        chosen.push(task);
+        if (chosen.length > limit) break;
       }
-      if (q.queue !== undefined && task.queue !== q.queue) continue;
-      if (q.state !== undefined && task.state !== q.state) continue;
-      if (!mayUseQueue(grant, task.queue)) continue;
-      if (items.length === q.limit) {
-        more = true;
-        break;
-      }
-      items.push(task);
+    } else {
+      chosen = matchingDead(q.dead, core.tasks, { ...filter, state: 'dead' });
     }
-    const last = items[items.length - 1];
-    return { tasks: items, nextCursor: more && last ? encodeCursor(last) : null };
+    const more = chosen.length > limit;
+    const cmd: Command = {
+      type: 'task.bulk',
+      now: this.hub.now(),
+      queue: q.name,
+      action,
+      taskIds: chosen.slice(0, limit).map((t) => t.id),
+    };
+    if (reason !== undefined) cmd.reason = reason;
+    return this.durably(cmd).then((ok) => ({ count: ok.count ?? 0, more }));
+  }
+
+  /** A dead task of the queue with its failed attempts (the last MAX_ATTEMPTS_KEPT). */
+  deadTask(
+    caller: Caller,
+    name: string,
+    taskId: string,
+  ): { task: TaskRecord; attempts: readonly AttemptRecord[] } {
+    const q = this.queue(caller, name);
+    const task = this.hub.core.tasks.get(taskId);
+    if (!task || task.queue !== q.name || task.state !== 'dead')
+      throw new OperationError(
+        ErrorCode.TASK_NOT_FOUND,
+        `no dead task ${taskId} in queue ${q.name}`,
+        taskId,
+      );
+    return { task, attempts: this.hub.core.attempts.of(taskId) };
   }
 
   /**

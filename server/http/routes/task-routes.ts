@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { TASK_STATES, taskIdSchema, taskSpecSchema, nameSchema } from '../../../protocol/index.js';
+import {
+  TASK_STATES,
+  errorCodeFilterSchema,
+  nameSchema,
+  queryTimeSchema,
+  taskIdSchema,
+  taskSpecSchema,
+  whereSchema,
+  type TaskStateName,
+} from '../../../protocol/index.js';
 import type { Hub } from '../../hub/hub.js';
 import { toTaskJson } from '../../hub/task-view.js';
 import { callerOf, type Route } from '../router.js';
@@ -26,7 +35,13 @@ const submittedMany = z.object({
 
 const listQuery = z.strictObject({
   queue: nameSchema.optional(),
-  state: z.enum(TASK_STATES as [string, ...string[]]).optional(),
+  state: z.enum(TASK_STATES as [TaskStateName, ...TaskStateName[]]).optional(),
+  since: queryTimeSchema.optional().describe('created at or after'),
+  until: queryTimeSchema.optional().describe('created before'),
+  finishedSince: queryTimeSchema.optional(),
+  finishedUntil: queryTimeSchema.optional(),
+  errorCode: errorCodeFilterSchema.optional(),
+  where: whereSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(512).optional(),
 });
@@ -89,6 +104,12 @@ export function taskRoutes(hub: Hub): Route[] {
           ...(q.queue === undefined ? {} : { queue: q.queue }),
           ...(q.state === undefined ? {} : { state: q.state }),
           ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+          ...(q.since === undefined ? {} : { createdSince: q.since }),
+          ...(q.until === undefined ? {} : { createdUntil: q.until }),
+          ...(q.finishedSince === undefined ? {} : { finishedSince: q.finishedSince }),
+          ...(q.finishedUntil === undefined ? {} : { finishedUntil: q.finishedUntil }),
+          ...(q.errorCode === undefined ? {} : { errorCode: q.errorCode }),
+          ...(q.where === undefined ? {} : { where: q.where }),
         });
         return {
           body: {
