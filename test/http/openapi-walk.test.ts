@@ -362,6 +362,31 @@ t.test('every operation of the document answers as documented', async (t) => {
       return { params: { name }, status: 200 };
     },
     'DELETE /api/v1/queues/{name}/dead': async () => ({ params: { name: 'walk' }, status: 200 }),
+    'POST /api/v1/queues/{name}/cancel': async () => ({
+      params: { name: 'walk' },
+      body: { state: 'queued', limit: 10 },
+      status: 200,
+    }),
+    'POST /api/v1/queues/{name}/retry': async () => ({
+      params: { name: 'walk' },
+      body: { errorCode: 'HANDLER_ERROR' },
+      status: 200,
+    }),
+    'GET /api/v1/queues/{name}/dead/{id}': async () => {
+      const { workerId, taskId, attempt } = await leased({ maxAttempts: 1 });
+      await ok('POST', '/api/tasks/fail', 'worker', {
+        workerId,
+        taskId,
+        attempt,
+        error: { message: 'walked into a wall', retryable: false },
+      });
+      const queue = (await ok('GET', `/api/v1/tasks/${taskId}`, 'producer')).queue as string;
+      return {
+        params: { name: queue, id: taskId },
+        missing: { name: queue, id: 'nope' },
+        status: 200,
+      };
+    },
     'PUT /api/v1/queues/{name}/limits': async () => {
       const name = unique('walk-q');
       await submit(name);

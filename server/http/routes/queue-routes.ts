@@ -1,13 +1,19 @@
 import { z } from 'zod';
 import {
   PRIORITY_NAMES,
+  bodyTimeSchema,
+  errorCodeFilterSchema,
   nameSchema,
+  taskIdSchema,
+  whereSchema,
   queueLimitsSchema,
   type QueueJson,
   type QueueLimitsJson,
 } from '../../../protocol/index.js';
 export type { QueueJson } from '../../../protocol/index.js';
-import type { QueueState } from '../../core/index.js';
+import { MAX_BULK_TASKS, type QueueState, type TaskFilter } from '../../core/index.js';
+import { toTaskJson } from '../../hub/task-view.js';
+import { taskJson } from '../schemas/task-json.js';
 import type { Hub } from '../../hub/hub.js';
 import { callerOf, type RequestContext, type Route } from '../router.js';
 import { parseParams } from '../route-input.js';
@@ -17,10 +23,47 @@ import { queueJson } from '../schemas/queue-json.js';
 
 const queueParams = z.strictObject({ name: nameSchema });
 const queueList = z.object({ queues: z.array(queueJson) });
+const bulkBody = z.strictObject({
+  state: z.enum(['queued', 'delayed', 'leased', 'waiting-children']).optional(),
+  errorCode: errorCodeFilterSchema.optional(),
+  since: bodyTimeSchema.optional().describe('created at or after'),
+  until: bodyTimeSchema.optional().describe('created before'),
+  where: whereSchema.optional(),
+  limit: z.number().int().min(1).max(MAX_BULK_TASKS).default(1000),
+  reason: z.string().max(1024).optional(),
+});
+const bulkDone = z.object({
+  queue: z.string(),
+  count: z.number().int().min(0).describe('tasks acted on'),
+  more: z.boolean().describe('matching tasks remain past `limit`: call again'),
+});
+const deadParams = z.strictObject({ name: nameSchema, id: taskIdSchema });
+const deadTask = z.object({
+  task: taskJson,
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int(),
+      at: z.number().int(),
+      workerId: z.string().nullable(),
+      error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+    }),
+  ),
+});
 const purged = z.object({
   queue: z.string(),
   purged: z.number().int().min(0).describe('dead tasks removed'),
 });
+
+/** The filter of a bulk body (bulk state only for cancel: retry takes dead tasks). */
+function filterOf(b: z.output<typeof bulkBody>): TaskFilter {
+  const f: TaskFilter = {};
+  if (b.state !== undefined) f.state = b.state;
+  if (b.errorCode !== undefined) f.errorCode = b.errorCode;
+  if (b.since !== undefined) f.createdSince = b.since;
+  if (b.until !== undefined) f.createdUntil = b.until;
+  if (b.where !== undefined) f.where = b.where;
+  return f;
+}
 
 /** A queue's limits and their use at `now`; null when it has none. */
 export function toQueueLimitsJson(q: QueueState, now: number): QueueLimitsJson | null {
@@ -152,6 +195,63 @@ export function queueRoutes(hub: Hub): Route[] {
       handler: async (ctx) => ({
         body: json(ctx, await gw.setQueueLimits(callerOf(ctx), name(ctx), {})),
       }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/queues/:name/cancel',
+      auth: ['admin'],
+      doc: {
+        summary: "Cancel a queue's unfinished tasks matching a filter, oldest first, up to `limit`",
+        tags: ['queues'],
+        params: queueParams,
+        body: bulkBody,
+        responses: { 200: bulkDone, 400: errorJson, 404: errorJson },
+      },
+      handler: async (ctx) => {
+        const queue = name(ctx);
+        const b = parseBody(bulkBody, ctx.body ?? {});
+        const out = await gw.bulk(callerOf(ctx), queue, 'cancel', filterOf(b), b.limit, b.reason);
+        return { body: { queue, ...out } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/queues/:name/retry',
+      auth: ['admin'],
+      doc: {
+        summary: "Retry a queue's dead tasks matching a filter, oldest first, up to `limit`",
+        tags: ['queues'],
+        params: queueParams,
+        body: bulkBody,
+        responses: { 200: bulkDone, 400: errorJson, 404: errorJson },
+      },
+      handler: async (ctx) => {
+        const queue = name(ctx);
+        const b = parseBody(bulkBody, ctx.body ?? {});
+        const out = await gw.bulk(callerOf(ctx), queue, 'retry', filterOf(b), b.limit);
+        return { body: { queue, ...out } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/queues/:name/dead/:id',
+      auth: ['admin'],
+      doc: {
+        summary: 'One dead task with its failed attempts and their errors',
+        tags: ['queues'],
+        params: deadParams,
+        responses: { 200: deadTask, 404: errorJson },
+      },
+      handler: (ctx) => {
+        const p = parseParams(deadParams, ctx);
+        const { task, attempts } = gw.deadTask(callerOf(ctx), p.name, p.id);
+        return {
+          body: {
+            task: toTaskJson(task),
+            attempts: attempts.map((a) => ({ ...a, workerId: a.workerId ?? null })),
+          },
+        };
+      },
     },
     {
       method: 'DELETE',
