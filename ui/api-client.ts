@@ -3,7 +3,7 @@
  * listing, task search) are wired here only. The token lives in memory and sessionStorage:
  * never in a URL, never logged; it goes out only as `Authorization: Bearer`.
  */
-import type { QueueJson, WhoamiJson, WorkerJson } from '../protocol/rest-types.js';
+import type { QueueJson, TaskJson, WhoamiJson, WorkerJson } from '../protocol/rest-types.js';
 
 const KEY = 'switchboard.token';
 let token: string | null = sessionStorage.getItem(KEY);
@@ -65,5 +65,11 @@ export const api = {
   pause: (name: string) => call<QueueJson>('POST', `/api/v1/queues/${q(name)}/pause`),
   resume: (name: string) => call<QueueJson>('POST', `/api/v1/queues/${q(name)}/resume`),
   purgeDead: (name: string) => call<{ purged: number }>('DELETE', `/api/v1/queues/${q(name)}/dead`),
+  /** Dead letters of every queue, a bounded page (the dlq branch's listing will replace this). */
+  deadTasks: () =>
+    call<{ tasks: TaskJson[]; nextCursor: string | null }>(
+      'GET',
+      '/api/v1/tasks?state=dead&limit=100',
+    ),
   retry: (id: string) => call<unknown>('POST', `/api/v1/tasks/${q(id)}/retry`),
 };

@@ -1,10 +1,10 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { QueueJson, WhoamiJson, WorkerJson } from '../protocol/rest-types.js';
+import type { QueueJson, TaskJson, WhoamiJson, WorkerJson } from '../protocol/rest-types.js';
 import { api, ApiError, hasToken, signIn, signOut, type StatsJson } from './api-client.js';
 
-type Page = 'overview' | 'queues' | 'workers';
-const PAGES: Page[] = ['overview', 'queues', 'workers'];
+type Page = 'overview' | 'queues' | 'dead' | 'workers';
+const PAGES: Page[] = ['overview', 'queues', 'dead', 'workers'];
 const pageOf = (): Page =>
   (PAGES as string[]).includes(location.hash.slice(2))
     ? (location.hash.slice(2) as Page)
@@ -149,6 +149,48 @@ function Queues({ admin }: { admin: boolean }) {
   );
 }
 
+function DeadLetters({ admin }: { admin: boolean }) {
+  const [d, err, reload] = usePoll(api.deadTasks);
+  const retry = async (t: TaskJson) => {
+    if (!confirm(`Retry task ${t.id} of ${t.queue}?`)) return;
+    try {
+      await api.retry(t.id);
+    } catch (e) {
+      alert((e as ApiError).message);
+    }
+    reload();
+  };
+  if (err) return <p class="error">{err}</p>;
+  const tasks = d?.tasks ?? [];
+  if (d && tasks.length === 0) return <p>No dead letters.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>task</th>
+          <th>queue</th>
+          <th>attempts</th>
+          <th>error</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {tasks.map((t) => (
+          <tr key={t.id} data-task={t.id}>
+            <td>{t.id}</td>
+            <td>{t.queue}</td>
+            <td>
+              {t.attempt}/{t.maxAttempts}
+            </td>
+            <td>{t.error ? `${t.error.code}: ${t.error.message}` : ''}</td>
+            <td>{admin && <button onClick={() => retry(t)}>Retry</button>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Workers() {
   const [d, err] = usePoll(api.workers);
   if (err) return <p class="error">{err}</p>;
@@ -213,6 +255,8 @@ function App() {
           <p>This token's role ({me.role}) may not read hub state.</p>
         ) : page === 'queues' ? (
           <Queues admin={admin} />
+        ) : page === 'dead' ? (
+          <DeadLetters admin={admin} />
         ) : page === 'workers' ? (
           <Workers />
         ) : admin ? (

@@ -84,6 +84,37 @@ if (requireTool('chromium')) {
       false,
     );
 
+    // A task that dies on a real (HTTP) worker, retried from the dead-letter page, runs again.
+    const worker = await mintToken(SECRET, { role: 'worker', subject: 'w1' });
+    const rest = (method: string, p: string, body: unknown, token: string) =>
+      restCall(`${th.httpUrl}${p}`, method, { body, token });
+    await rest('POST', '/api/workers/register', { workerId: 'w1', queues: ['bad'] }, worker);
+    const id = (await rest('POST', '/api/v1/tasks', { queue: 'bad', maxAttempts: 1 }, admin)).json
+      .id;
+    const first = (await rest('POST', '/api/tasks/assign', { workerId: 'w1' }, worker)).json
+      .tasks[0];
+    await rest(
+      'POST',
+      '/api/tasks/fail',
+      {
+        workerId: 'w1',
+        taskId: id,
+        attempt: first.attempt,
+        error: { code: 'BOOM', message: 'broken' },
+      },
+      worker,
+    );
+    t.equal((await rest('GET', `/api/v1/tasks/${id}`, undefined, admin)).json.state, 'dead');
+    await page.click('a[href="#/dead"]');
+    const dead = page.locator(`tr[data-task="${id}"]`);
+    await dead.waitFor();
+    t.match(await dead.textContent(), /BOOM: broken/);
+    await page.screenshot({ path: path.join(SHOTS, 'dead-letters.png'), fullPage: true });
+    await dead.locator('button', { hasText: 'Retry' }).click();
+    await dead.waitFor({ state: 'detached' });
+    const again = (await rest('POST', '/api/tasks/assign', { workerId: 'w1' }, worker)).json.tasks;
+    t.equal(again[0]?.id, id, 'the retried task is handed to the worker again');
+
     await page.click('a[href="#/workers"]');
     await page.waitForSelector('table');
     await page.screenshot({ path: path.join(SHOTS, 'workers.png'), fullPage: true });
