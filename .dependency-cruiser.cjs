@@ -70,6 +70,14 @@ module.exports = {
       from: { path: '^client/' },
       to: { path: '^server/' },
     },
+    {
+      name: 'ui-is-not-the-server',
+      comment:
+        'the dashboard runs in a browser and talks to the hub over HTTP: protocol/ types only',
+      severity: 'error',
+      from: { path: '^ui/' },
+      to: { path: '^(server|client)/' },
+    },
     ...upward,
     ...sideways,
   ],

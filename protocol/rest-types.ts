@@ -107,3 +107,16 @@ export interface ScheduleJson {
   /** Occurrences that fell due while no hub ran and were skipped (policy `skip`). */
   skipped: number;
 }
+
+/** GET /api/v1/whoami: what the token presented is (docs/dashboard.md). */
+export interface WhoamiJson {
+  role: 'worker' | 'producer' | 'admin';
+  subject: string | null;
+  tokenId: string | null;
+  /** Queue names or `prefix*` globs the token may use; null: every queue. */
+  queues: string[] | null;
+  /** Unix ms; null: never. */
+  expiresAt: number | null;
+  /** false: the hub runs without authentication (development preset), every caller is admin. */
+  auth: boolean;
+}

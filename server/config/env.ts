@@ -9,6 +9,7 @@ export const ENV_VARS = {
   SWITCHBOARD_HTTP_PORT: { path: 'server.httpPort', kind: 'number' },
   SWITCHBOARD_TRANSPORT: { path: 'server.transport', kind: 'string' },
   SWITCHBOARD_MAX_FRAME_BYTES: { path: 'server.maxFrameBytes', kind: 'number' },
+  SWITCHBOARD_UI: { path: 'server.ui.enabled', kind: 'boolean' },
   SWITCHBOARD_TLS_CERT: { path: 'server.tls.certFile', kind: 'string' },
   SWITCHBOARD_TLS_KEY: { path: 'server.tls.keyFile', kind: 'string' },
   SWITCHBOARD_TLS_CA: { path: 'server.tls.caFile', kind: 'string' },

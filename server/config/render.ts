@@ -45,6 +45,10 @@ server:
   cors:                    # browser pages allowed on the REST API, event streams and health
     origins: []            # e.g. ["https://dash.example.com"], or ["*"]; empty: no CORS headers
     maxAgeSeconds: 600
+  ui:                      # the web dashboard on the side port (docs/dashboard.md)
+    enabled: true          # false: no dashboard routes, and / is not redirected
+    path: /ui
+    # dir: /opt/switchboard/dist/ui   # the built files; default: dist/ui of the package
 
 auth:
   enabled: true

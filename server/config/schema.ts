@@ -4,6 +4,7 @@ import { federationSchema } from './federation-schema.js';
 import { workspacesSchema } from './workspaces-schema.js';
 import { queuesSchema } from './queues-schema.js';
 import { tlsSchema } from './tls-schema.js';
+import { uiSchema } from './ui-schema.js';
 
 export const PRESETS = ['development', 'production', 'throughput', 'high-availability'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -76,6 +77,8 @@ export const configSchema = z.strictObject({
       tls: tlsSchema,
       /** Browser pages allowed to call the REST API and event streams (docs/api.md, CORS). */
       cors: corsSchema,
+      /** The web dashboard (docs/dashboard.md): on by default under /ui. */
+      ui: uiSchema,
     })
     .prefault({}),
   auth: z

@@ -4,6 +4,7 @@ import {
   type QueueLimitsSpec,
   type TaskError,
   type TaskSpec,
+  type WhoamiJson,
 } from '../../protocol/index.js';
 import { hasRole, mayUseQueue, type Role } from '../auth/index.js';
 import { isTerminal, matchesTask, type AttemptRecord, type TaskFilter } from '../core/index.js';
@@ -378,6 +379,21 @@ export class Gateway {
     const { result, seq } = this.hub.execute(cmd);
     this.check(result, cmd.taskId);
     return this.settle(seq, done, cmd.taskId, () => task);
+  }
+
+  /**
+   * Who the caller is, as its token says: what a client (the dashboard) needs to show only
+   * what the token allows. Any valid token may ask about itself; nothing else is revealed.
+   */
+  whoami(caller: Caller): Omit<WhoamiJson, 'auth'> {
+    const g = caller.grant;
+    return {
+      role: g.role,
+      subject: g.subject ?? null,
+      tokenId: g.tokenId ?? null,
+      queues: g.queues ?? null,
+      expiresAt: g.expiresAt ?? null,
+    };
   }
 
   /** How many retained tasks are in each state, of the queues the caller may see. */

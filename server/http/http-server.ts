@@ -180,6 +180,9 @@ export class HttpServer {
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
+      // API answers are live state, often a token's view of it: no cache may keep them.
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     });
     res.end(text);
   }

@@ -20,6 +20,8 @@ import {
 } from '../config/index.js';
 import { HttpServer } from '../http/http-server.js';
 import { allRoutes } from '../http/routes/index.js';
+import { uiRoutes } from '../http/ui-routes.js';
+import type { Route } from '../http/router.js';
 import { Hub } from '../hub/hub.js';
 import {
   installHubKey,
@@ -241,7 +243,7 @@ export async function startHubProcess(
       maxBodyBytes: config.server.maxFrameBytes,
       tls,
     },
-    allRoutes(hub, { cors: config.server.cors }),
+    withDashboard(allRoutes(hub, { cors: config.server.cors }), config.server.ui),
   );
   await http.listen();
   log.info({ port: http.port, host: config.server.host }, 'http side port listening');
@@ -427,4 +429,11 @@ function reloadTls(log: Logger, tls: TlsSource | undefined): void {
       'SIGHUP: TLS certificate NOT reloaded; still serving the previous one',
     );
   }
+}
+
+/** The routes plus the dashboard's (server.ui), which claims `/` only when nothing else does. */
+function withDashboard(routes: Route[], ui: HubConfig['server']['ui']): Route[] {
+  if (!ui.enabled) return routes;
+  const rootTaken = routes.some((r) => r.method === 'GET' && r.path === '/');
+  return [...routes, ...uiRoutes({ path: ui.path, dir: ui.dir, redirectRoot: !rootTaken })];
 }

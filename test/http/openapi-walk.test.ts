@@ -467,6 +467,7 @@ t.test('every operation of the document answers as documented', async (t) => {
       status: 200,
     }),
     'GET /api/v1/tokens': async () => ({ status: 200 }),
+    'GET /api/v1/whoami': async () => ({ status: 200 }),
     'POST /api/v1/tokens/revoke': async () => ({
       body: { subject: unique('walk-nobody'), reason: 'walked' },
       status: 200,

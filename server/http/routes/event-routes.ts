@@ -4,6 +4,7 @@ import type { StreamEvent } from '../../hub/event-log.js';
 import type { Route } from '../router.js';
 import { parseQuery } from '../route-input.js';
 import { mayUseQueue } from '../../auth/index.js';
+import { taskIdSchema } from '../../../protocol/index.js';
 
 const eventsQuery = z.strictObject({
   queue: z.string().max(1024).optional().describe('only these queues: `a,b`'),
@@ -12,6 +13,9 @@ const eventsQuery = z.strictObject({
     .max(1024)
     .optional()
     .describe('only these event types: `task.dead,worker.*` (a trailing `*` matches a prefix)'),
+  taskId: taskIdSchema
+    .optional()
+    .describe("only this task's events (its history still in the buffer, with `lastEventId=0`)"),
   lastEventId: z.coerce
     .number()
     .int()
@@ -27,8 +31,8 @@ const eventStream = z
 
 /**
  * GET /api/v1/events: Server-Sent Events of task, worker, queue and node lifecycle.
- * `?queue=a,b` and `?types=task.completed,worker.removed` (a trailing `*` matches a prefix)
- * filter; `Last-Event-ID` (or `?lastEventId=`) replays what is still in the hub's buffer, after
+ * `?queue=a,b`, `?types=task.completed,worker.removed` (a trailing `*` matches a prefix) and
+ * `?taskId=` filter; `Last-Event-ID` (or `?lastEventId=`) replays what is still in the hub's buffer, after
  * a `reset` event when it cannot continue from that id (hub restarted, id too old, unknown).
  */
 export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
@@ -58,6 +62,7 @@ export function eventRoutes(hub: Hub, keepaliveMs = 15_000): Route[] {
         // A queue-scoped token sees only its queues' events (events without a queue are
         // hub-wide: workers, nodes).
         if (grant?.queues && e.queue !== undefined && !mayUseQueue(grant, e.queue)) return false;
+        if (q.taskId !== undefined && e.taskId !== q.taskId) return false;
         if (queues && (e.queue === undefined || !queues.has(e.queue))) return false;
         if (
           types &&

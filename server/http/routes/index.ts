@@ -16,6 +16,7 @@ import { scheduleRoutes } from './schedule-routes.js';
 import { taskRoutes } from './task-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { userRoutes } from './user-routes.js';
+import { whoamiRoutes } from './whoami-routes.js';
 import { workspaceRoutes } from './workspace-routes.js';
 import { workerRoutes } from './worker-routes.js';
 
@@ -42,6 +43,7 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
     ...compatRoutes(hub),
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
+    ...whoamiRoutes(hub),
     ...federationRoutes(hub),
     ...federationAdminRoutes(hub),
     ...userRoutes(hub),
