@@ -77,6 +77,12 @@ export interface ConnectionEvents extends Record<string, unknown> {
   status: ConnectionStatus;
   /** Frames that are not replies to a request (task pushes, results, notices). */
   frame: HubFrame;
+  /**
+   * A reply, emitted before the request that asked for it resolves: what it tells (a
+   * submitted task's id) is recorded before the next frame of the same read is handled,
+   * which may be that task's result.
+   */
+  reply: HubFrame;
   error: Error;
 }
 
@@ -354,6 +360,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (p) {
         this.pending.delete(frame.id);
         clearTimeout(p.timer);
+        this.emit('reply', frame);
         p.resolve(frame);
         return;
       }

@@ -163,6 +163,7 @@ export class Producer extends MessagingClient<ProducerEvents> {
     this.conn.on('frame', (f) => {
       if (!this.bus.onFrame(f)) this.onFrame(f);
     });
+    this.conn.on('reply', (f) => this.onReply(f));
     this.conn.on('status', (s) => this.emit('status', s));
     this.conn.on('error', (e) => this.emit('error', e));
   }
@@ -188,7 +189,6 @@ export class Producer extends MessagingClient<ProducerEvents> {
       t: FrameType.submit,
       task: toSpec(queue, payload, options),
     })) as SubmittedFrame;
-    this.sessionIds.add(reply.taskId);
     return { id: reply.taskId, duplicate: reply.duplicate };
   }
 
@@ -217,8 +217,6 @@ export class Producer extends MessagingClient<ProducerEvents> {
       return { publish: p };
     });
     const reply = (await this.requestSafely({ t: FrameType.txn, ops: frameOps })) as CommittedFrame;
-    for (const r of reply.results)
-      if ('taskId' in r && !('cancelled' in r)) this.sessionIds.add(r.taskId);
     return reply.results;
   }
 
@@ -243,7 +241,6 @@ export class Producer extends MessagingClient<ProducerEvents> {
       t: FrameType.flow,
       flow: toWire(root),
     })) as FlowSubmittedFrame;
-    for (const id of reply.taskIds) this.sessionIds.add(id);
     let next = 0;
     const shape = (n: FlowNode): FlowTree => {
       const id = reply.duplicate && next > 0 ? '' : reply.taskIds[next++]!;
@@ -267,10 +264,7 @@ export class Producer extends MessagingClient<ProducerEvents> {
         t: FrameType.submitMany,
         tasks: chunk.map((i) => toSpec(i.queue, i.payload, i)),
       })) as SubmittedManyFrame;
-      for (const id of reply.taskIds) {
-        ids.push(id);
-        this.sessionIds.add(id);
-      }
+      for (const id of reply.taskIds) ids.push(id);
       for (const d of reply.duplicates) duplicates.push(start + d);
     }
     return { ids, duplicates };
@@ -349,6 +343,27 @@ export class Producer extends MessagingClient<ProducerEvents> {
         if (!goingAway || attempt >= 5) throw err;
         await this.conn.waitReady();
       }
+    }
+  }
+
+  /**
+   * The hub pushes the results of tasks submitted on this session without a watch: their
+   * ids are noted as the reply is read, since the result may be the very next frame of the
+   * same read, handled before the awaiting submit resumes.
+   */
+  private onReply(frame: HubFrame): void {
+    switch (frame.t) {
+      case FrameType.submitted:
+        this.sessionIds.add(frame.taskId);
+        break;
+      case FrameType.submittedMany:
+      case FrameType.flowSubmitted:
+        for (const id of frame.taskIds) this.sessionIds.add(id);
+        break;
+      case FrameType.committed:
+        for (const r of frame.results)
+          if ('taskId' in r && !('cancelled' in r)) this.sessionIds.add(r.taskId);
+        break;
     }
   }
 

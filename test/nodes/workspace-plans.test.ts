@@ -3,8 +3,12 @@
  * runner writes them (docker, LXC and QEMU are not on the test machine; the process
  * provider runs for real in test/workspaces).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
-import type { NodeRecord, WorkspaceRecord } from '../../server/core/index.js';
+import type { NodeRecord, WorkspaceRecord, WorkspaceServiceSpec } from '../../server/core/index.js';
 import type { WorkspacePhase } from '../../server/gateway/workspace-driver.js';
 import { NodeWorkspaceDriver } from '../../server/nodes/node-workspace-driver.js';
 import type { SshPool } from '../../server/nodes/ssh-pool.js';
@@ -130,4 +134,52 @@ t.test('process', async (t) => {
   );
   t.equal(lines('remove', w).length, 3, 'kill the tree, remove the pidfile, remove the directory');
   t.equal(driver.sshUser(w, node), 'deploy', "the node's user");
+});
+
+// The service command lines of the container providers (they cannot run here): pinned, and
+// the part that runs inside the container run for real by sh, so a quoting slip shows.
+t.test('services inside docker and lxc containers', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-svc-lines-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, "it's here");
+  const svc: WorkspaceServiceSpec = {
+    name: 'db',
+    port: 5432,
+    command: `echo "port=$PORT arg=$1" > "${out}"`,
+    healthCheck: { type: 'command', command: 'pg_isready' },
+  };
+  const target = (provider: WorkspaceRecord['provider']) => ({
+    workspace: ws(provider, { image: 'img', services: [svc] }),
+    node,
+  });
+  const line = (r: Parameters<SshRunner['commandLine']>[0]) => runner.commandLine(r, node);
+
+  const docker = target('docker');
+  const [start, ...more] = driver.serviceSteps('start', docker, svc).map(line);
+  t.same(more, [], 'one command starts it');
+  const prefix = 'docker exec -d -w /root sb-ws-1 ';
+  t.ok(start!.startsWith(prefix), start);
+  t.ok(start!.endsWith(' 5432'), 'the port as an argument');
+  // What `docker exec` would run inside the container, run by this machine's sh.
+  execFileSync('sh', ['-c', start!.slice(prefix.length)]);
+  t.equal(readFileSync(out, 'utf8'), 'port=5432 arg=\n', 'the command runs with PORT set');
+  t.same(driver.serviceSteps('stop', docker, svc), [], "the container's stop ends it");
+  t.equal(line(driver.insideStep(docker, 'pg_isready')), 'docker exec sb-ws-1 sh -c pg_isready');
+  const dockerHost = driver.serviceHost(docker);
+  t.ok('step' in dockerHost && line(dockerHost.step).startsWith('docker inspect -f '));
+
+  const lxc = target('lxc');
+  const lxcStart = driver.serviceSteps('start', lxc, svc).map(line);
+  t.equal(lxcStart.length, 1);
+  t.match(lxcStart[0], /^lxc exec sb-ws-1 -- sh -c 'cd \/root; log=\/var\/log\/sb-svc-\$1\.log; /);
+  t.ok(lxcStart[0]!.endsWith(` db '${svc.command!.replace(/'/g, "'\\''")}' 5432`), lxcStart[0]);
+  t.same(driver.serviceSteps('stop', lxc, svc), []);
+  t.equal(line(driver.insideStep(lxc, 'pg_isready')), 'lxc exec sb-ws-1 -- sh -c pg_isready');
+  const lxcHost = driver.serviceHost(lxc);
+  t.ok('step' in lxcHost && line(lxcHost.step) === 'lxc list sb-ws-1 -c 4 --format csv');
+
+  t.throws(
+    () => driver.serviceSteps('start', target('qemu'), svc),
+    /the qemu provider runs no services/,
+  );
 });
