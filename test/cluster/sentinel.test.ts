@@ -89,17 +89,22 @@ if (requireTool('redis-server')) {
 
       // Sentinel learns of replicas from the master's INFO (every 10 s): a failover before
       // it knows one would find "no good slave".
-      for (let i = 0; i < 150; i++) {
+      // Waits are generous: on two loaded cores Sentinel's own timers run late.
+      let known = false;
+      for (let i = 0; i < 300 && !known; i++) {
         const replicas = (await sentinelProbe.call('SENTINEL', 'replicas', 'sbm')) as string[][];
-        if (replicas.some((r) => r[r.indexOf('flags') + 1] === 'slave')) break;
-        await sleep(100);
+        known = replicas.some((r) => r[r.indexOf('flags') + 1] === 'slave');
+        if (!known) await sleep(100);
       }
+      t.ok(known, 'Sentinel knows the replica before the master dies');
       await master.kill();
       // Sentinel notices (1 s) and promotes the replica; the hub's connections follow it.
-      for (let i = 0; i < 100; i++) {
-        if (/role:master/.test(await probe.info('replication').catch(() => ''))) break;
-        await sleep(200);
+      let promoted = false;
+      for (let i = 0; i < 200 && !promoted; i++) {
+        promoted = /role:master/.test(await probe.info('replication').catch(() => ''));
+        if (!promoted) await sleep(200);
       }
+      t.ok(promoted, 'Sentinel promoted the replica while the old master was down');
       // WAIT 1 needs a replica again: the old master comes back, and Sentinel makes it one.
       await master.start();
       let after: string | undefined;
