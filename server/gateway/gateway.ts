@@ -248,6 +248,19 @@ export class Gateway {
     return this.durably(cmd).then((ok) => ({ count: ok.count ?? 0, more }));
   }
 
+  /** Remove one dead task of the queue for good (the same command as a bulk purge). */
+  purgeDeadTask(caller: Caller, name: string, taskId: string): Promise<{ count: number }> {
+    const { task } = this.deadTask(caller, name, taskId);
+    const cmd: Command = {
+      type: 'task.bulk',
+      now: this.hub.now(),
+      queue: task.queue,
+      action: 'purge',
+      taskIds: [task.id],
+    };
+    return this.durably(cmd).then((ok) => ({ count: ok.count ?? 0 }));
+  }
+
   /** A dead task of the queue with its failed attempts (the last MAX_ATTEMPTS_KEPT). */
   deadTask(
     caller: Caller,

@@ -387,6 +387,21 @@ t.test('every operation of the document answers as documented', async (t) => {
         status: 200,
       };
     },
+    'DELETE /api/v1/queues/{name}/dead/{id}': async () => {
+      const { workerId, taskId, attempt } = await leased({ maxAttempts: 1 });
+      await ok('POST', '/api/tasks/fail', 'worker', {
+        workerId,
+        taskId,
+        attempt,
+        error: { message: 'walked into a wall', retryable: false },
+      });
+      const queue = (await ok('GET', `/api/v1/tasks/${taskId}`, 'producer')).queue as string;
+      return {
+        params: { name: queue, id: taskId },
+        missing: { name: queue, id: 'nope' },
+        status: 200,
+      };
+    },
     'PUT /api/v1/queues/{name}/limits': async () => {
       const name = unique('walk-q');
       await submit(name);

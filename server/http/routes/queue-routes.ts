@@ -255,6 +255,22 @@ export function queueRoutes(hub: Hub): Route[] {
     },
     {
       method: 'DELETE',
+      path: '/api/v1/queues/:name/dead/:id',
+      auth: ['admin'],
+      doc: {
+        summary: 'Remove one dead task for good',
+        tags: ['queues'],
+        params: deadParams,
+        responses: { 200: purged, 404: errorJson },
+      },
+      handler: async (ctx) => {
+        const p = parseParams(deadParams, ctx);
+        const { count } = await gw.purgeDeadTask(callerOf(ctx), p.name, p.id);
+        return { body: { queue: p.name, purged: count } };
+      },
+    },
+    {
+      method: 'DELETE',
       path: '/api/v1/queues/:name/dead',
       auth: ['admin'],
       doc: {
