@@ -379,9 +379,11 @@ if (requireTool('redis', 'redis-server')) {
         }
       }
       t.equal(await durable(store, d.seq), undefined);
-      for (let i = 0; i < 200 && store.stats().compactions < 3; i++) await sleep(25);
+      // Two at least: "again" is the point. How many more depends on how fast each one runs
+      // against the writes (one at a time; a slow one on loaded cores covers more records).
+      for (let i = 0; i < 800 && store.stats().compactions < 2; i++) await sleep(25);
       const compactions = store.stats().compactions;
-      t.ok(compactions >= 3, `${compactions} snapshots made as the state grew`);
+      t.ok(compactions >= 2, `${compactions} snapshots made as the state grew`);
       const bytes = Number(await redis.hget(keys.snapshot, 'bytes'));
       const live = coreState(d.core);
       await store.close();
