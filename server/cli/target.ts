@@ -16,6 +16,23 @@ export interface TargetFlags {
   clientKey?: string;
 }
 
+/** --url, --token, --json, --data-dir and the TLS flags: how a command reaches its hub. */
+export function withHubTargetFlags(cmd: Command, tokenHelp: string): Command {
+  return withTlsClientFlags(
+    cmd
+      .option(
+        '--url <url>',
+        'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
+      )
+      .option('--token <jwt>', `${tokenHelp} (env SWITCHBOARD_TOKEN)`)
+      .option('--json', 'print JSON for scripts')
+      .option(
+        '-d, --data-dir <dir>',
+        'on the hub machine: mint a short-lived admin token from this data dir',
+      ),
+  );
+}
+
 /** --ca, --client-cert, --client-key: for a hub with server.tls (https://). */
 export function withTlsClientFlags(cmd: Command): Command {
   return cmd

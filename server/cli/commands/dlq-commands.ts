@@ -3,7 +3,7 @@ import type { TaskJson } from '../../../protocol/index.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
 import { renderTable } from '../table.js';
-import { withTlsClientFlags, type TargetFlags } from '../target.js';
+import { withHubTargetFlags, type TargetFlags } from '../target.js';
 
 type TargetResolver = (opts: TargetFlags) => Promise<HubTarget>;
 
@@ -32,21 +32,7 @@ const BULK_LIMIT = 10_000;
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 const q = encodeURIComponent;
 
-function withTarget(cmd: Command): Command {
-  return withTlsClientFlags(
-    cmd
-      .option(
-        '--url <url>',
-        'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
-      )
-      .option('--token <jwt>', 'admin token (env SWITCHBOARD_TOKEN)')
-      .option('--json', 'print JSON for scripts')
-      .option(
-        '-d, --data-dir <dir>',
-        'on the hub machine: mint a short-lived admin token from this data dir',
-      ),
-  );
-}
+const withTarget = (cmd: Command): Command => withHubTargetFlags(cmd, 'admin token');
 
 /** One task id, or --all: never both, never neither (a purge of everything must be asked for). */
 function oneOrAll(verb: string, id: string | undefined, all: boolean | undefined): void {

@@ -9,7 +9,7 @@ import {
 } from '../../../protocol/index.js';
 import { CliError, ExitCode } from '../../support/exit-codes.js';
 import { hubRequest, type HubTarget } from '../hub-client.js';
-import { withTlsClientFlags, type TargetFlags } from '../target.js';
+import { withHubTargetFlags, type TargetFlags } from '../target.js';
 
 type TargetResolver = (opts: TargetFlags) => Promise<HubTarget>;
 
@@ -26,21 +26,7 @@ function line(s: ScheduleJson): string {
   return `${s.name}\t${describeTiming(s)}\t→ ${s.task.queue}\t${state}\tfires ${s.fires}${s.skipped ? `, skipped ${s.skipped}` : ''}`;
 }
 
-function withTarget(cmd: Command): Command {
-  return withTlsClientFlags(
-    cmd
-      .option(
-        '--url <url>',
-        'HTTP side port of the hub; several hubs of one cluster comma-separated (env SWITCHBOARD_URL)',
-      )
-      .option('--token <jwt>', 'producer or admin token (env SWITCHBOARD_TOKEN)')
-      .option('--json', 'print JSON for scripts')
-      .option(
-        '-d, --data-dir <dir>',
-        'on the hub machine: mint a short-lived admin token from this data dir',
-      ),
-  );
-}
+const withTarget = (cmd: Command): Command => withHubTargetFlags(cmd, 'producer or admin token');
 
 /** `switchboard schedule add|list|show|pause|resume|remove` (docs/schedules.md). */
 export function registerScheduleCommands(program: Command, resolve: TargetResolver): void {
