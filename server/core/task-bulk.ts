@@ -1,7 +1,7 @@
 import type { CommandResult } from './command-result.js';
 import type { TaskBulkCommand } from './commands.js';
 import type { CoreState } from './core-state.js';
-import { cancel, retry } from './task-lifecycle.js';
+import { cancel, isTerminal, retry } from './task-lifecycle.js';
 import { dropTask } from './task-retention.js';
 
 /** The most tasks one `task.bulk` names: the cap of one bulk call (docs/dead-letters.md). */
@@ -12,7 +12,9 @@ export const MAX_BULK_TASKS = 10_000;
  * command): all of it in one step and one journal record, so a replay does exactly the same
  * and nothing runs between two of its tasks. A task that is gone, of another queue or no
  * longer in a state the action takes is passed over, not an error: `count` says how many
- * were acted on.
+ * were acted on. Purge removes finished tasks only (dead, completed, expired, cancelled): an
+ * unfinished one must be cancelled first. A purged child of a flow leaves its outcome with
+ * its parent, as an evicted one does.
  */
 export function applyBulk(s: CoreState, cmd: TaskBulkCommand): CommandResult {
   let count = 0;
@@ -25,8 +27,8 @@ export function applyBulk(s: CoreState, cmd: TaskBulkCommand): CommandResult {
       if (cancel(s, cmd.reason === undefined ? c : { ...c, reason: cmd.reason }).ok) count++;
     } else if (cmd.action === 'retry') {
       if (retry(s, taskId, cmd.now).ok) count++;
-    } else if (task.state === 'dead') {
-      queue?.dead.delete(taskId);
+    } else if (isTerminal(task)) {
+      if (task.state === 'dead') queue?.dead.delete(taskId);
       dropTask(s, task);
       count++;
     }

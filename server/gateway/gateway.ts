@@ -25,6 +25,7 @@ import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
 import { OperationError } from './operation-error.js';
 import { ScheduleOperations } from './schedule-operations.js';
+import { TaskPurge } from './task-purge.js';
 import { matchingDead, searchTasks, type TaskPage, type TaskSearch } from './task-search.js';
 import { TokenOperations } from './token-operations.js';
 import { TransactionOperations } from './transaction-operations.js';
@@ -118,6 +119,8 @@ export class Gateway {
   readonly schedules: ScheduleOperations;
   /** Flows: trees of tasks, parents after children (gateway/flow-operations.ts). */
   readonly flows: FlowOperations;
+  /** Purge of a queue's finished tasks by state and filter (gateway/task-purge.ts). */
+  readonly purge: TaskPurge;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -129,6 +132,7 @@ export class Gateway {
     this.users = new UserOperations(hub, this, this.workspaces);
     this.schedules = new ScheduleOperations(hub, this);
     this.flows = new FlowOperations(hub, this);
+    this.purge = new TaskPurge(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks

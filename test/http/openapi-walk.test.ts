@@ -367,6 +367,11 @@ t.test('every operation of the document answers as documented', async (t) => {
       body: { state: 'queued', limit: 10 },
       status: 200,
     }),
+    'POST /api/v1/queues/{name}/purge': async () => ({
+      params: { name: 'walk' },
+      body: { state: 'completed', where: 'payload.n=1' },
+      status: 200,
+    }),
     'POST /api/v1/queues/{name}/retry': async () => ({
       params: { name: 'walk' },
       body: { errorCode: 'HANDLER_ERROR' },

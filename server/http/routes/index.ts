@@ -11,6 +11,7 @@ import { healthRoutes } from './health-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
+import { purgeRoutes } from './purge-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { scheduleRoutes } from './schedule-routes.js';
 import { taskRoutes } from './task-routes.js';
@@ -36,6 +37,7 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
     ...taskRoutes(hub),
     ...flowRoutes(hub),
     ...queueRoutes(hub),
+    ...purgeRoutes(hub),
     ...scheduleRoutes(hub),
     ...workerRoutes(hub),
     ...eventRoutes(hub),
