@@ -210,6 +210,29 @@ export class CoreDriver {
   }
 
   /**
+   * One `task.bulk` on queue `a` or `b` (by `i`), naming tasks the way the gateway picks
+   * them (cancel: unfinished; retry: dead; purge: finished), plus one it passes over (a
+   * task of the other queue), so the record holds ids the core must skip on replay too.
+   */
+  bulk(i: number, action: 'cancel' | 'retry' | 'purge'): void {
+    const queue = i % 2 ? 'a' : 'b';
+    const takes = (state: string): boolean =>
+      action === 'retry'
+        ? state === 'dead'
+        : action === 'purge'
+          ? ['completed', 'dead', 'cancelled', 'expired'].includes(state)
+          : !['completed', 'dead', 'cancelled', 'expired'].includes(state);
+    const all = [...this.core.tasks.values()];
+    const taskIds = all
+      .filter((x) => x.queue === queue && takes(x.state))
+      .slice(0, 1 + (i % 4))
+      .map((x) => x.id);
+    const stranger = all.find((x) => x.queue !== queue);
+    if (stranger) taskIds.push(stranger.id);
+    this.run({ type: 'task.bulk', now: this.now, queue, action, taskIds });
+  }
+
+  /**
    * Schedule `s<i>` (every 100 ms onto queue a): create it, or pause, resume or remove it
    * if it exists. Ticks then fire it: each fire and its task are one journaled record.
    */
@@ -244,7 +267,10 @@ export class CoreDriver {
     this.run({ type: 'tick', now: this.now });
   }
 
-  /** A fixed, varied history: leases, completions, retries, dead letters, a cancel, a pause. */
+  /**
+   * A fixed, varied history: leases, completions, retries, dead letters, a cancel, bulk
+   * retries, purges and cancels, a pause.
+   */
   scripted(rounds = 40): void {
     this.register('w1', 3, true);
     this.register('w2', 1);
@@ -260,6 +286,9 @@ export class CoreDriver {
       if (i % 6 === 0) this.advance(25);
       if (i === 20) this.cancel(3);
       if (i === 25) this.disconnect('w2');
+      if (i % 10 === 2) this.bulk(i, 'retry');
+      if (i % 10 === 5) this.bulk(i, 'purge');
+      if (i % 10 === 8) this.bulk(i, 'cancel');
     }
     this.run({ type: 'queue.pause', now: this.now, queue: 'b' });
     this.advance(100);
@@ -869,6 +898,14 @@ export function storeContract<S extends Store>(
       {
         weight: 1,
         arbitrary: fc.record({
+          k: fc.constant('bulk' as const),
+          i: fc.nat(7),
+          action: fc.constantFrom('cancel' as const, 'retry' as const, 'purge' as const),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
           k: fc.constant('schedule' as const),
           i: fc.nat(1),
           op: fc.constantFrom(
@@ -945,6 +982,9 @@ export function storeContract<S extends Store>(
                 break;
               case 'cancel':
                 d.cancel(s.i);
+                break;
+              case 'bulk':
+                d.bulk(s.i, s.action);
                 break;
               case 'schedule':
                 d.schedule(s.i, s.op);
