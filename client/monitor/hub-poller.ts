@@ -8,6 +8,7 @@ import type {
   QueueRow,
   ScheduleRow,
   Stats,
+  WaitingParent,
   WorkerRow,
 } from './monitor-data.js';
 
@@ -25,6 +26,15 @@ export class MonitorError extends Error {
 }
 
 const HISTORY = 180;
+/** How many waiting flow parents the monitor lists (each costs one flow read per poll). */
+export const WAITING_PARENTS_SHOWN = 8;
+const FINAL = new Set(['completed', 'dead', 'expired', 'cancelled']);
+
+/** GET /api/v1/flows/:id, the part the monitor reads. */
+interface FlowRead {
+  children: { id: string; name: string | null; queue: string; state: string }[];
+  evicted: unknown[];
+}
 
 /**
  * Reads the hub once a second (stats, queues, workers) and follows the event stream for
@@ -115,6 +125,8 @@ export class HubPoller extends EventEmitter {
         }))
         .reverse();
     }
+    const waitingTotal = q.queues.reduce((n, row) => n + (row.waiting ?? 0), 0);
+    const waitingParents = waitingTotal ? await this.waitingParents() : [];
     const now = stats.at;
     if (this.followed !== undefined && this.followed !== this.url) {
       // Another hub's counters: rates from one hub's totals to the other's would be noise.
@@ -142,11 +154,41 @@ export class HubPoller extends EventEmitter {
       queues: q.queues.sort((a, b) => a.name.localeCompare(b.name)),
       workers: w.workers.sort((a, b) => a.id.localeCompare(b.id)),
       schedules: sch.schedules,
+      waitingParents,
+      waitingTotal,
       failures: [...this.failures],
       submittedRate: [...this.submittedRate],
       completedRate: [...this.completedRate],
     };
     return this.snapshot;
+  }
+
+  /**
+   * The oldest flow parents waiting on children, each with the children it still waits on.
+   * Read only when a queue counts waiting parents; a parent released between the two reads
+   * is left out.
+   */
+  private async waitingParents(): Promise<WaitingParent[]> {
+    const page = await this.get<{ tasks: { id: string; queue: string; createdAt: number }[] }>(
+      `/api/v1/tasks?state=waiting-children&limit=${WAITING_PARENTS_SHOWN}`,
+    );
+    const rows = await Promise.all(
+      page.tasks.map(async (t): Promise<WaitingParent | undefined> => {
+        const flow = await this.get<FlowRead>(`/api/v1/flows/${encodeURIComponent(t.id)}`).catch(
+          (err: unknown) => {
+            if (err instanceof MonitorError) throw err;
+            return undefined;
+          },
+        );
+        if (!flow) return undefined;
+        const pending = flow.children
+          .filter((c) => !FINAL.has(c.state))
+          .map((c) => ({ name: c.name ?? c.id, queue: c.queue, state: c.state }));
+        const children = flow.children.length + flow.evicted.length;
+        return { ...t, children, done: children - pending.length, pending };
+      }),
+    );
+    return rows.filter((r): r is WaitingParent => r !== undefined);
   }
 
   private push(list: number[], v: number): void {

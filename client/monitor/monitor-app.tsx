@@ -7,6 +7,8 @@ import {
   headerLines,
   queueLines,
   scheduleLines,
+  waitingLines,
+  waitingTitle,
   workerLines,
 } from './render-text.js';
 
@@ -172,6 +174,12 @@ export function MonitorApp({ poller }: { poller: HubPoller }) {
       '',
       `SCHEDULES (${schedules.length})`,
       ...scheduleLines(schedules, width),
+      '',
+      waitingTitle(snap),
+      ...waitingLines(
+        snap.waitingParents.filter((p) => matches(p.queue)),
+        width,
+      ),
     ];
   } else if (view === 'workers') {
     content = [

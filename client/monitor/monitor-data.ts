@@ -47,6 +47,18 @@ export interface Failure {
   message: string;
 }
 
+/** A flow's parent waiting on its children (docs/flows.md), as the monitor lists it. */
+export interface WaitingParent {
+  id: string;
+  queue: string;
+  createdAt: number;
+  /** Its direct children, and how many of them are final. */
+  children: number;
+  done: number;
+  /** The children it still waits on: name (or id), queue and state, oldest first. */
+  pending: { name: string; queue: string; state: string }[];
+}
+
 export interface MonitorSnapshot {
   url: string;
   stats: Stats;
@@ -54,6 +66,10 @@ export interface MonitorSnapshot {
   workers: WorkerRow[];
   /** Schedules by name (docs/schedules.md); empty from a hub without them. */
   schedules: ScheduleRow[];
+  /** Flow parents waiting on children, oldest first (at most WAITING_PARENTS_SHOWN). */
+  waitingParents: WaitingParent[];
+  /** How many parents wait in all (may be more than are listed). */
+  waitingTotal: number;
   failures: Failure[];
   /** Tasks per second over recent samples, oldest first. */
   submittedRate: number[];

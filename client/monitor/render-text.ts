@@ -9,6 +9,7 @@ import {
   type MonitorSnapshot,
   type QueueRow,
   type ScheduleRow,
+  type WaitingParent,
   type WorkerRow,
 } from './monitor-data.js';
 
@@ -35,6 +36,7 @@ export function queueLines(queues: QueueRow[], width: number): string[] {
       'NORM',
       'LOW',
       'DELAYED',
+      'WAITING',
       'LEASED',
       'DEAD',
       'WORKERS',
@@ -48,6 +50,7 @@ export function queueLines(queues: QueueRow[], width: number): string[] {
       String(q.depth.normal ?? 0),
       String(q.depth.low ?? 0),
       String(q.delayed),
+      String(q.waiting ?? 0),
       String(q.leased),
       String(q.dead),
       String(q.workers),
@@ -92,6 +95,28 @@ export function scheduleLines(schedules: ScheduleRow[], width: number, now = Dat
   );
 }
 
+/** Flow parents waiting on children: how many are done, and what each still waits on. */
+export function waitingLines(parents: WaitingParent[], width: number, now = Date.now()): string[] {
+  if (!parents.length) return ['(no flow waiting on children)'];
+  return table(
+    ['PARENT', 'QUEUE', 'CHILDREN', 'WAITING', 'WAITING ON'],
+    parents.map((p) => [
+      p.id,
+      p.queue,
+      `${p.done}/${p.children} done`,
+      since(p.createdAt, now),
+      p.pending.map((c) => `${c.name} (${c.queue}, ${c.state})`).join(', '),
+    ]),
+    width,
+  );
+}
+
+/** The heading of the waiting-parents section: "WAITING PARENTS (3)", "(8 of 120)". */
+export function waitingTitle(s: MonitorSnapshot): string {
+  const shown = s.waitingParents.length;
+  return `WAITING PARENTS (${shown < s.waitingTotal ? `${shown} of ${s.waitingTotal}` : shown})`;
+}
+
 export function failureLines(s: MonitorSnapshot, width: number, now = Date.now()): string[] {
   if (!s.failures.length) return ['(no failures)'];
   return table(
@@ -112,7 +137,7 @@ export function headerLines(s: MonitorSnapshot, width: number): string[] {
   const st = s.stats;
   return [
     `switchboard ${st.version} @ ${s.url} — ${st.status}, up ${st.uptimeSeconds}s, ${st.connections} connections, ${st.workers} workers`,
-    `tasks: ${st.tasks.queued} queued, ${st.tasks.delayed} delayed, ${st.tasks.leased} running, ${st.tasks.dead} dead · totals: ${st.totals.submitted} submitted, ${st.totals.completed} completed, ${st.totals.failed} failed`,
+    `tasks: ${st.tasks.queued} queued, ${st.tasks.delayed} delayed, ${st.tasks.leased} running, ${st.tasks.dead} dead${s.waitingTotal ? `, ${s.waitingTotal} waiting on children` : ''} · totals: ${st.totals.submitted} submitted, ${st.totals.completed} completed, ${st.totals.failed} failed`,
     `submitted/s ${last(s.submittedRate).toFixed(0).padStart(7)} ${sparkline(s.submittedRate, Math.max(10, width - 40))}`,
     `completed/s ${last(s.completedRate).toFixed(0).padStart(7)} ${sparkline(s.completedRate, Math.max(10, width - 40))}`,
     `assignment latency p50 ${st.assignmentLatencyMs.p50.toFixed(1)} ms · p99 ${st.assignmentLatencyMs.p99.toFixed(1)} ms (last ${st.assignmentLatencyMs.samples} assignments)`,
@@ -132,6 +157,9 @@ export function renderText(s: MonitorSnapshot, width = 120): string {
     '',
     'SCHEDULES',
     ...scheduleLines(s.schedules, width),
+    '',
+    waitingTitle(s),
+    ...waitingLines(s.waitingParents, width),
     '',
     'RECENT FAILURES',
     ...failureLines(s, width).slice(0, 11),

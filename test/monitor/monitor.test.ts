@@ -117,16 +117,16 @@ t.test(
     t.match(
       overview,
       new RegExp(
-        `gamma\\s+active\\s+${gamma.depth[0]}\\s+0\\s+${gamma.depth[2]}\\s+0\\s+0\\s+0\\s+0\\s+0`,
+        `gamma\\s+active\\s+${gamma.depth[0]}\\s+0\\s+${gamma.depth[2]}\\s+0\\s+0\\s+0\\s+0\\s+0\\s+0`,
       ),
       'gamma: 2 critical, 5 normal, no workers',
     );
     t.match(
       overview,
-      /alpha\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+1/,
+      /alpha\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+1/,
       'alpha drained, served by one worker',
     );
-    t.match(overview, /beta\s+active(\s+0){6}\s+1\s+1/, 'beta: one dead task');
+    t.match(overview, /beta\s+active(\s+0){7}\s+1\s+1/, 'beta: one dead task');
     t.match(
       overview,
       /w-alpha\s+idle\s+alpha,beta\s+0\/2\s+20\s+1/,
@@ -206,6 +206,54 @@ t.test('--once and --json match the hub state', async (t) => {
   t.equal(json.workers[0]!.id, 'w-alpha');
   t.equal(json.workers[0]!.completed, 20);
   t.equal(json.stats.totals.completed, th.hub.stats.completed);
+});
+
+t.test('--once lists the flow parents waiting on their children', async (t) => {
+  const th = await startTestHub();
+  t.teardown(th.stop);
+  const empty = await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--once']);
+  t.match(empty.stdout, /WAITING PARENTS \(0\)\n\(no flow waiting on children\)/);
+  // `fetch` has a worker, `mail` none: each report waits on its summary.
+  const worker = new Worker({ url: th.wsUrl, queues: ['fetch'], concurrency: 4 }, async () => 1);
+  await worker.start();
+  const producer = new Producer({ url: th.wsUrl });
+  t.teardown(async () => {
+    await producer.close();
+    await worker.close({ timeoutMs: 100 });
+  });
+  const flows = [];
+  for (let i = 0; i < 2; i++)
+    flows.push(
+      await producer.submitFlow({
+        queue: 'reports',
+        children: [
+          { queue: 'fetch', name: 'sales' },
+          { queue: 'fetch', name: 'costs' },
+          { queue: 'mail', name: 'summary' },
+        ],
+      }),
+    );
+  const fetched = flows.flatMap((f) => f.tree.children.slice(0, 2).map((c) => c.id));
+  await Promise.all(fetched.map((id) => producer.result(id)));
+  const once = await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--once']);
+  t.match(once.stdout, /2 waiting on children/, 'the header counts them');
+  t.match(once.stdout, /QUEUE\s+STATE\s+CRIT\s+HIGH\s+NORM\s+LOW\s+DELAYED\s+WAITING/);
+  t.match(once.stdout, /\nreports\s+active\s+0\s+0\s+0\s+0\s+0\s+2\s/, 'a WAITING column');
+  t.match(once.stdout, /WAITING PARENTS \(2\)\nPARENT\s+QUEUE\s+CHILDREN\s+WAITING\s+WAITING ON\n/);
+  for (const f of flows)
+    t.match(
+      once.stdout,
+      new RegExp(`${f.id}\\s+reports\\s+2/3 done\\s+\\d+s\\s+summary \\(mail, queued\\)`),
+      `${f.id}: two of three done, waiting on its summary`,
+    );
+  const json = JSON.parse(
+    (await run(process.execPath, [MONITOR, '--url', th.httpUrl, '--json'])).stdout,
+  ) as { waitingTotal: number; waitingParents: { id: string; done: number }[] };
+  t.equal(json.waitingTotal, 2);
+  t.same(
+    json.waitingParents.map((p) => [p.id, p.done]),
+    flows.map((f) => [f.id, 2]),
+  );
 });
 
 t.test('a wrong URL or a bad token: one line and a non-zero exit, no stack trace', async (t) => {
