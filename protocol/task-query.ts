@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseIso8601 } from './iso-8601.js';
 
 /**
- * The filters of a task search and of the bulk actions (docs/task-search.md,
+ * The filters of a task search and of the bulk actions (docs/dead-letters.md, "Task search",
  * docs/dead-letters.md), as REST takes them in a query string or a JSON body.
  */
 

@@ -9,7 +9,7 @@ export interface PayloadEquals {
 }
 
 /**
- * Which tasks a search or a bulk action means (docs/task-search.md). Every field that is
+ * Which tasks a search or a bulk action means (docs/dead-letters.md, "Task search"). Every field that is
  * set must match; times are Unix ms, `since` inclusive and `until` exclusive.
  */
 export interface TaskFilter {
