@@ -67,7 +67,7 @@ const bodyTime = (text: string): number | string => (/^\d{1,15}$/.test(text) ? N
 
 /**
  * `switchboard task list [--queue Q] [--state S] [filters] [--limit N] [--cursor C]` and
- * `switchboard task purge QUEUE --state S [filters]` (docs/dead-letters.md, "Task search", docs/dead-letters.md).
+ * `switchboard task purge QUEUE --state S [filters]` (docs/dead-letters.md).
  */
 export function registerTaskCommands(program: Command, resolve: TargetResolver): void {
   const task = program.command('task').description('search tasks, purge finished ones');
