@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { parseIso8601 } from './iso-8601.js';
 
 /**
- * The filters of a task search and of the bulk actions (docs/dead-letters.md, "Task search"), as REST takes them in a query string or a JSON body.
+ * The filters of a task search and of the bulk actions (docs/dead-letters.md, "Task search"),
+ * as REST takes them in a query string or a JSON body.
  */
 
 /** How deep a `where` path may reach into a payload (`payload.a.b.c…`). */
