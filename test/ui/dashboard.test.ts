@@ -123,7 +123,9 @@ if (requireTool('chromium')) {
 
     const other = await browser.newPage();
     await signIn(other, producer);
-    await other.click('a[href="#/queues"]');
+    t.equal(await other.locator('a[href="#/queues"]').count(), 0, 'no queues page for a producer');
+    await other.click('a[href="#/tasks"]');
+    await other.locator('tr[data-task]').first().waitFor();
     t.equal(
       await other.locator('button', { hasText: 'Pause' }).count(),
       0,

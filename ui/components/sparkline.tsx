@@ -1,0 +1,50 @@
+/**
+ * A line chart of one series as inline SVG: no charting library is installed (uPlot is not
+ * in node_modules), and a polyline is all a last-minutes sparkline needs. The SVG carries
+ * its own text alternative (the last value and the peak).
+ */
+export function Sparkline({
+  values,
+  label,
+  unit = '',
+  width = 300,
+  height = 60,
+}: {
+  values: number[];
+  label: string;
+  unit?: string;
+  width?: number;
+  height?: number;
+}) {
+  const max = Math.max(1, ...values);
+  const n = Math.max(2, values.length);
+  const pts = values
+    .map(
+      (v, i) =>
+        `${((i / (n - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`,
+    )
+    .join(' ');
+  const last = values.at(-1) ?? 0;
+  return (
+    <figure class="card chart" data-chart={label}>
+      <figcaption>
+        {label} <strong data-last>{last}</strong>
+        {unit} <small>peak {max === 1 && !values.some((v) => v) ? 0 : max}</small>
+      </figcaption>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${label}: ${last}${unit} now, peak ${max} over the last ${values.length} s`}
+      >
+        <polyline
+          points={pts}
+          fill="none"
+          stroke="currentColor"
+          stroke-width="1.5"
+          vector-effect="non-scaling-stroke"
+        />
+      </svg>
+    </figure>
+  );
+}
