@@ -26,7 +26,7 @@ export function Sparkline({
     .join(' ');
   const last = values.at(-1) ?? 0;
   return (
-    <figure class="card chart" data-chart={label}>
+    <figure class="card chart" data-chart={label} data-peak={Math.max(0, ...values)}>
       <figcaption>
         {label} <strong data-last>{last}</strong>
         {unit} <small>peak {max === 1 && !values.some((v) => v) ? 0 : max}</small>
