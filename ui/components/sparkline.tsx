@@ -9,19 +9,24 @@ export function Sparkline({
   unit = '',
   width = 300,
   height = 60,
+  span = 0,
 }: {
   values: number[];
   label: string;
   unit?: string;
   width?: number;
   height?: number;
+  /** Points the x axis spans (fewer values are drawn at its right end). */
+  span?: number;
 }) {
   const max = Math.max(1, ...values);
-  const n = Math.max(2, values.length);
+  // Right-aligned on a fixed window, so a chart opened a minute ago fills from the right.
+  const n = Math.max(2, span, values.length);
+  const off = n - values.length;
   const pts = values
     .map(
       (v, i) =>
-        `${((i / (n - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`,
+        `${(((i + off) / (n - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`,
     )
     .join(' ');
   const last = values.at(-1) ?? 0;

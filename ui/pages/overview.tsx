@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api-client.js';
 import { Sparkline } from '../components/sparkline.js';
 import { Status } from '../components/status.js';
-import { series, onSeries } from '../metrics.js';
+import { WINDOW, series, onSeries } from '../metrics.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
@@ -28,13 +28,23 @@ export function Overview() {
           ))}
         </section>
       )}
-      <h2>Last {Math.round(series.queued.length / 60) || 1} min</h2>
+      <h2>Last {WINDOW / 60} minutes</h2>
       <section aria-label="charts" class="charts">
-        <Sparkline label="submitted" unit="/s" values={series.rates['task.submitted']} />
-        <Sparkline label="completed" unit="/s" values={series.rates['task.completed']} />
-        <Sparkline label="failed" unit="/s" values={series.rates['task.failed']} />
-        <Sparkline label="queued" values={series.queued} />
-        <Sparkline label="leased" values={series.leased} />
+        <Sparkline
+          label="submitted"
+          unit="/s"
+          span={WINDOW}
+          values={series.rates['task.submitted']}
+        />
+        <Sparkline
+          label="completed"
+          unit="/s"
+          span={WINDOW}
+          values={series.rates['task.completed']}
+        />
+        <Sparkline label="failed" unit="/s" span={WINDOW} values={series.rates['task.failed']} />
+        <Sparkline label="queued" span={WINDOW} values={series.queued} />
+        <Sparkline label="leased" span={WINDOW} values={series.leased} />
       </section>
       <h2>Queue depths by priority</h2>
       <table class="cards">
