@@ -78,6 +78,12 @@ export interface HealthJson {
   leader?: string | null;
 }
 
+/** GET /api/v1/status: nodes and workspaces by status. */
+export interface HubStatusJson {
+  nodes: Record<string, number>;
+  workspaces: Record<string, number>;
+}
+
 /** The fields of a node the dashboard shows (server/http/schemas/node-json.ts has them all). */
 export interface NodeJson {
   id: string;
@@ -143,6 +149,7 @@ export const api = {
   whoami: () => call<WhoamiJson>('GET', '/api/v1/whoami'),
   health: () => call<HealthJson>('GET', '/health'),
   stats: () => call<StatsJson>('GET', '/api/v1/stats'),
+  status: () => call<HubStatusJson>('GET', '/api/v1/status'),
   queues: () => call<{ queues: QueueJson[] }>('GET', '/api/v1/queues'),
   workers: () => call<{ workers: WorkerJson[] }>('GET', '/api/v1/workers'),
   drain: (id: string) => call<unknown>('POST', `/api/v1/workers/${q(id)}/drain`),

@@ -6,6 +6,12 @@ import { WINDOW, series, onSeries } from '../metrics.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
+const byStatus = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ') || 'none';
+
 const PRIORITIES = ['critical', 'high', 'normal', 'low'];
 
 /** Rates as live charts, the hub's counts, depths by priority, and where this hub stands. */
@@ -14,6 +20,7 @@ export function Overview() {
   useEffect(() => onSeries(() => setTick((x) => x + 1)), []);
   const [queues, qErr] = usePoll(api.queues, { on: ['task.', 'queue.'], minMs: 1000 });
   const [health] = usePoll(api.health, { ms: 15_000 });
+  const [status] = usePoll(api.status, { on: ['node.', 'workspace.'], ms: 15_000 });
   const s = series.last;
   return (
     <>
@@ -85,6 +92,12 @@ export function Overview() {
           <> · single hub (no cluster)</>
         )}
       </p>
+      {status && (
+        <p data-nodes>
+          <a href={href('nodes')}>nodes</a>: {byStatus(status.nodes)} ·{' '}
+          <a href={href('workspaces')}>workspaces</a>: {byStatus(status.workspaces)}
+        </p>
+      )}
     </>
   );
 }
