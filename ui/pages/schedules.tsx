@@ -35,7 +35,7 @@ export function Schedules() {
                 {s.cron ? `${s.cron}${s.tz ? ' ' + s.tz : ''}` : `every ${s.everyMs} ms`}
               </td>
               <td data-label="queue">{s.task.queue}</td>
-              <td data-label="next">{time(s.nextAt)}</td>
+              <td data-label="next">{s.nextAt ? new Date(s.nextAt).toLocaleString() : ''}</td>
               <td data-label="fires">{s.fires}</td>
               <td data-label="last task">
                 {s.lastTaskId && <a href={href('tasks', s.lastTaskId)}>{s.lastTaskId}</a>}
