@@ -1,7 +1,6 @@
 import { api } from '../api-client.js';
 import { act } from '../components/act.js';
 import { Status } from '../components/status.js';
-import { time } from '../components/task-row.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
