@@ -135,4 +135,29 @@ if (requireTool('chromium')) {
     );
     t.pass('an event after the reconnect reaches the chart');
   });
+
+  t.test('signing in and moving around by keyboard alone', async (t) => {
+    const d = await startDashboard();
+    t.teardown(() => d.stop());
+    const page = await d.browser.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(`${d.th.httpUrl}/`);
+    await page.waitForSelector('#token');
+    await page.keyboard.press('Tab');
+    t.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      'token',
+      'Tab reaches the token field',
+    );
+    await page.keyboard.type(d.admin);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('header');
+    await page.keyboard.press('Tab');
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Tab');
+    t.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), '#/overview');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[aria-current=page][href="#/queues"]');
+    t.pass('Enter on a nav link opens its page');
+  });
 }

@@ -42,6 +42,14 @@ export function Sparkline({
         role="img"
         aria-label={`${label}: ${last}${unit} now, peak ${max} over the last ${values.length} s`}
       >
+        <line
+          class="base"
+          x1="0"
+          x2={width}
+          y1={height - 1}
+          y2={height - 1}
+          vector-effect="non-scaling-stroke"
+        />
         <polyline
           points={pts}
           fill="none"
