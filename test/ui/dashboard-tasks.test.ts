@@ -5,6 +5,7 @@
  * attempts, cancel acts on the hub, and dead letters page past 100 with retry and delete.
  */
 import t from 'tap';
+import { Worker } from '../../client/index.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { requireTool } from '../helpers/requires.js';
 
@@ -97,6 +98,24 @@ if (requireTool('chromium')) {
     t.equal(await page.textContent('[data-fact=worker]'), 'w1');
     t.equal(await page.locator('button', { hasText: 'Cancel' }).count(), 0, 'no cancel once final');
     t.equal(await d.shoot(page, 'task-detail'), 0, 'task detail: no sideways scroll at 360 px');
+
+    // Progress reported by a real worker shows on the task's page while it runs.
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    const sdk = new Worker({ url: d.th.wsUrl, token: w, queues: ['slow'] }, async (task) => {
+      task.progress({ percent: 50 });
+      await done;
+      return 'finished';
+    });
+    await sdk.start();
+    t.teardown(() => sdk.close());
+    const slow = (await rest('POST', '/api/v1/tasks', { queue: 'slow' })).json.id;
+    await page.goto(`${d.th.httpUrl}/ui/#/tasks/${slow}`);
+    await page.locator('[data-json=progress]', { hasText: '"percent": 50' }).waitFor();
+    t.pass('progress is shown while the task runs');
+    finish();
+    await page.locator('[data-state=completed]').waitFor();
+    t.match(await page.textContent('[data-json=result]'), /"finished"/);
 
     const { page: p2 } = await d.open(d.producer);
     await p2.goto(`${d.th.httpUrl}/ui/#/tasks/${ids[2]}`);

@@ -6,6 +6,7 @@
  * light and dark at 1280 and 360 px into tmp/ui-screenshots/ (test/helpers/dashboard.ts).
  */
 import t from 'tap';
+import { Worker } from '../../client/index.js';
 import { mintToken } from '../../server/auth/index.js';
 import { DASHBOARD_SECRET, startDashboard } from '../helpers/dashboard.js';
 import { requireTool } from '../helpers/requires.js';
@@ -50,6 +51,24 @@ if (requireTool('chromium')) {
       () => document.querySelector('[data-stat=queued] strong')?.textContent === '10007',
     );
     t.pass('the queued count follows without a reload');
+
+    // A real worker over WebSocket runs 200 tasks: the completed chart shows them.
+    const sdk = new Worker(
+      { url: d.th.wsUrl, token: d.worker, queues: ['live'], concurrency: 4, name: 'sdk-1' },
+      async (task) => ({ echo: task.payload }),
+    );
+    await sdk.start();
+    t.teardown(() => sdk.close());
+    const live = Array.from({ length: 200 }, (_, i) => ({ queue: 'live', payload: i }));
+    await rest('POST', '/api/v1/tasks', { tasks: live });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-chart=completed]')?.getAttribute('data-peak')) > 0,
+    );
+    t.pass('the completed/s chart shows the worker at work');
+    await page.waitForFunction(
+      () => document.querySelector('[data-stat=workers] strong')?.textContent === '1',
+    );
+    t.pass('the worker count follows');
     t.equal(await d.shoot(page, 'overview'), 0, 'overview: no sideways scroll at 360 px');
 
     await page.click('a[href="#/queues"]');
@@ -96,6 +115,9 @@ if (requireTool('chromium')) {
       /^1\/1/,
       'w1 runs one task',
     );
+    const sdkRow = page.locator('tr', { hasText: 'sdk-1' });
+    await sdkRow.locator('td[data-label=done]', { hasText: /^200$/ }).waitFor();
+    t.pass('the SDK worker shows its 200 tasks done');
     t.equal(await d.shoot(page, 'workers'), 0, 'workers: no sideways scroll at 360 px');
     await wrow.locator('button', { hasText: 'Drain' }).click();
     await wrow.locator('td[data-label=state]', { hasText: 'draining' }).waitFor();
