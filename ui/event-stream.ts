@@ -75,14 +75,14 @@ export class EventStream {
 
   private async loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      this.set(this.state === 'off' ? 'connecting' : this.state === 'live' ? 'stale' : this.state);
+      if (this.state === 'off') this.set('connecting');
       try {
         await this.once(signal);
       } catch {
         // dropped or refused: try again below
       }
       if (signal.aborted) return;
-      if (this.state !== 'connecting') this.set('stale');
+      this.set('stale');
       await new Promise((r) => setTimeout(r, this.retryMs));
       this.retryMs = Math.min(this.retryMs * 2, 10_000);
     }

@@ -212,5 +212,13 @@ if (requireTool('chromium')) {
     );
     t.equal(await d.shoot(page, 'dead-task-detail'), 0);
     t.ok(first);
+
+    // Purge from the queues page empties the queue's dead letters.
+    await page.click('a[href="#/queues"]');
+    const q = page.locator('tr[data-queue=fragile]');
+    t.equal(await q.locator('td[data-label=dead]').textContent(), String(N - 2));
+    await q.locator('button', { hasText: 'Purge dead' }).click();
+    await q.locator('td[data-label=dead]', { hasText: /^0$/ }).waitFor();
+    t.equal((await rest('GET', '/api/v1/queues/fragile')).json.dead, 0, 'purged on the hub');
   });
 }
