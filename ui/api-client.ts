@@ -156,6 +156,9 @@ export const api = {
   disconnect: (id: string) => call<unknown>('POST', `/api/v1/workers/${q(id)}/disconnect`),
   pause: (name: string) => call<QueueJson>('POST', `/api/v1/queues/${q(name)}/pause`),
   resume: (name: string) => call<QueueJson>('POST', `/api/v1/queues/${q(name)}/resume`),
+  /** Up to 1,000 of a queue's dead tasks back to queued (the route's default limit). */
+  retryDead: (name: string) =>
+    call<{ count: number; more: boolean }>('POST', `/api/v1/queues/${q(name)}/retry`, {}),
   purgeDead: (name: string) => call<{ purged: number }>('DELETE', `/api/v1/queues/${q(name)}/dead`),
   tasks: (f: TaskFilter) => call<TaskPage>('GET', `/api/v1/tasks${query({ limit: 50, ...f })}`),
   task: (id: string) => call<TaskJson>('GET', `/api/v1/tasks/${q(id)}`),

@@ -142,21 +142,22 @@ if (requireTool('chromium')) {
       payload: { i },
     }));
     await rest('POST', '/api/v1/tasks', { tasks });
-    const leased = (await rest('POST', '/api/tasks/assign', { workerId: 'w1', max: N }, w)).json
-      .tasks;
-    t.equal(leased.length, N);
-    for (const x of leased)
-      await rest(
-        'POST',
-        '/api/tasks/fail',
-        {
-          workerId: 'w1',
-          taskId: x.id,
-          attempt: 1,
-          error: { code: 'E_BAD', message: `no ${x.payload.i}` },
-        },
-        w,
-      );
+    // w1 takes every task of the queue and fails each: all dead (maxAttempts 1).
+    const killAll = async (): Promise<number> => {
+      const leased = (await rest('POST', '/api/tasks/assign', { workerId: 'w1', max: N }, w)).json
+        .tasks;
+      for (const x of leased) {
+        const error = { code: 'E_BAD', message: `no ${x.payload.i}` };
+        await rest(
+          'POST',
+          '/api/tasks/fail',
+          { workerId: 'w1', taskId: x.id, attempt: x.attempt, error },
+          w,
+        );
+      }
+      return leased.length;
+    };
+    t.equal(await killAll(), N);
 
     const { page } = await d.open(d.admin);
     await page.click('a[href="#/dead"]');
@@ -213,10 +214,19 @@ if (requireTool('chromium')) {
     t.equal(await d.shoot(page, 'dead-task-detail'), 0);
     t.ok(first);
 
-    // Purge from the queues page empties the queue's dead letters.
+    // Retry dead, then (once they died again) purge, from the queues page.
     await page.click('a[href="#/queues"]');
     const q = page.locator('tr[data-queue=fragile]');
-    t.equal(await q.locator('td[data-label=dead]').textContent(), String(N - 2));
+    await q.locator('td[data-label=dead]', { hasText: new RegExp(`^${N - 2}$`) }).waitFor();
+    await q.locator('button', { hasText: 'Retry dead' }).click();
+    await q.locator('td[data-label=dead]', { hasText: /^0$/ }).waitFor();
+    t.equal(
+      (await rest('GET', '/api/v1/queues/fragile')).json.queued,
+      N - 1,
+      'every dead task queued again',
+    );
+    t.equal(await killAll(), N - 1, 'and handed to the worker again');
+    await q.locator('td[data-label=dead]', { hasText: new RegExp(`^${N - 1}$`) }).waitFor();
     await q.locator('button', { hasText: 'Purge dead' }).click();
     await q.locator('td[data-label=dead]', { hasText: /^0$/ }).waitFor();
     t.equal((await rest('GET', '/api/v1/queues/fragile')).json.dead, 0, 'purged on the hub');

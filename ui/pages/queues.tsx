@@ -73,6 +73,19 @@ export function Queues({ admin }: { admin: boolean }) {
                   <button
                     onClick={() =>
                       act(
+                        `Retry ${Math.min(qu.dead, 1000)} dead tasks of ${qu.name}`,
+                        () => api.retryDead(qu.name),
+                        reload,
+                      )
+                    }
+                  >
+                    Retry dead
+                  </button>
+                )}
+                {admin && qu.dead > 0 && (
+                  <button
+                    onClick={() =>
+                      act(
                         `Purge ${qu.dead} dead tasks of ${qu.name}`,
                         () => api.purgeDead(qu.name),
                         reload,
