@@ -6,7 +6,8 @@
  */
 import t from 'tap';
 import { Worker } from '../../client/index.js';
-import { startDashboard } from '../helpers/dashboard.js';
+import { mintToken } from '../../server/auth/index.js';
+import { DASHBOARD_SECRET, startDashboard } from '../helpers/dashboard.js';
 import { requireTool } from '../helpers/requires.js';
 
 if (requireTool('chromium')) {
@@ -19,7 +20,9 @@ if (requireTool('chromium')) {
       payload: { customerId: i % 4, note: 'x'.repeat(i === 0 ? 10_000 : 3) },
     }));
     const ids: string[] = (await rest('POST', '/api/v1/tasks', { tasks: orders })).json.taskIds;
-    await rest('POST', '/api/v1/tasks', { queue: 'other', payload: { customerId: 1 } });
+    const other = (
+      await rest('POST', '/api/v1/tasks', { queue: 'other', payload: { customerId: 1 } })
+    ).json.id;
 
     const { page } = await d.open(d.admin);
     await page.click('a[href="#/tasks"]');
@@ -122,6 +125,23 @@ if (requireTool('chromium')) {
     await p2.locator(`article[data-task="${ids[2]}"]`).waitFor();
     t.equal(await p2.locator('button', { hasText: 'Cancel' }).count(), 1, 'a producer may cancel');
     t.equal(await p2.locator('[data-history]').count(), 0, 'no event history for a producer');
+
+    // A token for the orders queue alone lists only that queue's tasks.
+    const scoped = await mintToken(DASHBOARD_SECRET, {
+      role: 'producer',
+      subject: 'o',
+      queues: ['orders'],
+    });
+    const { page: p3 } = await d.open(scoped);
+    await p3.locator('tr[data-task]').first().waitFor();
+    const queues = await p3.locator('td[data-label=queue]').allTextContents();
+    t.ok(
+      queues.length > 0 && queues.every((x) => x === 'orders'),
+      'only orders tasks for an orders token',
+    );
+    await p3.goto(`${d.th.httpUrl}/ui/#/tasks/${other}`);
+    await p3.locator('[role=alert]').waitFor();
+    t.equal(await p3.locator('article[data-task]').count(), 0, "another queue's task is not shown");
   });
 
   t.test('dead letters page past 100, retry and delete', async (t) => {
