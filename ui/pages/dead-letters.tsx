@@ -1,0 +1,75 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api-client.js';
+import { act } from '../components/act.js';
+import { Pager } from '../components/pager.js';
+import { Status } from '../components/status.js';
+import { TaskHead, TaskRow } from '../components/task-row.js';
+import type { Route } from '../route.js';
+import { href } from '../route.js';
+import { usePoll } from '../use-poll.js';
+
+/** Dead letters of every queue (or one: `?queue=`), a page at a time; retry or delete each. */
+export function DeadLetters({ admin, route }: { admin: boolean; route: Route }) {
+  const queue = route.params.get('queue') ?? '';
+  const [stack, setStack] = useState<string[]>([]);
+  const cursor = stack.at(-1);
+  const [d, err, reload] = usePoll(
+    () => api.tasks({ state: 'dead', ...(queue ? { queue } : {}), ...(cursor ? { cursor } : {}) }),
+    { on: ['task.dead', 'task.retried', 'queue.purged'], minMs: 1000, ms: 10_000 },
+    [queue, cursor],
+  );
+  const tasks = d?.tasks ?? [];
+  return (
+    <>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setStack([]);
+          location.hash = href('dead', undefined, {
+            queue: String(new FormData(e.currentTarget).get('queue') ?? '').trim(),
+          });
+        }}
+      >
+        <label>
+          queue <input name="queue" value={queue} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <Status err={err} loading={!d} />
+      {d && tasks.length === 0 && stack.length === 0 && <p>No dead letters.</p>}
+      <table class="cards">
+        <TaskHead />
+        <tbody>
+          {tasks.map((t) => (
+            <TaskRow key={t.id} t={t}>
+              {admin && (
+                <>
+                  <button
+                    onClick={() =>
+                      act(`Retry task ${t.id} of ${t.queue}`, () => api.retry(t.id), reload)
+                    }
+                  >
+                    Retry
+                  </button>
+                  <button
+                    onClick={() =>
+                      act(
+                        `Delete dead task ${t.id} for good`,
+                        () => api.deleteDead(t.queue, t.id),
+                        reload,
+                      )
+                    }
+                  >
+                    Delete
+                  </button>
+                </>
+              )}
+            </TaskRow>
+          ))}
+        </tbody>
+      </table>
+      <Pager stack={stack} next={d?.nextCursor} onChange={setStack} />
+    </>
+  );
+}

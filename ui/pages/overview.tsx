@@ -1,0 +1,103 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api-client.js';
+import { Sparkline } from '../components/sparkline.js';
+import { Status } from '../components/status.js';
+import { WINDOW, series, onSeries } from '../metrics.js';
+import { href } from '../route.js';
+import { usePoll } from '../use-poll.js';
+
+const byStatus = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ') || 'none';
+
+const PRIORITIES = ['critical', 'high', 'normal', 'low'];
+
+/** Rates as live charts, the hub's counts, depths by priority, and where this hub stands. */
+export function Overview() {
+  const [, setTick] = useState(0);
+  useEffect(() => onSeries(() => setTick((x) => x + 1)), []);
+  const [queues, qErr] = usePoll(api.queues, { on: ['task.', 'queue.'], minMs: 1000 });
+  const [health] = usePoll(api.health, { ms: 15_000 });
+  const [status] = usePoll(api.status, { on: ['node.', 'workspace.'], ms: 15_000 });
+  const s = series.last;
+  return (
+    <>
+      <Status err={qErr} loading={!s} />
+      {s && (
+        <section aria-label="counts" class="grid">
+          {Object.entries({ ...s.tasks, workers: s.workers }).map(([k, v]) => (
+            <div class="card stat" data-stat={k} key={k}>
+              <span>{k}</span>
+              <strong>{v}</strong>
+            </div>
+          ))}
+        </section>
+      )}
+      <h2>Last {WINDOW / 60} minutes</h2>
+      <section aria-label="charts" class="charts">
+        <Sparkline
+          label="submitted"
+          unit="/s"
+          span={WINDOW}
+          values={series.rates['task.submitted']}
+        />
+        <Sparkline
+          label="completed"
+          unit="/s"
+          span={WINDOW}
+          values={series.rates['task.completed']}
+        />
+        <Sparkline label="failed" unit="/s" span={WINDOW} values={series.rates['task.failed']} />
+        <Sparkline label="queued" span={WINDOW} values={series.queued} />
+        <Sparkline label="leased" span={WINDOW} values={series.leased} />
+      </section>
+      <h2>Queue depths by priority</h2>
+      <table class="cards">
+        <thead>
+          <tr>
+            <th>queue</th>
+            {PRIORITIES.map((p) => (
+              <th key={p}>{p}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {(queues?.queues ?? []).map((q) => (
+            <tr key={q.name} data-queue={q.name}>
+              <td data-label="queue">
+                <a href={href('tasks', undefined, { queue: q.name })}>{q.name}</a>
+              </td>
+              {PRIORITIES.map((p) => (
+                <td key={p} data-label={p}>
+                  {q.depth[p] ?? 0}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Hub</h2>
+      <p data-hub>
+        version {s?.version ?? health?.version ?? '?'}, up {s ? s.uptimeSeconds : '?'} s,{' '}
+        {s?.connections ?? 0} connections, assignment p50 {s?.assignmentLatencyMs.p50 ?? 0} ms
+        {health?.role ? (
+          <>
+            {' '}
+            · cluster {health.role} <code>{health.hubId}</code>
+            {health.leader ? <> (leader {health.leader})</> : null}
+          </>
+        ) : (
+          <> · single hub (no cluster)</>
+        )}
+      </p>
+      {status && (
+        <p data-nodes>
+          <a href={href('nodes')}>nodes</a>: {byStatus(status.nodes)} ·{' '}
+          <a href={href('workspaces')}>workspaces</a>: {byStatus(status.workspaces)}
+        </p>
+      )}
+    </>
+  );
+}
