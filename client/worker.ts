@@ -199,7 +199,8 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.phase === WorkerPhase.closed) return;
-    if (this.phase !== WorkerPhase.draining) this.conn.report({ type: 'draining', reason: 'close' });
+    if (this.phase !== WorkerPhase.draining)
+      this.conn.report({ type: 'draining', reason: 'close' });
     this.phase = WorkerPhase.draining;
     if (this.conn.ready) {
       try {
@@ -339,7 +340,10 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
     try {
       this.emit('failed', { taskId: frame.taskId, attempt: frame.attempt, error: e });
     } catch (listenerErr) {
-      this.emit('error', listenerErr instanceof Error ? listenerErr : new Error(String(listenerErr)));
+      this.emit(
+        'error',
+        listenerErr instanceof Error ? listenerErr : new Error(String(listenerErr)),
+      );
     }
     this.finish(frame, entry, outcome);
   }
