@@ -1,6 +1,5 @@
 import { FrameType, type FlowChild, type PriorityName, type TaskFrame } from '../protocol/index.js';
 import type { Connection } from './connection.js';
-import type { Task } from './worker.js';
 
 /**
  * The task a handler receives, one per attempt. A class rather than an object literal: an
@@ -8,9 +7,10 @@ import type { Task } from './worker.js';
  * which at tens of thousands of tasks a second was a visible share of the worker's CPU and
  * its garbage. The abort signal is made only when asked for (Node's AbortController is
  * costly and most handlers never look at it); `progress` and `childrenValues` stay callable
- * when taken off the task (`const { progress } = task`), as they were.
+ * when taken off the task (`const { progress } = task`), as they were. It is the `Task` of
+ * worker.ts by shape (checked where the handler is called; importing it here would be a cycle).
  */
-export class WorkerTask<Payload = unknown> implements Task<Payload> {
+export class WorkerTask<Payload = unknown> {
   id: string;
   queue: string;
   payload: Payload;
