@@ -15,6 +15,13 @@ import { isCertificateError } from './hub-fetch.js';
 import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
 import { HubUrlList, type HubUrls } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
+import {
+  nextState,
+  StatusStream,
+  type ConnectionState,
+  type ConnectionStats,
+  type ConnectionStatus,
+} from './connection-status.js';
 
 export interface ReconnectOptions {
   /** Default true. */
@@ -57,21 +64,7 @@ export interface ConnectionOptions {
   key?: string | Buffer | undefined;
 }
 
-/** Connection status, as a discriminated union (nats.js style). */
-export type ConnectionStatus =
-  /** `url`: the hub being tried. */
-  | { type: 'connecting'; url: string }
-  /** `url`: the hub this session is on. */
-  | { type: 'connected'; sessionId: string; role: string; url: string }
-  /** `url`: the hub that was lost or refused. */
-  | { type: 'disconnected'; code: number; reason: string; url: string }
-  /**
-   * The next try, on `url`, in `delayMs`. `attempt` counts the failed rounds (every URL tried
-   * once); moving on to the next URL within a round has `delayMs` 0.
-   */
-  | { type: 'reconnecting'; attempt: number; delayMs: number; url: string }
-  | { type: 'closed' }
-  | { type: 'error'; error: Error };
+export type { ConnectionState, ConnectionStatus, ConnectionStats } from './connection-status.js';
 
 export interface ConnectionEvents extends Record<string, unknown> {
   status: ConnectionStatus;
@@ -101,11 +94,17 @@ const TAKEOVER_WINDOW_MS = 15_000;
 export const TAKEOVER_MAX_DELAY_MS = 500;
 
 type RequestFrame = { t: string; id: number } & Record<string, unknown>;
+/** A request awaiting its reply; `deadline` (ms epoch) is checked by the one sweep timer. */
 interface Pending {
   resolve: (f: HubFrame) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  deadline: number;
+  t: string;
+  ms: number;
 }
+
+/** ws copies the bytes before send() returns; one options object serves every send. */
+const SEND_OPTIONS = { binary: true } as const;
 
 const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.welcome,
@@ -130,7 +129,27 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private lastFrameAt = 0;
+  /** Frames read since the last heartbeat tick, and ticks in a row without any. */
+  private framesSinceTick = 0;
+  private silentTicks = 0;
+  /** When the heartbeat now unanswered was sent (its ack, id 0, gives the round trip). */
+  private heartbeatSentAt: number | undefined;
+  /** One timer for every request's timeout, armed for the earliest deadline. */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Infinity;
+  private currentState: ConnectionState = 'connecting';
+  private hadSession = false;
+  private readonly streams = new Set<StatusStream>();
+  private readonly counters = {
+    reconnects: 0,
+    sessions: 0,
+    framesSent: 0,
+    framesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    lastRttMs: undefined as number | undefined,
+    lastError: undefined as ConnectionStats['lastError'],
+  };
   /** Failed rounds in a row (a round: every URL tried once); the backoff grows with it. */
   private attempt = 0;
   /** URLs that failed in the current round. */
@@ -167,6 +186,80 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     return this.urls.all;
   }
 
+  /** What the connection is doing now (connection-status.ts). */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** This connection's counters, as of now (a fresh object each call). */
+  stats(): ConnectionStats {
+    const c = this.counters;
+    return {
+      state: this.currentState,
+      url: this.connectedUrl,
+      reconnects: c.reconnects,
+      pendingRequests: this.pending.size,
+      framesSent: c.framesSent,
+      framesReceived: c.framesReceived,
+      bytesSent: c.bytesSent,
+      bytesReceived: c.bytesReceived,
+      lastRttMs: c.lastRttMs,
+      lastError: c.lastError,
+    };
+  }
+
+  /**
+   * The status changes from now on, as an async iterator that ends after `closed` (or when
+   * the loop breaks). For the state right now, read `state`.
+   */
+  status(): AsyncIterableIterator<ConnectionStatus> {
+    const stream = new StatusStream((s) => this.streams.delete(s));
+    if (this.currentState === 'closed') void stream.return();
+    else this.streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * A status change that another part of the client knows of (a Worker draining, an HTTP
+   * fallback transport taking over): it goes into the same stream and state as the socket's.
+   */
+  report(status: ConnectionStatus): void {
+    this.emit('status', status);
+  }
+
+  protected override emit<K extends keyof ConnectionEvents & string>(
+    event: K,
+    payload: ConnectionEvents[K],
+  ): void {
+    if (event === 'status') this.track(payload as ConnectionStatus);
+    else if (event === 'error') this.noteError(payload as Error);
+    super.emit(event, payload);
+  }
+
+  private track(status: ConnectionStatus): void {
+    if (status.type === 'connected') {
+      if (this.counters.sessions++ > 0) this.counters.reconnects++;
+      this.hadSession = true;
+    } else if (status.type === 'disconnected' && status.code !== 1000) {
+      this.counters.lastError = {
+        message: `connection lost (${status.code}${status.reason ? ` ${status.reason}` : ''})`,
+        code: status.code,
+        at: Date.now(),
+      };
+    } else if (status.type === 'error') this.noteError(status.error);
+    this.currentState = nextState(this.currentState, status, this.hadSession);
+    for (const s of this.streams) s.push(status);
+  }
+
+  private noteError(err: Error): void {
+    const code = (err as { code?: unknown }).code;
+    this.counters.lastError = {
+      message: err.message,
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+      at: Date.now(),
+    };
+  }
+
   /** Connect; resolves when the first session is ready, rejects on a fatal refusal. */
   start(): Promise<void> {
     if (this.isReady) return Promise.resolve();
@@ -183,19 +276,24 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   /** Send a request and wait for its reply (or error frame) — waits for readiness first. */
-  async request(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
-    await this.waitReady();
-    return this.requestNow(frame, timeoutMs);
+  request(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
+    if (this.isReady) return this.requestNow(frame, timeoutMs);
+    return this.waitReady().then(() => this.requestNow(frame, timeoutMs));
   }
 
-  /** Send a request on the current socket, ready or not (used during the handshake). */
+  /**
+   * Send a request on the current socket, ready or not (used during the handshake). The
+   * frame is given its request id in place: callers pass frames they built for this call.
+   */
   requestNow(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
     const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    const req = frame as RequestFrame;
+    req.id = id;
     return new Promise<HubFrame>((resolve, reject) => {
       // MUST: encodeFrame returns the shared encoder buffer; it is sent before the next encode.
-      const bytes = encodeFrame({ ...frame, id });
+      const bytes = encodeFrame(req);
       const max = this.welcome?.maxFrameBytes;
       if (max !== undefined && bytes.byteLength > max) {
         // The hub could not even read the request id of such a frame to answer it.
@@ -207,18 +305,39 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         );
         return;
       }
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TimeoutError(`no reply to ${frame.t} within ${ms} ms`));
-      }, ms);
-      this.pending.set(id, { resolve, reject, timer });
       if (!this.sendBytes(bytes)) {
-        clearTimeout(timer);
-        this.pending.delete(id);
         reject(new ConnectionClosedError('not connected'));
+        return;
       }
+      const deadline = Date.now() + ms;
+      this.pending.set(id, { resolve, reject, deadline, t: req.t, ms });
+      if (deadline < this.sweepAt) this.armSweep(deadline);
     });
   }
+
+  private armSweep(deadline: number): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(this.sweep, Math.max(0, deadline - Date.now()));
+    // It stays armed after its requests were answered (cheaper than re-arming per reply), so
+    // it must not hold the process: a request is pending only on an open socket, which does.
+    this.sweepTimer.unref();
+  }
+
+  /** Times out the requests past their deadline, then waits for the earliest one left. */
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new TimeoutError(`no reply to ${p.t} within ${p.ms} ms`));
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next < this.sweepAt) this.armSweep(next);
+  };
 
   /** Fire-and-forget. Returns false when there is no open socket (the caller keeps the frame). */
   send(frame: object): boolean {
@@ -241,7 +360,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       setImmediate(this.uncork);
     }
     // ws copies the bytes before returning: the shared encoder buffer may be reused after.
-    ws.send(bytes, { binary: true });
+    ws.send(bytes, SEND_OPTIONS);
+    this.counters.framesSent++;
+    this.counters.bytesSent += bytes.byteLength;
     return true;
   }
 
@@ -271,6 +392,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       });
     }
     this.isReady = false;
+    this.connectedUrl = undefined;
     this.emit('status', { type: 'closed' });
   }
 
@@ -301,6 +423,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   private async handshake(ws: WebSocket, url: string): Promise<void> {
     try {
+      const helloAt = Date.now();
       const welcome = (await this.requestNow(
         {
           t: FrameType.hello,
@@ -311,7 +434,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         10_000,
       )) as WelcomeFrame;
       this.welcome = welcome;
-      this.lastFrameAt = Date.now();
+      this.counters.lastRttMs = Date.now() - helloAt;
       this.startHeartbeat(welcome.heartbeatMs);
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
@@ -336,7 +459,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private onMessage(data: Buffer): void {
-    this.lastFrameAt = Date.now();
+    this.framesSinceTick++;
+    this.counters.framesReceived++;
+    this.counters.bytesReceived += data.byteLength;
     let frame: HubFrame;
     try {
       frame = decodeRaw(data) as HubFrame;
@@ -350,7 +475,6 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       const p = this.pending.get(frame.id);
       if (p) {
         this.pending.delete(frame.id);
-        clearTimeout(p.timer);
         p.reject(HubError.fromFrame(frame));
         return;
       }
@@ -359,10 +483,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       const p = this.pending.get(frame.id);
       if (p) {
         this.pending.delete(frame.id);
-        clearTimeout(p.timer);
         this.emit('reply', frame);
         p.resolve(frame);
         return;
+      }
+      if (frame.id === 0 && frame.t === FrameType.ack && this.heartbeatSentAt !== undefined) {
+        this.counters.lastRttMs = Date.now() - this.heartbeatSentAt;
+        this.heartbeatSentAt = undefined;
       }
     }
     this.emit('frame', frame);
@@ -391,7 +518,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed' });
+      this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
     if (STOP_CLOSE_CODES.has(code)) {
@@ -400,7 +527,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.closing = true;
       const err = new ConnectionClosedError(`the hub ended this session: ${reason || code}`, code);
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed' });
+      this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
     if (!hadSession) {
@@ -429,7 +556,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         code,
       );
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed' });
+      this.noteError(err);
+      this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
     this.attempt++;
@@ -458,13 +586,18 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   private startHeartbeat(intervalMs: number): void {
     this.stopHeartbeat();
+    this.framesSinceTick = 0;
+    this.silentTicks = 0;
     this.heartbeat = setInterval(() => {
-      // A hub that said nothing for three intervals (not even the ack to our heartbeats) is gone.
-      if (Date.now() - this.lastFrameAt > intervalMs * 3) {
+      // A hub that said nothing for three intervals (not even the ack to our heartbeats) is
+      // gone. Counting frames per tick keeps a clock read off the per-frame path.
+      this.silentTicks = this.framesSinceTick === 0 ? this.silentTicks + 1 : 0;
+      this.framesSinceTick = 0;
+      if (this.silentTicks >= 3) {
         this.ws?.terminate();
         return;
       }
-      this.sendRaw({ t: FrameType.heartbeat, id: 0 });
+      if (this.sendRaw({ t: FrameType.heartbeat, id: 0 })) this.heartbeatSentAt = Date.now();
     }, intervalMs);
     this.heartbeat.unref();
   }
@@ -475,8 +608,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private failPending(err: Error): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    this.heartbeatSentAt = undefined;
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(id);
       p.reject(err);
     }

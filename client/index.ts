@@ -23,6 +23,12 @@ export {
   type ConnectionStatus,
   type ReconnectOptions,
 } from './connection.js';
+export type {
+  ConnectionState,
+  ConnectionStats,
+  WorkerStats,
+  ProducerStats,
+} from './connection-status.js';
 export {
   SwitchboardError,
   HubError,

@@ -14,6 +14,7 @@ import {
   type TaskSpec,
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
+import type { ConnectionState, ProducerStats } from './connection-status.js';
 import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from './errors.js';
 import type { PublishOptions } from './bus-client.js';
 import { MessagingClient } from './messaging-client.js';
@@ -111,6 +112,8 @@ interface Waiter {
 }
 
 const MAX_BATCH = 10_000;
+/** The default of the options arguments: one shared object, not one per call. */
+const NO_OPTIONS: SubmitOptions & { timeoutMs?: number } = Object.freeze({});
 
 function toSpec(queue: string, payload: unknown, o: SubmitOptions): TaskSpec {
   const spec: TaskSpec = { queue };
@@ -135,12 +138,15 @@ function toSpec(queue: string, payload: unknown, o: SubmitOptions): TaskSpec {
  */
 export class Producer extends MessagingClient<ProducerEvents> {
   private readonly conn: Connection;
-  private readonly waiters = new Map<string, Waiter[]>();
+  /** One waiter per id, almost always; an array when several `result()` calls wait on it. */
+  private readonly waiters = new Map<string, Waiter | Waiter[]>();
   private readonly cache = new Map<string, ResultFrame>();
   private readonly progressListeners = new Map<string, Set<(value: unknown) => void>>();
   /** Ids submitted on the current session: the hub pushes their results without a watch. */
   private sessionIds = new Set<string>();
   private readonly cacheSize: number;
+  private submitted = 0;
+  private results = 0;
 
   constructor(options: ProducerOptions) {
     super();
@@ -178,17 +184,41 @@ export class Producer extends MessagingClient<ProducerEvents> {
     return this.conn.start();
   }
 
+  /** What the connection is doing now: connecting, connected, reconnecting, fallback, closed. */
+  get state(): ConnectionState {
+    return this.conn.state;
+  }
+
+  /** Status changes from now on, as an async iterator that ends after `closed`. */
+  status(): AsyncIterableIterator<ConnectionStatus> {
+    return this.conn.status();
+  }
+
+  /** Counters for health checks: the connection's, and tasks submitted and results received. */
+  stats(): ProducerStats {
+    return {
+      ...this.conn.stats(),
+      submitted: this.submitted,
+      results: this.results,
+      awaitingResults: this.waiters.size,
+    };
+  }
+
   /** Submit one task; resolves once the hub has accepted (and, in durable mode, persisted) it. */
   async submit<P = unknown>(
     queue: string,
     payload?: P,
-    options: SubmitOptions = {},
+    options: SubmitOptions = NO_OPTIONS,
   ): Promise<{ id: string; duplicate: boolean }> {
-    await this.conn.start();
-    const reply = (await this.requestSafely({
-      t: FrameType.submit,
-      task: toSpec(queue, payload, options),
-    })) as SubmittedFrame;
+    // The hot path: connected, one request, no extra promise on the way.
+    if (!this.conn.ready) await this.conn.start();
+    const frame = { t: FrameType.submit, task: toSpec(queue, payload, options) };
+    let reply: SubmittedFrame;
+    try {
+      reply = (await this.conn.request(frame)) as SubmittedFrame;
+    } catch (err) {
+      reply = (await this.retrySafely(frame, err)) as SubmittedFrame;
+    }
     return { id: reply.taskId, duplicate: reply.duplicate };
   }
 
@@ -274,28 +304,42 @@ export class Producer extends MessagingClient<ProducerEvents> {
    * The task's result: resolves with what the handler returned, rejects with
    * TaskFailedError when it ends dead, expired or cancelled.
    */
-  async result<R = unknown>(id: string, options: { timeoutMs?: number } = {}): Promise<R> {
+  result<R = unknown>(id: string, options: { timeoutMs?: number } = NO_OPTIONS): Promise<R> {
     const cached = this.cache.get(id);
-    if (cached) return settle(cached) as R;
-    const p = new Promise<unknown>((resolve, reject) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ resolve, reject });
-      this.waiters.set(id, list);
+    if (cached) {
+      try {
+        return Promise.resolve(settle(cached) as R);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    const p = new Promise<R>((resolve, reject) => {
+      const waiter: Waiter = { resolve: resolve as (v: unknown) => void, reject };
+      const had = this.waiters.get(id);
+      if (had === undefined) this.waiters.set(id, waiter);
+      else if (Array.isArray(had)) had.push(waiter);
+      else this.waiters.set(id, [had, waiter]);
     });
+    // The hot path: a task of this session, no timeout; the hub pushes its result unasked.
+    if (this.sessionIds.has(id) && options.timeoutMs === undefined) return p;
+    return this.awaitResult(id, p, options.timeoutMs);
+  }
+
+  private async awaitResult<R>(id: string, p: Promise<R>, timeoutMs?: number): Promise<R> {
     if (!this.sessionIds.has(id)) {
       await this.conn.start();
       await this.conn.request({ t: FrameType.watch, taskIds: [id] });
     }
-    if (options.timeoutMs === undefined) return p as Promise<R>;
+    if (timeoutMs === undefined) return p;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TimeoutError(`no result for ${id} within ${options.timeoutMs} ms`)),
-        options.timeoutMs,
+        () => reject(new TimeoutError(`no result for ${id} within ${timeoutMs} ms`)),
+        timeoutMs,
       );
     });
     try {
-      return (await Promise.race([p, timeout])) as R;
+      return await Promise.race([p, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -333,15 +377,29 @@ export class Producer extends MessagingClient<ProducerEvents> {
    * (use an idempotency key to make retrying it safe).
    */
   private async requestSafely(frame: { t: string } & Record<string, unknown>): Promise<HubFrame> {
+    try {
+      return await this.conn.request(frame);
+    } catch (err) {
+      return this.retrySafely(frame, err);
+    }
+  }
+
+  /** After the first try of `frame` failed with `first`: retry while the hub went away. */
+  private async retrySafely(
+    frame: { t: string } & Record<string, unknown>,
+    first: unknown,
+  ): Promise<HubFrame> {
+    let err = first;
     for (let attempt = 0; ; attempt++) {
+      const goingAway =
+        (err instanceof HubError && err.code === ErrorCode.SHUTTING_DOWN) ||
+        (err instanceof ConnectionClosedError && err.closeCode === 1001);
+      if (!goingAway || attempt >= 5) throw err;
+      await this.conn.waitReady();
       try {
         return await this.conn.request(frame);
-      } catch (err) {
-        const goingAway =
-          (err instanceof HubError && err.code === ErrorCode.SHUTTING_DOWN) ||
-          (err instanceof ConnectionClosedError && err.closeCode === 1001);
-        if (!goingAway || attempt >= 5) throw err;
-        await this.conn.waitReady();
+      } catch (e) {
+        err = e;
       }
     }
   }
@@ -355,14 +413,22 @@ export class Producer extends MessagingClient<ProducerEvents> {
     switch (frame.t) {
       case FrameType.submitted:
         this.sessionIds.add(frame.taskId);
+        this.submitted++;
         break;
       case FrameType.submittedMany:
+        for (const id of frame.taskIds) this.sessionIds.add(id);
+        this.submitted += frame.taskIds.length - frame.duplicates.length;
+        break;
       case FrameType.flowSubmitted:
         for (const id of frame.taskIds) this.sessionIds.add(id);
+        if (!frame.duplicate) this.submitted += frame.taskIds.length;
         break;
       case FrameType.committed:
         for (const r of frame.results)
-          if ('taskId' in r && !('cancelled' in r)) this.sessionIds.add(r.taskId);
+          if ('taskId' in r && !('cancelled' in r)) {
+            this.sessionIds.add(r.taskId);
+            if (!r.duplicate) this.submitted++;
+          }
         break;
     }
   }
@@ -384,17 +450,13 @@ export class Producer extends MessagingClient<ProducerEvents> {
 
   private onFrame(frame: HubFrame): void {
     if (frame.t === FrameType.result) {
+      this.results++;
       this.emit('result', frame);
       const waiters = this.waiters.get(frame.taskId);
       if (waiters) {
         this.waiters.delete(frame.taskId);
-        for (const w of waiters) {
-          try {
-            w.resolve(settle(frame));
-          } catch (err) {
-            w.reject(err as Error);
-          }
-        }
+        if (Array.isArray(waiters)) for (const w of waiters) deliver(w, frame);
+        else deliver(waiters, frame);
       } else {
         this.cache.set(frame.taskId, frame);
         if (this.cache.size > this.cacheSize)
@@ -414,9 +476,20 @@ export class Producer extends MessagingClient<ProducerEvents> {
       const waiters = this.waiters.get(frame.taskId);
       if (waiters) {
         this.waiters.delete(frame.taskId);
-        for (const w of waiters)
+        for (const w of Array.isArray(waiters) ? waiters : [waiters])
           w.reject(new TaskFailedError(frame.taskId, 'dead', frame.code, frame.message, 0));
       }
+    }
+  }
+}
+
+function deliver(w: Waiter, frame: ResultFrame): void {
+  if (frame.status === 'completed') w.resolve(frame.result);
+  else {
+    try {
+      settle(frame);
+    } catch (err) {
+      w.reject(err as Error);
     }
   }
 }

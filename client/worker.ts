@@ -11,8 +11,9 @@ import {
 import { Connection, type ConnectionStatus, type ReconnectOptions } from './connection.js';
 import { MessagingClient } from './messaging-client.js';
 import type { HubUrls } from './hub-urls.js';
-import { LazyAbort } from './lazy-abort.js';
 import { HubError } from './errors.js';
+import type { ConnectionState, WorkerStats } from './connection-status.js';
+import { WorkerTask } from './worker-task.js';
 
 export interface WorkerOptions {
   /**
@@ -83,8 +84,9 @@ export interface WorkerEvents extends Record<string, unknown> {
 
 interface Running {
   attempt: number;
-  abort: LazyAbort;
-  done: Promise<void>;
+  task: WorkerTask;
+  /** Set while an async handler runs; a synchronous one is over before anyone could wait. */
+  done: Promise<void> | undefined;
 }
 
 const WorkerPhase = {
@@ -107,6 +109,9 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
   /** Outcomes produced while disconnected: sent after re-registering if the lease survived. */
   private readonly unsent = new Map<string, { attempt: number; frame: object }>();
   private phase: WorkerPhaseName = WorkerPhase.idle;
+  private completedCount = 0;
+  private failedCount = 0;
+  private abortedCount = 0;
 
   constructor(
     private readonly options: WorkerOptions,
@@ -140,7 +145,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
         // The connection ended for good (unregistered, or reconnects exhausted): the hub has
         // requeued our leases, so running handlers are told to stop.
         this.phase = WorkerPhase.closed;
-        for (const r of this.running.values()) r.abort.abort(new Error('worker connection closed'));
+        for (const r of this.running.values()) r.task.abort(new Error('worker connection closed'));
       }
       this.emit('status', s);
     });
@@ -157,6 +162,30 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
     return this.conn.url;
   }
 
+  /**
+   * What the worker's connection is doing now (connecting, connected, reconnecting,
+   * fallback, draining, closed): the value for a health check.
+   */
+  get state(): ConnectionState {
+    return this.conn.state;
+  }
+
+  /** Status changes from now on, as an async iterator that ends after `closed`. */
+  status(): AsyncIterableIterator<ConnectionStatus> {
+    return this.conn.status();
+  }
+
+  /** Counters for health checks: the connection's, and this worker's attempts. */
+  stats(): WorkerStats {
+    return {
+      ...this.conn.stats(),
+      inFlight: this.running.size,
+      completed: this.completedCount,
+      failed: this.failedCount,
+      aborted: this.abortedCount,
+    };
+  }
+
   /** Connect and register; resolves when the hub has accepted the registration. */
   async start(): Promise<void> {
     if (this.phase !== WorkerPhase.idle) throw new Error(`worker is ${this.phase}`);
@@ -170,6 +199,8 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.phase === WorkerPhase.closed) return;
+    if (this.phase !== WorkerPhase.draining)
+      this.conn.report({ type: 'draining', reason: 'close' });
     this.phase = WorkerPhase.draining;
     if (this.conn.ready) {
       try {
@@ -183,7 +214,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    for (const r of this.running.values()) r.abort.abort(new Error('worker closed'));
+    for (const r of this.running.values()) r.task.abort(new Error('worker closed'));
     // Give the last outcomes one turn to be written before the socket closes.
     await new Promise((r) => setImmediate(r));
     this.phase = WorkerPhase.closed;
@@ -207,7 +238,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
       ...(running.length ? { running } : {}),
     })) as RegisteredFrame;
     for (const taskId of reply.dropped) {
-      this.running.get(taskId)?.abort.abort(new Error('lease lost while disconnected'));
+      this.running.get(taskId)?.task.abort(new Error('lease lost while disconnected'));
       this.unsent.delete(taskId);
     }
     this.flushUnsent(true);
@@ -235,12 +266,14 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
         const f = frame as CancelNoticeFrame;
         const r = this.running.get(f.taskId);
         if (r && r.attempt === f.attempt) {
-          r.abort.abort(new Error(`task ${f.reason}`));
+          this.abortedCount++;
+          r.task.abort(new Error(`task ${f.reason}`));
           this.emit('aborted', { taskId: f.taskId, attempt: f.attempt, reason: f.reason });
         }
         break;
       }
       case FrameType.drain:
+        this.conn.report({ type: 'draining', reason: frame.reason });
         this.emit('draining', { reason: frame.reason });
         break;
       case FrameType.error:
@@ -252,79 +285,82 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
   }
 
   private run(frame: TaskFrame): void {
-    const abort = new LazyAbort();
-    const task: Task<Payload> = {
-      id: frame.taskId,
-      queue: frame.queue,
-      payload: frame.payload as Payload,
+    const task = new WorkerTask<Payload>(frame, this.conn);
+    const entry: Running = { attempt: frame.attempt, task: task as WorkerTask, done: undefined };
+    this.running.set(frame.taskId, entry);
+    let value: Promise<Result> | Result;
+    try {
+      value = this.handler(task);
+    } catch (err) {
+      this.failed(frame, entry, err);
+      return;
+    }
+    // A handler that returns a plain value is done now: no promise, no extra turn.
+    if (isThenable(value))
+      entry.done = Promise.resolve(value).then(
+        (result) => this.succeeded(frame, entry, result),
+        (err: unknown) => this.failed(frame, entry, err),
+      );
+    else this.succeeded(frame, entry, value);
+  }
+
+  private succeeded(frame: TaskFrame, entry: Running, result: Result): void {
+    try {
+      this.emit('completed', { taskId: frame.taskId, attempt: frame.attempt, result });
+    } catch (err) {
+      // A 'completed' listener that throws fails the attempt, as it always did.
+      this.failed(frame, entry, err);
+      return;
+    }
+    this.completedCount++;
+    this.finish(frame, entry, {
+      t: FrameType.complete,
+      taskId: frame.taskId,
       attempt: frame.attempt,
-      maxAttempts: frame.maxAttempts,
-      priority: frame.priority,
-      get signal() {
-        return abort.signal;
-      },
-      // A handler may replace its signal (say with AbortSignal.any([...])), as it could
-      // when this was a plain property.
-      set signal(value: AbortSignal) {
-        Object.defineProperty(this, 'signal', {
-          value,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-      children: frame.children ?? [],
-      childrenValues<R>() {
-        const out: Record<string, R> = {};
-        for (const c of frame.children ?? [])
-          if (c.state === 'completed') out[c.name ?? c.taskId] = c.result as R;
-        return out;
-      },
-      progress: (value: unknown) => {
-        if (!abort.aborted)
-          this.conn.send({
-            t: FrameType.progress,
-            taskId: frame.taskId,
-            attempt: frame.attempt,
-            value,
-          });
+      result: result === undefined ? null : result,
+    });
+  }
+
+  private failed(frame: TaskFrame, entry: Running, err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const rawCode = (e as { code?: unknown }).code;
+    const code = typeof rawCode === 'string' && rawCode ? rawCode : 'HANDLER_ERROR';
+    const retryable = (e as { retryable?: unknown }).retryable !== false;
+    this.failedCount++;
+    const outcome = {
+      t: FrameType.fail,
+      taskId: frame.taskId,
+      attempt: frame.attempt,
+      error: {
+        message: e.message.slice(0, 65_000) || e.name,
+        code: code.slice(0, 128),
+        retryable,
       },
     };
-    const entry: Running = { attempt: frame.attempt, abort, done: Promise.resolve() };
-    this.running.set(frame.taskId, entry);
-    entry.done = (async () => {
-      let outcome: object;
-      try {
-        const result = await this.handler(task);
-        outcome = {
-          t: FrameType.complete,
-          taskId: frame.taskId,
-          attempt: frame.attempt,
-          result: result === undefined ? null : result,
-        };
-        this.emit('completed', { taskId: frame.taskId, attempt: frame.attempt, result });
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        const rawCode = (e as { code?: unknown }).code;
-        const code = typeof rawCode === 'string' && rawCode ? rawCode : 'HANDLER_ERROR';
-        const retryable = (e as { retryable?: unknown }).retryable !== false;
-        outcome = {
-          t: FrameType.fail,
-          taskId: frame.taskId,
-          attempt: frame.attempt,
-          error: {
-            message: e.message.slice(0, 65_000) || e.name,
-            code: code.slice(0, 128),
-            retryable,
-          },
-        };
-        this.emit('failed', { taskId: frame.taskId, attempt: frame.attempt, error: e });
-      }
-      if (this.running.get(frame.taskId) === entry) this.running.delete(frame.taskId);
-      // An aborted attempt's outcome is still sent: the hub refuses it if the lease is gone,
-      // and accepts it if the abort was only our own close().
-      if (!this.conn.send(outcome))
-        this.unsent.set(frame.taskId, { attempt: frame.attempt, frame: outcome });
-    })();
+    try {
+      this.emit('failed', { taskId: frame.taskId, attempt: frame.attempt, error: e });
+    } catch (listenerErr) {
+      this.emit(
+        'error',
+        listenerErr instanceof Error ? listenerErr : new Error(String(listenerErr)),
+      );
+    }
+    this.finish(frame, entry, outcome);
   }
+
+  private finish(frame: TaskFrame, entry: Running, outcome: object): void {
+    if (this.running.get(frame.taskId) === entry) this.running.delete(frame.taskId);
+    // An aborted attempt's outcome is still sent: the hub refuses it if the lease is gone,
+    // and accepts it if the abort was only our own close().
+    if (!this.conn.send(outcome))
+      this.unsent.set(frame.taskId, { attempt: frame.attempt, frame: outcome });
+  }
+}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
