@@ -48,8 +48,10 @@ t.test('100/s for 10 s: no 1 s window at the workers holds more than 101', async
   const peak = maxInWindow(run, 1000);
   t.ok(peak <= 101, `the busiest 1 s window held ${peak} (limit 100, +1 for clock skew)`);
   // Not held more than the limit asks: ~1,000 in 10 s. A wakeup that fires late is not made
-  // up (time is not saved up, docs/rate-limits.md), so a loaded machine gets somewhat less.
-  t.ok(run.length >= 900, `${run.length} started in 10 s`);
+  // up (time is not saved up, docs/rate-limits.md), so a loaded machine gets less: 837-881
+  // were seen with a load average of 20 on two cores. The bound catches a limiter that holds
+  // a queue to a fraction of its rate (a window counted twice, a wakeup lost), not load.
+  t.ok(run.length >= 600, `${run.length} started in 10 s (limit 1,000)`);
   t.ok(run.length <= 1101, 'and no more than the limit allows');
   const q = (await (await fetch(`${th.httpUrl}/api/v1/queues/rated`)).json()) as any;
   t.same(q.limits.rate, { count: 100, perMs: 1000, burst: 1 }, 'the queue JSON shows the limit');
