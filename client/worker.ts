@@ -13,6 +13,7 @@ import { MessagingClient } from './messaging-client.js';
 import type { HubUrls } from './hub-urls.js';
 import { LazyAbort } from './lazy-abort.js';
 import { HubError } from './errors.js';
+import type { HttpFallbackOptions } from './http-fallback.js';
 
 export interface WorkerOptions {
   /**
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   workerId?: string;
   name?: string;
   reconnect?: ReconnectOptions;
+  /** Work over the hub's HTTP routes when WebSocket upgrades are refused (docs/client.md). */
+  httpFallback?: HttpFallbackOptions;
 }
 
 /** What a handler receives. */
@@ -120,6 +123,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      httpFallback: options.httpFallback,
       connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
