@@ -7,7 +7,7 @@ import {
 } from '../protocol/index.js';
 import { ConnectionClosedError, HubError, NotOverHttpError } from './errors.js';
 import { hubFetch, type TlsClientOptions } from './hub-fetch.js';
-import { HubUrlList, type HubUrls } from './hub-urls.js';
+import type { HubUrlList, HubUrls } from './hub-urls.js';
 import { randomUUID } from './random-uuid.js';
 
 /** Where to go, and when, if the WebSocket cannot be opened (a proxy refusing upgrades). */

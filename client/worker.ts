@@ -189,7 +189,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
     clearTimeout(timer);
     for (const r of this.running.values()) r.abort.abort(new Error('worker closed'));
     // Give the last outcomes one turn to be written before the socket closes.
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 0));
     this.phase = WorkerPhase.closed;
     await this.conn.close();
   }

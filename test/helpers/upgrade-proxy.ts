@@ -1,4 +1,10 @@
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 /** What the proxy does with a WebSocket upgrade. */
@@ -30,11 +36,14 @@ export interface UpgradeProxy {
 export async function startUpgradeProxy(
   hub: { wsUrl: string; httpUrl: string },
   mode: UpgradeMode = 'refuse',
+  /** Answers some requests itself (a page and its script, same origin as the hub's API). */
+  serve?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<UpgradeProxy> {
   const http = new URL(hub.httpUrl);
   const ws = new URL(hub.wsUrl);
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
+    if (serve?.(req, res)) return;
     proxy.requests++;
     const upstream = request(
       {
