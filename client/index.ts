@@ -23,6 +23,7 @@ export {
   type ConnectionStatus,
   type ReconnectOptions,
 } from './connection.js';
+export { type HttpFallbackOptions } from './http-fallback.js';
 export {
   SwitchboardError,
   HubError,
@@ -37,6 +38,7 @@ export {
   InternalError,
   TaskFailedError,
   ConnectionClosedError,
+  NotOverHttpError,
   TimeoutError,
   UnrecoverableError,
   InvalidOptionError,
