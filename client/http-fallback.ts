@@ -77,6 +77,11 @@ export class HttpFallbackSession {
   /** Tasks whose results this session reports (submitted here, or watched): progress too? */
   private readonly watched = new Map<string, boolean>();
   private waiting = false;
+  /** Where the next /tasks/wait window starts, with more watched ids than one poll takes. */
+  private windowStart = 0;
+  /** Progress to send, latest per task, and the tasks whose progress POST is in flight. */
+  private readonly progressDue = new Map<string, OutFrame>();
+  private readonly progressSending = new Set<string>();
   /** The long-poll for results in flight: aborted when the watched set grows. */
   private waitAbort: AbortController | undefined;
   private readonly polls = new Set<AbortController>();
@@ -170,17 +175,42 @@ export class HttpFallbackSession {
   send(frame: OutFrame): boolean {
     if (this.closed) return false;
     if (frame.t === FrameType.heartbeat) return true;
-    this.request(frame).catch((err: Error) => {
-      // What the hub refused is reported as the hub's error frame would have been.
-      if (err instanceof HubError)
-        this.onFrame({
-          t: FrameType.error,
-          code: err.hubCode,
-          message: err.message,
-          ...(err.taskId ? { taskId: err.taskId } : {}),
-        } as HubFrame);
-    });
+    if (frame.t === FrameType.progress) {
+      // Progress is the latest value: one POST per task at a time, the newest value next.
+      const taskId = String(frame.taskId);
+      this.progressDue.set(taskId, frame);
+      if (!this.progressSending.has(taskId)) void this.sendProgress(taskId);
+      return true;
+    }
+    this.request(frame).catch((err: Error) => this.refused(err));
     return true;
+  }
+
+  private async sendProgress(taskId: string): Promise<void> {
+    this.progressSending.add(taskId);
+    try {
+      for (
+        let f = this.progressDue.get(taskId);
+        f && !this.closed;
+        f = this.progressDue.get(taskId)
+      ) {
+        this.progressDue.delete(taskId);
+        await this.request(f).catch((err: Error) => this.refused(err));
+      }
+    } finally {
+      this.progressSending.delete(taskId);
+    }
+  }
+
+  /** What the hub refused is reported as the hub's error frame would have been. */
+  private refused(err: Error): void {
+    if (err instanceof HubError)
+      this.onFrame({
+        t: FrameType.error,
+        code: err.hubCode,
+        message: err.message,
+        ...(err.taskId ? { taskId: err.taskId } : {}),
+      } as HubFrame);
   }
 
   async close(): Promise<void> {
@@ -329,7 +359,13 @@ export class HttpFallbackSession {
       while (!this.closed && this.watched.size > 0) {
         // Let this turn's submits join the poll before it starts.
         await new Promise((r) => setTimeout(r, 0));
-        const ids = [...this.watched.keys()].slice(0, WAIT_BATCH);
+        // More ids than one poll takes: a window that moves on each poll, so every id gets
+        // its turn, and short waits, so none waits long for the others' windows.
+        const all = [...this.watched.keys()];
+        const several = all.length > WAIT_BATCH;
+        if (this.windowStart >= all.length) this.windowStart = 0;
+        const ids = several ? all.slice(this.windowStart, this.windowStart + WAIT_BATCH) : all;
+        this.windowStart = several ? this.windowStart + WAIT_BATCH : 0;
         const progress = ids.some((id) => this.watched.get(id));
         const ac = new AbortController();
         this.waitAbort = ac;
@@ -344,8 +380,9 @@ export class HttpFallbackSession {
             {
               taskIds: ids,
               progress,
-              // With more ids than one poll takes, the others must get their turn soon.
-              waitMs: this.watched.size > WAIT_BATCH ? 0 : (this.options.pollWaitMs ?? 20_000),
+              waitMs: several
+                ? Math.min(500, this.options.pollWaitMs ?? 20_000)
+                : (this.options.pollWaitMs ?? 20_000),
             },
             ac,
           )) as typeof answer;

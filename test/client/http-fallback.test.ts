@@ -135,6 +135,36 @@ for (const mode of ['refuse', 'close'] as const) {
   );
 }
 
+t.test(
+  'more results awaited than one long-poll takes (1,000 ids): every one arrives',
+  async (t) => {
+    const { proxy, workerToken, producerToken } = await setup(t, 'refuse');
+    const httpFallback = { httpUrl: proxy.httpUrl, retryWebSocketMs: 0, pollWaitMs: 5000 };
+    const worker = new Worker(
+      { url: proxy.wsUrl, token: workerToken, queues: ['many'], concurrency: 64, httpFallback },
+      (task) => (task.payload as { n: number }).n + 1,
+    );
+    const producer = new Producer({ url: proxy.wsUrl, token: producerToken, httpFallback });
+    t.teardown(async () => {
+      await producer.close();
+      await worker.close({ timeoutMs: 500 });
+    });
+    // The tasks are in before the worker starts, so 1,200 results are awaited at once.
+    const { ids } = await producer.submitMany(
+      Array.from({ length: 1200 }, (_, n) => ({ queue: 'many', payload: { n } })),
+    );
+    const results = Promise.all(ids.map((id) => producer.result<number>(id)));
+    const started = Date.now();
+    await worker.start();
+    t.same(
+      await results,
+      ids.map((_, n) => n + 1),
+      '1,200 results, each right',
+    );
+    t.comment(`1,200 tasks over the HTTP fallback in ${Date.now() - started} ms`);
+  },
+);
+
 t.test('a hub that is down is not a refused upgrade: no fallback', async (t) => {
   const { th, workerToken } = await setup(t, 'refuse');
   const httpUrl = th.httpUrl;
