@@ -326,6 +326,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         },
         (err: Error) => {
           this.loadingSocket = false;
+          if (this.closing) return;
+          // A runtime without WebSocket: HTTP is the only way there is.
+          const fb = this.options.httpFallback;
+          if (fb) {
+            void this.startFallback(fb, `no WebSocket here: ${err.message}`);
+            return;
+          }
           this.closing = true;
           for (const w of this.readyWaiters.splice(0)) w.reject(err);
           this.emit('error', err);

@@ -208,6 +208,36 @@ if (requireTool('chromium')) {
     t.same(fb.result, { doubled: 42, by: 'node' }, 'a result over the HTTP fallback');
     t.ok(fb.statuses.includes('fallback'), 'the page producer reported fallback');
     t.notOk(fb.statuses.includes('connected'), 'and never had a WebSocket session');
+
+    // A page without WebSocket at all (removed before the SDK first connects): HTTP only.
+    const page3 = await browser.newPage();
+    page3.on('pageerror', (e) => errors.push(e.message));
+    await page3.addInitScript(() => {
+      delete (window as unknown as { WebSocket?: unknown }).WebSocket;
+    });
+    await page3.goto(site.httpUrl);
+    await page3.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    const bare = await page3.evaluate(
+      async ({ url, httpUrl, token }) => {
+        const { Producer } = (window as unknown as { sb: typeof import('../../index.js') }).sb;
+        const producer = new Producer({ url, token, httpFallback: { httpUrl } });
+        const statuses: { type: string; reason?: string }[] = [];
+        producer.on('status', (s) =>
+          statuses.push({ type: s.type, ...('reason' in s ? { reason: s.reason } : {}) }),
+        );
+        const { id } = await producer.submit('from-browser', { n: 5 });
+        const result = await producer.result(id);
+        await producer.close();
+        return { result, statuses };
+      },
+      { url: site.wsUrl, httpUrl: site.httpUrl, token: producerToken },
+    );
+    t.same(bare.result, { doubled: 10, by: 'node' }, 'a result without any WebSocket');
+    t.match(
+      bare.statuses.find((s) => s.type === 'fallback'),
+      { reason: /no WebSocket/ },
+      'fallback, saying there is no WebSocket',
+    );
     t.same(errors, [], 'no page errors');
   });
 }
