@@ -1,4 +1,3 @@
-import WebSocket from 'ws';
 import {
   CloseCode,
   decodeRaw,
@@ -22,6 +21,18 @@ import {
   type ConnectionStats,
   type ConnectionStatus,
 } from './connection-status.js';
+import {
+  HttpFallbackSession,
+  isRefusedUpgrade,
+  type HttpFallbackOptions,
+} from './http-fallback.js';
+import {
+  loadSocketFactory,
+  socketFactory,
+  SOCKET_CLOSED,
+  SOCKET_OPEN,
+  type HubSocket,
+} from './web-socket.js';
 
 export interface ReconnectOptions {
   /** Default true. */
@@ -62,6 +73,11 @@ export interface ConnectionOptions {
   /** wss:// with mutual TLS (server.tls.caFile): this client's certificate and key (PEM). */
   cert?: string | Buffer | undefined;
   key?: string | Buffer | undefined;
+  /**
+   * Work over the hub's HTTP routes when WebSocket upgrades are refused (a proxy that does
+   * not pass them), and go back to WebSocket once it works again. Off without `httpUrl`.
+   */
+  httpFallback?: HttpFallbackOptions | undefined;
 }
 
 export type { ConnectionState, ConnectionStatus, ConnectionStats } from './connection-status.js';
@@ -104,7 +120,6 @@ interface Pending {
 }
 
 /** ws copies the bytes before send() returns; one options object serves every send. */
-const SEND_OPTIONS = { binary: true } as const;
 
 const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.welcome,
@@ -125,7 +140,15 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
  * reports ready, so Worker and Producer can restore their session (register, watch).
  */
 export class Connection extends TypedEmitter<ConnectionEvents> {
-  private ws: WebSocket | undefined;
+  private ws: HubSocket | undefined;
+  /** The HTTP session while WebSocket upgrades are refused (options.httpFallback). */
+  private fallback: HttpFallbackSession | undefined;
+  private fallbackUrls: HubUrlList | undefined;
+  /** Connects in a row whose upgrade was refused on the way. */
+  private refusedConnects = 0;
+  private webSocketRetry: ReturnType<typeof setTimeout> | undefined;
+  /** The runtime's WebSocket is being loaded (the first connect). */
+  private loadingSocket = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -264,7 +287,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   start(): Promise<void> {
     if (this.isReady) return Promise.resolve();
     const p = this.waitReady();
-    if (!this.ws && !this.reconnectTimer) this.connect();
+    if (!this.ws && !this.reconnectTimer && !this.fallback && !this.loadingSocket) this.connect();
     return p;
   }
 
@@ -286,6 +309,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * frame is given its request id in place: callers pass frames they built for this call.
    */
   requestNow(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
+    if (this.fallback) return this.requestOverHttp(this.fallback, frame);
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
     const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
@@ -346,21 +370,26 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private sendRaw(frame: object): boolean {
+    if (this.fallback) return this.fallback.send(frame as RequestFrame);
     return this.sendBytes(encodeFrame(frame));
   }
 
   private sendBytes(bytes: Uint8Array): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || ws.readyState !== SOCKET_OPEN) return false;
     // Frames sent in one event-loop turn leave in one corked write (one syscall instead of
     // one per frame): a worker finishing 100 tasks at once sends 100 completes together.
+    // (Node's `ws` only: a browser's WebSocket has no socket to cork.)
     if (!this.corked) {
-      this.corked = true;
-      socketOf(ws)?.cork();
-      setImmediate(this.uncork);
+      const socket = socketOf(ws);
+      if (socket) {
+        this.corked = true;
+        socket.cork();
+        setImmediate(this.uncork);
+      }
     }
-    // ws copies the bytes before returning: the shared encoder buffer may be reused after.
-    ws.send(bytes, SEND_OPTIONS);
+    // Both copy the bytes before returning: the shared encoder buffer may be reused after.
+    ws.send(bytes);
     this.counters.framesSent++;
     this.counters.bytesSent += bytes.byteLength;
     return true;
@@ -376,19 +405,24 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.webSocketRetry);
     this.stopHeartbeat();
+    const fallback = this.fallback;
+    this.fallback = undefined;
+    await fallback?.close();
     const ws = this.ws;
     this.failPending(new ConnectionClosedError('connection closed by the client'));
     for (const w of this.readyWaiters.splice(0))
       w.reject(new ConnectionClosedError('connection closed by the client'));
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
+    if (ws && ws.readyState !== SOCKET_CLOSED) {
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
         ws.close(1000, 'client closing');
-        setTimeout(() => {
+        const timer = setTimeout(() => {
           ws.terminate();
           resolve();
-        }, 1000).unref();
+        }, 1000);
+        unref(timer);
       });
     }
     this.isReady = false;
@@ -397,23 +431,47 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private connect(): void {
+    const open = socketFactory();
+    if (!open) {
+      // The first connect loads the runtime's WebSocket (`ws` in Node), then goes on.
+      this.loadingSocket = true;
+      loadSocketFactory().then(
+        () => {
+          this.loadingSocket = false;
+          if (!this.closing) this.connect();
+        },
+        (err: Error) => {
+          this.loadingSocket = false;
+          if (this.closing) return;
+          // A runtime without WebSocket: HTTP is the only way there is.
+          const fb = this.options.httpFallback;
+          if (fb) {
+            void this.startFallback(fb, `no WebSocket here: ${err.message}`);
+            return;
+          }
+          this.closing = true;
+          for (const w of this.readyWaiters.splice(0)) w.reject(err);
+          this.emit('error', err);
+          this.emit('status', { type: 'closed' });
+        },
+      );
+      return;
+    }
     const url = this.urls.current;
     this.emit('status', { type: 'connecting', url });
     const { ca, cert, key } = this.options;
-    const ws = new WebSocket(url, {
-      perMessageDeflate: false,
+    const ws = open(url, {
       maxPayload: 64 * 1024 * 1024,
       handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
-      ...(ca !== undefined ? { ca } : {}),
-      ...(cert !== undefined ? { cert } : {}),
-      ...(key !== undefined ? { key } : {}),
+      ca,
+      cert,
+      key,
     });
     this.ws = ws;
-    ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       void this.handshake(ws, url);
     });
-    ws.on('message', (data: Buffer) => this.onMessage(data));
+    ws.on('message', (data) => this.onMessage(data));
     ws.on('error', (err) => {
       // 'close' always follows; the reason is reported there.
       this.lastSocketError = err;
@@ -421,7 +479,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     ws.on('close', (code, reasonBuf) => this.onClose(ws, url, code, reasonBuf.toString()));
   }
 
-  private async handshake(ws: WebSocket, url: string): Promise<void> {
+  private async handshake(ws: HubSocket, url: string): Promise<void> {
     try {
       const helloAt = Date.now();
       const welcome = (await this.requestNow(
@@ -442,6 +500,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.failedInRound = 0;
       this.takeoverSeenAt = undefined;
       this.lastSocketError = undefined;
+      this.refusedConnects = 0;
       this.connectedUrl = url;
       this.isReady = true;
       this.emit('status', {
@@ -458,7 +517,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }
   }
 
-  private onMessage(data: Buffer): void {
+  private onMessage(data: Uint8Array): void {
     this.framesSinceTick++;
     this.counters.framesReceived++;
     this.counters.bytesReceived += data.byteLength;
@@ -495,7 +554,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.emit('frame', frame);
   }
 
-  private onClose(ws: WebSocket, url: string, code: number, reason: string): void {
+  private onClose(ws: HubSocket, url: string, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
     // A session that was up ends here; otherwise it is this URL's try that failed.
@@ -507,7 +566,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
     );
     if (this.closing) return;
-    const cause = this.lastSocketError ? describeSocketError(this.lastSocketError) : '';
+    const socketError = this.lastSocketError;
+    const cause = socketError ? describeSocketError(socketError) : '';
     this.lastSocketError = undefined;
     this.emit('status', { type: 'disconnected', code, reason: reason || cause, url });
     if (TAKEOVER_CLOSE_CODES.has(code)) this.takeoverSeenAt = Date.now();
@@ -530,6 +590,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
+    if (!hadSession && this.fallBackOnRefusal(socketError, cause || `close ${code}`)) return;
     if (!hadSession) {
       this.failedInRound++;
       this.urls.advance();
@@ -584,6 +645,165 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }, delayMs);
   }
 
+  // ------------------------------------------------------------------ the HTTP fallback
+
+  /**
+   * After `httpFallback.afterFailures` connects in a row whose upgrade was refused on the
+   * way (not a hub that is down or refused the client), work over HTTP instead.
+   */
+  private fallBackOnRefusal(err: Error | undefined, reason: string): boolean {
+    const fb = this.options.httpFallback;
+    if (!fb) return false;
+    if (!isRefusedUpgrade(err)) {
+      this.refusedConnects = 0;
+      return false;
+    }
+    if (++this.refusedConnects < (fb.afterFailures ?? 2)) return false;
+    this.refusedConnects = 0;
+    void this.startFallback(fb, reason);
+    return true;
+  }
+
+  private async startFallback(fb: HttpFallbackOptions, reason: string): Promise<void> {
+    this.fallbackUrls ??= new HubUrlList(fb.httpUrl, 'http', 'httpFallback.httpUrl');
+    const { ca, cert, key } = this.options;
+    const session: HttpFallbackSession = new HttpFallbackSession(
+      this.fallbackUrls,
+      {
+        token: this.options.token,
+        tls: { ca, cert, key },
+        pollWaitMs: fb.pollWaitMs,
+        clientName: this.options.clientName,
+      },
+      (frame) => this.emit('frame', frame),
+      (err) => this.onFallbackLost(session, err),
+    );
+    this.fallback = session;
+    try {
+      this.welcome = (await session.request({ t: FrameType.hello, id: 0 })) as WelcomeFrame;
+      if (this.onReady) await this.onReady();
+      if (this.fallback !== session) return;
+      this.attempt = 0;
+      this.failedInRound = 0;
+      this.connectedUrl = session.url;
+      this.isReady = true;
+      this.emit('status', { type: 'fallback', transport: 'http', url: session.url, reason });
+      for (const w of this.readyWaiters.splice(0)) w.resolve();
+      this.retryWebSocketLater();
+    } catch (err) {
+      if (this.fallback !== session) return;
+      const e = err as Error;
+      if (e instanceof HubError && (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN')) {
+        // The hub refused the token: as fatal as close 4001 on a WebSocket.
+        this.fallback = undefined;
+        void session.close();
+        this.closing = true;
+        const refused = AuthError.fromClose(e.code === 'UNAUTHORIZED' ? 4001 : 4003, e.message);
+        this.emit('status', { type: 'error', error: refused });
+        this.emit('error', refused);
+        for (const w of this.readyWaiters.splice(0)) w.reject(refused);
+        this.emit('status', { type: 'closed' });
+        return;
+      }
+      this.onFallbackLost(session, e);
+    }
+  }
+
+  /** The reply to a request made over HTTP, told to 'reply' listeners first as on a socket. */
+  private async requestOverHttp(
+    session: HttpFallbackSession,
+    frame: Omit<RequestFrame, 'id'>,
+  ): Promise<HubFrame> {
+    const id = this.nextId++;
+    if (this.nextId > 0xffffffff) this.nextId = 1;
+    const reply = await session.request({ ...frame, id } as RequestFrame);
+    this.emit('reply', reply);
+    return reply;
+  }
+
+  /** The HTTP session failed (the hub is out of reach): reconnect, WebSocket first. */
+  private onFallbackLost(session: HttpFallbackSession, err: Error): void {
+    if (this.fallback !== session) return;
+    this.fallback = undefined;
+    clearTimeout(this.webSocketRetry);
+    void session.close();
+    this.isReady = false;
+    this.connectedUrl = undefined;
+    if (this.closing) return;
+    this.fallbackUrls?.advance();
+    this.emit('status', {
+      type: 'disconnected',
+      code: 1006,
+      reason: err.message,
+      url: session.url,
+    });
+    const r = this.options.reconnect ?? {};
+    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
+      this.closing = true;
+      const closed = new ConnectionClosedError(
+        `the HTTP fallback lost the hub (${err.message}) and reconnect is off or exhausted`,
+      );
+      for (const w of this.readyWaiters.splice(0)) w.reject(closed);
+      this.emit('status', { type: 'closed' });
+      return;
+    }
+    this.attempt++;
+    const cap = r.maxDelayMs ?? 10_000;
+    const delayMs = Math.round(
+      Math.random() * Math.min(cap, (r.initialDelayMs ?? 100) * 2 ** (this.attempt - 1)),
+    );
+    this.emit('status', {
+      type: 'reconnecting',
+      attempt: this.attempt,
+      delayMs,
+      url: this.urls.current,
+    });
+    this.schedule(delayMs);
+  }
+
+  /**
+   * While on HTTP, open a WebSocket now and then; once one opens, the HTTP session ends and
+   * the connection makes a WebSocket session (the worker registers again, claiming what it
+   * runs; the producer watches again what it waits for).
+   */
+  private retryWebSocketLater(): void {
+    const every = this.options.httpFallback?.retryWebSocketMs ?? 30_000;
+    if (every <= 0) return;
+    clearTimeout(this.webSocketRetry);
+    this.webSocketRetry = setTimeout(() => {
+      const session = this.fallback;
+      const open = socketFactory();
+      if (!session || !open || this.closing) return;
+      const probe = open(this.urls.current, {
+        maxPayload: 1024,
+        handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
+        ca: this.options.ca,
+        cert: this.options.cert,
+        key: this.options.key,
+      });
+      let opened = false;
+      probe.on('error', () => undefined);
+      probe.on('open', () => {
+        opened = true;
+        probe.close(1000, 'probe');
+      });
+      probe.on('close', () => {
+        if (this.fallback !== session || this.closing) return;
+        if (!opened) {
+          this.retryWebSocketLater();
+          return;
+        }
+        this.fallback = undefined;
+        this.isReady = false;
+        this.connectedUrl = undefined;
+        void session.close().then(() => {
+          if (!this.closing) this.connect();
+        });
+      });
+    }, every);
+    unref(this.webSocketRetry);
+  }
+
   private startHeartbeat(intervalMs: number): void {
     this.stopHeartbeat();
     this.framesSinceTick = 0;
@@ -599,7 +819,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       }
       if (this.sendRaw({ t: FrameType.heartbeat, id: 0 })) this.heartbeatSentAt = Date.now();
     }, intervalMs);
-    this.heartbeat.unref();
+    unref(this.heartbeat);
   }
 
   private stopHeartbeat(): void {
@@ -624,7 +844,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
  * been stable for years. If it ever goes away we simply send uncorked.
  */
 function socketOf(
-  ws: WebSocket,
+  ws: HubSocket,
 ): { cork(): void; uncork(): void; writableCorked: number } | undefined {
   const socket = (
     ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
@@ -639,4 +859,9 @@ function describeSocketError(err: Error): string {
     ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
     : '';
   return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
+}
+
+/** Node's timers keep the process alive unless unref'd; other runtimes' timers are numbers. */
+function unref(timer: unknown): void {
+  (timer as { unref?: () => void } | undefined)?.unref?.();
 }

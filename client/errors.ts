@@ -219,6 +219,18 @@ export class TaskFailedError extends SwitchboardError {
 }
 
 /** The connection closed before the request was answered; it may or may not have been applied. */
+/** A call the HTTP fallback cannot make: it needs the WebSocket (docs/client.md, HTTP fallback). */
+export class NotOverHttpError extends SwitchboardError {
+  override readonly name = 'NotOverHttpError';
+  declare readonly code: typeof ErrorCode.NOT_OVER_HTTP;
+  constructor(what: string) {
+    super(
+      ErrorCode.NOT_OVER_HTTP,
+      `${what} needs the WebSocket; this client works over the HTTP fallback now (the WebSocket upgrade was refused)`,
+    );
+  }
+}
+
 export class ConnectionClosedError extends SwitchboardError {
   override readonly name = 'ConnectionClosedError';
   declare readonly code: typeof ErrorCode.CONNECTION_CLOSED;

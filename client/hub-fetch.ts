@@ -1,14 +1,10 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
-
 /** TLS settings of a client of the hub's HTTP side port (https://). */
 export interface TlsClientOptions {
   /** CA certificate(s) (PEM) to trust for the hub's certificate; default the system CAs. */
-  ca?: string | Buffer | undefined;
+  ca?: string | Uint8Array | undefined;
   /** Mutual TLS (server.tls.caFile): this client's certificate and private key (PEM). */
-  cert?: string | Buffer | undefined;
-  key?: string | Buffer | undefined;
+  cert?: string | Uint8Array | undefined;
+  key?: string | Uint8Array | undefined;
 }
 
 export interface HubFetchInit {
@@ -22,18 +18,50 @@ export interface HubFetchInit {
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
- * `fetch` for the hub's side port that can trust a private CA: the global fetch takes no
- * `ca` (it would need undici's Agent, not a dependency). node:http(s) underneath, a web
- * Response on top, so callers read `.json()` or stream `.body` as with fetch. Failures
- * reject like fetch does: an Error whose `cause` carries the socket error and its `code`.
+ * `fetch` for the hub's side port that can trust a private CA. The global fetch takes no
+ * `ca` (it would need undici's Agent, not a dependency), so with TLS options (Node only)
+ * the request goes through node:http(s), loaded on demand so that browsers, Deno and Bun
+ * never load it; without, it is the runtime's own fetch. Either way a web Response comes
+ * back, and failures reject like fetch does: an Error whose `cause` carries the socket
+ * error and its `code`.
  */
-export function hubFetch(url: URL | string, init: HubFetchInit = {}): Promise<Response> {
+export async function hubFetch(url: URL | string, init: HubFetchInit = {}): Promise<Response> {
   const target = typeof url === 'string' ? new URL(url) : url;
   const secure = target.protocol === 'https:';
   if (!secure && target.protocol !== 'http:') {
-    return Promise.reject(new Error(`unsupported URL ${target.href}: use http:// or https://`));
+    throw new Error(`unsupported URL ${target.href}: use http:// or https://`);
   }
   const tls = secure ? (init.tls ?? {}) : {};
+  const ownTls = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
+  if (!ownTls && typeof globalThis.fetch === 'function') {
+    try {
+      return await globalThis.fetch(target, {
+        method: init.method ?? 'GET',
+        ...(init.headers ? { headers: init.headers } : {}),
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      // undici says "fetch failed" with the socket error as its cause: keep that cause.
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      throw Object.assign(new Error(`request to ${target.origin} failed`), { cause });
+    }
+  }
+  return nodeFetch(target, init, secure ? tls : {});
+}
+
+async function nodeFetch(
+  target: URL,
+  init: HubFetchInit,
+  tls: TlsClientOptions,
+): Promise<Response> {
+  const [{ request: httpRequest }, { request: httpsRequest }, { Readable }] = await Promise.all([
+    import('node:http'),
+    import('node:https'),
+    import('node:stream'),
+  ]);
+  const secure = target.protocol === 'https:';
   return new Promise<Response>((resolve, reject) => {
     const fail = (err: Error): void =>
       reject(Object.assign(new Error(`request to ${target.origin} failed`), { cause: err }));
@@ -44,15 +72,15 @@ export function hubFetch(url: URL | string, init: HubFetchInit = {}): Promise<Re
         headers: {
           ...(init.headers ?? {}),
           ...(init.body !== undefined
-            ? { 'content-length': String(Buffer.byteLength(init.body)) }
+            ? { 'content-length': String(new TextEncoder().encode(init.body).byteLength) }
             : {}),
         },
         ...(init.signal ? { signal: init.signal } : {}),
-        ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-        ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-        ...(tls.key !== undefined ? { key: tls.key } : {}),
+        ...(tls.ca !== undefined ? { ca: tls.ca as string } : {}),
+        ...(tls.cert !== undefined ? { cert: tls.cert as string } : {}),
+        ...(tls.key !== undefined ? { key: tls.key as string } : {}),
       },
-      (res: IncomingMessage) => {
+      (res) => {
         const headers = new Headers();
         for (const [k, v] of Object.entries(res.headers)) {
           if (typeof v === 'string') headers.set(k, v);

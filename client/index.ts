@@ -29,6 +29,7 @@ export type {
   WorkerStats,
   ProducerStats,
 } from './connection-status.js';
+export { type HttpFallbackOptions } from './http-fallback.js';
 export {
   SwitchboardError,
   HubError,
@@ -43,6 +44,7 @@ export {
   InternalError,
   TaskFailedError,
   ConnectionClosedError,
+  NotOverHttpError,
   TimeoutError,
   UnrecoverableError,
   InvalidOptionError,

@@ -19,6 +19,7 @@ import { ConnectionClosedError, HubError, TaskFailedError, TimeoutError } from '
 import type { PublishOptions } from './bus-client.js';
 import { MessagingClient } from './messaging-client.js';
 import type { HubUrls } from './hub-urls.js';
+import type { HttpFallbackOptions } from './http-fallback.js';
 
 export interface ProducerOptions {
   /**
@@ -34,6 +35,8 @@ export interface ProducerOptions {
    */
   connectTimeoutMs?: number;
   reconnect?: ReconnectOptions;
+  /** Work over the hub's HTTP routes when WebSocket upgrades are refused (docs/client.md). */
+  httpFallback?: HttpFallbackOptions;
   /** wss://: CA certificate(s) (PEM string or Buffer) to trust for the hub; default the system CAs. */
   ca?: string | Buffer;
   /** wss:// with mutual TLS: this client's certificate and private key (PEM). */
@@ -155,6 +158,7 @@ export class Producer extends MessagingClient<ProducerEvents> {
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      httpFallback: options.httpFallback,
       connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,

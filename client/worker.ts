@@ -14,6 +14,7 @@ import type { HubUrls } from './hub-urls.js';
 import { HubError } from './errors.js';
 import type { ConnectionState, WorkerStats } from './connection-status.js';
 import { WorkerTask } from './worker-task.js';
+import type { HttpFallbackOptions } from './http-fallback.js';
 
 export interface WorkerOptions {
   /**
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   workerId?: string;
   name?: string;
   reconnect?: ReconnectOptions;
+  /** Work over the hub's HTTP routes when WebSocket upgrades are refused (docs/client.md). */
+  httpFallback?: HttpFallbackOptions;
 }
 
 /** What a handler receives. */
@@ -125,6 +128,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
       url: options.url,
       token: options.token,
       reconnect: options.reconnect,
+      httpFallback: options.httpFallback,
       connectTimeoutMs: options.connectTimeoutMs,
       ca: options.ca,
       cert: options.cert,
@@ -216,7 +220,7 @@ export class Worker<Payload = unknown, Result = unknown> extends MessagingClient
     clearTimeout(timer);
     for (const r of this.running.values()) r.task.abort(new Error('worker closed'));
     // Give the last outcomes one turn to be written before the socket closes.
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 0));
     this.phase = WorkerPhase.closed;
     await this.conn.close();
   }

@@ -591,6 +591,15 @@ export const errorRegistry = [
     meaning: 'a cron expression that does not parse or never fires, or an unknown time zone',
     fix: 'the message names the field; check the expression (5 or 6 fields) and the IANA zone name',
   },
+
+  // --- appended for issue 18: the SDK's HTTP fallback
+  {
+    code: 'NOT_OVER_HTTP',
+    sentBy: ['client'],
+    meaning:
+      'a call the HTTP fallback cannot make (message bus, transactions, flows): it needs the WebSocket',
+    fix: 'let the WebSocket through (the proxy must pass upgrades), or use submit, submitMany, result and progress only',
+  },
 ] as const satisfies readonly ErrorEntry[];
 
 type Entry = (typeof errorRegistry)[number];

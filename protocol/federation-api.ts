@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ISO_8601_MAX_CHARS, parseIso8601 } from './iso-8601.js';
 import { valueSchema } from './value-schema.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { nameSchema, taskIdSchema, taskSpecSchema, type TaskSpec } from './task-spec.js';
 
 /**

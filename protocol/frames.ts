@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { flowChildSchema, flowSchema } from './flow-spec.js';
 import { FrameType } from './frame-types.js';
 import { PRIORITY_NAMES } from './priority.js';

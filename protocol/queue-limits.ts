@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A queue's limits as the REST API, the config file and the CLI give them

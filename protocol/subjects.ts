@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Topic names are subjects, as in NATS: tokens separated by dots (`orders.eu.created`).

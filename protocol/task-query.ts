@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIso8601 } from './iso-8601.js';
 
 /**

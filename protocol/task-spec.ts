@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIORITY_NAMES } from './priority.js';
 import { valueSchema } from './value-schema.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_VALUE_DEPTH } from './msgpack-check.js';
 
 /**

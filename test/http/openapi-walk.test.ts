@@ -516,6 +516,28 @@ t.test('every operation of the document answers as documented', async (t) => {
       body: { ...(await leased()), error: { message: 'no data', code: 'EMPTY' } },
       status: 200,
     }),
+    // The long-poll paths of the SDK's HTTP fallback; a task is ready, so none waits.
+    'POST /api/v1/tasks/pull': async () => {
+      const queue = unique('walk-q');
+      await submit(queue);
+      return {
+        body: { workerId: await httpWorker([queue]), max: 2, waitMs: 1000 },
+        status: 200,
+      };
+    },
+    'POST /api/v1/tasks/{id}/progress': async () => {
+      const { workerId, taskId, attempt } = await leased();
+      return {
+        params: { id: taskId },
+        body: { workerId, attempt, value: { pct: 50 } },
+        status: 200,
+      };
+    },
+    'POST /api/v1/tasks/wait': async () => {
+      const { workerId, taskId, attempt } = await leased();
+      await ok('POST', '/api/tasks/complete', 'worker', { workerId, taskId, attempt, result: 7 });
+      return { body: { taskIds: [taskId], waitMs: 1000, progress: true }, status: 200 };
+    },
     'POST /api/v1/nodes': async () => {
       const id = unique('walk-node');
       return {

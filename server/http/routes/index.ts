@@ -8,6 +8,7 @@ import { federationAdminRoutes } from './federation-admin-routes.js';
 import { federationRoutes } from './federation-routes.js';
 import { flowRoutes } from './flow-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { longPollRoutes } from './long-poll-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import { openApiRoutes } from './openapi-routes.js';
@@ -43,6 +44,7 @@ export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
     ...eventRoutes(hub),
     ...messageRoutes(hub),
     ...compatRoutes(hub),
+    ...longPollRoutes(hub),
     ...nodeRoutes(hub),
     ...tokenRoutes(hub),
     ...whoamiRoutes(hub),
