@@ -18,6 +18,7 @@ import { readLogEntries } from './redis-log.js';
 import { RedisLease, type LeaseLostReason } from './redis-lease.js';
 import { APPEND, TOUCH_SEQ, isFencedReply, runScript } from './redis-scripts.js';
 import { DEFAULT_CHUNK_BYTES, readSnapshotBytes, readSnapshotMeta } from './redis-snapshot.js';
+import { decodeSnapshot } from './redis-snapshot-codec.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -332,7 +333,7 @@ export class RedisStore implements Store {
     const meta = await readSnapshotMeta(redis, this.keys);
     const encoded = meta ? await readSnapshotBytes(redis, this.keys, meta) : undefined;
     const read = performance.now() - t0;
-    const snapshot = encoded ? packr.unpack(encoded) : undefined;
+    const snapshot = encoded ? decodeSnapshot(encoded) : undefined;
     // A lease lost while loading (renewals starved) ends the load now: reading on would
     // only delay the next try, which may well get the lease again at once.
     if (this.fatal) throw this.fatal;
