@@ -51,6 +51,11 @@ export class RedisStandby {
     },
   ) {}
 
+  /** The last log record applied (0 before the snapshot is loaded). */
+  get applied(): number {
+    return this.core ? this.covers : 0;
+  }
+
   start(): void {
     if (this.loop || this.stopped) return;
     // A connection of its own: XREAD BLOCK holds it while waiting.
