@@ -56,6 +56,11 @@ export class RedisStandby {
     return this.core ? this.covers : 0;
   }
 
+  /** The snapshot is loaded: take() would hand a core over. */
+  get loaded(): boolean {
+    return this.core !== undefined && !this.busy;
+  }
+
   start(): void {
     if (this.loop || this.stopped) return;
     // A connection of its own: XREAD BLOCK holds it while waiting.
