@@ -73,7 +73,7 @@ if (requireTool('redis-server')) {
           // before its first log line; a second try tells that apart from a hub that cannot
           // start (which fails the test).
           slowStarts++;
-          trace(`hub${i} start timed out, trying again: ${(err as Error).message.slice(0, 500)}`);
+          trace(`hub${i} start timed out, trying again: ${(err as Error).message.slice(-3000)}`);
           child = await c.start(i);
         }
         started.push({ hub: i, child });
