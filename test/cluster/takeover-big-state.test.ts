@@ -98,7 +98,7 @@ if (requireTool('redis')) {
           `served submits again ${serveAgainMs} ms after the SIGKILL (lease 1000 ms)`,
       );
       t.comment(
-        `successor: store open ${JSON.stringify(opened?.ms)}, log records ${String(opened?.records)}; ` +
+        `successor: warm standby ${String(opened?.warm)}, store open ${JSON.stringify(opened?.ms)}, log records ${String(opened?.records)}; ` +
           `core restore + replay ${String(recovered?.ms)} ms; takeover steps ${JSON.stringify(leads?.takeover)}`,
       );
       t.ok(snapshotBytes > 0, 'a snapshot held the state when the leader died');
