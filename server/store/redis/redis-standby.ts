@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Core, type Command, type CoreOptions } from '../../core/index.js';
+import { StoreError } from '../errors.js';
 import type { StoreLogger } from '../store.js';
 import { connectRedis, type RedisTarget } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -40,6 +41,8 @@ export class RedisStandby {
   /** Set while an entry is being applied or the snapshot loaded: not a state to hand over. */
   private busy = false;
   private loads = 0;
+  /** Said once per outage that the log could not be followed. */
+  private quiet = false;
 
   constructor(
     private readonly options: {
@@ -128,16 +131,26 @@ export class RedisStandby {
         // Let the relay and HTTP side run between pages of a long backlog.
         if (entries.length === COUNT) await new Promise((r) => setImmediate(r));
       } catch (err) {
+        const midway = this.busy;
         this.busy = false;
         if (this.stopped) return;
-        // Redis away, or an entry this hub cannot read: start again from the snapshot.
-        this.core = undefined;
-        this.options.logger?.warn(
-          { err: (err as Error).message },
-          'cluster standby: could not follow the log; loading the snapshot again in 1 s',
-        );
+        // An entry that does not follow (Redis lost the log's end), or one cut off while being
+        // applied or loaded: start again from the snapshot. Redis away: the core is still
+        // what the log held, so follow on from it once Redis answers (a log that changed
+        // meanwhile shows as an entry that does not follow).
+        const reload = midway || err instanceof StoreError;
+        if (reload) this.core = undefined;
+        if (!this.quiet) {
+          this.quiet = true;
+          this.options.logger?.warn(
+            { err: (err as Error).message, reload },
+            'cluster standby: could not follow the log; trying again every second',
+          );
+        }
         await new Promise((r) => setTimeout(r, 1000).unref());
+        continue;
       }
+      this.quiet = false;
     }
   }
 
