@@ -10,7 +10,13 @@ import {
 } from '../../server/store/index.js';
 import { decodeSnapshot, encodeSnapshot } from '../../server/store/redis/redis-snapshot-codec.js';
 import { requireTool } from '../helpers/requires.js';
-import { SHARED_REDIS_URL, dropAtTeardown, redisClient, testCluster } from '../helpers/redis.js';
+import {
+  SHARED_REDIS_URL,
+  dropAtTeardown,
+  redisClient,
+  startRedisServer,
+  testCluster,
+} from '../helpers/redis.js';
 import { CORE_OPTIONS, CoreDriver, coreState, replayedState } from './store-contract.js';
 
 t.teardown(() => Promise.all([stopCompactionThread(), stopLeaseThread()]));
@@ -149,4 +155,35 @@ if (requireTool('redis')) {
     t.equal(recovered.core, undefined, 'no core handed over');
     t.equal(replayedState(recovered.snapshot, recovered.records), coreState(d.core));
   });
+
+  t.test(
+    'a takeover takes the standby at once while Redis is away (it does not wait on its connection)',
+    async (t) => {
+      const redis = await startRedisServer(t);
+      const keys = testCluster('standby-away');
+      const a = new RedisStore({ redis: redis.url, prefix: keys.prefix, leaseMs: 2000 });
+      await a.open();
+      const d = new CoreDriver(a);
+      for (let i = 0; i < 5; i++) d.submit();
+      await durable(a, d.seq);
+      const standby = new RedisStandby({
+        redis: redis.url,
+        keys,
+        hubId: 'away',
+        coreOptions: CORE_OPTIONS,
+      });
+      standby.start();
+      t.teardown(() => standby.stop());
+      for (let i = 0; i < 200 && standby.applied < d.seq; i++) await sleep(20);
+      t.equal(standby.applied, d.seq, 'the standby followed the log');
+      a.abandon();
+      await redis.kill();
+      // Its connection is reconnecting now, with its XREAD queued.
+      await sleep(500);
+      const warm = standby.take();
+      t.equal(warm?.covers, d.seq, 'handed over at once, with what it had applied');
+      t.equal(warm && coreState(warm.core), coreState(d.core), 'the state the leader had');
+      await redis.start();
+    },
+  );
 }

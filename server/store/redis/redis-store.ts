@@ -348,7 +348,7 @@ export class RedisStore implements Store {
    * whose core fits the log, that core and the records after it.
    */
   private async load(redis: Redis): Promise<Loaded> {
-    const warm = await this.options.standby?.take();
+    const warm = this.options.standby?.take();
     if (warm) {
       const loaded = await this.loadWarm(redis, warm);
       if (loaded) return loaded;
