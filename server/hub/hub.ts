@@ -240,6 +240,8 @@ export class Hub {
     recovered?: {
       snapshot: unknown;
       records: Iterable<object> | AsyncIterable<object>;
+      /** The state before `records`, already built (a warm standby's); else `snapshot`'s. */
+      core?: Core;
     },
     /** Runs on the recovered state before the WebSocket port opens (offline revocations). */
     beforeListen?: () => void,
@@ -247,7 +249,7 @@ export class Hub {
     this.phase = HubPhase.recovering;
     if (recovered) {
       const t0 = performance.now();
-      this.core = Core.restore(recovered.snapshot, this.options.core);
+      this.core = recovered.core ?? Core.restore(recovered.snapshot, this.options.core);
       // A macrotask turn every 20 ms of work, so the HTTP side port answers and timers
       // (a cluster leader's lease checks) run during a long replay.
       let since = performance.now();

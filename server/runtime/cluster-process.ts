@@ -11,6 +11,7 @@ import { RelayServer } from '../cluster/relay-server.js';
 import {
   checkRedisConfig,
   RedisLease,
+  RedisStandby,
   RedisStore,
   redisKeys,
   stopCompactionThread,
@@ -103,6 +104,19 @@ export async function startClusterMember(
   let running: RunningHub | undefined;
   let edge: EdgeHub | undefined;
   let stopped = false;
+  /** While an edge: the warm standby a takeover starts from (redis-standby.ts). */
+  let standby: RedisStandby | undefined;
+  const startStandby = (): void => {
+    standby?.stop();
+    standby = new RedisStandby({
+      redis: target,
+      keys,
+      hubId,
+      coreOptions: coreOptionsFrom(config),
+      logger: log,
+    });
+    standby.start();
+  };
   let leaderTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let wsPort = config.server.wsPort;
@@ -176,8 +190,11 @@ export async function startClusterMember(
       },
       snapshotIntervalMs: config.store.snapshotIntervalMs,
       replayOptions: coreOptionsFrom(config),
+      // The store takes the standby's core (or loads cold): it is used up either way.
+      ...(standby ? { standby } : {}),
       logger: log,
     });
+    standby = undefined;
     try {
       const recovered = await store.open();
       takeover.openedAt = Date.now();
@@ -321,6 +338,7 @@ export async function startClusterMember(
     await edge.start();
     wsPort = edge.wsPort;
     httpPort = edge.httpPort;
+    startStandby();
     const attempt = async (): Promise<void> => {
       if (stopped || role !== 'edge') return;
       const won = await tryLead();
@@ -329,6 +347,8 @@ export async function startClusterMember(
         return;
       }
       if (!won) {
+        // A store that could not open used the standby up: a new one for the next try.
+        if (!standby) startStandby();
         retryTimer = setTimeout(attemptOrExit, nextTryInMs());
         return;
       }
@@ -391,6 +411,7 @@ export async function startClusterMember(
       stopped = true;
       clearTimeout(retryTimer);
       clearInterval(leaderTimer);
+      standby?.stop();
       await edge?.stop();
       await running?.stop(reason);
       await Promise.all([stopCompactionThread(), stopLeaseThread()]);

@@ -256,10 +256,13 @@ export async function startHubProcess(
         'dropped a torn WAL tail (a write cut short by the crash)',
       );
     }
-    await hub.start({ snapshot: recovered.snapshot, records: recovered.records }, () => {
-      applyOfflineRevocations(hub, dataDir, log);
-      applyQueueLimits(hub, config.queues, log);
-    });
+    await hub.start(
+      { snapshot: recovered.snapshot, records: recovered.records, core: recovered.core },
+      () => {
+        applyOfflineRevocations(hub, dataDir, log);
+        applyQueueLimits(hub, config.queues, log);
+      },
+    );
   } catch (err) {
     // A cluster member that fails to start leading (its lease lost during recovery) goes on
     // as an edge on the same ports: what this start opened must be closed again.

@@ -20,6 +20,7 @@ export { MemoryStore } from './memory-store.js';
 export { WalStore } from './wal-store.js';
 export { SnapshotStore } from './snapshot-store.js';
 export { RedisStore, DEFAULT_LEASE_MS, type RedisStoreOptions } from './redis/redis-store.js';
+export { RedisStandby, type WarmState } from './redis/redis-standby.js';
 export { stopCompactionThread } from './redis/redis-compactor.js';
 export { stopLeaseThread, warmLeaseThread } from './redis/redis-lease-thread.js';
 export {

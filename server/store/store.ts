@@ -1,3 +1,4 @@
+import type { Core } from '../core/index.js';
 import type { HubStore } from '../hub/hub-store.js';
 import type { WalFileOps } from './wal-files.js';
 
@@ -55,6 +56,11 @@ export interface RecoveryStats {
 export interface Recovered {
   snapshot: unknown;
   records: Iterable<object>;
+  /**
+   * A core that already holds the state up to `records` (a Redis standby kept it warm):
+   * the records are applied to it instead of to a core restored from `snapshot`.
+   */
+  core?: Core;
   stats: RecoveryStats;
 }
 

@@ -9,8 +9,8 @@ export interface TestCluster {
   hubs: HubProcess[];
   children: (HubChild | undefined)[];
   redis: Redis;
-  /** Start hub i (again); resolves once its /ready says ready. */
-  start(i: number): Promise<HubChild>;
+  /** Start hub i (again); resolves once its /ready says ready (within 15 s unless told). */
+  start(i: number, readyTimeoutMs?: number): Promise<HubChild>;
   /** GET /health of hub i: its role and the leader it knows. */
   health(i: number): Promise<{ role?: string; hubId?: string; leader?: string | null }>;
   /** The index of the hub that leads now, polled until one does. */
@@ -75,8 +75,8 @@ export async function startCluster(
     hubs,
     children,
     redis,
-    async start(i) {
-      const c = await hubs[i]!.start();
+    async start(i, readyTimeoutMs) {
+      const c = await hubs[i]!.start({}, readyTimeoutMs);
       children[i] = c;
       return c;
     },

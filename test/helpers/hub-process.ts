@@ -171,7 +171,7 @@ export interface HubProcess extends HubAddress {
    * Start a child with this command line and env (plus `env`); resolves once /ready says
    * ready. To restart, the one before must be gone: both would want the same ports.
    */
-  start(env?: Record<string, string>): Promise<HubChild>;
+  start(env?: Record<string, string>, readyTimeoutMs?: number): Promise<HubChild>;
 }
 
 export async function hubProcess(t: Teardown, spec: HubSpec = {}): Promise<HubProcess> {
@@ -184,12 +184,12 @@ export async function hubProcess(t: Teardown, spec: HubSpec = {}): Promise<HubPr
   return {
     ...address,
     args,
-    async start(env = {}) {
+    async start(env = {}, readyTimeoutMs?: number) {
       const c = await startHubChild(
         args,
         { ...spec.env, ...env },
         address.httpPort,
-        undefined,
+        readyTimeoutMs,
         spec.as,
       );
       started.push(c);

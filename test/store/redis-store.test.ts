@@ -390,8 +390,11 @@ if (requireTool('redis', 'redis-server')) {
       const again = new RedisStore({ redis: SHARED_REDIS_URL, prefix: keys.prefix });
       const rec = await again.open();
       const tail = rec.records.reduce<number>((n, r) => n + pack(r).length, 0);
+      // Half the snapshot's size in log starts a compaction; what is appended while it runs
+      // (one at a time) comes on top. Format 2 snapshots are a third of the size of the
+      // records they hold, so on loaded cores that lag alone can reach the snapshot's size.
       t.ok(
-        tail <= bytes,
+        tail <= 2 * bytes,
         `recovery replays ${rec.records.length} of ${d.seq} records (${tail} bytes of log after a snapshot of ${bytes})`,
       );
       t.equal(replayedState(rec.snapshot, rec.records), live, 'snapshot + tail = the live state');

@@ -1,14 +1,12 @@
 import { parentPort } from 'node:worker_threads';
-import { Packr } from 'msgpackr';
 import { Core, replay, type CoreOptions } from '../../core/index.js';
 import type { RedisCompactionJob, RedisCompactionResult } from './redis-compactor.js';
 import { connectRedis } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { readLogEntries } from './redis-log.js';
 import { readSnapshotBytes, readSnapshotMeta, writeSnapshot } from './redis-snapshot.js';
+import { decodeSnapshot, encodeSnapshot } from './redis-snapshot-codec.js';
 import type { Redis } from 'ioredis';
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** The log's records after `after` up to `covers`, counting the entries they came in. */
 async function* logRecords(
@@ -47,7 +45,9 @@ async function main(job: RedisCompactionJob): Promise<RedisCompactionResult> {
     let t0 = performance.now();
     const current = await readSnapshotMeta(redis, keys);
     const after = current?.covers ?? 0;
-    const state = current ? packr.unpack(await readSnapshotBytes(redis, keys, current)) : undefined;
+    const state = current
+      ? decodeSnapshot(await readSnapshotBytes(redis, keys, current))
+      : undefined;
     const read = performance.now() - t0;
     const ms = { read, replay: 0, encode: 0, write: 0 };
     if (after >= job.covers) return { meta: undefined, records: 0, entries: 0, tasks: 0, ms };
@@ -57,9 +57,7 @@ async function main(job: RedisCompactionJob): Promise<RedisCompactionResult> {
     const records = await replay(core, logRecords(redis, keys, after, job.covers, count));
     ms.replay = performance.now() - t0;
     t0 = performance.now();
-    // pack() returns its shared buffer; nothing else encodes in this thread, but copy anyway
-    // (the chunks are sent asynchronously).
-    const bytes = Buffer.from(packr.pack(core.snapshot()));
+    const bytes = encodeSnapshot(core.snapshot());
     ms.encode = performance.now() - t0;
     t0 = performance.now();
     const meta = await writeSnapshot(

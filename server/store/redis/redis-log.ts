@@ -26,33 +26,53 @@ export async function* readLogEntries(
   after: number,
   until = Infinity,
 ): AsyncGenerator<LogEntry> {
-  const unpackr = new Unpackr({ useRecords: false, moreTypes: false });
+  const unpackr = logUnpackr();
   let start = `${after + 1}-0`;
   let last = after;
   for (;;) {
     const page = await redis.xrangeBuffer(keys.log, start, '+', 'COUNT', PAGE);
     for (const [idBuf, fields] of page) {
-      const id = idBuf.toString();
-      const upto = Number(id.slice(0, id.indexOf('-')));
-      let first = NaN;
-      let body: Buffer | undefined;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const name = fields[i]!.toString();
-        if (name === 'f') first = Number(fields[i + 1]!.toString());
-        else if (name === 'r') body = fields[i + 1];
-      }
-      const records = body ? (unpackr.unpackMultiple(body) as object[]) : [];
-      if (!(first > last) || records.length !== upto - first + 1)
-        throw new StoreError(
-          StoreErrorCode.STORE_CORRUPT,
-          `the Redis engine log ${keys.log} is damaged at entry ${id} (records ${first}-${upto}, ${records.length} decoded, previous entry ended at ${last}): ` +
-            'refusing to start rather than lose acknowledged work. Check whether something else writes to these keys',
-        );
-      yield { id, first, upto, records, bytes: body?.length ?? 0 };
-      last = upto;
-      if (upto >= until) return;
+      const entry = parseLogEntry(keys, idBuf, fields, unpackr, last);
+      yield entry;
+      last = entry.upto;
+      if (entry.upto >= until) return;
     }
     if (page.length < PAGE) return;
     start = `(${page[page.length - 1]![0].toString()}`;
   }
+}
+
+/**
+ * One stream entry as read by XRANGE or XREAD, checked against the entry before it (its
+ * records must follow `last` and be as many as its id says).
+ */
+export function parseLogEntry(
+  keys: RedisKeys,
+  idBuf: Buffer,
+  fields: Buffer[],
+  unpackr: Unpackr,
+  last: number,
+): LogEntry {
+  const id = idBuf.toString();
+  const upto = Number(id.slice(0, id.indexOf('-')));
+  let first = NaN;
+  let body: Buffer | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!.toString();
+    if (name === 'f') first = Number(fields[i + 1]!.toString());
+    else if (name === 'r') body = fields[i + 1];
+  }
+  const records = body ? (unpackr.unpackMultiple(body) as object[]) : [];
+  if (!(first > last) || records.length !== upto - first + 1)
+    throw new StoreError(
+      StoreErrorCode.STORE_CORRUPT,
+      `the Redis engine log ${keys.log} is damaged at entry ${id} (records ${first}-${upto}, ${records.length} decoded, previous entry ended at ${last}): ` +
+        'refusing to start rather than lose acknowledged work. Check whether something else writes to these keys',
+    );
+  return { id, first, upto, records, bytes: body?.length ?? 0 };
+}
+
+/** The decoder log entries are read with (one per reader: it is not shared state). */
+export function logUnpackr(): Unpackr {
+  return new Unpackr({ useRecords: false, moreTypes: false });
 }

@@ -18,6 +18,9 @@ import { readLogEntries } from './redis-log.js';
 import { RedisLease, type LeaseLostReason } from './redis-lease.js';
 import { APPEND, TOUCH_SEQ, isFencedReply, runScript } from './redis-scripts.js';
 import { DEFAULT_CHUNK_BYTES, readSnapshotBytes, readSnapshotMeta } from './redis-snapshot.js';
+import { decodeSnapshot } from './redis-snapshot-codec.js';
+import type { RedisStandby, WarmState } from './redis-standby.js';
+import type { Core } from '../../core/index.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -69,12 +72,32 @@ export interface RedisStoreOptions {
    * warning once per outage) and is fatal only after `giveUpMs` (default 30 s). Default 0.
    */
   waitReplicas?: { count: number; timeoutMs: number; giveUpMs?: number };
+  /**
+   * An edge's warm standby (redis-standby.ts): open() takes its core and replays only the
+   * log after what it applied, instead of loading the snapshot. Checked against the log;
+   * when it does not fit (behind a trim, ahead of a log Redis lost) the load is cold.
+   */
+  standby?: RedisStandby;
   /** close() waits at most this long for Redis to take what is still in flight (default 10 s). */
   closeTimeoutMs?: number;
   logger?: StoreLogger;
 }
 
 export const DEFAULT_LEASE_MS = 3000;
+
+/** What open() loaded: a snapshot to restore (or a warm core) and the records after it. */
+interface Loaded {
+  snapshot: unknown;
+  core?: Core;
+  snapshotAt: number | undefined;
+  snapshotBytes: number;
+  records: object[];
+  /** Records in the log since the snapshot (what a cold load replays). */
+  sinceSnapshot: number;
+  entries: number;
+  bytes: number;
+  ms: { snapshotRead: number; snapshot: number; log: number };
+}
 /** How long too few replicas is waited out before the store gives up (waitReplicas). */
 export const DEFAULT_REPLICA_GIVE_UP_MS = 30_000;
 
@@ -212,7 +235,7 @@ export class RedisStore implements Store {
       // The log this store recovered is what a successor would replay too: it counts toward
       // the next snapshot, or leaders that change faster than the thresholds would let the
       // log grow until recovering it takes longer than the lease.
-      this.recordsSinceSnapshot = loaded.records.length;
+      this.recordsSinceSnapshot = loaded.sinceSnapshot;
       this.bytesSinceSnapshot = loaded.bytes;
       this.snapshotBytes = loaded.snapshotBytes;
       // No snapshot: a fresh cluster counts its interval from now; a log left by leaders
@@ -230,6 +253,7 @@ export class RedisStore implements Store {
           epoch: this.lease.epoch,
           baseSeq: this.base,
           snapshot: loaded.snapshot !== undefined,
+          warm: loaded.core !== undefined,
           snapshotBytes: loaded.snapshotBytes,
           records: loaded.records.length,
           // Where a takeover's time goes: connecting (and the config check), reading and
@@ -246,6 +270,7 @@ export class RedisStore implements Store {
       return {
         snapshot: loaded.snapshot,
         records: loaded.records,
+        ...(loaded.core ? { core: loaded.core } : {}),
         stats: {
           snapshot: loaded.snapshot !== undefined,
           walRecords: loaded.records.length,
@@ -318,8 +343,64 @@ export class RedisStore implements Store {
     );
   }
 
-  /** The latest snapshot and every record logged after it, in order. */
-  private async load(redis: Redis): Promise<{
+  /**
+   * The latest snapshot and every record logged after it, in order; or, with a warm standby
+   * whose core fits the log, that core and the records after it.
+   */
+  private async load(redis: Redis): Promise<Loaded> {
+    const warm = this.options.standby?.take();
+    if (warm) {
+      const loaded = await this.loadWarm(redis, warm);
+      if (loaded) return loaded;
+    }
+    return this.loadCold(redis);
+  }
+
+  /** The standby's core and the log after its last record, if the log goes on from there. */
+  private async loadWarm(redis: Redis, warm: WarmState): Promise<Loaded | undefined> {
+    const t0 = performance.now();
+    const meta = await readSnapshotMeta(redis, this.keys);
+    this.base = Number((await redis.get(this.keys.seq)) ?? 0);
+    // Ahead of the log: Redis lost its end (restarted without it); what the core holds of it
+    // was never durable, and the log is the truth.
+    if (warm.covers > this.base || (meta?.covers ?? 0) > this.base) return undefined;
+    const records: object[] = [];
+    let entries = 0;
+    let last = warm.covers;
+    let bytes = 0;
+    for await (const entry of readLogEntries(redis, this.keys, warm.covers)) {
+      if (this.fatal) throw this.fatal;
+      // Trimmed past the standby (a compaction while it lagged): not a state to go on from.
+      if (entries === 0 && entry.first !== warm.covers + 1) return undefined;
+      for (const record of entry.records) records.push(record);
+      last = entry.upto;
+      bytes += entry.bytes;
+      entries++;
+    }
+    if (last !== this.base) return undefined;
+    this.s.entries = entries;
+    const t1 = performance.now();
+    return {
+      snapshot: undefined,
+      core: warm.core,
+      snapshotAt: meta?.at,
+      snapshotBytes: meta?.bytes ?? 0,
+      records,
+      // The log since the snapshot, which a cold takeover would replay, counts toward the
+      // next compaction (its bytes are not known here: the record count and timer decide).
+      sinceSnapshot: this.base - (meta?.covers ?? 0),
+      entries,
+      bytes,
+      ms: { snapshotRead: 0, snapshot: t1 - t0, log: performance.now() - t1 },
+    };
+  }
+
+  private async loadCold(redis: Redis): Promise<Loaded> {
+    const loaded = await this.loadColdParts(redis);
+    return { ...loaded, sinceSnapshot: loaded.records.length };
+  }
+
+  private async loadColdParts(redis: Redis): Promise<{
     snapshot: unknown;
     snapshotAt: number | undefined;
     snapshotBytes: number;
@@ -332,7 +413,7 @@ export class RedisStore implements Store {
     const meta = await readSnapshotMeta(redis, this.keys);
     const encoded = meta ? await readSnapshotBytes(redis, this.keys, meta) : undefined;
     const read = performance.now() - t0;
-    const snapshot = encoded ? packr.unpack(encoded) : undefined;
+    const snapshot = encoded ? decodeSnapshot(encoded) : undefined;
     // A lease lost while loading (renewals starved) ends the load now: reading on would
     // only delay the next try, which may well get the lease again at once.
     if (this.fatal) throw this.fatal;
