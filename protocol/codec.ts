@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, type WireErrorCodeName } from './error-codes.js';
+import { acceptHotFrame } from './frame-fast-path.js';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, type ClientFrame } from './frames.js';
 import { packWithIntegerTimes } from './integer-times.js';
 import {
@@ -103,6 +104,9 @@ export function decodeClientFrame(bytes: Uint8Array, maxBytes: number): DecodeRe
       ...(id === undefined ? {} : { id }),
     };
   }
+  const fast = acceptHotFrame(rec);
+  if (fast !== undefined && lastCheckedDepth() <= MAX_VALUE_DEPTH + 1)
+    return { ok: true, frame: fast };
   const parsed = clientFrameSchema.safeParse(raw);
   if (!parsed.success) {
     return {

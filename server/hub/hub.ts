@@ -36,6 +36,7 @@ import type { WorkspacesConfig } from '../config/workspaces-schema.js';
 import { ConnectionCaps } from '../transport/connection-caps.js';
 import { LimitName } from './limit-names.js';
 import { RateLimiter, RateVerdict, type RateVerdictValue } from './rate-limiter.js';
+import { ReadBatch } from './read-batch.js';
 import { Session, SessionState } from './session.js';
 import { SessionTable } from './session-table.js';
 import { BusRouting, type BusSink } from './bus-routing.js';
@@ -170,6 +171,8 @@ export class Hub {
   private readonly bus: BusRouting;
   private readonly framesIn: { inc(n?: number): void };
   private readonly framesOut: { inc(n?: number): void };
+  /** Frames in and the rate limiters' clock, accounted once per loop iteration of reads. */
+  private readonly readBatch = new ReadBatch((n) => this.framesIn.inc(n));
 
   constructor(private readonly options: HubOptions) {
     this.core = new Core(options.core);
@@ -620,7 +623,7 @@ export class Hub {
       }
     }, this.options.handshakeTimeoutMs);
     session.handshakeTimer.unref();
-    session.rateLimiter = RateLimiter.create(this.limits, performance.now());
+    session.rateLimiter = RateLimiter.create(this.limits, this.readBatch.now());
   }
 
   private onMessage(conn: Connection, bytes: Uint8Array): void {
@@ -647,10 +650,10 @@ export class Hub {
   }
 
   private handleMessage(session: Session, bytes: Uint8Array): void {
-    this.framesIn.inc();
+    this.readBatch.frame();
     const limiter = session.rateLimiter;
     if (limiter !== undefined) {
-      const verdict = limiter.take(bytes.length, performance.now());
+      const verdict = limiter.take(bytes.length, this.readBatch.now());
       if (verdict !== RateVerdict.ok && this.overRate(session, limiter, verdict)) return;
     }
     const decoded = decodeClientFrame(bytes, this.maxFrameBytes);
