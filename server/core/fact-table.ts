@@ -325,8 +325,12 @@ function mix(h: number): number {
  * as a view into the record at any offset; a Uint32Array needs a multiple of 4.
  */
 function wordsOf(packed: Uint8Array, count: number): Uint32Array {
-  const bytes = packed.byteOffset % 4 === 0 ? packed : packed.slice(0, count * 32);
-  return new Uint32Array(bytes.buffer, bytes.byteOffset, count * 8);
+  if (packed.byteOffset % 4 === 0)
+    return new Uint32Array(packed.buffer, packed.byteOffset, count * 8);
+  // Copied (a Buffer's slice() is a view, not a copy).
+  const words = new Uint32Array(count * 8);
+  new Uint8Array(words.buffer).set(packed.subarray(0, count * 32));
+  return words;
 }
 
 /** Code unit → its value as a lowercase hex digit, or -1. */
