@@ -3,7 +3,10 @@
  * and per pull, against the reference's approach over the very same summaries, plus what
  * the state costs at that size (heap, snapshot bytes, snapshot and restore time).
  *
- *   - push: `Core.apply(federation.push)`, each of `agents` summaries once (µs each);
+ *   - push: `Core.apply(federation.push)`, each of `agents` summaries once (µs each), given
+ *     as the HTTP route gives it: the body read by the route's decoder
+ *     (server/http/federation-push-body.ts), hex hashes as bytes; that read and the zod
+ *     validation after it are timed apart, as "edge";
  *   - pull after a change: one agent re-pushes with new hashes, then the merged view is read
  *     and rendered as the pull's JSON by the route's own code (server/http/federation-pull-json.ts,
  *     which re-renders only the chunks of hashes that changed); the reference recomputes the
@@ -15,6 +18,8 @@
  */
 import { Packr } from 'msgpackr';
 import { Core, type SummaryInput } from '../../server/core/index.js';
+import { federationPushBodySchema } from '../../protocol/federation-api.js';
+import { decodePushBody, PackedPushBody } from '../../server/http/federation-push-body.js';
 import { pullBody } from '../../server/http/federation-pull-json.js';
 import { childMain } from '../lib/child-main.js';
 import { FederationWorkloadData, type FederationWorkload } from '../lib/federation-workload.js';
@@ -30,6 +35,9 @@ export interface FederationCoreParams {
 export interface FederationCoreOutput {
   pushP50Us: number;
   pushP99Us: number;
+  /** Reading and validating the push body (the route's decoder and zod), per push. */
+  edgeP50Us: number;
+  edgeP99Us: number;
   pullP50Ms: number;
   pullP99Ms: number;
   heapMb: number;
@@ -73,6 +81,28 @@ function input(
   };
 }
 
+/**
+ * A summary as the push route hands it to the core: the JSON body read by the route's
+ * decoder, validated by the route's schema (an agent's body, made outside any timing).
+ */
+function edgeInput(body: Buffer): SummaryInput {
+  const decoded = decodePushBody(body, 64);
+  if (!(decoded instanceof PackedPushBody)) throw new Error('the fast path did not take the body');
+  const { summary: s } = federationPushBodySchema.parse(decoded.json);
+  return {
+    agentId: s.agent_id,
+    timestamp: s.timestamp,
+    at: Date.parse(s.timestamp),
+    topicCounts: s.topic_counts,
+    factHashes: s.fact_hashes,
+    packedHashes: decoded.packed,
+  };
+}
+
+function bodyOf(data: FederationWorkloadData, a: number, hashes: string[], at: number): Buffer {
+  return Buffer.from(JSON.stringify({ summary: data.summary(a, hashes, at) }));
+}
+
 /** The hub's pull: the merged view rendered by the route's own code (its JSON cache included). */
 function hubPull(core: Core): number {
   const f = core.federations.get('bench')!;
@@ -106,22 +136,27 @@ async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
   // --- Switchboard's core
   let core = new Core();
   const pushUs = new Float64Array(p.workload.agents);
+  const edgeUs = new Float64Array(p.workload.agents);
   for (let a = 0; a < p.workload.agents; a++) {
-    // Strings of their own, as JSON.parse makes them for each push (their hashes not yet
-    // computed: the universe's own strings would make every lookup cheaper than it is).
-    const summary = input(data, a, fresh(data.factHashes(a)), at + a);
+    const body = bodyOf(data, a, data.factHashes(a), at + a);
     const t0 = performance.now();
+    const summary = edgeInput(body);
+    const t1 = performance.now();
     core.apply({ type: 'federation.push', now: at, federation: 'bench', by: 'bench', summary });
-    pushUs[a] = (performance.now() - t0) * 1000;
+    pushUs[a] = (performance.now() - t1) * 1000;
+    edgeUs[a] = (t1 - t0) * 1000;
     core.takeEffects();
   }
   const pushes = summarize(pushUs);
+  const edge = summarize(edgeUs);
   hubPull(core);
   const heap = heapMb() - heap0;
   const pull = new Float64Array(p.churnPulls);
   for (let i = 0; i < p.churnPulls; i++) {
     const a = (i * 7919) % p.workload.agents;
-    const summary = input(data, a, fresh(data.churnedHashes(a, i + 1, p.newHashesPerChurn)), at);
+    const summary = edgeInput(
+      bodyOf(data, a, data.churnedHashes(a, i + 1, p.newHashesPerChurn), at),
+    );
     core.apply({ type: 'federation.push', now: at, federation: 'bench', by: 'bench', summary });
     core.takeEffects();
     const t0 = performance.now();
@@ -168,6 +203,8 @@ async function main(p: FederationCoreParams): Promise<FederationCoreOutput> {
   return {
     pushP50Us: pushes.p50,
     pushP99Us: pushes.p99,
+    edgeP50Us: edge.p50,
+    edgeP99Us: edge.p99,
     pullP50Ms: pulls.p50,
     pullP99Ms: pulls.p99,
     heapMb: heap,

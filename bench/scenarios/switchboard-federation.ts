@@ -248,6 +248,20 @@ async function coreRun(workload: FederationWorkload, quick: boolean): Promise<Re
           value: d.pushP50Us,
           better: 'lower',
         },
+        {
+          key: 'edge-p50',
+          label: 'push body read + zod (route decoder)',
+          unit: 'µs',
+          value: d.edgeP50Us,
+          better: 'lower',
+        },
+        {
+          key: 'edge-p99',
+          label: 'push body read + zod p99',
+          unit: 'µs',
+          value: d.edgeP99Us,
+          better: 'lower',
+        },
         heap(d.heapMb),
         snap(d.snapshotMb),
         {

@@ -22,6 +22,13 @@ export interface CoreOptions {
   busDedupWindowMs: number;
   /** A delivered stored message not acked within this is delivered again. */
   busAckWaitMs: number;
+  /**
+   * Seeds where the federations' fact hashes sit in their tables (fact-table.ts). It decides
+   * no id and no result, so replay with any seed gives the same state; a hub passes a secret
+   * one (runtime/core-options.ts) so that agents who pick their hashes cannot line them up on
+   * one probe chain. The core draws nothing itself.
+   */
+  hashSeed: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -36,4 +43,5 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   busMaxPending: 100_000,
   busDedupWindowMs: 120_000,
   busAckWaitMs: 30_000,
+  hashSeed: 0,
 };

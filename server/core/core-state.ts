@@ -33,7 +33,7 @@ export class CoreState {
   readonly nodes = new NodeRegistry();
   readonly revocations = new Revocations();
   /** Federated summaries (federation.ts) and the keys that open them. */
-  readonly federations = new Federations();
+  readonly federations: Federations;
   readonly federationKeys = new FederationKeys();
   /** Users, their workspaces and the SSH ports those hold. */
   readonly workspaces = new Workspaces();
@@ -60,6 +60,7 @@ export class CoreState {
     this.options = { ...DEFAULT_CORE_OPTIONS, ...options };
     this.taskOptions = new TaskOptionsPool(this.options);
     this.finished = new FinishedTasks(this.options.maxFinishedTasks);
+    this.federations = new Federations(this.options.hashSeed);
   }
 
   queue(name: string): QueueState {

@@ -23,18 +23,29 @@ export class FactTable {
   /**
    * ROW words per id: [0..7] a hex hash's 32 bytes (what a lookup compares, so it touches
    * the row and not the string), [8] how many summaries hold it, [9] the last `acquire` that
-   * met it (each hash counts once per summary). A lookup then costs two cache misses, the
+   * met it (each hash counts once per summary), [10] its fingerprint (what `drop` needs to
+   * find its slot without reading the string). A lookup then costs two cache misses, the
    * slot and the row, where a Map costs three or four.
    */
   private rows = new Uint32Array(1024 * ROW);
-  /** The parsed words of the hash being looked up. */
-  private readonly words = new Uint32Array(8);
+  /** The bytes of a hex hash given as a string, and the same memory as words. */
+  private readonly scratchBytes = new Uint8Array(32);
+  private readonly scratch = new Uint32Array(this.scratchBytes.buffer);
+  /** `lookAhead`'s answers (grown as needed, kept: a push would allocate it otherwise). */
+  private ahead = new Int32Array(1024);
   private pass = 0;
   private readonly free: number[] = [];
   private live = 0;
 
   /** Every held hash in order; undefined after a restore until first read (one sort then). */
   private order: SortedChunks | undefined = new SortedChunks();
+
+  /**
+   * @param seed where a hash sits in the index (never an id or a result): the hub passes a
+   *   secret one (CoreOptions.hashSeed) so that agents cannot line their hashes up on one
+   *   probe chain; the core itself draws nothing.
+   */
+  constructor(private readonly seed = 0) {}
 
   /** Distinct hashes held. */
   get size(): number {
@@ -43,26 +54,35 @@ export class FactTable {
 
   /**
    * Hold the hashes of one summary: each distinct one counts once for it, however often it
-   * is listed. Returns their ids, to hand back to `release` when the summary goes.
+   * is listed. `packed` holds more of them, 64-character lowercase hex hashes as their 32
+   * bytes each, back to back (what the HTTP edge decodes from the body: no string is made
+   * for a hash the table already holds). Returns their ids, to hand back to `release`.
    */
-  acquire(hashes: readonly string[]): Uint32Array {
+  acquire(hashes: readonly string[], packed?: Uint8Array): Uint32Array {
     if (++this.pass === 0xffffffff) {
       for (let i = SEEN; i < this.rows.length; i += ROW) this.rows[i] = 0;
       this.pass = 1;
     }
-    const pass = this.pass;
-    const out = new Uint32Array(hashes.length);
+    const packedCount = packed === undefined ? 0 : packed.length >>> 5;
+    const out = new Uint32Array(hashes.length + packedCount);
     let n = 0;
+    if (packedCount > 0) {
+      const words = wordsOf(packed!, packedCount);
+      const found = this.lookAhead(words, packedCount);
+      for (let i = 0; i < packedCount; i++) {
+        const hit = found[i]!;
+        const id = hit >= 0 ? this.count(hit) : this.meetHex(words, i * 8, undefined);
+        if (id >= 0) out[n++] = id;
+      }
+    }
+    const scratch = this.scratch;
     for (let i = 0; i < hashes.length; i++) {
       const hash = hashes[i]!;
-      const fp = this.fingerprint(hash);
-      let id = this.find(hash, fp);
-      if (id < 0) id = this.intern(hash, fp);
-      else if (this.rows[id * ROW + SEEN] === pass) continue;
-      const row = id * ROW;
-      this.rows[row + SEEN] = pass;
-      if (this.rows[row + REFS]++ === 0) this.becameHeld(hash);
-      out[n++] = id;
+      const id =
+        hash.length === 64 && parseHex(hash, this.scratchBytes)
+          ? this.meetHex(scratch, 0, hash)
+          : this.meetOther(hash);
+      if (id >= 0) out[n++] = id;
     }
     return n === out.length ? out : out.slice(0, n);
   }
@@ -73,7 +93,7 @@ export class FactTable {
       const id = ids[i]!;
       if (--this.rows[id * ROW + REFS]! > 0) continue;
       const hash = this.hashes[id]!;
-      this.drop(id, hash);
+      this.drop(id);
       this.live--;
       this.order?.remove(hash);
     }
@@ -112,8 +132,14 @@ export class FactTable {
       const h = hashes[id] ?? undefined;
       this.hashes[id] = h;
       if (h === undefined) continue;
-      this.index.add(this.fingerprint(h), id);
-      this.keepWords(id, h);
+      const row = id * ROW;
+      let fp: number;
+      if (h.length === 64 && parseHex(h, this.scratchBytes)) {
+        fp = this.hexFingerprint(this.scratch, 0);
+        this.rows.set(this.scratch, row);
+      } else fp = this.otherFingerprint(h);
+      this.rows[row + FP] = fp;
+      this.index.add(fp, id);
     }
     this.order = undefined;
   }
@@ -132,72 +158,144 @@ export class FactTable {
         this.live++;
         continue;
       }
-      if (h !== undefined) this.drop(id, h);
+      if (h !== undefined) this.drop(id);
       else this.free.push(id);
     }
   }
 
   /**
-   * The hash's fingerprint; for a 64-character lowercase hex hash (agmem's SHA-256) it also
-   * leaves the hash's words in `words`. Odd for hex, even for any other string, so a slot's
-   * fingerprint says which way to compare.
+   * The id of each of `count` hex hashes in `words` found at the first slot its fingerprint
+   * matches, else -1 (not held, or further along its chain: `meetHex` then looks properly).
+   *
+   * Why in passes: at 100,000 held hashes the index and the rows are megabytes, and each
+   * lookup is two cache misses, ~0.3 µs when one lookup's loads wait on the last's. Here
+   * each pass's loads are independent of one another (all fingerprints; then a slot for
+   * each; then a row for each), so the processor has many misses in flight at once.
    */
-  private fingerprint(hash: string): number {
-    if (hash.length === 64 && parseHex(hash, this.words)) {
-      const w = this.words;
-      let h = SEED;
-      for (let k = 0; k < 8; k++) h = Math.imul(h ^ w[k]!, 0x9e3779b1) ^ (h >>> 15);
-      return mix(h) | 1;
+  private lookAhead(words: Uint32Array, count: number): Int32Array {
+    if (this.ahead.length < count) this.ahead = new Int32Array(count * 2);
+    const ahead = this.ahead;
+    for (let i = 0; i < count; i++) ahead[i] = this.hexFingerprint(words, i * 8);
+    const t = this.index;
+    for (let i = 0; i < count; i++) {
+      const fp = ahead[i]!;
+      let slot = t.start(fp);
+      let id = t.idAt(slot);
+      while (id >= 0 && t.fingerprintAt(slot) !== fp) id = t.idAt((slot = t.next(slot)));
+      ahead[i] = id;
     }
-    let h = (SEED ^ hash.length) >>> 0;
+    const rows = this.rows;
+    for (let i = 0; i < count; i++) {
+      const id = ahead[i]!;
+      if (id < 0) continue;
+      const r = id * ROW;
+      const at = i * 8;
+      if (
+        rows[r] !== words[at] ||
+        rows[r + 1] !== words[at + 1] ||
+        rows[r + 2] !== words[at + 2] ||
+        rows[r + 3] !== words[at + 3] ||
+        rows[r + 4] !== words[at + 4] ||
+        rows[r + 5] !== words[at + 5] ||
+        rows[r + 6] !== words[at + 6] ||
+        rows[r + 7] !== words[at + 7]
+      )
+        ahead[i] = -1;
+    }
+    return ahead;
+  }
+
+  /**
+   * Count the hex hash in `words` at `at` for this pass: its id, or -1 when this summary
+   * named it already. `hash` is its string when there is one (else it is made, if new).
+   */
+  private meetHex(words: Uint32Array, at: number, hash: string | undefined): number {
+    const fp = this.hexFingerprint(words, at);
+    const t = this.index;
+    const rows = this.rows;
+    let id = -1;
+    for (let slot = t.start(fp); ; slot = t.next(slot)) {
+      const found = t.idAt(slot);
+      if (found < 0) break;
+      if (t.fingerprintAt(slot) !== fp) continue;
+      const r = found * ROW;
+      if (
+        rows[r] === words[at] &&
+        rows[r + 1] === words[at + 1] &&
+        rows[r + 2] === words[at + 2] &&
+        rows[r + 3] === words[at + 3] &&
+        rows[r + 4] === words[at + 4] &&
+        rows[r + 5] === words[at + 5] &&
+        rows[r + 6] === words[at + 6] &&
+        rows[r + 7] === words[at + 7]
+      ) {
+        id = found;
+        break;
+      }
+    }
+    if (id < 0) {
+      id = this.intern(hash ?? hexOf(words, at), fp);
+      this.rows.set(words.subarray(at, at + 8), id * ROW);
+    }
+    return this.count(id);
+  }
+
+  /** The same for a hash that is not 64 lowercase hex characters: compared as a string. */
+  private meetOther(hash: string): number {
+    const fp = this.otherFingerprint(hash);
+    const t = this.index;
+    let id = -1;
+    for (let slot = t.start(fp); ; slot = t.next(slot)) {
+      const found = t.idAt(slot);
+      if (found < 0) break;
+      if (t.fingerprintAt(slot) === fp && this.hashes[found] === hash) {
+        id = found;
+        break;
+      }
+    }
+    if (id < 0) id = this.intern(hash, fp);
+    return this.count(id);
+  }
+
+  private count(id: number): number {
+    const row = id * ROW;
+    const rows = this.rows;
+    if (rows[row + SEEN] === this.pass) return -1;
+    rows[row + SEEN] = this.pass;
+    if (rows[row + REFS]++ === 0) {
+      this.live++;
+      this.order?.insert(this.hashes[id]!);
+    }
+    return id;
+  }
+
+  /** Odd for hex, even for any other string, so a slot's fingerprint says which way to compare. */
+  private hexFingerprint(w: Uint32Array, at: number): number {
+    let h = this.seed;
+    for (let k = 0; k < 8; k++) h = Math.imul(h ^ w[at + k]!, 0x9e3779b1) ^ (h >>> 15);
+    return mix(h) | 1;
+  }
+
+  private otherFingerprint(hash: string): number {
+    let h = (this.seed ^ hash.length) >>> 0;
     for (let i = 0; i < hash.length; i++) h = Math.imul(h ^ hash.charCodeAt(i), 0x01000193);
     return mix(h) & ~1;
-  }
-
-  /** The id of `hash` (fingerprinted just before, `words` still its own), or -1. */
-  private find(hash: string, fp: number): number {
-    const t = this.index;
-    const hex = (fp & 1) === 1;
-    for (let slot = t.start(fp); ; slot = t.next(slot)) {
-      const id = t.idAt(slot);
-      if (id < 0) return -1;
-      if (t.fingerprintAt(slot) !== fp) continue;
-      if (hex ? this.sameWords(id) : this.hashes[id] === hash) return id;
-    }
-  }
-
-  private sameWords(id: number): boolean {
-    const rows = this.rows;
-    const w = this.words;
-    const at = id * ROW;
-    for (let k = 0; k < 8; k++) if (rows[at + k] !== w[k]) return false;
-    return true;
   }
 
   private intern(hash: string, fp: number): number {
     const id = this.free.length > 0 ? this.free.pop()! : this.hashes.length;
     this.ensure(id + 1);
     this.hashes[id] = hash;
+    this.rows[id * ROW + FP] = fp;
     this.index.add(fp, id);
-    // `words` still holds this hash's bytes when it is hex (fingerprint ran just before).
-    if ((fp & 1) === 1) this.rows.set(this.words, id * ROW);
     return id;
   }
 
-  private keepWords(id: number, hash: string): void {
-    if (hash.length === 64 && parseHex(hash, this.words)) this.rows.set(this.words, id * ROW);
-  }
-
-  private drop(id: number, hash: string): void {
-    this.index.delete(this.fingerprint(hash), id);
+  private drop(id: number): void {
+    this.index.delete(this.rows[id * ROW + FP]! | 0, id);
     this.hashes[id] = undefined;
     this.rows.fill(0, id * ROW, id * ROW + ROW);
     this.free.push(id);
-  }
-
-  private becameHeld(hash: string): void {
-    this.live++;
-    this.order?.insert(hash);
   }
 
   private ensure(ids: number): void {
@@ -210,16 +308,10 @@ export class FactTable {
   }
 }
 
-const ROW = 10;
+const ROW = 11;
 const REFS = 8;
 const SEEN = 9;
-
-/**
- * Seeds the fingerprints, once per process, so that agents cannot line their hashes up on
- * one probe chain. It decides only where a hash sits in the table, never an id or a result,
- * so the core stays deterministic.
- */
-const SEED = (Math.random() * 0x100000000) >>> 0;
+const FP = 10;
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -228,29 +320,49 @@ function mix(h: number): number {
   return h;
 }
 
+/**
+ * Packed hashes as words, in place when aligned. A journaled push comes back from msgpack
+ * as a view into the record at any offset; a Uint32Array needs a multiple of 4.
+ */
+function wordsOf(packed: Uint8Array, count: number): Uint32Array {
+  if (packed.byteOffset % 4 === 0)
+    return new Uint32Array(packed.buffer, packed.byteOffset, count * 8);
+  // Copied (a Buffer's slice() is a view, not a copy).
+  const words = new Uint32Array(count * 8);
+  new Uint8Array(words.buffer).set(packed.subarray(0, count * 32));
+  return words;
+}
+
 /** Code unit → its value as a lowercase hex digit, or -1. */
 const HEX_DIGIT = new Int8Array(65536).fill(-1);
 for (let i = 0; i < 10; i++) HEX_DIGIT[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_DIGIT[97 + i] = 10 + i;
 
+/** Byte → its two lowercase hex digits. */
+const HEX_PAIR = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /**
- * 64 lowercase hex characters into 8 words; false for anything else (words then unused).
+ * 64 lowercase hex characters into 32 bytes; false for anything else (bytes then unused).
  * Branch-free per character (a bad digit is -1 and sets the sign of `bad`): with a branch per
  * character this took four times as long as hashing the string.
  */
-function parseHex(s: string, out: Uint32Array): boolean {
+function parseHex(s: string, out: Uint8Array): boolean {
   let bad = 0;
-  for (let k = 0; k < 8; k++) {
-    let w = 0;
-    const at = k * 8;
-    for (let i = 0; i < 8; i++) {
-      const v = HEX_DIGIT[s.charCodeAt(at + i)]!;
-      bad |= v;
-      w = (w << 4) | (v & 15);
-    }
-    out[k] = w;
+  for (let j = 0; j < 32; j++) {
+    const hi = HEX_DIGIT[s.charCodeAt(2 * j)]!;
+    const lo = HEX_DIGIT[s.charCodeAt(2 * j + 1)]!;
+    bad |= hi | lo;
+    out[j] = (hi << 4) | (lo & 15);
   }
   return bad >= 0;
+}
+
+/** The hex string of the hash in `words` at `at` (a view of the same memory: its bytes in order). */
+function hexOf(words: Uint32Array, at: number): string {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset + at * 4, 32);
+  let s = '';
+  for (let j = 0; j < 32; j++) s += HEX_PAIR[bytes[j]!]!;
+  return s;
 }
 
 /** JavaScript's string order, as a comparator. */

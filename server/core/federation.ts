@@ -10,6 +10,14 @@ export interface SummaryInput {
   at: number;
   topicCounts: Readonly<Record<string, number>>;
   factHashes: readonly string[];
+  /**
+   * More fact hashes: each 64-character lowercase hex one (agmem's SHA-256) as its 32 bytes,
+   * back to back. The HTTP edge decodes them straight from the request body
+   * (server/http/federation-push-body.ts), so a push makes no string for a hash the hub
+   * holds already, and the journal keeps them as bytes. The summary's hashes are these and
+   * `factHashes` together, in no particular order (the merge is a set).
+   */
+  packedHashes?: Uint8Array;
   memoryTypes?: readonly string[];
   metadata?: Readonly<Record<string, unknown>>;
 }
@@ -52,7 +60,7 @@ interface TopicTotal {
  */
 export class Federation {
   readonly agents = new Map<string, StoredSummary>();
-  readonly facts = new FactTable();
+  readonly facts: FactTable;
   private readonly topicTotals = new Map<string, TopicTotal>();
   private topicOrder: readonly (readonly [string, number])[] | undefined = [];
   /** Topic counts and fact hashes over every stored summary (the hub-wide budget counts these). */
@@ -61,13 +69,19 @@ export class Federation {
   /** `newest` may be stale: the summary it named was replaced or forgotten. */
   private newestStale = false;
 
-  constructor(readonly name: string) {}
+  /** @param seed the fact table's (fact-table.ts): placement only, never a result. */
+  constructor(
+    readonly name: string,
+    seed = 0,
+  ) {
+    this.facts = new FactTable(seed);
+  }
 
   /** Store an agent's summary, replacing the one it had. Returns the change in `items`. */
   push(input: SummaryInput, pushedBy: string, now: number): number {
     // Acquire the new hashes before releasing the old: a hash in both stays held throughout,
     // so an unchanged re-push leaves the sorted chunks (and what is cached from them) as they were.
-    const facts = this.facts.acquire(input.factHashes);
+    const facts = this.facts.acquire(input.factHashes, input.packedHashes);
     const topics: [string, number][] = [];
     for (const topic of Object.keys(input.topicCounts)) {
       const count = input.topicCounts[topic]!;

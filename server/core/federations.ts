@@ -33,6 +33,9 @@ export class Federations {
   /** Topic counts and fact hashes held over every federation (`federation.maxStoredItems`). */
   items = 0;
 
+  /** @param seed for each federation's fact table (CoreOptions.hashSeed). */
+  constructor(private readonly seed = 0) {}
+
   get size(): number {
     return this.byName.size;
   }
@@ -44,7 +47,7 @@ export class Federations {
   /** The federation of this name, created empty if there is none. */
   open(name: string): Federation {
     let f = this.byName.get(name);
-    if (!f) this.byName.set(name, (f = new Federation(name)));
+    if (!f) this.byName.set(name, (f = new Federation(name, this.seed)));
     return f;
   }
 

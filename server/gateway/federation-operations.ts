@@ -319,7 +319,10 @@ export class FederationOperations {
         `federation ${federation} holds ${f.agents.size} agents (federation.maxAgentsPerFederation)`,
       );
     // At most: a hash listed twice is held once.
-    const adds = Object.keys(summary.topicCounts).length + summary.factHashes.length;
+    const adds =
+      Object.keys(summary.topicCounts).length +
+      summary.factHashes.length +
+      (summary.packedHashes === undefined ? 0 : summary.packedHashes.length >>> 5);
     const frees = before ? before.topics.length + before.facts.length : 0;
     if (adds > frees && all.items + adds - frees > this.limits.maxStoredItems)
       throw full(

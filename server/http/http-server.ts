@@ -10,7 +10,7 @@ import { OperationError } from '../gateway/operation-error.js';
 import { Router, type Route } from './router.js';
 import { answerIfRefused, slowClientOptions } from '../transport/node-http-limits.js';
 import { applyHttpLimits } from './http-limits.js';
-import { readJsonBody } from './read-json-body.js';
+import { readJsonBody, type BodyDecoder } from './read-json-body.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -110,7 +110,7 @@ export class HttpServer {
     const body =
       method === 'GET' || method === 'HEAD' || method === 'DELETE'
         ? undefined
-        : await this.readJson(req, res, route.maxBodyBytes);
+        : await this.readJson(req, res, route.maxBodyBytes, route.decodeBody);
     const out = await route.handler({ req, res, params, query: url.searchParams, grant, body });
     if (out === undefined) return;
     this.json(res, out.status ?? 200, out.body);
@@ -165,12 +165,14 @@ export class HttpServer {
     req: IncomingMessage,
     res: ServerResponse,
     maxBodyBytes = this.options.maxBodyBytes,
+    decode?: BodyDecoder,
   ): Promise<unknown> {
     return readJsonBody(
       req,
       res,
       { maxBodyBytes, maxJsonDepth: this.hub.limits.http.maxJsonDepth },
       (limit) => this.hub.metrics.limitHit(limit),
+      decode,
     );
   }
 

@@ -9,6 +9,12 @@ export interface BodyLimits {
   maxJsonDepth: number;
 }
 
+/**
+ * A route's own reading of a body it knows the shape of (Route.decodeBody), tried before
+ * JSON.parse, after the same size limit: its value, or undefined for the plain path.
+ */
+export type BodyDecoder = (raw: Buffer, maxJsonDepth: number) => unknown;
+
 /** How long a refused request's remaining body is read and thrown away after the answer. */
 const DISCARD_MS = 2000;
 
@@ -43,6 +49,7 @@ export function readJsonBody(
   res: ServerResponse,
   limits: BodyLimits,
   onLimit: (limit: LimitNameValue) => void,
+  decode?: BodyDecoder,
 ): Promise<unknown> {
   const refuse = (err: HttpError, limit: LimitNameValue): HttpError => {
     onLimit(limit);
@@ -93,7 +100,10 @@ export function readJsonBody(
       if (done) return;
       done = true;
       if (size === 0) return resolve(undefined);
-      const text = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const decoded = decode?.(raw, limits.maxJsonDepth);
+      if (decoded !== undefined) return resolve(decoded);
+      const text = raw.toString('utf8');
       const { depth, offset } = jsonDepth(text, limits.maxJsonDepth);
       if (depth > limits.maxJsonDepth) {
         onLimit(LimitName.httpJsonDepth);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Grant } from '../auth/index.js';
 import type { Caller } from '../gateway/caller.js';
+import type { BodyDecoder } from './read-json-body.js';
 import type { RouteDoc } from './route-doc.js';
 
 export interface RequestContext {
@@ -31,6 +32,8 @@ export interface Route {
   headers?: (req: IncomingMessage) => Record<string, string> | undefined;
   /** Its own body limit, instead of the side port's (`server.maxFrameBytes`). */
   maxBodyBytes?: number;
+  /** Its own reading of the body, tried before JSON.parse (read-json-body.ts). */
+  decodeBody?: BodyDecoder;
 }
 
 interface Compiled {

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { HubConfig } from '../config/index.js';
 
 /**
@@ -17,6 +18,7 @@ export function coreOptionsFrom(config: HubConfig): {
   busMaxPending: number;
   busDedupWindowMs: number;
   busAckWaitMs: number;
+  hashSeed: number;
 } {
   return {
     defaultMaxAttempts: config.tasks.defaultMaxAttempts,
@@ -30,5 +32,8 @@ export function coreOptionsFrom(config: HubConfig): {
     busMaxPending: config.bus.maxPending,
     busDedupWindowMs: config.bus.dedupWindowMs,
     busAckWaitMs: config.bus.ackWaitMs,
+    // Secret, drawn here and not in the core (which stays pure): where fact hashes sit in
+    // the federations' tables, never what they hold (CoreOptions.hashSeed).
+    hashSeed: randomInt(0, 2 ** 32),
   };
 }

@@ -4,6 +4,7 @@ import { startCluster } from '../helpers/cluster.js';
 import { restCall } from '../helpers/rest-call.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SHARED_HEX = 'c0ffee'.padEnd(64, '0');
 
 /**
  * Federated summaries on the Redis engine: the same state on every hub of a cluster (a key
@@ -37,8 +38,13 @@ if (requireTool('redis')) {
         },
       });
     const pushed = await Promise.all([
-      ...Array.from({ length: 10 }, (_, a) => push(lead, `lead-${a}`, [`h${a}`, 'shared'])),
-      ...Array.from({ length: 10 }, (_, a) => push(edge, `edge-${a}`, [`e${a}`, 'shared'])),
+      // SHA-256 hex (the route journals it as bytes) and other strings.
+      ...Array.from({ length: 10 }, (_, a) =>
+        push(lead, `lead-${a}`, [`h${a}`, 'shared', SHARED_HEX]),
+      ),
+      ...Array.from({ length: 10 }, (_, a) =>
+        push(edge, `edge-${a}`, [`e${a}`, 'shared', `${a}`.repeat(64)]),
+      ),
     ]);
     t.same(
       pushed.map((p) => p.status),
@@ -49,8 +55,9 @@ if (requireTool('redis')) {
     const viaEdge = (await restCall(`${base(edge)}/pull`)).json;
     t.strictSame(viaEdge, viaLead, 'the same merge from either hub');
     t.equal(viaLead.contributing_agents, 20);
-    t.equal(viaLead.metadata.total_facts, 21);
-    t.same(viaLead.merged_topic_counts, { semantic: 40 });
+    t.equal(viaLead.metadata.total_facts, 32);
+    t.ok(viaLead.unique_fact_hashes.includes(SHARED_HEX), 'a hex hash comes back as it went');
+    t.same(viaLead.merged_topic_counts, { semantic: 60 });
 
     c.children[lead]!.proc.kill('SIGKILL');
     await c.children[lead]!.exited;

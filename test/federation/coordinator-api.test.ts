@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { mintToken } from '../../server/auth/index.js';
 import { federationSchema, type FederationConfig } from '../../server/config/federation-schema.js';
@@ -26,6 +27,10 @@ async function hub(
 }
 
 // The seed's push example, byte for byte as its README shows it.
+/** SHA-256 hex, as agmem sends its fact hashes (the route reads these from the bytes). */
+const HEX_A = createHash('sha256').update('fact a').digest('hex');
+const HEX_B = createHash('sha256').update('fact b').digest('hex');
+
 const SEED_PUSH = {
   summary: {
     agent_id: 'agent-123',
@@ -233,6 +238,27 @@ t.test('a malformed summary is 400 naming the field, and stores nothing', async 
       'summary.fact_hashes',
     ],
     ['no summary', { agent_id: 'x' }, 'summary'],
+    // With SHA-256 hex hashes, which the route reads from the bytes: the refusal is the same.
+    [
+      'bad timestamp, hex hashes',
+      { summary: { ...summary, timestamp: 'noon', fact_hashes: [HEX_A, HEX_B] } },
+      'summary.timestamp',
+    ],
+    [
+      'a number after hex hashes',
+      { summary: { ...summary, fact_hashes: [HEX_A, HEX_B, 7] } },
+      'summary.fact_hashes.2',
+    ],
+    [
+      'a control character after hex hashes',
+      { summary: { ...summary, fact_hashes: [HEX_A, 'a\u0007b'] } },
+      'summary.fact_hashes.1',
+    ],
+    [
+      'too many hex hashes',
+      { summary: { ...summary, fact_hashes: Array.from({ length: 10_001 }, () => HEX_A) } },
+      'summary.fact_hashes',
+    ],
   ];
   for (const [what, body, path] of cases) {
     const r = await restCall(`${base}/push`, 'POST', { body });
@@ -248,6 +274,29 @@ t.test('a malformed summary is 400 naming the field, and stores nothing', async 
   t.equal(notJson.status, 400);
   t.equal(notJson.json.error.code, 'INVALID_JSON');
   t.strictSame((await restCall(`${base}/pull`)).json, before, 'nothing stored by any of them');
+});
+
+t.test('hex hashes and other strings come back exactly as pushed, each once', async (t) => {
+  const th = await hub(t);
+  const base = `${th.httpUrl}/federation`;
+  const upper = HEX_A.toUpperCase();
+  // Python's json.dumps spacing, a hash listed twice, upper-case hex (a string of its own).
+  const body = `{"summary": {"agent_id": "py", "timestamp": "2026-02-01T12:00:00Z", "fact_hashes": ["${HEX_A}", "${upper}", "${HEX_B}", "${HEX_A}", "abc123..."], "topic_counts": {"semantic": 5}}}`;
+  t.equal((await restCall(`${base}/push`, 'POST', { body })).status, 200);
+  t.equal(
+    (
+      await restCall(`${base}/push`, 'POST', {
+        body: {
+          summary: { agent_id: 'js', timestamp: '2026-02-01T12:00:01Z', fact_hashes: [HEX_B] },
+        },
+      })
+    ).status,
+    200,
+  );
+  const pulled = (await restCall(`${base}/pull`)).json;
+  t.strictSame(pulled.unique_fact_hashes, [HEX_A, upper, HEX_B, 'abc123...'].sort());
+  t.equal(pulled.metadata.total_facts, 4);
+  t.equal(pulled.contributing_agents, 2);
 });
 
 t.test(

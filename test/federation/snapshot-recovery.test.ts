@@ -31,12 +31,13 @@ t.test('a compacted WAL: snapshot + tail recover every summary', async (t) => {
   });
   let hub = await h.start();
   const base = `${h.httpUrl}/federation`;
-  // 12 agents of 5,000 hashes (~340 KB a push): past 1 MiB several times over.
+  // 12 agents of 5,000 hashes (~340 KB a push): past 1 MiB several times over. Version 0
+  // is SHA-256-like hex (journaled as bytes), later versions other strings (journaled as such).
   const hashes = (a: number, v: number) =>
-    Array.from(
-      { length: 5000 },
-      (_, i) => `${((a * 3 + i) % 9000).toString(16).padStart(64, '0')}-${v}`,
-    );
+    Array.from({ length: 5000 }, (_, i) => {
+      const hex = ((a * 3 + i) % 9000).toString(16).padStart(64, '0');
+      return v === 0 ? hex : `${hex}-${v}`;
+    });
   const push = (a: number, v: number) =>
     restCall(`${base}/push`, 'POST', {
       body: {
