@@ -345,7 +345,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.sweepTimer = setTimeout(this.sweep, Math.max(0, deadline - Date.now()));
     // It stays armed after its requests were answered (cheaper than re-arming per reply), so
     // it must not hold the process: a request is pending only on an open socket, which does.
-    this.sweepTimer.unref();
+    unref(this.sweepTimer);
   }
 
   /** Times out the requests past their deadline, then waits for the earliest one left. */
