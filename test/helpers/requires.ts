@@ -74,6 +74,21 @@ function listening(port: number): boolean {
 }
 
 const apt = (pkg: string) => `apt-get install -y ${pkg}`;
+
+/** Where `.ci/fetch-node MAJOR` puts a Node release for the SDK's runtime tests. */
+export function nodeBinary(major: number): string {
+  const dir =
+    process.env.SWITCHBOARD_NODES_DIR ??
+    path.join(process.env.HOME ?? '/root', '.cache', 'switchboard', 'nodes');
+  return path.join(dir, String(major), 'bin', 'node');
+}
+
+const node = (major: number): ToolSpec => ({
+  name: `node ${major}`,
+  probe: () => isExecutable(nodeBinary(major)),
+  install: `.ci/fetch-node ${major}`,
+  how: 'fetch it (from the npm registry) with',
+});
 const binary = (bin: string, pkg: string): ToolSpec => ({
   name: bin,
   probe: () => executable(bin),
@@ -92,6 +107,9 @@ export const TOOLS = {
   openssl: binary('openssl', 'openssl'),
   slowhttptest: binary('slowhttptest', 'slowhttptest'),
   chromium: binary('chromium', 'chromium'),
+  /** Other Node releases the SDK must run on (docs/client.md, "Runtimes"). */
+  node22: node(22),
+  node24: node(24),
   /** A private redis-server the test starts on its own port and dir. */
   'redis-server': binary('redis-server', 'redis-server'),
   /** The shared instance; never flush it. */
