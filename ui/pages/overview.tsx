@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api-client.js';
-import { Sparkline } from '../components/sparkline.js';
+import { LiveChart } from '../components/live-chart.js';
 import { Status } from '../components/status.js';
 import { WINDOW, series, onSeries } from '../metrics.js';
 import { href } from '../route.js';
@@ -37,21 +37,28 @@ export function Overview() {
       )}
       <h2>Last {WINDOW / 60} minutes</h2>
       <section aria-label="charts" class="charts">
-        <Sparkline
-          label="submitted"
+        <LiveChart
+          name="rates"
+          title="Task events per second"
           unit="/s"
+          end={series.end}
           span={WINDOW}
-          values={series.rates['task.submitted']}
+          lines={[
+            { label: 'submitted', values: series.rates['task.submitted'], color: '--accent' },
+            { label: 'completed', values: series.rates['task.completed'], color: '--ok' },
+            { label: 'failed', values: series.rates['task.failed'], color: '--err' },
+          ]}
         />
-        <Sparkline
-          label="completed"
-          unit="/s"
+        <LiveChart
+          name="depth"
+          title="Tasks queued and leased"
+          end={series.end}
           span={WINDOW}
-          values={series.rates['task.completed']}
+          lines={[
+            { label: 'queued', values: series.queued, color: '--accent' },
+            { label: 'leased', values: series.leased, color: '--ok' },
+          ]}
         />
-        <Sparkline label="failed" unit="/s" span={WINDOW} values={series.rates['task.failed']} />
-        <Sparkline label="queued" span={WINDOW} values={series.queued} />
-        <Sparkline label="leased" span={WINDOW} values={series.leased} />
       </section>
       <h2>Queue depths by priority</h2>
       <table class="cards">
