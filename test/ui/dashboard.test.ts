@@ -83,6 +83,8 @@ if (requireTool('chromium')) {
       () => document.querySelector('[data-stat=workers] strong')?.textContent === '1',
     );
     t.pass('the worker count follows');
+    await page.waitForSelector('table[data-hubs=embedded] tr[data-role=single]');
+    t.equal(await page.locator('tr[data-hub-id]').count(), 1, 'the embedded engine: one hub');
     t.equal(await d.shoot(page, 'overview'), 0, 'overview: no sideways scroll at 360 px');
 
     await page.click('a[href="#/queues"]');

@@ -92,7 +92,7 @@ export function LiveChart({
             y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
           },
           axes: [
-            { ...axis, space: 80, values: (_u, splits) => splits.map(clock) },
+            { ...axis, space: 56, values: (_u, splits) => splits.map(clock) },
             { ...axis, size: 48, values: (_u, splits) => splits.map(compact) },
           ],
           series: [
