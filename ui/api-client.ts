@@ -187,7 +187,7 @@ export const api = {
   removeNode: (id: string) => call<unknown>('DELETE', `/api/v1/nodes/${q(id)}`),
   workspaces: () => call<{ workspaces: WorkspaceJson[] }>('GET', '/api/v1/workspaces'),
   workspaceStatus: (id: string, status: 'running' | 'stopped') =>
-    call<WorkspaceJson>('POST', `/api/v1/workspaces/${q(id)}/status`, { status }),
+    call<WorkspaceJson>('PATCH', `/api/v1/workspaces/${q(id)}/status`, { status }),
   deleteWorkspace: (id: string) => call<unknown>('DELETE', `/api/v1/workspaces/${q(id)}`),
   schedules: () => call<{ schedules: ScheduleJson[] }>('GET', '/api/v1/schedules'),
   pauseSchedule: (name: string) => call<ScheduleJson>('POST', `/api/v1/schedules/${q(name)}/pause`),

@@ -5,7 +5,7 @@
  * leader, and answers /health itself), the page lists both hubs with their roles and
  * addresses as GET /api/v1/cluster has them; a stopped edge leaves the list.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { mintToken } from '../../server/auth/index.js';
 import { buildUi } from '../../scripts/build-ui.js';
 import { REDIS_URL, startCluster } from '../helpers/cluster.js';
-import { SHOTS } from '../helpers/dashboard.js';
+import { shootPage } from '../helpers/dashboard.js';
 import { requireTool } from '../helpers/requires.js';
 
 const SECRET = 'dashboard-cluster-secret-0123456789abcdef';
@@ -98,7 +98,8 @@ if (requireTool('chromium', 'redis')) {
         "this page's hub",
         `on ${as}: its own row is marked`,
       );
-      if (i === edge) t.equal(await shootOverview(page), 0, 'no sideways scroll at 360 px');
+      if (i === edge)
+        t.equal(await shootPage(page, 'overview-cluster'), 0, 'no sideways scroll at 360 px');
       await page.close();
     }
 
@@ -114,23 +115,4 @@ if (requireTool('chromium', 'redis')) {
     await page.locator(`tr[data-hub-id=hub${edge}]`).waitFor({ state: 'detached' });
     t.equal(await page.locator('tr[data-hub-id]').count(), 1, 'only the leader is left');
   });
-}
-
-/** The overview light and dark at 1280 and 360 px; how far the 360 px page overflows. */
-async function shootOverview(page: import('playwright-core').Page): Promise<number> {
-  mkdirSync(SHOTS, { recursive: true });
-  let overflow = 0;
-  for (const width of [1280, 360]) {
-    await page.setViewportSize({ width, height: 800 });
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      await page.screenshot({
-        path: path.join(SHOTS, `overview-cluster-${width}-${colorScheme}.png`),
-        fullPage: true,
-      });
-    }
-    if (width === 360)
-      overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
-  }
-  return overflow;
 }
