@@ -26,10 +26,10 @@ const DARK = '(prefers-color-scheme: dark)';
 const compact = (v: number): string =>
   v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(v);
 const pad = (n: number): string => String(n).padStart(2, '0');
-/** Wall-clock time of the browser, one line (uPlot's default adds a second line with the date). */
+/** HH:MM of the browser's clock, one line (uPlot's default adds a line with the date). */
 const clock = (sec: number): string => {
   const d = new Date(sec * 1000);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 };
 
 const cssVar = (el: Element, name: string): string =>
@@ -92,7 +92,13 @@ export function LiveChart({
             y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
           },
           axes: [
-            { ...axis, space: 56, values: (_u, splits) => splits.map(clock) },
+            {
+              ...axis,
+              // Ticks on whole minutes only: HH:MM labels fit one a minute even at 360 px.
+              space: 44,
+              incrs: [60, 300, 900, 3600],
+              values: (_u, splits) => splits.map(clock),
+            },
             { ...axis, size: 48, values: (_u, splits) => splits.map(compact) },
           ],
           series: [
