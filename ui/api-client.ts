@@ -69,13 +69,27 @@ export interface StatsJson {
   assignmentLatencyMs: { p50: number; p99: number; samples: number };
 }
 
-/** GET /health: in a cluster, which hub answered and its role (there is no hub list route). */
+/** GET /health: in a cluster, which hub answered and its role. */
 export interface HealthJson {
   status: string;
   version?: string;
   role?: 'leader' | 'edge';
   hubId?: string;
   leader?: string | null;
+}
+
+/** GET /api/v1/cluster: the cluster's hubs (server/http/routes/cluster-routes.ts). */
+export interface ClusterJson {
+  engine: 'embedded' | 'redis';
+  at: number;
+  hubs: {
+    hubId: string;
+    role: 'leader' | 'edge' | 'single';
+    httpUrl?: string;
+    wsUrl?: string;
+    lastSeenAt: number;
+    self: boolean;
+  }[];
 }
 
 /** GET /api/v1/status: nodes and workspaces by status. */
@@ -150,6 +164,7 @@ export const api = {
   health: () => call<HealthJson>('GET', '/health'),
   stats: () => call<StatsJson>('GET', '/api/v1/stats'),
   status: () => call<HubStatusJson>('GET', '/api/v1/status'),
+  cluster: () => call<ClusterJson>('GET', '/api/v1/cluster'),
   queues: () => call<{ queues: QueueJson[] }>('GET', '/api/v1/queues'),
   workers: () => call<{ workers: WorkerJson[] }>('GET', '/api/v1/workers'),
   drain: (id: string) => call<unknown>('POST', `/api/v1/workers/${q(id)}/drain`),
@@ -172,7 +187,7 @@ export const api = {
   removeNode: (id: string) => call<unknown>('DELETE', `/api/v1/nodes/${q(id)}`),
   workspaces: () => call<{ workspaces: WorkspaceJson[] }>('GET', '/api/v1/workspaces'),
   workspaceStatus: (id: string, status: 'running' | 'stopped') =>
-    call<WorkspaceJson>('POST', `/api/v1/workspaces/${q(id)}/status`, { status }),
+    call<WorkspaceJson>('PATCH', `/api/v1/workspaces/${q(id)}/status`, { status }),
   deleteWorkspace: (id: string) => call<unknown>('DELETE', `/api/v1/workspaces/${q(id)}`),
   schedules: () => call<{ schedules: ScheduleJson[] }>('GET', '/api/v1/schedules'),
   pauseSchedule: (name: string) => call<ScheduleJson>('POST', `/api/v1/schedules/${q(name)}/pause`),

@@ -32,6 +32,8 @@ export interface EdgeHubOptions {
   requestTimeoutMs: number;
   /** The presence key's TTL; refreshed three times within it. */
   presenceTtlMs: number;
+  /** The presence key's value, given this edge's ports (0 until open); default `1`. */
+  presence?: (ports: { wsPort: number; httpPort: number }) => string;
   /** How often the leader's record is read (a change closes the relayed connections). */
   leaderPollMs: number;
   names: ClusterNames;
@@ -211,7 +213,8 @@ export class EdgeHub {
 
   private async refreshPresence(): Promise<void> {
     try {
-      await this.o.pub.set(this.o.names.edgeKey(this.o.hubId), '1', 'PX', this.o.presenceTtlMs);
+      const value = this.o.presence?.({ wsPort: this.wsPort, httpPort: this.httpPort }) ?? '1';
+      await this.o.pub.set(this.o.names.edgeKey(this.o.hubId), value, 'PX', this.o.presenceTtlMs);
     } catch {
       // Redis unreachable: the leader will drop this edge's connections, as it should.
     }

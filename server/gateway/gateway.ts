@@ -20,6 +20,7 @@ import { HubPhase, type Engine } from './engine.js';
 import { storeFailure } from './store-failure.js';
 import type { Caller } from './caller.js';
 import { BusOperations } from './bus-operations.js';
+import { ClusterOperations } from './cluster-operations.js';
 import { FederationOperations } from './federation-operations.js';
 import { FlowOperations } from './flow-operations.js';
 import { NodeOperations } from './node-operations.js';
@@ -121,6 +122,8 @@ export class Gateway {
   readonly flows: FlowOperations;
   /** Purge of a queue's finished tasks by state and filter (gateway/task-purge.ts). */
   readonly purge: TaskPurge;
+  /** The hubs of the cluster (gateway/cluster-operations.ts). */
+  readonly cluster: ClusterOperations;
 
   constructor(private readonly hub: Engine) {
     this.nodes = new NodeOperations(hub, this);
@@ -133,6 +136,7 @@ export class Gateway {
     this.schedules = new ScheduleOperations(hub, this);
     this.flows = new FlowOperations(hub, this);
     this.purge = new TaskPurge(hub, this);
+    this.cluster = new ClusterOperations(hub, this);
   }
 
   // ------------------------------------------------------------------ tasks

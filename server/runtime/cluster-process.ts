@@ -4,6 +4,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../protocol/index.js';
 import type { HubConfig } from '../config/index.js';
+import { clusterMembers, hubUrls, presenceRecord } from '../cluster/cluster-members.js';
 import { EdgeHub } from '../cluster/edge-hub.js';
 import { writeLeader } from '../cluster/leader-info.js';
 import { clusterNames } from '../cluster/relay-channels.js';
@@ -123,6 +124,7 @@ export async function startClusterMember(
   let httpPort = config.server.httpPort;
 
   const pollMs = Math.max(100, leaseMs / 3);
+  const presenceTtlMs = Math.max(1000, leaseMs);
   /**
    * When the lease seen last expires unless its holder renews it (Redis's PTTL at the try):
    * the next try is timed to that instant rather than to the next poll, and a takeover says
@@ -247,6 +249,7 @@ export async function startClusterMember(
           onStoreFatal: (err) => stepDown(err.message),
           log,
           hubId,
+          members: clusterMembers({ redis: pub, names, hubId, leaseMs, presenceTtlMs }),
         },
       },
     );
@@ -328,7 +331,9 @@ export async function startClusterMember(
       idleTimeoutSec: Math.max(8, Math.ceil((config.workers.heartbeatIntervalMs * 3) / 1000)),
       headersTimeoutMs: config.limits.http.headersTimeoutMs,
       requestTimeoutMs: config.limits.http.requestTimeoutMs,
-      presenceTtlMs: Math.max(1000, leaseMs),
+      presenceTtlMs,
+      presence: (ports) =>
+        presenceRecord(hubId, hubUrls(advertiseHost, !!tls, ports), presenceTtlMs),
       leaderPollMs: Math.max(100, Math.min(500, leaseMs / 4)),
       names,
       sub,

@@ -22,6 +22,7 @@ import { HttpServer } from '../http/http-server.js';
 import { allRoutes } from '../http/routes/index.js';
 import { uiRoutes } from '../http/ui-routes.js';
 import type { Route } from '../http/router.js';
+import type { ClusterSource } from '../gateway/cluster-operations.js';
 import { Hub } from '../hub/hub.js';
 import {
   installHubKey,
@@ -73,6 +74,8 @@ export interface StartOptions {
     onStoreFatal: (err: Error) => void;
     log: Logger;
     hubId: string;
+    /** Lists the cluster's hubs for GET /api/v1/cluster (server/cluster/cluster-members.ts). */
+    members?: ClusterSource;
   };
 }
 
@@ -196,6 +199,7 @@ export async function startHubProcess(
         }
       : {}),
   });
+  if (cluster?.members) hub.gateway.cluster.attach(cluster.members);
   // Engines that write the state the hub gives them (snapshot mode); the WAL and the Redis
   // engine compact their log in a thread of their own instead.
   store.setStateProvider?.(() => hub.core.snapshot());

@@ -68,30 +68,34 @@ export async function startDashboard(overrides: Partial<HubOptions> = {}): Promi
       await page.waitForSelector('main');
       return { page, ms: Date.now() - started };
     },
-    async shoot(page, name) {
-      const before = page.viewportSize()!;
-      let overflow = 0;
-      for (const width of [1280, 360]) {
-        await page.setViewportSize({ width, height: 800 });
-        for (const colorScheme of ['light', 'dark'] as const) {
-          await page.emulateMedia({ colorScheme });
-          await page.screenshot({
-            path: path.join(SHOTS, `${name}-${width}-${colorScheme}.png`),
-            fullPage: true,
-          });
-        }
-        if (width === 360)
-          overflow = await page.evaluate(
-            () => document.documentElement.scrollWidth - window.innerWidth,
-          );
-      }
-      await page.emulateMedia({ colorScheme: 'light' });
-      await page.setViewportSize(before);
-      return overflow;
-    },
+    shoot: shootPage,
     async stop() {
       await browser.close();
       await th.stop();
     },
   };
+}
+
+/** Saves `page` light and dark at 1280 and 360 px wide; answers how far the 360 px page overflows (px). */
+export async function shootPage(page: Page, name: string): Promise<number> {
+  mkdirSync(SHOTS, { recursive: true });
+  const before = page.viewportSize()!;
+  let overflow = 0;
+  for (const width of [1280, 360]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({
+        path: path.join(SHOTS, `${name}-${width}-${colorScheme}.png`),
+        fullPage: true,
+      });
+    }
+    if (width === 360)
+      overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize(before);
+  return overflow;
 }

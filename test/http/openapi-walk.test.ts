@@ -238,6 +238,7 @@ t.test('every operation of the document answers as documented', async (t) => {
     'GET /api/v1/stats': async () => ({ status: 200 }),
     'GET /api/v1/health': async () => ({ status: 200 }),
     'GET /api/v1/status': async () => ({ role: 'admin', status: 200 }),
+    'GET /api/v1/cluster': async () => ({ status: 200 }),
     'POST /api/v1/users/register-github': async () => ({
       role: 'admin',
       body: {

@@ -42,11 +42,23 @@ if (requireTool('chromium')) {
     await rest('POST', '/api/v1/tasks', {
       tasks: Array.from({ length: 7 }, () => ({ queue: 'mail' })),
     });
+    // data-peak-* is read back from uPlot's own data after each setData (live-chart.tsx).
     await page.waitForFunction(() => {
-      const peak = document.querySelector('[data-chart=submitted]')?.getAttribute('data-peak');
-      return Number(peak) >= 7;
+      const chart = document.querySelector('[data-chart=rates]');
+      return Number(chart?.getAttribute('data-peak-submitted')) >= 7;
     });
-    t.pass('the submitted/s chart shows the 7 tasks');
+    t.pass('the submitted/s line of the rates chart shows the 7 tasks');
+    t.equal(
+      await page.locator('[data-chart=rates] canvas').count(),
+      1,
+      'drawn by uPlot on a canvas',
+    );
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('[data-chart=depth]')?.getAttribute('data-last-queued')) ===
+        10_007,
+    );
+    t.pass('the queued line of the depth chart follows the hub');
     await page.waitForFunction(
       () => document.querySelector('[data-stat=queued] strong')?.textContent === '10007',
     );
@@ -62,13 +74,17 @@ if (requireTool('chromium')) {
     const live = Array.from({ length: 200 }, (_, i) => ({ queue: 'live', payload: i }));
     await rest('POST', '/api/v1/tasks', { tasks: live });
     await page.waitForFunction(
-      () => Number(document.querySelector('[data-chart=completed]')?.getAttribute('data-peak')) > 0,
+      () =>
+        Number(document.querySelector('[data-chart=rates]')?.getAttribute('data-peak-completed')) >
+        0,
     );
-    t.pass('the completed/s chart shows the worker at work');
+    t.pass('the completed/s line shows the worker at work');
     await page.waitForFunction(
       () => document.querySelector('[data-stat=workers] strong')?.textContent === '1',
     );
     t.pass('the worker count follows');
+    await page.waitForSelector('table[data-hubs=embedded] tr[data-role=single]');
+    t.equal(await page.locator('tr[data-hub-id]').count(), 1, 'the embedded engine: one hub');
     t.equal(await d.shoot(page, 'overview'), 0, 'overview: no sideways scroll at 360 px');
 
     await page.click('a[href="#/queues"]');
@@ -153,7 +169,8 @@ if (requireTool('chromium')) {
     await d.rest('POST', '/api/v1/tasks', { queue: 'after' });
     await page.waitForFunction(
       () =>
-        Number(document.querySelector('[data-chart=submitted]')?.getAttribute('data-peak')) >= 1,
+        Number(document.querySelector('[data-chart=rates]')?.getAttribute('data-peak-submitted')) >=
+        1,
     );
     t.pass('an event after the reconnect reaches the chart');
   });

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api-client.js';
-import { Sparkline } from '../components/sparkline.js';
+import { LiveChart } from '../components/live-chart.js';
 import { Status } from '../components/status.js';
 import { WINDOW, series, onSeries } from '../metrics.js';
 import { href } from '../route.js';
@@ -21,6 +21,8 @@ export function Overview() {
   const [queues, qErr] = usePoll(api.queues, { on: ['task.', 'queue.'], minMs: 1000 });
   const [health] = usePoll(api.health, { ms: 15_000 });
   const [status] = usePoll(api.status, { on: ['node.', 'workspace.'], ms: 15_000 });
+  // Hubs come and go without events: polled (a bounded list, one Redis SCAN on the leader).
+  const [cluster, clusterErr] = usePoll(api.cluster, { ms: 5000 });
   const s = series.last;
   return (
     <>
@@ -37,21 +39,28 @@ export function Overview() {
       )}
       <h2>Last {WINDOW / 60} minutes</h2>
       <section aria-label="charts" class="charts">
-        <Sparkline
-          label="submitted"
+        <LiveChart
+          name="rates"
+          title="Task events per second"
           unit="/s"
+          end={series.end}
           span={WINDOW}
-          values={series.rates['task.submitted']}
+          lines={[
+            { label: 'submitted', values: series.rates['task.submitted'], color: '--accent' },
+            { label: 'completed', values: series.rates['task.completed'], color: '--ok' },
+            { label: 'failed', values: series.rates['task.failed'], color: '--err' },
+          ]}
         />
-        <Sparkline
-          label="completed"
-          unit="/s"
+        <LiveChart
+          name="depth"
+          title="Tasks queued and leased"
+          end={series.end}
           span={WINDOW}
-          values={series.rates['task.completed']}
+          lines={[
+            { label: 'queued', values: series.queued, color: '--accent' },
+            { label: 'leased', values: series.leased, color: '--ok' },
+          ]}
         />
-        <Sparkline label="failed" unit="/s" span={WINDOW} values={series.rates['task.failed']} />
-        <Sparkline label="queued" span={WINDOW} values={series.queued} />
-        <Sparkline label="leased" span={WINDOW} values={series.leased} />
       </section>
       <h2>Queue depths by priority</h2>
       <table class="cards">
@@ -92,6 +101,46 @@ export function Overview() {
           <> · single hub (no cluster)</>
         )}
       </p>
+      <h2>Hubs</h2>
+      <Status err={clusterErr} loading={!cluster} />
+      {cluster && (
+        <table class="cards" data-hubs={cluster.engine}>
+          <thead>
+            <tr>
+              <th>hub</th>
+              <th>role</th>
+              <th>addresses</th>
+              <th>last seen</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cluster.hubs.map((h) => (
+              <tr key={h.hubId} data-hub-id={h.hubId} data-role={h.role}>
+                <td data-label="hub">
+                  <code>{h.hubId}</code>
+                  {(health?.hubId ? h.hubId === health.hubId : h.self) ? (
+                    <small> (this page's hub)</small>
+                  ) : null}
+                </td>
+                <td data-label="role">{h.role}</td>
+                <td data-label="addresses">
+                  {h.httpUrl || h.wsUrl ? (
+                    <span class="addrs">
+                      {h.httpUrl && <code>{h.httpUrl}</code>}
+                      {h.wsUrl && <code>{h.wsUrl}</code>}
+                    </span>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td data-label="last seen">
+                  {Math.max(0, Math.round((cluster.at - h.lastSeenAt) / 1000))} s ago
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {status && (
         <p data-nodes>
           <a href={href('nodes')}>nodes</a>: {byStatus(status.nodes)} ·{' '}

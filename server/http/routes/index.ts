@@ -2,6 +2,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { CorsConfig } from '../../config/cors-schema.js';
 import { corsHeaders } from '../cors.js';
 import type { Route } from '../router.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { compatRoutes } from './compat-routes.js';
 import { eventRoutes } from './event-routes.js';
 import { federationAdminRoutes } from './federation-admin-routes.js';
@@ -35,6 +36,7 @@ export interface RouteOptions {
 export function allRoutes(hub: Hub, options: RouteOptions = {}): Route[] {
   const routes: Route[] = [
     ...healthRoutes(hub),
+    ...clusterRoutes(hub),
     ...taskRoutes(hub),
     ...flowRoutes(hub),
     ...queueRoutes(hub),
