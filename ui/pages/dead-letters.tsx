@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../api-client.js';
 import { act } from '../components/act.js';
 import { Pager } from '../components/pager.js';
-import { Status } from '../components/status.js';
-import { TaskHead, TaskRow } from '../components/task-row.js';
+import { CardTable } from '../components/card-table.js';
+import { TASK_COLUMNS, taskData, taskKey } from '../components/task-columns.js';
 import type { Route } from '../route.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
@@ -18,7 +18,6 @@ export function DeadLetters({ admin, route }: { admin: boolean; route: Route }) 
     { on: ['task.dead', 'task.retried', 'queue.purged'], minMs: 1000, ms: 10_000 },
     [queue, cursor],
   );
-  const tasks = d?.tasks ?? [];
   return (
     <>
       <form
@@ -36,39 +35,38 @@ export function DeadLetters({ admin, route }: { admin: boolean; route: Route }) 
         </label>
         <button type="submit">Filter</button>
       </form>
-      <Status err={err} loading={!d} />
-      {d && tasks.length === 0 && stack.length === 0 && <p>No dead letters.</p>}
-      <table class="cards">
-        <TaskHead />
-        <tbody>
-          {tasks.map((t) => (
-            <TaskRow key={t.id} t={t}>
-              {admin && (
-                <>
-                  <button
-                    onClick={() =>
-                      act(`Retry task ${t.id} of ${t.queue}`, () => api.retry(t.id), reload)
-                    }
-                  >
-                    Retry
-                  </button>
-                  <button
-                    onClick={() =>
-                      act(
-                        `Delete dead task ${t.id} for good`,
-                        () => api.deleteDead(t.queue, t.id),
-                        reload,
-                      )
-                    }
-                  >
-                    Delete
-                  </button>
-                </>
-              )}
-            </TaskRow>
-          ))}
-        </tbody>
-      </table>
+      <CardTable
+        rows={d?.tasks}
+        err={err}
+        empty={stack.length === 0 && 'No dead letters.'}
+        columns={TASK_COLUMNS}
+        rowKey={taskKey}
+        rowData={taskData}
+        actions={(t) =>
+          admin && (
+            <>
+              <button
+                onClick={() =>
+                  act(`Retry task ${t.id} of ${t.queue}`, () => api.retry(t.id), reload)
+                }
+              >
+                Retry
+              </button>
+              <button
+                onClick={() =>
+                  act(
+                    `Delete dead task ${t.id} for good`,
+                    () => api.deleteDead(t.queue, t.id),
+                    reload,
+                  )
+                }
+              >
+                Delete
+              </button>
+            </>
+          )
+        }
+      />
       <Pager stack={stack} next={d?.nextCursor} onChange={setStack} />
     </>
   );

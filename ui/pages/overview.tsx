@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api-client.js';
+import { CardTable } from '../components/card-table.js';
 import { LiveChart } from '../components/live-chart.js';
+import { DEPTH_COLUMNS, queueColumn, queueData, queueKey } from '../components/queue-columns.js';
 import { Status } from '../components/status.js';
 import { WINDOW, series, onSeries } from '../metrics.js';
 import { href } from '../route.js';
@@ -11,8 +13,6 @@ const byStatus = (counts: Record<string, number>): string =>
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ') || 'none';
-
-const PRIORITIES = ['critical', 'high', 'normal', 'low'];
 
 /** Rates as live charts, the hub's counts, depths by priority, and where this hub stands. */
 export function Overview() {
@@ -63,30 +63,13 @@ export function Overview() {
         />
       </section>
       <h2>Queue depths by priority</h2>
-      <table class="cards">
-        <thead>
-          <tr>
-            <th>queue</th>
-            {PRIORITIES.map((p) => (
-              <th key={p}>{p}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {(queues?.queues ?? []).map((q) => (
-            <tr key={q.name} data-queue={q.name}>
-              <td data-label="queue">
-                <a href={href('tasks', undefined, { queue: q.name })}>{q.name}</a>
-              </td>
-              {PRIORITIES.map((p) => (
-                <td key={p} data-label={p}>
-                  {q.depth[p] ?? 0}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <CardTable
+        rows={queues?.queues}
+        status={false}
+        rowKey={queueKey}
+        rowData={queueData}
+        columns={[queueColumn(false), ...DEPTH_COLUMNS]}
+      />
       <h2>Hub</h2>
       <p data-hub>
         version {s?.version ?? health?.version ?? '?'}, up {s ? s.uptimeSeconds : '?'} s,{' '}
@@ -104,42 +87,43 @@ export function Overview() {
       <h2>Hubs</h2>
       <Status err={clusterErr} loading={!cluster} />
       {cluster && (
-        <table class="cards" data-hubs={cluster.engine}>
-          <thead>
-            <tr>
-              <th>hub</th>
-              <th>role</th>
-              <th>addresses</th>
-              <th>last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cluster.hubs.map((h) => (
-              <tr key={h.hubId} data-hub-id={h.hubId} data-role={h.role}>
-                <td data-label="hub">
+        <CardTable
+          rows={cluster.hubs}
+          status={false}
+          data={{ 'data-hubs': cluster.engine }}
+          rowKey={(h) => h.hubId}
+          rowData={(h) => ({ 'data-hub-id': h.hubId, 'data-role': h.role })}
+          columns={[
+            {
+              label: 'hub',
+              cell: (h) => (
+                <>
                   <code>{h.hubId}</code>
                   {(health?.hubId ? h.hubId === health.hubId : h.self) ? (
                     <small> (this page's hub)</small>
                   ) : null}
-                </td>
-                <td data-label="role">{h.role}</td>
-                <td data-label="addresses">
-                  {h.httpUrl || h.wsUrl ? (
-                    <span class="addrs">
-                      {h.httpUrl && <code>{h.httpUrl}</code>}
-                      {h.wsUrl && <code>{h.wsUrl}</code>}
-                    </span>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                <td data-label="last seen">
-                  {Math.max(0, Math.round((cluster.at - h.lastSeenAt) / 1000))} s ago
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            { label: 'role', cell: (h) => h.role },
+            {
+              label: 'addresses',
+              cell: (h) =>
+                h.httpUrl || h.wsUrl ? (
+                  <span class="addrs">
+                    {h.httpUrl && <code>{h.httpUrl}</code>}
+                    {h.wsUrl && <code>{h.wsUrl}</code>}
+                  </span>
+                ) : (
+                  '—'
+                ),
+            },
+            {
+              label: 'last seen',
+              cell: (h) => `${Math.max(0, Math.round((cluster.at - h.lastSeenAt) / 1000))} s ago`,
+            },
+          ]}
+        />
       )}
       {status && (
         <p data-nodes>

@@ -1,74 +1,53 @@
 import { api } from '../api-client.js';
 import { act } from '../components/act.js';
-import { Status } from '../components/status.js';
+import { CardTable } from '../components/card-table.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
 /** Schedules of the queues the token allows: when each fires next, what it made; pause, resume, delete. */
 export function Schedules() {
   const [d, err, reload] = usePoll(api.schedules, { on: ['schedule.'], ms: 10_000 });
+  const run = (verb: string, name: string, call: (name: string) => Promise<unknown>) =>
+    act(`${verb} schedule ${name}`, () => call(name), reload);
   return (
-    <>
-      <Status err={err} loading={!d} />
-      {d && d.schedules.length === 0 && <p>No schedules.</p>}
-      <table class="cards">
-        <thead>
-          <tr>
-            <th>schedule</th>
-            <th>when</th>
-            <th>queue</th>
-            <th>next</th>
-            <th>fires</th>
-            <th>last task</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(d?.schedules ?? []).map((s) => (
-            <tr key={s.name} data-schedule={s.name}>
-              <td data-label="schedule">
-                {s.name}
-                {s.paused && <em> paused</em>}
-              </td>
-              <td data-label="when">
-                {s.cron ? `${s.cron}${s.tz ? ' ' + s.tz : ''}` : `every ${s.everyMs} ms`}
-              </td>
-              <td data-label="queue">{s.task.queue}</td>
-              <td data-label="next">{s.nextAt ? new Date(s.nextAt).toLocaleString() : ''}</td>
-              <td data-label="fires">{s.fires}</td>
-              <td data-label="last task">
-                {s.lastTaskId && <a href={href('tasks', s.lastTaskId)}>{s.lastTaskId}</a>}
-              </td>
-              <td class="actions">
-                {s.paused ? (
-                  <button
-                    onClick={() =>
-                      act(`Resume schedule ${s.name}`, () => api.resumeSchedule(s.name), reload)
-                    }
-                  >
-                    Resume
-                  </button>
-                ) : (
-                  <button
-                    onClick={() =>
-                      act(`Pause schedule ${s.name}`, () => api.pauseSchedule(s.name), reload)
-                    }
-                  >
-                    Pause
-                  </button>
-                )}
-                <button
-                  onClick={() =>
-                    act(`Delete schedule ${s.name}`, () => api.deleteSchedule(s.name), reload)
-                  }
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </>
+    <CardTable
+      rows={d?.schedules}
+      err={err}
+      empty="No schedules."
+      rowKey={(s) => s.name}
+      rowData={(s) => ({ 'data-schedule': s.name })}
+      columns={[
+        {
+          label: 'schedule',
+          cell: (s) => (
+            <>
+              {s.name}
+              {s.paused && <em> paused</em>}
+            </>
+          ),
+        },
+        {
+          label: 'when',
+          cell: (s) => (s.cron ? `${s.cron}${s.tz ? ' ' + s.tz : ''}` : `every ${s.everyMs} ms`),
+        },
+        { label: 'queue', cell: (s) => s.task.queue },
+        { label: 'next', cell: (s) => (s.nextAt ? new Date(s.nextAt).toLocaleString() : '') },
+        { label: 'fires', cell: (s) => s.fires },
+        {
+          label: 'last task',
+          cell: (s) => s.lastTaskId && <a href={href('tasks', s.lastTaskId)}>{s.lastTaskId}</a>,
+        },
+      ]}
+      actions={(s) => (
+        <>
+          {s.paused ? (
+            <button onClick={() => run('Resume', s.name, api.resumeSchedule)}>Resume</button>
+          ) : (
+            <button onClick={() => run('Pause', s.name, api.pauseSchedule)}>Pause</button>
+          )}
+          <button onClick={() => run('Delete', s.name, api.deleteSchedule)}>Delete</button>
+        </>
+      )}
+    />
   );
 }

@@ -4,7 +4,7 @@ import { api, type DeadTaskJson } from '../api-client.js';
 import { act } from '../components/act.js';
 import { JsonPreview } from '../components/json-preview.js';
 import { Status } from '../components/status.js';
-import { time } from '../components/task-row.js';
+import { time } from '../components/task-columns.js';
 import { EventStream, type HubEvent } from '../event-stream.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, type TaskFilter } from '../api-client.js';
 import { Pager } from '../components/pager.js';
-import { Status } from '../components/status.js';
-import { TaskHead, TaskRow } from '../components/task-row.js';
+import { CardTable } from '../components/card-table.js';
+import { TASK_COLUMNS, taskData, taskKey } from '../components/task-columns.js';
 import { href, type Route } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
@@ -77,16 +77,15 @@ export function Tasks({ route }: { route: Route }) {
         </label>
         <button type="submit">Search</button>
       </form>
-      <Status err={err} loading={!d} />
-      {d && d.tasks.length === 0 && <p>No task matches{d.nextCursor ? ' on this page' : ''}.</p>}
-      <table class="cards">
-        <TaskHead />
-        <tbody>
-          {(d?.tasks ?? []).map((t) => (
-            <TaskRow key={t.id} t={t} />
-          ))}
-        </tbody>
-      </table>
+      <CardTable
+        rows={d?.tasks}
+        err={err}
+        empty={`No task matches${d?.nextCursor ? ' on this page' : ''}.`}
+        columns={TASK_COLUMNS}
+        rowKey={taskKey}
+        rowData={taskData}
+        actions={() => null}
+      />
       <Pager stack={stack} next={d?.nextCursor} onChange={setStack} />
     </>
   );

@@ -1,6 +1,6 @@
 import { api } from '../api-client.js';
 import { act } from '../components/act.js';
-import { Status } from '../components/status.js';
+import { CardTable } from '../components/card-table.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
@@ -13,63 +13,53 @@ export function Workers({ admin }: { admin: boolean }) {
     minMs: 1000,
   });
   return (
-    <>
-      <Status err={err} loading={!d} />
-      {d && d.workers.length === 0 && <p>No workers connected.</p>}
-      <table class="cards">
-        <thead>
-          <tr>
-            <th>worker</th>
-            <th>state</th>
-            <th>queues</th>
-            <th>running</th>
-            <th>last seen</th>
-            <th>done</th>
-            <th>failed</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(d?.workers ?? []).map((w) => (
-            <tr key={w.id} data-worker={w.id}>
-              <td data-label="worker">{w.name ?? w.id}</td>
-              <td data-label="state">{w.state}</td>
-              <td data-label="queues">{w.queues.join(', ')}</td>
-              <td data-label="running">
-                {w.running.length}/{w.concurrency}{' '}
-                {w.running.slice(0, 5).map((id) => (
-                  <a key={id} href={href('tasks', id)}>
-                    {id}{' '}
-                  </a>
-                ))}
-              </td>
-              <td data-label="last seen">{ago(w.lastSeen)}</td>
-              <td data-label="done">{w.completed}</td>
-              <td data-label="failed">{w.failed}</td>
-              <td class="actions">
-                {admin && w.state !== 'draining' && (
-                  <button
-                    onClick={() =>
-                      act(`Drain worker ${w.name ?? w.id}`, () => api.drain(w.id), reload)
-                    }
-                  >
-                    Drain
-                  </button>
-                )}
-                {admin && (
-                  <button
-                    onClick={() =>
-                      act(`Disconnect worker ${w.name ?? w.id}`, () => api.disconnect(w.id), reload)
-                    }
-                  >
-                    Disconnect
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </>
+    <CardTable
+      rows={d?.workers}
+      err={err}
+      empty="No workers connected."
+      rowKey={(w) => w.id}
+      rowData={(w) => ({ 'data-worker': w.id })}
+      columns={[
+        { label: 'worker', cell: (w) => w.name ?? w.id },
+        { label: 'state', cell: (w) => w.state },
+        { label: 'queues', cell: (w) => w.queues.join(', ') },
+        {
+          label: 'running',
+          cell: (w) => (
+            <>
+              {w.running.length}/{w.concurrency}{' '}
+              {w.running.slice(0, 5).map((id) => (
+                <a key={id} href={href('tasks', id)}>
+                  {id}{' '}
+                </a>
+              ))}
+            </>
+          ),
+        },
+        { label: 'last seen', cell: (w) => ago(w.lastSeen) },
+        { label: 'done', cell: (w) => w.completed },
+        { label: 'failed', cell: (w) => w.failed },
+      ]}
+      actions={(w) =>
+        admin && (
+          <>
+            {w.state !== 'draining' && (
+              <button
+                onClick={() => act(`Drain worker ${w.name ?? w.id}`, () => api.drain(w.id), reload)}
+              >
+                Drain
+              </button>
+            )}
+            <button
+              onClick={() =>
+                act(`Disconnect worker ${w.name ?? w.id}`, () => api.disconnect(w.id), reload)
+              }
+            >
+              Disconnect
+            </button>
+          </>
+        )
+      }
+    />
   );
 }
