@@ -15,5 +15,9 @@ export const TASK_COLUMNS: readonly Column<TaskJson>[] = [
   { label: 'error', cell: (t) => (t.error ? `${t.error.code}: ${t.error.message}` : '') },
 ];
 
-export const taskKey = (t: TaskJson): string => t.id;
-export const taskData = (t: TaskJson): DataAttrs => ({ 'data-task': t.id });
+/** A task list's CardTable props but its rows: each row is `tr[data-task=<id>]`. */
+export const TASK_TABLE = {
+  columns: TASK_COLUMNS,
+  rowKey: (t: TaskJson): string => t.id,
+  rowData: (t: TaskJson): DataAttrs => ({ 'data-task': t.id }),
+};

@@ -3,7 +3,7 @@ import { api } from '../api-client.js';
 import { act } from '../components/act.js';
 import { Pager } from '../components/pager.js';
 import { CardTable } from '../components/card-table.js';
-import { TASK_COLUMNS, taskData, taskKey } from '../components/task-columns.js';
+import { TASK_TABLE } from '../components/task-columns.js';
 import type { Route } from '../route.js';
 import { href } from '../route.js';
 import { usePoll } from '../use-poll.js';
@@ -36,12 +36,10 @@ export function DeadLetters({ admin, route }: { admin: boolean; route: Route }) 
         <button type="submit">Filter</button>
       </form>
       <CardTable
+        {...TASK_TABLE}
         rows={d?.tasks}
         err={err}
         empty={stack.length === 0 && 'No dead letters.'}
-        columns={TASK_COLUMNS}
-        rowKey={taskKey}
-        rowData={taskData}
         actions={(t) =>
           admin && (
             <>

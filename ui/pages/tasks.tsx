@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type TaskFilter } from '../api-client.js';
 import { Pager } from '../components/pager.js';
 import { CardTable } from '../components/card-table.js';
-import { TASK_COLUMNS, taskData, taskKey } from '../components/task-columns.js';
+import { TASK_TABLE } from '../components/task-columns.js';
 import { href, type Route } from '../route.js';
 import { usePoll } from '../use-poll.js';
 
@@ -78,12 +78,10 @@ export function Tasks({ route }: { route: Route }) {
         <button type="submit">Search</button>
       </form>
       <CardTable
+        {...TASK_TABLE}
         rows={d?.tasks}
         err={err}
         empty={`No task matches${d?.nextCursor ? ' on this page' : ''}.`}
-        columns={TASK_COLUMNS}
-        rowKey={taskKey}
-        rowData={taskData}
         actions={() => null}
       />
       <Pager stack={stack} next={d?.nextCursor} onChange={setStack} />
