@@ -11,7 +11,8 @@ import {
   type WelcomeFrame,
 } from '../protocol/index.js';
 import { isCertificateError } from './hub-fetch.js';
-import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
+import { AuthError, ConnectionClosedError, HubError } from './errors.js';
+import { FallbackSwitch, type FallbackHost } from './fallback-switch.js';
 import { HubUrlList, type HubUrls } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
 import {
@@ -21,11 +22,9 @@ import {
   type ConnectionStats,
   type ConnectionStatus,
 } from './connection-status.js';
-import {
-  HttpFallbackSession,
-  isRefusedUpgrade,
-  type HttpFallbackOptions,
-} from './http-fallback.js';
+import type { HttpFallbackOptions } from './http-fallback.js';
+import { RequestTable, type RequestFrame } from './request-table.js';
+import { unref } from './timers.js';
 import {
   loadSocketFactory,
   socketFactory,
@@ -109,18 +108,6 @@ const TAKEOVER_WINDOW_MS = 15_000;
 /** The longest wait between rounds within that window (before jitter). */
 export const TAKEOVER_MAX_DELAY_MS = 500;
 
-type RequestFrame = { t: string; id: number } & Record<string, unknown>;
-/** A request awaiting its reply; `deadline` (ms epoch) is checked by the one sweep timer. */
-interface Pending {
-  resolve: (f: HubFrame) => void;
-  reject: (e: Error) => void;
-  deadline: number;
-  t: string;
-  ms: number;
-}
-
-/** ws copies the bytes before send() returns; one options object serves every send. */
-
 const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.welcome,
   FrameType.registered,
@@ -141,25 +128,17 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
  */
 export class Connection extends TypedEmitter<ConnectionEvents> {
   private ws: HubSocket | undefined;
-  /** The HTTP session while WebSocket upgrades are refused (options.httpFallback). */
-  private fallback: HttpFallbackSession | undefined;
-  private fallbackUrls: HubUrlList | undefined;
-  /** Connects in a row whose upgrade was refused on the way. */
-  private refusedConnects = 0;
-  private webSocketRetry: ReturnType<typeof setTimeout> | undefined;
+  /** Working over HTTP while WebSocket upgrades are refused (options.httpFallback only). */
+  private readonly fallback: FallbackSwitch | undefined;
   /** The runtime's WebSocket is being loaded (the first connect). */
   private loadingSocket = false;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests = new RequestTable();
   private heartbeat: NodeJS.Timeout | undefined;
   /** Frames read since the last heartbeat tick, and ticks in a row without any. */
   private framesSinceTick = 0;
   private silentTicks = 0;
   /** When the heartbeat now unanswered was sent (its ack, id 0, gives the round trip). */
   private heartbeatSentAt: number | undefined;
-  /** One timer for every request's timeout, armed for the earliest deadline. */
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweepAt = Infinity;
   private currentState: ConnectionState = 'connecting';
   private hadSession = false;
   private readonly streams = new Set<StatusStream>();
@@ -193,6 +172,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   constructor(private readonly options: ConnectionOptions) {
     super();
     this.urls = new HubUrlList(options.url, 'ws');
+    if (options.httpFallback)
+      this.fallback = new FallbackSwitch(options.httpFallback, options, this.fallbackHost());
   }
 
   get ready(): boolean {
@@ -221,7 +202,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       state: this.currentState,
       url: this.connectedUrl,
       reconnects: c.reconnects,
-      pendingRequests: this.pending.size,
+      pendingRequests: this.requests.size,
       framesSent: c.framesSent,
       framesReceived: c.framesReceived,
       bytesSent: c.bytesSent,
@@ -287,7 +268,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   start(): Promise<void> {
     if (this.isReady) return Promise.resolve();
     const p = this.waitReady();
-    if (!this.ws && !this.reconnectTimer && !this.fallback && !this.loadingSocket) this.connect();
+    if (!this.ws && !this.reconnectTimer && !this.fallback?.session && !this.loadingSocket)
+      this.connect();
     return p;
   }
 
@@ -309,9 +291,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * frame is given its request id in place: callers pass frames they built for this call.
    */
   requestNow(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
-    if (this.fallback) return this.requestOverHttp(this.fallback, frame);
-    const id = this.nextId++;
-    if (this.nextId > 0xffffffff) this.nextId = 1;
+    const session = this.fallback?.session;
+    if (session) return this.fallback!.request(session, frame);
+    const id = this.requests.nextId();
     const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
     const req = frame as RequestFrame;
     req.id = id;
@@ -333,35 +315,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         reject(new ConnectionClosedError('not connected'));
         return;
       }
-      const deadline = Date.now() + ms;
-      this.pending.set(id, { resolve, reject, deadline, t: req.t, ms });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
+      this.requests.add(id, resolve, reject, req.t, ms);
     });
   }
-
-  private armSweep(deadline: number): void {
-    clearTimeout(this.sweepTimer);
-    this.sweepAt = deadline;
-    this.sweepTimer = setTimeout(this.sweep, Math.max(0, deadline - Date.now()));
-    // It stays armed after its requests were answered (cheaper than re-arming per reply), so
-    // it must not hold the process: a request is pending only on an open socket, which does.
-    unref(this.sweepTimer);
-  }
-
-  /** Times out the requests past their deadline, then waits for the earliest one left. */
-  private readonly sweep = (): void => {
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    const now = Date.now();
-    let next = Infinity;
-    for (const [id, p] of this.pending) {
-      if (p.deadline <= now) {
-        this.pending.delete(id);
-        p.reject(new TimeoutError(`no reply to ${p.t} within ${p.ms} ms`));
-      } else if (p.deadline < next) next = p.deadline;
-    }
-    if (next < this.sweepAt) this.armSweep(next);
-  };
 
   /** Fire-and-forget. Returns false when there is no open socket (the caller keeps the frame). */
   send(frame: object): boolean {
@@ -370,7 +326,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private sendRaw(frame: object): boolean {
-    if (this.fallback) return this.fallback.send(frame as RequestFrame);
+    const session = this.fallback?.session;
+    if (session) return session.send(frame as RequestFrame);
     return this.sendBytes(encodeFrame(frame));
   }
 
@@ -405,11 +362,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.webSocketRetry);
     this.stopHeartbeat();
-    const fallback = this.fallback;
-    this.fallback = undefined;
-    await fallback?.close();
+    await this.fallback?.close();
     const ws = this.ws;
     this.failPending(new ConnectionClosedError('connection closed by the client'));
     for (const w of this.readyWaiters.splice(0))
@@ -444,9 +398,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
           this.loadingSocket = false;
           if (this.closing) return;
           // A runtime without WebSocket: HTTP is the only way there is.
-          const fb = this.options.httpFallback;
-          if (fb) {
-            void this.startFallback(fb, `no WebSocket here: ${err.message}`);
+          if (this.fallback) {
+            void this.fallback.start(`no WebSocket here: ${err.message}`);
             return;
           }
           this.closing = true;
@@ -500,7 +453,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.failedInRound = 0;
       this.takeoverSeenAt = undefined;
       this.lastSocketError = undefined;
-      this.refusedConnects = 0;
+      this.fallback?.webSocketUp();
       this.connectedUrl = url;
       this.isReady = true;
       this.emit('status', {
@@ -531,17 +484,15 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (!frame || typeof frame !== 'object' || typeof (frame as { t?: unknown }).t !== 'string')
       return;
     if (frame.t === FrameType.error && frame.id !== undefined) {
-      const p = this.pending.get(frame.id);
+      const p = this.requests.take(frame.id);
       if (p) {
-        this.pending.delete(frame.id);
         p.reject(HubError.fromFrame(frame));
         return;
       }
     }
     if (REPLY_TYPES.has(frame.t) && 'id' in frame && typeof frame.id === 'number') {
-      const p = this.pending.get(frame.id);
+      const p = this.requests.take(frame.id);
       if (p) {
-        this.pending.delete(frame.id);
         this.emit('reply', frame);
         p.resolve(frame);
         return;
@@ -590,7 +541,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
-    if (!hadSession && this.fallBackOnRefusal(socketError, cause || `close ${code}`)) return;
+    if (!hadSession && this.fallback?.onConnectFailed(socketError, cause || `close ${code}`))
+      return;
     if (!hadSession) {
       this.failedInRound++;
       this.urls.advance();
@@ -645,98 +597,48 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }, delayMs);
   }
 
-  // ------------------------------------------------------------------ the HTTP fallback
-
-  /**
-   * After `httpFallback.afterFailures` connects in a row whose upgrade was refused on the
-   * way (not a hub that is down or refused the client), work over HTTP instead.
-   */
-  private fallBackOnRefusal(err: Error | undefined, reason: string): boolean {
-    const fb = this.options.httpFallback;
-    if (!fb) return false;
-    if (!isRefusedUpgrade(err)) {
-      this.refusedConnects = 0;
-      return false;
-    }
-    if (++this.refusedConnects < (fb.afterFailures ?? 2)) return false;
-    this.refusedConnects = 0;
-    void this.startFallback(fb, reason);
-    return true;
-  }
-
-  private async startFallback(fb: HttpFallbackOptions, reason: string): Promise<void> {
-    this.fallbackUrls ??= new HubUrlList(fb.httpUrl, 'http', 'httpFallback.httpUrl');
-    const { ca, cert, key } = this.options;
-    const session: HttpFallbackSession = new HttpFallbackSession(
-      this.fallbackUrls,
-      {
-        token: this.options.token,
-        tls: { ca, cert, key },
-        pollWaitMs: fb.pollWaitMs,
-        clientName: this.options.clientName,
+  /** The connection as the HTTP fallback sees it (fallback-switch.ts); made once. */
+  private fallbackHost(): FallbackHost {
+    return {
+      closing: () => this.closing,
+      webSocketUrl: () => this.urls.current,
+      nextRequestId: () => this.requests.nextId(),
+      onFrame: (frame) => this.emit('frame', frame),
+      onReply: (frame) => this.emit('reply', frame),
+      onWelcome: (welcome) => {
+        this.welcome = welcome;
+        return this.onReady?.();
       },
-      (frame) => this.emit('frame', frame),
-      (err) => this.onFallbackLost(session, err),
-    );
-    this.fallback = session;
-    try {
-      this.welcome = (await session.request({ t: FrameType.hello, id: 0 })) as WelcomeFrame;
-      if (this.onReady) await this.onReady();
-      if (this.fallback !== session) return;
-      this.attempt = 0;
-      this.failedInRound = 0;
-      this.connectedUrl = session.url;
-      this.isReady = true;
-      this.emit('status', { type: 'fallback', transport: 'http', url: session.url, reason });
-      for (const w of this.readyWaiters.splice(0)) w.resolve();
-      this.retryWebSocketLater();
-    } catch (err) {
-      if (this.fallback !== session) return;
-      const e = err as Error;
-      if (e instanceof HubError && (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN')) {
-        // The hub refused the token: as fatal as close 4001 on a WebSocket.
-        this.fallback = undefined;
-        void session.close();
+      onUp: (url, reason) => {
+        this.attempt = 0;
+        this.failedInRound = 0;
+        this.connectedUrl = url;
+        this.isReady = true;
+        this.emit('status', { type: 'fallback', transport: 'http', url, reason });
+        for (const w of this.readyWaiters.splice(0)) w.resolve();
+      },
+      onRefused: (err) => {
         this.closing = true;
-        const refused = AuthError.fromClose(e.code === 'UNAUTHORIZED' ? 4001 : 4003, e.message);
-        this.emit('status', { type: 'error', error: refused });
-        this.emit('error', refused);
-        for (const w of this.readyWaiters.splice(0)) w.reject(refused);
+        this.emit('status', { type: 'error', error: err });
+        this.emit('error', err);
+        for (const w of this.readyWaiters.splice(0)) w.reject(err);
         this.emit('status', { type: 'closed' });
-        return;
-      }
-      this.onFallbackLost(session, e);
-    }
-  }
-
-  /** The reply to a request made over HTTP, told to 'reply' listeners first as on a socket. */
-  private async requestOverHttp(
-    session: HttpFallbackSession,
-    frame: Omit<RequestFrame, 'id'>,
-  ): Promise<HubFrame> {
-    const id = this.nextId++;
-    if (this.nextId > 0xffffffff) this.nextId = 1;
-    const reply = await session.request({ ...frame, id } as RequestFrame);
-    this.emit('reply', reply);
-    return reply;
+      },
+      onLost: (url, err) => this.onFallbackLost(url, err),
+      onLeft: () => {
+        this.isReady = false;
+        this.connectedUrl = undefined;
+      },
+      connect: () => this.connect(),
+    };
   }
 
   /** The HTTP session failed (the hub is out of reach): reconnect, WebSocket first. */
-  private onFallbackLost(session: HttpFallbackSession, err: Error): void {
-    if (this.fallback !== session) return;
-    this.fallback = undefined;
-    clearTimeout(this.webSocketRetry);
-    void session.close();
+  private onFallbackLost(url: string, err: Error): void {
     this.isReady = false;
     this.connectedUrl = undefined;
     if (this.closing) return;
-    this.fallbackUrls?.advance();
-    this.emit('status', {
-      type: 'disconnected',
-      code: 1006,
-      reason: err.message,
-      url: session.url,
-    });
+    this.emit('status', { type: 'disconnected', code: 1006, reason: err.message, url });
     const r = this.options.reconnect ?? {};
     if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
       this.closing = true;
@@ -759,49 +661,6 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       url: this.urls.current,
     });
     this.schedule(delayMs);
-  }
-
-  /**
-   * While on HTTP, open a WebSocket now and then; once one opens, the HTTP session ends and
-   * the connection makes a WebSocket session (the worker registers again, claiming what it
-   * runs; the producer watches again what it waits for).
-   */
-  private retryWebSocketLater(): void {
-    const every = this.options.httpFallback?.retryWebSocketMs ?? 30_000;
-    if (every <= 0) return;
-    clearTimeout(this.webSocketRetry);
-    this.webSocketRetry = setTimeout(() => {
-      const session = this.fallback;
-      const open = socketFactory();
-      if (!session || !open || this.closing) return;
-      const probe = open(this.urls.current, {
-        maxPayload: 1024,
-        handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
-        ca: this.options.ca,
-        cert: this.options.cert,
-        key: this.options.key,
-      });
-      let opened = false;
-      probe.on('error', () => undefined);
-      probe.on('open', () => {
-        opened = true;
-        probe.close(1000, 'probe');
-      });
-      probe.on('close', () => {
-        if (this.fallback !== session || this.closing) return;
-        if (!opened) {
-          this.retryWebSocketLater();
-          return;
-        }
-        this.fallback = undefined;
-        this.isReady = false;
-        this.connectedUrl = undefined;
-        void session.close().then(() => {
-          if (!this.closing) this.connect();
-        });
-      });
-    }, every);
-    unref(this.webSocketRetry);
   }
 
   private startHeartbeat(intervalMs: number): void {
@@ -828,14 +687,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private failPending(err: Error): void {
-    clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
     this.heartbeatSentAt = undefined;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(err);
-    }
+    this.requests.failAll(err);
   }
 }
 
@@ -859,9 +712,4 @@ function describeSocketError(err: Error): string {
     ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
     : '';
   return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
-}
-
-/** Node's timers keep the process alive unless unref'd; other runtimes' timers are numbers. */
-function unref(timer: unknown): void {
-  (timer as { unref?: () => void } | undefined)?.unref?.();
 }
