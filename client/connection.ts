@@ -1,5 +1,4 @@
 import {
-  CloseCode,
   decodeRaw,
   encodeFrame,
   ErrorCode,
@@ -13,16 +12,12 @@ import {
 import { isCertificateError } from './hub-fetch.js';
 import { AuthError, ConnectionClosedError, HubError } from './errors.js';
 import { FallbackSwitch, type FallbackHost } from './fallback-switch.js';
-import { HubUrlList, type HubUrls } from './hub-urls.js';
+import { HubUrlList } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
-import {
-  nextState,
-  StatusStream,
-  type ConnectionState,
-  type ConnectionStats,
-  type ConnectionStatus,
-} from './connection-status.js';
-import type { HttpFallbackOptions } from './http-fallback.js';
+import type { ConnectionOptions } from './connection-options.js';
+import type { ConnectionState, ConnectionStats, ConnectionStatus } from './connection-status.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { RequestTable, type RequestFrame } from './request-table.js';
 import { unref } from './timers.js';
 import {
@@ -33,53 +28,9 @@ import {
   type HubSocket,
 } from './web-socket.js';
 
-export interface ReconnectOptions {
-  /** Default true. */
-  enabled?: boolean;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  /**
-   * Give up after this many consecutive failures (default: never). With several URLs, one
-   * failure is one round: every URL of the list tried once.
-   */
-  maxAttempts?: number;
-}
-
-export interface ConnectionOptions {
-  /**
-   * The hub's WebSocket URL (ws:// or wss://), or several hubs of one cluster: an array, or
-   * one comma-separated string. A connect that fails moves on to the next URL at once; after
-   * every URL failed once, the connection backs off before the next round. After a session,
-   * a reconnect tries the same hub first. Checked here: InvalidOptionError when it is empty
-   * or not ws(s)://.
-   */
-  url: HubUrls;
-  token?: string | undefined;
-  reconnect?: ReconnectOptions | undefined;
-  requestTimeoutMs?: number | undefined;
-  /**
-   * How long one hub may take to accept the WebSocket upgrade before the next URL is tried
-   * (a stopped or blackholed hub never answers). Default 10,000.
-   */
-  connectTimeoutMs?: number | undefined;
-  /** Name sent in hello, for the hub's logs. */
-  clientName?: string | undefined;
-  /**
-   * wss:// only: the CA certificate(s) (PEM) to trust for the hub's certificate, e.g. a
-   * private CA or a self-signed hub certificate. Default: the system's trusted CAs.
-   */
-  ca?: string | Buffer | undefined;
-  /** wss:// with mutual TLS (server.tls.caFile): this client's certificate and key (PEM). */
-  cert?: string | Buffer | undefined;
-  key?: string | Buffer | undefined;
-  /**
-   * Work over the hub's HTTP routes when WebSocket upgrades are refused (a proxy that does
-   * not pass them), and go back to WebSocket once it works again. Off without `httpUrl`.
-   */
-  httpFallback?: HttpFallbackOptions | undefined;
-}
-
+export type { ConnectionOptions, ReconnectOptions } from './connection-options.js';
 export type { ConnectionState, ConnectionStatus, ConnectionStats } from './connection-status.js';
+export { TAKEOVER_MAX_DELAY_MS } from './reconnect-backoff.js';
 
 export interface ConnectionEvents extends Record<string, unknown> {
   status: ConnectionStatus;
@@ -93,20 +44,6 @@ export interface ConnectionEvents extends Record<string, unknown> {
   reply: HubFrame;
   error: Error;
 }
-
-/**
- * Close codes of a cluster changing leaders (the hub that sent one is up; its leader failed
- * over, or none leads yet), and how long after the last one the backoff stays short. A
- * takeover is meant to end within seconds: a client that backed off exponentially while it
- * ran (10 s between rounds by default) would come back long after the cluster did.
- */
-const TAKEOVER_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CloseCode.SERVICE_RESTART,
-  CloseCode.TRY_AGAIN_LATER,
-]);
-const TAKEOVER_WINDOW_MS = 15_000;
-/** The longest wait between rounds within that window (before jitter). */
-export const TAKEOVER_MAX_DELAY_MS = 500;
 
 const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.welcome,
@@ -139,25 +76,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private silentTicks = 0;
   /** When the heartbeat now unanswered was sent (its ack, id 0, gives the round trip). */
   private heartbeatSentAt: number | undefined;
-  private currentState: ConnectionState = 'connecting';
-  private hadSession = false;
-  private readonly streams = new Set<StatusStream>();
-  private readonly counters = {
-    reconnects: 0,
-    sessions: 0,
-    framesSent: 0,
-    framesReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    lastRttMs: undefined as number | undefined,
-    lastError: undefined as ConnectionStats['lastError'],
-  };
-  /** Failed rounds in a row (a round: every URL tried once); the backoff grows with it. */
-  private attempt = 0;
-  /** URLs that failed in the current round. */
-  private failedInRound = 0;
-  /** When a hub last closed with a takeover code (1012, 1013), until a session is made. */
-  private takeoverSeenAt: number | undefined;
+  /** State, counters and status streams; `counters` is the tracker's, bumped per frame. */
+  private readonly tracker = new ConnectionTracker();
+  private readonly counters = this.tracker.counters;
+  private readonly backoff: ReconnectBackoff;
   private readonly urls: HubUrlList;
   private connectedUrl: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -172,6 +94,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   constructor(private readonly options: ConnectionOptions) {
     super();
     this.urls = new HubUrlList(options.url, 'ws');
+    this.backoff = new ReconnectBackoff(options.reconnect ?? {});
     if (options.httpFallback)
       this.fallback = new FallbackSwitch(options.httpFallback, options, this.fallbackHost());
   }
@@ -192,24 +115,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   /** What the connection is doing now (connection-status.ts). */
   get state(): ConnectionState {
-    return this.currentState;
+    return this.tracker.state;
   }
 
   /** This connection's counters, as of now (a fresh object each call). */
   stats(): ConnectionStats {
-    const c = this.counters;
-    return {
-      state: this.currentState,
-      url: this.connectedUrl,
-      reconnects: c.reconnects,
-      pendingRequests: this.requests.size,
-      framesSent: c.framesSent,
-      framesReceived: c.framesReceived,
-      bytesSent: c.bytesSent,
-      bytesReceived: c.bytesReceived,
-      lastRttMs: c.lastRttMs,
-      lastError: c.lastError,
-    };
+    return this.tracker.stats(this.connectedUrl, this.requests.size);
   }
 
   /**
@@ -217,10 +128,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * the loop breaks). For the state right now, read `state`.
    */
   status(): AsyncIterableIterator<ConnectionStatus> {
-    const stream = new StatusStream((s) => this.streams.delete(s));
-    if (this.currentState === 'closed') void stream.return();
-    else this.streams.add(stream);
-    return stream;
+    return this.tracker.stream();
   }
 
   /**
@@ -235,33 +143,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     event: K,
     payload: ConnectionEvents[K],
   ): void {
-    if (event === 'status') this.track(payload as ConnectionStatus);
-    else if (event === 'error') this.noteError(payload as Error);
+    if (event === 'status') this.tracker.track(payload as ConnectionStatus);
+    else if (event === 'error') this.tracker.noteError(payload as Error);
     super.emit(event, payload);
-  }
-
-  private track(status: ConnectionStatus): void {
-    if (status.type === 'connected') {
-      if (this.counters.sessions++ > 0) this.counters.reconnects++;
-      this.hadSession = true;
-    } else if (status.type === 'disconnected' && status.code !== 1000) {
-      this.counters.lastError = {
-        message: `connection lost (${status.code}${status.reason ? ` ${status.reason}` : ''})`,
-        code: status.code,
-        at: Date.now(),
-      };
-    } else if (status.type === 'error') this.noteError(status.error);
-    this.currentState = nextState(this.currentState, status, this.hadSession);
-    for (const s of this.streams) s.push(status);
-  }
-
-  private noteError(err: Error): void {
-    const code = (err as { code?: unknown }).code;
-    this.counters.lastError = {
-      message: err.message,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-      at: Date.now(),
-    };
   }
 
   /** Connect; resolves when the first session is ready, rejects on a fatal refusal. */
@@ -449,9 +333,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.startHeartbeat(welcome.heartbeatMs);
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
-      this.attempt = 0;
-      this.failedInRound = 0;
-      this.takeoverSeenAt = undefined;
+      this.backoff.sessionMade();
       this.lastSocketError = undefined;
       this.fallback?.webSocketUp();
       this.connectedUrl = url;
@@ -521,7 +403,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const cause = socketError ? describeSocketError(socketError) : '';
     this.lastSocketError = undefined;
     this.emit('status', { type: 'disconnected', code, reason: reason || cause, url });
-    if (TAKEOVER_CLOSE_CODES.has(code)) this.takeoverSeenAt = Date.now();
+    this.backoff.closedWith(code);
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
       const err = AuthError.fromClose(code, `hub ${verb} the connection: ${reason || code}`);
@@ -544,13 +426,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (!hadSession && this.fallback?.onConnectFailed(socketError, cause || `close ${code}`))
       return;
     if (!hadSession) {
-      this.failedInRound++;
       this.urls.advance();
-      if (this.failedInRound < this.urls.size) {
+      if (this.backoff.failedOne(this.urls.size)) {
         // Another hub of this round has not been tried: no reason to wait for it.
         this.emit('status', {
           type: 'reconnecting',
-          attempt: this.attempt,
+          attempt: this.backoff.attempt,
           delayMs: 0,
           url: this.urls.current,
         });
@@ -559,9 +440,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       }
       // Round over; the next one starts after the hub that failed last (round robin).
     }
-    this.failedInRound = 0;
-    const r = this.options.reconnect ?? {};
-    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
+    this.backoff.endRound();
+    if (this.backoff.exhausted()) {
       this.closing = true;
       const where = !hadSession && this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
       const err = new ConnectionClosedError(
@@ -569,21 +449,14 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         code,
       );
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.noteError(err);
+      this.tracker.noteError(err);
       this.emit('status', { type: 'closed', reason: err.message });
       return;
     }
-    this.attempt++;
-    const base = r.initialDelayMs ?? 100;
-    // While the cluster changes leaders (a hub said so lately), rounds stay close together.
-    const takeover =
-      this.takeoverSeenAt !== undefined && Date.now() - this.takeoverSeenAt < TAKEOVER_WINDOW_MS;
-    const cap = Math.min(r.maxDelayMs ?? 10_000, takeover ? TAKEOVER_MAX_DELAY_MS : Infinity);
-    // Full jitter: a fleet of workers that lost the same hub does not come back in lockstep.
-    const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (this.attempt - 1)));
+    const delayMs = this.backoff.nextDelay(true);
     this.emit('status', {
       type: 'reconnecting',
-      attempt: this.attempt,
+      attempt: this.backoff.attempt,
       delayMs,
       url: this.urls.current,
     });
@@ -610,8 +483,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         return this.onReady?.();
       },
       onUp: (url, reason) => {
-        this.attempt = 0;
-        this.failedInRound = 0;
+        this.backoff.fallbackMade();
         this.connectedUrl = url;
         this.isReady = true;
         this.emit('status', { type: 'fallback', transport: 'http', url, reason });
@@ -639,8 +511,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.connectedUrl = undefined;
     if (this.closing) return;
     this.emit('status', { type: 'disconnected', code: 1006, reason: err.message, url });
-    const r = this.options.reconnect ?? {};
-    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
+    if (this.backoff.exhausted()) {
       this.closing = true;
       const closed = new ConnectionClosedError(
         `the HTTP fallback lost the hub (${err.message}) and reconnect is off or exhausted`,
@@ -649,14 +520,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.emit('status', { type: 'closed' });
       return;
     }
-    this.attempt++;
-    const cap = r.maxDelayMs ?? 10_000;
-    const delayMs = Math.round(
-      Math.random() * Math.min(cap, (r.initialDelayMs ?? 100) * 2 ** (this.attempt - 1)),
-    );
+    const delayMs = this.backoff.nextDelay(false);
     this.emit('status', {
       type: 'reconnecting',
-      attempt: this.attempt,
+      attempt: this.backoff.attempt,
       delayMs,
       url: this.urls.current,
     });
