@@ -9,9 +9,9 @@ import {
   type HubFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
-import { isCertificateError } from './hub-fetch.js';
 import { AuthError, ConnectionClosedError, HubError } from './errors.js';
 import { FallbackSwitch, type FallbackHost } from './fallback-switch.js';
+import { Heartbeat } from './heartbeat.js';
 import { HubUrlList } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { ConnectionOptions } from './connection-options.js';
@@ -21,8 +21,10 @@ import { ReconnectBackoff } from './reconnect-backoff.js';
 import { RequestTable, type RequestFrame } from './request-table.js';
 import { unref } from './timers.js';
 import {
+  describeSocketError,
   loadSocketFactory,
   socketFactory,
+  socketOf,
   SOCKET_CLOSED,
   SOCKET_OPEN,
   type HubSocket,
@@ -70,12 +72,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   /** The runtime's WebSocket is being loaded (the first connect). */
   private loadingSocket = false;
   private readonly requests = new RequestTable();
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** Frames read since the last heartbeat tick, and ticks in a row without any. */
-  private framesSinceTick = 0;
-  private silentTicks = 0;
-  /** When the heartbeat now unanswered was sent (its ack, id 0, gives the round trip). */
-  private heartbeatSentAt: number | undefined;
+  private readonly heartbeat = new Heartbeat(
+    () => this.sendRaw({ t: FrameType.heartbeat, id: 0 }),
+    () => this.ws?.terminate(),
+  );
   /** State, counters and status streams; `counters` is the tracker's, bumped per frame. */
   private readonly tracker = new ConnectionTracker();
   private readonly counters = this.tracker.counters;
@@ -246,7 +246,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
-    this.stopHeartbeat();
+    this.heartbeat.stop();
     await this.fallback?.close();
     const ws = this.ws;
     this.failPending(new ConnectionClosedError('connection closed by the client'));
@@ -287,9 +287,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
             return;
           }
           this.closing = true;
-          for (const w of this.readyWaiters.splice(0)) w.reject(err);
           this.emit('error', err);
-          this.emit('status', { type: 'closed' });
+          this.end(err);
         },
       );
       return;
@@ -330,7 +329,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       )) as WelcomeFrame;
       this.welcome = welcome;
       this.counters.lastRttMs = Date.now() - helloAt;
-      this.startHeartbeat(welcome.heartbeatMs);
+      this.heartbeat.start(welcome.heartbeatMs);
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
       this.backoff.sessionMade();
@@ -353,7 +352,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private onMessage(data: Uint8Array): void {
-    this.framesSinceTick++;
+    this.heartbeat.frames++;
     this.counters.framesReceived++;
     this.counters.bytesReceived += data.byteLength;
     let frame: HubFrame;
@@ -379,9 +378,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         p.resolve(frame);
         return;
       }
-      if (frame.id === 0 && frame.t === FrameType.ack && this.heartbeatSentAt !== undefined) {
-        this.counters.lastRttMs = Date.now() - this.heartbeatSentAt;
-        this.heartbeatSentAt = undefined;
+      if (frame.id === 0 && frame.t === FrameType.ack) {
+        const rtt = this.heartbeat.acked();
+        if (rtt !== undefined) this.counters.lastRttMs = rtt;
       }
     }
     this.emit('frame', frame);
@@ -394,7 +393,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const hadSession = this.isReady;
     this.isReady = false;
     this.connectedUrl = undefined;
-    this.stopHeartbeat();
+    this.heartbeat.stop();
     this.failPending(
       new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
     );
@@ -410,17 +409,14 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.closing = true;
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.end(err, err.message);
       return;
     }
     if (STOP_CLOSE_CODES.has(code)) {
       // The hub ended this session on purpose (e.g. the worker was unregistered): coming back
       // would undo that, so this connection is over.
-      this.closing = true;
       const err = new ConnectionClosedError(`the hub ended this session: ${reason || code}`, code);
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.end(err, err.message);
       return;
     }
     if (!hadSession && this.fallback?.onConnectFailed(socketError, cause || `close ${code}`))
@@ -429,31 +425,27 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       this.urls.advance();
       if (this.backoff.failedOne(this.urls.size)) {
         // Another hub of this round has not been tried: no reason to wait for it.
-        this.emit('status', {
-          type: 'reconnecting',
-          attempt: this.backoff.attempt,
-          delayMs: 0,
-          url: this.urls.current,
-        });
-        this.schedule(0);
+        this.retry(0);
         return;
       }
       // Round over; the next one starts after the hub that failed last (round robin).
     }
     this.backoff.endRound();
     if (this.backoff.exhausted()) {
-      this.closing = true;
       const where = !hadSession && this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
       const err = new ConnectionClosedError(
         `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted${where}`,
         code,
       );
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
       this.tracker.noteError(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.end(err, err.message);
       return;
     }
-    const delayMs = this.backoff.nextDelay(true);
+    this.retry(this.backoff.nextDelay(true));
+  }
+
+  /** Tell the next try and make it in `delayMs`. */
+  private retry(delayMs: number): void {
     this.emit('status', {
       type: 'reconnecting',
       attempt: this.backoff.attempt,
@@ -461,6 +453,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       url: this.urls.current,
     });
     this.schedule(delayMs);
+  }
+
+  /** This connection is over for good: `err` rejects whoever waits for it to be ready. */
+  private end(err: Error, reason?: string): void {
+    this.closing = true;
+    for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    this.emit('status', reason === undefined ? { type: 'closed' } : { type: 'closed', reason });
   }
 
   private schedule(delayMs: number): void {
@@ -493,8 +492,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         this.closing = true;
         this.emit('status', { type: 'error', error: err });
         this.emit('error', err);
-        for (const w of this.readyWaiters.splice(0)) w.reject(err);
-        this.emit('status', { type: 'closed' });
+        this.end(err);
       },
       onLost: (url, err) => this.onFallbackLost(url, err),
       onLeft: () => {
@@ -512,71 +510,15 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (this.closing) return;
     this.emit('status', { type: 'disconnected', code: 1006, reason: err.message, url });
     if (this.backoff.exhausted()) {
-      this.closing = true;
-      const closed = new ConnectionClosedError(
-        `the HTTP fallback lost the hub (${err.message}) and reconnect is off or exhausted`,
-      );
-      for (const w of this.readyWaiters.splice(0)) w.reject(closed);
-      this.emit('status', { type: 'closed' });
+      const lost = `the HTTP fallback lost the hub (${err.message})`;
+      this.end(new ConnectionClosedError(`${lost} and reconnect is off or exhausted`));
       return;
     }
-    const delayMs = this.backoff.nextDelay(false);
-    this.emit('status', {
-      type: 'reconnecting',
-      attempt: this.backoff.attempt,
-      delayMs,
-      url: this.urls.current,
-    });
-    this.schedule(delayMs);
-  }
-
-  private startHeartbeat(intervalMs: number): void {
-    this.stopHeartbeat();
-    this.framesSinceTick = 0;
-    this.silentTicks = 0;
-    this.heartbeat = setInterval(() => {
-      // A hub that said nothing for three intervals (not even the ack to our heartbeats) is
-      // gone. Counting frames per tick keeps a clock read off the per-frame path.
-      this.silentTicks = this.framesSinceTick === 0 ? this.silentTicks + 1 : 0;
-      this.framesSinceTick = 0;
-      if (this.silentTicks >= 3) {
-        this.ws?.terminate();
-        return;
-      }
-      if (this.sendRaw({ t: FrameType.heartbeat, id: 0 })) this.heartbeatSentAt = Date.now();
-    }, intervalMs);
-    unref(this.heartbeat);
-  }
-
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    this.retry(this.backoff.nextDelay(false));
   }
 
   private failPending(err: Error): void {
-    this.heartbeatSentAt = undefined;
+    this.heartbeat.forget();
     this.requests.failAll(err);
   }
-}
-
-/**
- * The TCP socket under a `ws` WebSocket. `ws` has no public cork(); its `_socket` field has
- * been stable for years. If it ever goes away we simply send uncorked.
- */
-function socketOf(
-  ws: HubSocket,
-): { cork(): void; uncork(): void; writableCorked: number } | undefined {
-  const socket = (
-    ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
-  )._socket;
-  return socket && typeof socket.cork === 'function' ? socket : undefined;
-}
-
-/** A socket error as one line; certificate problems say which option fixes them. */
-function describeSocketError(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const tlsHint = isCertificateError(code)
-    ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
-    : '';
-  return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
 }
