@@ -1,5 +1,4 @@
 import {
-  CloseCode,
   decodeRaw,
   encodeFrame,
   ErrorCode,
@@ -10,77 +9,30 @@ import {
   type HubFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
-import { isCertificateError } from './hub-fetch.js';
-import { AuthError, ConnectionClosedError, HubError, TimeoutError } from './errors.js';
-import { HubUrlList, type HubUrls } from './hub-urls.js';
+import { AuthError, ConnectionClosedError, HubError } from './errors.js';
+import { FallbackSwitch, type FallbackHost } from './fallback-switch.js';
+import { Heartbeat } from './heartbeat.js';
+import { HubUrlList } from './hub-urls.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { ConnectionOptions } from './connection-options.js';
+import type { ConnectionState, ConnectionStats, ConnectionStatus } from './connection-status.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+import { RequestTable, type RequestFrame } from './request-table.js';
+import { unref } from './timers.js';
 import {
-  nextState,
-  StatusStream,
-  type ConnectionState,
-  type ConnectionStats,
-  type ConnectionStatus,
-} from './connection-status.js';
-import {
-  HttpFallbackSession,
-  isRefusedUpgrade,
-  type HttpFallbackOptions,
-} from './http-fallback.js';
-import {
+  describeSocketError,
   loadSocketFactory,
   socketFactory,
+  socketOf,
   SOCKET_CLOSED,
   SOCKET_OPEN,
   type HubSocket,
 } from './web-socket.js';
 
-export interface ReconnectOptions {
-  /** Default true. */
-  enabled?: boolean;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  /**
-   * Give up after this many consecutive failures (default: never). With several URLs, one
-   * failure is one round: every URL of the list tried once.
-   */
-  maxAttempts?: number;
-}
-
-export interface ConnectionOptions {
-  /**
-   * The hub's WebSocket URL (ws:// or wss://), or several hubs of one cluster: an array, or
-   * one comma-separated string. A connect that fails moves on to the next URL at once; after
-   * every URL failed once, the connection backs off before the next round. After a session,
-   * a reconnect tries the same hub first. Checked here: InvalidOptionError when it is empty
-   * or not ws(s)://.
-   */
-  url: HubUrls;
-  token?: string | undefined;
-  reconnect?: ReconnectOptions | undefined;
-  requestTimeoutMs?: number | undefined;
-  /**
-   * How long one hub may take to accept the WebSocket upgrade before the next URL is tried
-   * (a stopped or blackholed hub never answers). Default 10,000.
-   */
-  connectTimeoutMs?: number | undefined;
-  /** Name sent in hello, for the hub's logs. */
-  clientName?: string | undefined;
-  /**
-   * wss:// only: the CA certificate(s) (PEM) to trust for the hub's certificate, e.g. a
-   * private CA or a self-signed hub certificate. Default: the system's trusted CAs.
-   */
-  ca?: string | Buffer | undefined;
-  /** wss:// with mutual TLS (server.tls.caFile): this client's certificate and key (PEM). */
-  cert?: string | Buffer | undefined;
-  key?: string | Buffer | undefined;
-  /**
-   * Work over the hub's HTTP routes when WebSocket upgrades are refused (a proxy that does
-   * not pass them), and go back to WebSocket once it works again. Off without `httpUrl`.
-   */
-  httpFallback?: HttpFallbackOptions | undefined;
-}
-
+export type { ConnectionOptions, ReconnectOptions } from './connection-options.js';
 export type { ConnectionState, ConnectionStatus, ConnectionStats } from './connection-status.js';
+export { TAKEOVER_MAX_DELAY_MS } from './reconnect-backoff.js';
 
 export interface ConnectionEvents extends Record<string, unknown> {
   status: ConnectionStatus;
@@ -94,32 +46,6 @@ export interface ConnectionEvents extends Record<string, unknown> {
   reply: HubFrame;
   error: Error;
 }
-
-/**
- * Close codes of a cluster changing leaders (the hub that sent one is up; its leader failed
- * over, or none leads yet), and how long after the last one the backoff stays short. A
- * takeover is meant to end within seconds: a client that backed off exponentially while it
- * ran (10 s between rounds by default) would come back long after the cluster did.
- */
-const TAKEOVER_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CloseCode.SERVICE_RESTART,
-  CloseCode.TRY_AGAIN_LATER,
-]);
-const TAKEOVER_WINDOW_MS = 15_000;
-/** The longest wait between rounds within that window (before jitter). */
-export const TAKEOVER_MAX_DELAY_MS = 500;
-
-type RequestFrame = { t: string; id: number } & Record<string, unknown>;
-/** A request awaiting its reply; `deadline` (ms epoch) is checked by the one sweep timer. */
-interface Pending {
-  resolve: (f: HubFrame) => void;
-  reject: (e: Error) => void;
-  deadline: number;
-  t: string;
-  ms: number;
-}
-
-/** ws copies the bytes before send() returns; one options object serves every send. */
 
 const REPLY_TYPES: ReadonlySet<string> = new Set([
   FrameType.welcome,
@@ -141,44 +67,19 @@ const REPLY_TYPES: ReadonlySet<string> = new Set([
  */
 export class Connection extends TypedEmitter<ConnectionEvents> {
   private ws: HubSocket | undefined;
-  /** The HTTP session while WebSocket upgrades are refused (options.httpFallback). */
-  private fallback: HttpFallbackSession | undefined;
-  private fallbackUrls: HubUrlList | undefined;
-  /** Connects in a row whose upgrade was refused on the way. */
-  private refusedConnects = 0;
-  private webSocketRetry: ReturnType<typeof setTimeout> | undefined;
+  /** Working over HTTP while WebSocket upgrades are refused (options.httpFallback only). */
+  private readonly fallback: FallbackSwitch | undefined;
   /** The runtime's WebSocket is being loaded (the first connect). */
   private loadingSocket = false;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** Frames read since the last heartbeat tick, and ticks in a row without any. */
-  private framesSinceTick = 0;
-  private silentTicks = 0;
-  /** When the heartbeat now unanswered was sent (its ack, id 0, gives the round trip). */
-  private heartbeatSentAt: number | undefined;
-  /** One timer for every request's timeout, armed for the earliest deadline. */
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweepAt = Infinity;
-  private currentState: ConnectionState = 'connecting';
-  private hadSession = false;
-  private readonly streams = new Set<StatusStream>();
-  private readonly counters = {
-    reconnects: 0,
-    sessions: 0,
-    framesSent: 0,
-    framesReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    lastRttMs: undefined as number | undefined,
-    lastError: undefined as ConnectionStats['lastError'],
-  };
-  /** Failed rounds in a row (a round: every URL tried once); the backoff grows with it. */
-  private attempt = 0;
-  /** URLs that failed in the current round. */
-  private failedInRound = 0;
-  /** When a hub last closed with a takeover code (1012, 1013), until a session is made. */
-  private takeoverSeenAt: number | undefined;
+  private readonly requests = new RequestTable();
+  private readonly heartbeat = new Heartbeat(
+    () => this.sendRaw({ t: FrameType.heartbeat, id: 0 }),
+    () => this.ws?.terminate(),
+  );
+  /** State, counters and status streams; `counters` is the tracker's, bumped per frame. */
+  private readonly tracker = new ConnectionTracker();
+  private readonly counters = this.tracker.counters;
+  private readonly backoff: ReconnectBackoff;
   private readonly urls: HubUrlList;
   private connectedUrl: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -193,6 +94,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   constructor(private readonly options: ConnectionOptions) {
     super();
     this.urls = new HubUrlList(options.url, 'ws');
+    this.backoff = new ReconnectBackoff(options.reconnect ?? {});
+    if (options.httpFallback)
+      this.fallback = new FallbackSwitch(options.httpFallback, options, this.fallbackHost());
   }
 
   get ready(): boolean {
@@ -211,24 +115,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   /** What the connection is doing now (connection-status.ts). */
   get state(): ConnectionState {
-    return this.currentState;
+    return this.tracker.state;
   }
 
   /** This connection's counters, as of now (a fresh object each call). */
   stats(): ConnectionStats {
-    const c = this.counters;
-    return {
-      state: this.currentState,
-      url: this.connectedUrl,
-      reconnects: c.reconnects,
-      pendingRequests: this.pending.size,
-      framesSent: c.framesSent,
-      framesReceived: c.framesReceived,
-      bytesSent: c.bytesSent,
-      bytesReceived: c.bytesReceived,
-      lastRttMs: c.lastRttMs,
-      lastError: c.lastError,
-    };
+    return this.tracker.stats(this.connectedUrl, this.requests.size);
   }
 
   /**
@@ -236,10 +128,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * the loop breaks). For the state right now, read `state`.
    */
   status(): AsyncIterableIterator<ConnectionStatus> {
-    const stream = new StatusStream((s) => this.streams.delete(s));
-    if (this.currentState === 'closed') void stream.return();
-    else this.streams.add(stream);
-    return stream;
+    return this.tracker.stream();
   }
 
   /**
@@ -254,40 +143,17 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     event: K,
     payload: ConnectionEvents[K],
   ): void {
-    if (event === 'status') this.track(payload as ConnectionStatus);
-    else if (event === 'error') this.noteError(payload as Error);
+    if (event === 'status') this.tracker.track(payload as ConnectionStatus);
+    else if (event === 'error') this.tracker.noteError(payload as Error);
     super.emit(event, payload);
-  }
-
-  private track(status: ConnectionStatus): void {
-    if (status.type === 'connected') {
-      if (this.counters.sessions++ > 0) this.counters.reconnects++;
-      this.hadSession = true;
-    } else if (status.type === 'disconnected' && status.code !== 1000) {
-      this.counters.lastError = {
-        message: `connection lost (${status.code}${status.reason ? ` ${status.reason}` : ''})`,
-        code: status.code,
-        at: Date.now(),
-      };
-    } else if (status.type === 'error') this.noteError(status.error);
-    this.currentState = nextState(this.currentState, status, this.hadSession);
-    for (const s of this.streams) s.push(status);
-  }
-
-  private noteError(err: Error): void {
-    const code = (err as { code?: unknown }).code;
-    this.counters.lastError = {
-      message: err.message,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-      at: Date.now(),
-    };
   }
 
   /** Connect; resolves when the first session is ready, rejects on a fatal refusal. */
   start(): Promise<void> {
     if (this.isReady) return Promise.resolve();
     const p = this.waitReady();
-    if (!this.ws && !this.reconnectTimer && !this.fallback && !this.loadingSocket) this.connect();
+    if (!this.ws && !this.reconnectTimer && !this.fallback?.session && !this.loadingSocket)
+      this.connect();
     return p;
   }
 
@@ -309,9 +175,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * frame is given its request id in place: callers pass frames they built for this call.
    */
   requestNow(frame: Omit<RequestFrame, 'id'>, timeoutMs?: number): Promise<HubFrame> {
-    if (this.fallback) return this.requestOverHttp(this.fallback, frame);
-    const id = this.nextId++;
-    if (this.nextId > 0xffffffff) this.nextId = 1;
+    const session = this.fallback?.session;
+    if (session) return this.fallback!.request(session, frame);
+    const id = this.requests.nextId();
     const ms = timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
     const req = frame as RequestFrame;
     req.id = id;
@@ -333,35 +199,9 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         reject(new ConnectionClosedError('not connected'));
         return;
       }
-      const deadline = Date.now() + ms;
-      this.pending.set(id, { resolve, reject, deadline, t: req.t, ms });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
+      this.requests.add(id, resolve, reject, req.t, ms);
     });
   }
-
-  private armSweep(deadline: number): void {
-    clearTimeout(this.sweepTimer);
-    this.sweepAt = deadline;
-    this.sweepTimer = setTimeout(this.sweep, Math.max(0, deadline - Date.now()));
-    // It stays armed after its requests were answered (cheaper than re-arming per reply), so
-    // it must not hold the process: a request is pending only on an open socket, which does.
-    unref(this.sweepTimer);
-  }
-
-  /** Times out the requests past their deadline, then waits for the earliest one left. */
-  private readonly sweep = (): void => {
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    const now = Date.now();
-    let next = Infinity;
-    for (const [id, p] of this.pending) {
-      if (p.deadline <= now) {
-        this.pending.delete(id);
-        p.reject(new TimeoutError(`no reply to ${p.t} within ${p.ms} ms`));
-      } else if (p.deadline < next) next = p.deadline;
-    }
-    if (next < this.sweepAt) this.armSweep(next);
-  };
 
   /** Fire-and-forget. Returns false when there is no open socket (the caller keeps the frame). */
   send(frame: object): boolean {
@@ -370,7 +210,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private sendRaw(frame: object): boolean {
-    if (this.fallback) return this.fallback.send(frame as RequestFrame);
+    const session = this.fallback?.session;
+    if (session) return session.send(frame as RequestFrame);
     return this.sendBytes(encodeFrame(frame));
   }
 
@@ -405,11 +246,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.webSocketRetry);
-    this.stopHeartbeat();
-    const fallback = this.fallback;
-    this.fallback = undefined;
-    await fallback?.close();
+    this.heartbeat.stop();
+    await this.fallback?.close();
     const ws = this.ws;
     this.failPending(new ConnectionClosedError('connection closed by the client'));
     for (const w of this.readyWaiters.splice(0))
@@ -444,15 +282,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
           this.loadingSocket = false;
           if (this.closing) return;
           // A runtime without WebSocket: HTTP is the only way there is.
-          const fb = this.options.httpFallback;
-          if (fb) {
-            void this.startFallback(fb, `no WebSocket here: ${err.message}`);
+          if (this.fallback) {
+            void this.fallback.start(`no WebSocket here: ${err.message}`);
             return;
           }
           this.closing = true;
-          for (const w of this.readyWaiters.splice(0)) w.reject(err);
           this.emit('error', err);
-          this.emit('status', { type: 'closed' });
+          this.end(err);
         },
       );
       return;
@@ -493,14 +329,12 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       )) as WelcomeFrame;
       this.welcome = welcome;
       this.counters.lastRttMs = Date.now() - helloAt;
-      this.startHeartbeat(welcome.heartbeatMs);
+      this.heartbeat.start(welcome.heartbeatMs);
       if (this.onReady) await this.onReady();
       if (this.ws !== ws) return;
-      this.attempt = 0;
-      this.failedInRound = 0;
-      this.takeoverSeenAt = undefined;
+      this.backoff.sessionMade();
       this.lastSocketError = undefined;
-      this.refusedConnects = 0;
+      this.fallback?.webSocketUp();
       this.connectedUrl = url;
       this.isReady = true;
       this.emit('status', {
@@ -518,7 +352,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private onMessage(data: Uint8Array): void {
-    this.framesSinceTick++;
+    this.heartbeat.frames++;
     this.counters.framesReceived++;
     this.counters.bytesReceived += data.byteLength;
     let frame: HubFrame;
@@ -531,24 +365,22 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     if (!frame || typeof frame !== 'object' || typeof (frame as { t?: unknown }).t !== 'string')
       return;
     if (frame.t === FrameType.error && frame.id !== undefined) {
-      const p = this.pending.get(frame.id);
+      const p = this.requests.take(frame.id);
       if (p) {
-        this.pending.delete(frame.id);
         p.reject(HubError.fromFrame(frame));
         return;
       }
     }
     if (REPLY_TYPES.has(frame.t) && 'id' in frame && typeof frame.id === 'number') {
-      const p = this.pending.get(frame.id);
+      const p = this.requests.take(frame.id);
       if (p) {
-        this.pending.delete(frame.id);
         this.emit('reply', frame);
         p.resolve(frame);
         return;
       }
-      if (frame.id === 0 && frame.t === FrameType.ack && this.heartbeatSentAt !== undefined) {
-        this.counters.lastRttMs = Date.now() - this.heartbeatSentAt;
-        this.heartbeatSentAt = undefined;
+      if (frame.id === 0 && frame.t === FrameType.ack) {
+        const rtt = this.heartbeat.acked();
+        if (rtt !== undefined) this.counters.lastRttMs = rtt;
       }
     }
     this.emit('frame', frame);
@@ -561,7 +393,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const hadSession = this.isReady;
     this.isReady = false;
     this.connectedUrl = undefined;
-    this.stopHeartbeat();
+    this.heartbeat.stop();
     this.failPending(
       new ConnectionClosedError(`connection lost (${code}${reason ? ` ${reason}` : ''})`, code),
     );
@@ -570,72 +402,64 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const cause = socketError ? describeSocketError(socketError) : '';
     this.lastSocketError = undefined;
     this.emit('status', { type: 'disconnected', code, reason: reason || cause, url });
-    if (TAKEOVER_CLOSE_CODES.has(code)) this.takeoverSeenAt = Date.now();
+    this.backoff.closedWith(code);
     if (FATAL_CLOSE_CODES.has(code)) {
       const verb = code === 4004 || code === 4005 ? 'closed' : 'refused';
       const err = AuthError.fromClose(code, `hub ${verb} the connection: ${reason || code}`);
       this.closing = true;
       this.emit('status', { type: 'error', error: err });
       this.emit('error', err);
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.end(err, err.message);
       return;
     }
     if (STOP_CLOSE_CODES.has(code)) {
       // The hub ended this session on purpose (e.g. the worker was unregistered): coming back
       // would undo that, so this connection is over.
-      this.closing = true;
       const err = new ConnectionClosedError(`the hub ended this session: ${reason || code}`, code);
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.end(err, err.message);
       return;
     }
-    if (!hadSession && this.fallBackOnRefusal(socketError, cause || `close ${code}`)) return;
+    if (!hadSession && this.fallback?.onConnectFailed(socketError, cause || `close ${code}`))
+      return;
     if (!hadSession) {
-      this.failedInRound++;
       this.urls.advance();
-      if (this.failedInRound < this.urls.size) {
+      if (this.backoff.failedOne(this.urls.size)) {
         // Another hub of this round has not been tried: no reason to wait for it.
-        this.emit('status', {
-          type: 'reconnecting',
-          attempt: this.attempt,
-          delayMs: 0,
-          url: this.urls.current,
-        });
-        this.schedule(0);
+        this.retry(0);
         return;
       }
       // Round over; the next one starts after the hub that failed last (round robin).
     }
-    this.failedInRound = 0;
-    const r = this.options.reconnect ?? {};
-    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
-      this.closing = true;
+    this.backoff.endRound();
+    if (this.backoff.exhausted()) {
       const where = !hadSession && this.urls.size > 1 ? ` (every hub of ${this.urls} tried)` : '';
       const err = new ConnectionClosedError(
         `connection lost (${code}${cause ? `: ${cause}` : ''}) and reconnect is off or exhausted${where}`,
         code,
       );
-      for (const w of this.readyWaiters.splice(0)) w.reject(err);
-      this.noteError(err);
-      this.emit('status', { type: 'closed', reason: err.message });
+      this.tracker.noteError(err);
+      this.end(err, err.message);
       return;
     }
-    this.attempt++;
-    const base = r.initialDelayMs ?? 100;
-    // While the cluster changes leaders (a hub said so lately), rounds stay close together.
-    const takeover =
-      this.takeoverSeenAt !== undefined && Date.now() - this.takeoverSeenAt < TAKEOVER_WINDOW_MS;
-    const cap = Math.min(r.maxDelayMs ?? 10_000, takeover ? TAKEOVER_MAX_DELAY_MS : Infinity);
-    // Full jitter: a fleet of workers that lost the same hub does not come back in lockstep.
-    const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (this.attempt - 1)));
+    this.retry(this.backoff.nextDelay(true));
+  }
+
+  /** Tell the next try and make it in `delayMs`. */
+  private retry(delayMs: number): void {
     this.emit('status', {
       type: 'reconnecting',
-      attempt: this.attempt,
+      attempt: this.backoff.attempt,
       delayMs,
       url: this.urls.current,
     });
     this.schedule(delayMs);
+  }
+
+  /** This connection is over for good: `err` rejects whoever waits for it to be ready. */
+  private end(err: Error, reason?: string): void {
+    this.closing = true;
+    for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    this.emit('status', reason === undefined ? { type: 'closed' } : { type: 'closed', reason });
   }
 
   private schedule(delayMs: number): void {
@@ -645,223 +469,56 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }, delayMs);
   }
 
-  // ------------------------------------------------------------------ the HTTP fallback
-
-  /**
-   * After `httpFallback.afterFailures` connects in a row whose upgrade was refused on the
-   * way (not a hub that is down or refused the client), work over HTTP instead.
-   */
-  private fallBackOnRefusal(err: Error | undefined, reason: string): boolean {
-    const fb = this.options.httpFallback;
-    if (!fb) return false;
-    if (!isRefusedUpgrade(err)) {
-      this.refusedConnects = 0;
-      return false;
-    }
-    if (++this.refusedConnects < (fb.afterFailures ?? 2)) return false;
-    this.refusedConnects = 0;
-    void this.startFallback(fb, reason);
-    return true;
-  }
-
-  private async startFallback(fb: HttpFallbackOptions, reason: string): Promise<void> {
-    this.fallbackUrls ??= new HubUrlList(fb.httpUrl, 'http', 'httpFallback.httpUrl');
-    const { ca, cert, key } = this.options;
-    const session: HttpFallbackSession = new HttpFallbackSession(
-      this.fallbackUrls,
-      {
-        token: this.options.token,
-        tls: { ca, cert, key },
-        pollWaitMs: fb.pollWaitMs,
-        clientName: this.options.clientName,
+  /** The connection as the HTTP fallback sees it (fallback-switch.ts); made once. */
+  private fallbackHost(): FallbackHost {
+    return {
+      closing: () => this.closing,
+      webSocketUrl: () => this.urls.current,
+      nextRequestId: () => this.requests.nextId(),
+      onFrame: (frame) => this.emit('frame', frame),
+      onReply: (frame) => this.emit('reply', frame),
+      onWelcome: (welcome) => {
+        this.welcome = welcome;
+        return this.onReady?.();
       },
-      (frame) => this.emit('frame', frame),
-      (err) => this.onFallbackLost(session, err),
-    );
-    this.fallback = session;
-    try {
-      this.welcome = (await session.request({ t: FrameType.hello, id: 0 })) as WelcomeFrame;
-      if (this.onReady) await this.onReady();
-      if (this.fallback !== session) return;
-      this.attempt = 0;
-      this.failedInRound = 0;
-      this.connectedUrl = session.url;
-      this.isReady = true;
-      this.emit('status', { type: 'fallback', transport: 'http', url: session.url, reason });
-      for (const w of this.readyWaiters.splice(0)) w.resolve();
-      this.retryWebSocketLater();
-    } catch (err) {
-      if (this.fallback !== session) return;
-      const e = err as Error;
-      if (e instanceof HubError && (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN')) {
-        // The hub refused the token: as fatal as close 4001 on a WebSocket.
-        this.fallback = undefined;
-        void session.close();
+      onUp: (url, reason) => {
+        this.backoff.fallbackMade();
+        this.connectedUrl = url;
+        this.isReady = true;
+        this.emit('status', { type: 'fallback', transport: 'http', url, reason });
+        for (const w of this.readyWaiters.splice(0)) w.resolve();
+      },
+      onRefused: (err) => {
         this.closing = true;
-        const refused = AuthError.fromClose(e.code === 'UNAUTHORIZED' ? 4001 : 4003, e.message);
-        this.emit('status', { type: 'error', error: refused });
-        this.emit('error', refused);
-        for (const w of this.readyWaiters.splice(0)) w.reject(refused);
-        this.emit('status', { type: 'closed' });
-        return;
-      }
-      this.onFallbackLost(session, e);
-    }
-  }
-
-  /** The reply to a request made over HTTP, told to 'reply' listeners first as on a socket. */
-  private async requestOverHttp(
-    session: HttpFallbackSession,
-    frame: Omit<RequestFrame, 'id'>,
-  ): Promise<HubFrame> {
-    const id = this.nextId++;
-    if (this.nextId > 0xffffffff) this.nextId = 1;
-    const reply = await session.request({ ...frame, id } as RequestFrame);
-    this.emit('reply', reply);
-    return reply;
+        this.emit('status', { type: 'error', error: err });
+        this.emit('error', err);
+        this.end(err);
+      },
+      onLost: (url, err) => this.onFallbackLost(url, err),
+      onLeft: () => {
+        this.isReady = false;
+        this.connectedUrl = undefined;
+      },
+      connect: () => this.connect(),
+    };
   }
 
   /** The HTTP session failed (the hub is out of reach): reconnect, WebSocket first. */
-  private onFallbackLost(session: HttpFallbackSession, err: Error): void {
-    if (this.fallback !== session) return;
-    this.fallback = undefined;
-    clearTimeout(this.webSocketRetry);
-    void session.close();
+  private onFallbackLost(url: string, err: Error): void {
     this.isReady = false;
     this.connectedUrl = undefined;
     if (this.closing) return;
-    this.fallbackUrls?.advance();
-    this.emit('status', {
-      type: 'disconnected',
-      code: 1006,
-      reason: err.message,
-      url: session.url,
-    });
-    const r = this.options.reconnect ?? {};
-    if (r.enabled === false || (r.maxAttempts !== undefined && this.attempt >= r.maxAttempts)) {
-      this.closing = true;
-      const closed = new ConnectionClosedError(
-        `the HTTP fallback lost the hub (${err.message}) and reconnect is off or exhausted`,
-      );
-      for (const w of this.readyWaiters.splice(0)) w.reject(closed);
-      this.emit('status', { type: 'closed' });
+    this.emit('status', { type: 'disconnected', code: 1006, reason: err.message, url });
+    if (this.backoff.exhausted()) {
+      const lost = `the HTTP fallback lost the hub (${err.message})`;
+      this.end(new ConnectionClosedError(`${lost} and reconnect is off or exhausted`));
       return;
     }
-    this.attempt++;
-    const cap = r.maxDelayMs ?? 10_000;
-    const delayMs = Math.round(
-      Math.random() * Math.min(cap, (r.initialDelayMs ?? 100) * 2 ** (this.attempt - 1)),
-    );
-    this.emit('status', {
-      type: 'reconnecting',
-      attempt: this.attempt,
-      delayMs,
-      url: this.urls.current,
-    });
-    this.schedule(delayMs);
-  }
-
-  /**
-   * While on HTTP, open a WebSocket now and then; once one opens, the HTTP session ends and
-   * the connection makes a WebSocket session (the worker registers again, claiming what it
-   * runs; the producer watches again what it waits for).
-   */
-  private retryWebSocketLater(): void {
-    const every = this.options.httpFallback?.retryWebSocketMs ?? 30_000;
-    if (every <= 0) return;
-    clearTimeout(this.webSocketRetry);
-    this.webSocketRetry = setTimeout(() => {
-      const session = this.fallback;
-      const open = socketFactory();
-      if (!session || !open || this.closing) return;
-      const probe = open(this.urls.current, {
-        maxPayload: 1024,
-        handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
-        ca: this.options.ca,
-        cert: this.options.cert,
-        key: this.options.key,
-      });
-      let opened = false;
-      probe.on('error', () => undefined);
-      probe.on('open', () => {
-        opened = true;
-        probe.close(1000, 'probe');
-      });
-      probe.on('close', () => {
-        if (this.fallback !== session || this.closing) return;
-        if (!opened) {
-          this.retryWebSocketLater();
-          return;
-        }
-        this.fallback = undefined;
-        this.isReady = false;
-        this.connectedUrl = undefined;
-        void session.close().then(() => {
-          if (!this.closing) this.connect();
-        });
-      });
-    }, every);
-    unref(this.webSocketRetry);
-  }
-
-  private startHeartbeat(intervalMs: number): void {
-    this.stopHeartbeat();
-    this.framesSinceTick = 0;
-    this.silentTicks = 0;
-    this.heartbeat = setInterval(() => {
-      // A hub that said nothing for three intervals (not even the ack to our heartbeats) is
-      // gone. Counting frames per tick keeps a clock read off the per-frame path.
-      this.silentTicks = this.framesSinceTick === 0 ? this.silentTicks + 1 : 0;
-      this.framesSinceTick = 0;
-      if (this.silentTicks >= 3) {
-        this.ws?.terminate();
-        return;
-      }
-      if (this.sendRaw({ t: FrameType.heartbeat, id: 0 })) this.heartbeatSentAt = Date.now();
-    }, intervalMs);
-    unref(this.heartbeat);
-  }
-
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    this.retry(this.backoff.nextDelay(false));
   }
 
   private failPending(err: Error): void {
-    clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    this.heartbeatSentAt = undefined;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(err);
-    }
+    this.heartbeat.forget();
+    this.requests.failAll(err);
   }
-}
-
-/**
- * The TCP socket under a `ws` WebSocket. `ws` has no public cork(); its `_socket` field has
- * been stable for years. If it ever goes away we simply send uncorked.
- */
-function socketOf(
-  ws: HubSocket,
-): { cork(): void; uncork(): void; writableCorked: number } | undefined {
-  const socket = (
-    ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
-  )._socket;
-  return socket && typeof socket.cork === 'function' ? socket : undefined;
-}
-
-/** A socket error as one line; certificate problems say which option fixes them. */
-function describeSocketError(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const tlsHint = isCertificateError(code)
-    ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
-    : '';
-  return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
-}
-
-/** Node's timers keep the process alive unless unref'd; other runtimes' timers are numbers. */
-function unref(timer: unknown): void {
-  (timer as { unref?: () => void } | undefined)?.unref?.();
 }

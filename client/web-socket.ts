@@ -1,3 +1,5 @@
+import { isCertificateError } from './hub-fetch.js';
+
 /**
  * The WebSocket a Connection holds, whichever runtime it runs in: `ws` in Node (and the
  * runtimes that run Node packages: Bun, Deno), which takes the TLS options (`ca`, `cert`,
@@ -170,4 +172,26 @@ class WebSocketAdapter implements HubSocket {
     this.closedCode = code;
     for (const l of this.closeListeners) l(code, reason);
   }
+}
+
+/**
+ * The TCP socket under a `ws` WebSocket. `ws` has no public cork(); its `_socket` field has
+ * been stable for years. If it ever goes away we simply send uncorked.
+ */
+export function socketOf(
+  ws: HubSocket,
+): { cork(): void; uncork(): void; writableCorked: number } | undefined {
+  const socket = (
+    ws as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } }
+  )._socket;
+  return socket && typeof socket.cork === 'function' ? socket : undefined;
+}
+
+/** A socket error as one line; certificate problems say which option fixes them. */
+export function describeSocketError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const tlsHint = isCertificateError(code)
+    ? ' (TLS: pass the CA that signed the hub certificate as `ca`; for mutual TLS also `cert` and `key`)'
+    : '';
+  return `${err.message}${code && !err.message.includes(code) ? ` [${code}]` : ''}${tlsHint}`;
 }
