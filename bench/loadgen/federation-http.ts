@@ -34,6 +34,8 @@ export interface FederationHttpOutput {
   pushP50Ms: number;
   pushP99Ms: number;
   serverCpuMsPerPush: number;
+  serverUserMsPerPush: number;
+  serverSystemMsPerPush: number;
   firstPullMs: number;
   quietPullP50Ms: number;
   quietPullP99Ms: number;
@@ -168,6 +170,9 @@ async function main(p: FederationHttpParams): Promise<FederationHttpOutput> {
     pushP50Ms: pushes.p50,
     pushP99Ms: pushes.p99,
     serverCpuMsPerPush: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / p.workload.agents,
+    // Split, because a durable push's system time is the kernel writing and syncing its record.
+    serverUserMsPerPush: (cpu1.user - cpu0.user) / p.workload.agents,
+    serverSystemMsPerPush: (cpu1.system - cpu0.system) / p.workload.agents,
     firstPullMs: first.ms,
     quietPullP50Ms: q.p50,
     quietPullP99Ms: q.p99,

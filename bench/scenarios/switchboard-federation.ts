@@ -70,6 +70,20 @@ function httpMetrics(d: FederationHttpOutput): Metric[] {
       value: d.serverCpuMsPerPush,
       better: 'lower',
     },
+    {
+      key: 'user-cpu-per-push',
+      label: 'of it in user space',
+      unit: 'ms',
+      value: d.serverUserMsPerPush,
+      better: 'lower',
+    },
+    {
+      key: 'system-cpu-per-push',
+      label: 'of it in the kernel',
+      unit: 'ms',
+      value: d.serverSystemMsPerPush,
+      better: 'lower',
+    },
     { key: 'rss', label: 'server RSS', unit: 'MB', value: d.serverRssMb, better: 'lower' },
   ];
 }
