@@ -81,7 +81,13 @@ export class SshRunner implements NodeRunner {
         ? { error: `timed out; the remote process was sent SIGKILL` }
         : r.signal
           ? { error: `killed by ${r.signal}` }
-          : {}),
+          : r.exitCode === null
+            ? // Said, because a failure with no exit code and no output explains nothing.
+              {
+                error:
+                  'the session ended without an exit status (sshd closed it, or the connection was lost)',
+              }
+            : {}),
       durationMs: r.durationMs,
     };
   }

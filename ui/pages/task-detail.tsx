@@ -64,7 +64,7 @@ export function TaskDetail({ id, me }: { id: string; me: WhoamiJson }) {
             ['created', time(t.createdAt)],
             ['started', time(t.startedAt)],
             ['finished', time(t.finishedAt)],
-            ['timeout', `${t.timeoutMs} ms`],
+            ['timeout', t.timeoutMs > 0 ? `${t.timeoutMs} ms` : 'none'],
           ] as const
         ).map(([k, v]) => (
           <div class="card" key={k}>
