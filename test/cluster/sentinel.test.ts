@@ -116,8 +116,9 @@ if (requireTool('redis-server')) {
         );
       }
       t.ok(after, 'a submit is acknowledged again after the failover');
-      const role = await probe.info('replication');
-      t.match(role, /role:master/, 'the replica was promoted');
+      // Not asserted here: that the promoted replica is still master. With the old master
+      // back, Sentinel may fail over again (seen once under load, the old master promoted
+      // back); the hub must follow whichever is master, which the results below show.
 
       const worker = new Worker(
         { url: hub.wsUrl, queues: ['sentinel'], concurrency: 8 },
