@@ -1025,11 +1025,16 @@ export function storeContract<S extends Store>(
             const n = records.length;
             const want = replayedState(rec.snapshot, records);
             const start = rec.snapshot === undefined ? [0] : [...Array(appended - n + 1).keys()];
-            const k0 = start.find(
-              (k) =>
-                canonical(records) === canonical(d.journal.slice(k, k + n)) &&
-                replayedState(undefined, d.journal.slice(0, k + n)) === want,
-            );
+            // The last k that fits: a record that changes nothing (a bulk action matching no
+            // task) makes a snapshot before it and one after it equal, and the earlier k would
+            // read as records lost.
+            const k0 = start
+              .reverse()
+              .find(
+                (k) =>
+                  canonical(records) === canonical(d.journal.slice(k, k + n)) &&
+                  replayedState(undefined, d.journal.slice(0, k + n)) === want,
+              );
             if (k0 === undefined)
               throw new Error(
                 `recovered ${n} records that are no prefix of the ${appended} appended`,
