@@ -48,6 +48,7 @@ export function timingProblem(
   } catch (err) {
     return { field: 'cron', message: `"${cron}": ${(err as Error).message}` };
   }
+  // A Date of the `now` the command carries: croner takes Dates; no clock is read here.
   if (c.nextRun(new Date(now)) === null)
     return { field: 'cron', message: `"${cron}" has no occurrence after now` };
   return undefined;
