@@ -153,10 +153,17 @@ t.test(
     tmux('send-keys', '-t', session, 'Enter');
     const detail = await waitFor(session, /"state": "dead"/);
     t.match(detail, /"queue": "beta"/, 'Enter opens the failed task');
+    // One key at a time, each once the screen shows the last one took effect, as a person
+    // types: keys sent back to back can reach the monitor in one read under load, and a
+    // terminal reads Esc followed by '1' in one read as Alt+1.
     tmux('send-keys', '-t', session, 'Escape');
+    await waitFor(session, /FAILURES \(1\) — Enter: task detail/);
     tmux('send-keys', '-t', session, '1');
+    await waitFor(session, /RECENT FAILURES/);
     tmux('send-keys', '-t', session, '/');
+    await waitFor(session, /filter by queue:/);
     tmux('send-keys', '-t', session, '-l', 'gam');
+    await waitFor(session, /filter by queue: gam/);
     tmux('send-keys', '-t', session, 'Enter');
     const filtered = await waitFor(session, /QUEUES \(1\)/);
     t.match(filtered, /gamma/);
