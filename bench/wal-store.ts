@@ -1,10 +1,12 @@
 /**
  * Store benchmark, in one process, against the real WAL on this machine's disk:
  *  - append throughput with fsync before ack (group commit) and fsyncs/s,
- *  - the main-thread pause while compacting with 100,000 queued tasks,
+ *  - the main-thread pause while compacting with 100,000 queued tasks (replay in a thread),
+ *  - the same log of federation pushes compacted both ways, from the live state and by
+ *    replay: wall time, the process's CPU, and the event loop's delay meanwhile,
  *  - recovery time (read + replay through the core) for 1,000,000 WAL records.
  *
- *   npx tsc -p . && node dist/bench/wal-store.js [--records 1000000] [--queued 100000]
+ *   npx tsc -p . && node dist/bench/wal-store.js [--records 1000000] [--queued 100000] [--agents 5000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,6 +124,89 @@ async function compactionPause(queued: number): Promise<Record<string, number>> 
   }
 }
 
+/** `agents` pushes of 1,000 hashes (of a universe of 100,000) into a live core, through the store. */
+async function federationLog(
+  store: WalStore,
+  agents: number,
+): Promise<{ core: Core; pushes: number }> {
+  const core = new Core({});
+  store.setStateProvider(
+    () => core.snapshot(),
+    () => core.snapshotWeight(),
+  );
+  const universe = Array.from({ length: 100_000 }, (_, i) =>
+    (i * 2654435761).toString(16).padStart(64, '0').slice(-64),
+  );
+  let seq = 0;
+  for (let a = 0; a < agents; a++) {
+    const packed = Buffer.allocUnsafe(32_000);
+    for (let h = 0; h < 1000; h++)
+      packed.write(universe[(a * 7919 + h * 104_729) % universe.length]!, h * 32, 'hex');
+    const cmd: Command = {
+      type: 'federation.push',
+      now: 1_700_000_000_000 + a,
+      federation: 'bench',
+      by: 'key:1',
+      summary: {
+        agentId: `agent-${a}`,
+        timestamp: new Date(1_700_000_000_000 + a).toISOString(),
+        at: 1_700_000_000_000 + a,
+        topicCounts: { memory: 3, tools: 1 },
+        factHashes: [],
+        packedHashes: packed,
+      },
+    };
+    store.prepare(cmd);
+    core.apply(cmd);
+    for (const record of core.takeEffects().journal) seq = store.append(record);
+    if ((a & 63) === 0) await new Promise((r) => setImmediate(r));
+  }
+  await durable(store, seq);
+  return { core, pushes: agents };
+}
+
+/** One compaction of a federation log, from the state or (`replay`) through the compactor thread. */
+async function federationCompaction(
+  agents: number,
+  replay: boolean,
+): Promise<Record<string, number | string>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-fedcompact-'));
+  try {
+    const store = new WalStore({
+      mode: 'wal',
+      dataDir: dir,
+      fsync: 'always',
+      fsyncIntervalMs: 100,
+      compactAfterBytes: 2 ** 40,
+      ...(replay ? { liveCompactionMaxWeight: -1 } : {}),
+    });
+    await store.open();
+    const { core } = await federationLog(store, agents);
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const traffic = setInterval(() => store.append({ type: 'gc', now: 0 }), 1);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await store.compactNow();
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    clearInterval(traffic);
+    h.disable();
+    await store.close();
+    return {
+      how: replay ? 'replay in a thread' : 'from the live state',
+      pushes: agents,
+      weight: core.snapshotWeight(),
+      compactionMs: Math.round(ms),
+      processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      eventLoopMaxDelayMs: +(h.max / 1e6).toFixed(2),
+      eventLoopP99DelayMs: +(h.percentile(99) / 1e6).toFixed(2),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function recoveryTime(records: number): Promise<Record<string, number>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sb-recover-'));
   try {
@@ -169,11 +254,16 @@ async function recoveryTime(records: number): Promise<Record<string, number>> {
 
 const records = arg('--records', 1_000_000);
 const queued = arg('--queued', 100_000);
+const agents = arg('--agents', 5000);
 console.log(
   JSON.stringify(
     {
       append: await appendThroughput(200_000),
       compaction: await compactionPause(queued),
+      federationCompaction: [
+        await federationCompaction(agents, false),
+        await federationCompaction(agents, true),
+      ],
       recovery: await recoveryTime(records),
     },
     null,

@@ -40,6 +40,13 @@ export class Federations {
     return this.byName.size;
   }
 
+  /** Stored summaries over every federation. */
+  summaries(): number {
+    let n = 0;
+    for (const f of this.byName.values()) n += f.agents.size;
+    return n;
+  }
+
   get(name: string): Federation | undefined {
     return this.byName.get(name);
   }

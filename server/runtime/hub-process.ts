@@ -200,9 +200,6 @@ export async function startHubProcess(
       : {}),
   });
   if (cluster?.members) hub.gateway.cluster.attach(cluster.members);
-  // Engines that write the state the hub gives them (snapshot mode); the WAL and the Redis
-  // engine compact their log in a thread of their own instead.
-  store.setStateProvider?.(() => hub.core.snapshot());
   store.onFsyncLatency((ms) => hub.metrics.fsyncLatency.observe(ms / 1000));
   store.onFatal(stopOnStoreFailure);
 
@@ -274,6 +271,12 @@ export async function startHubProcess(
     await http.close().catch(() => undefined);
     throw err;
   }
+  // Engines that write the state the hub gives them (snapshot mode; the WAL's compaction while
+  // the state is small). Only now: a state taken during recovery would be a part of it.
+  store.setStateProvider?.(
+    () => hub.core.snapshot(),
+    () => hub.core.snapshotWeight(),
+  );
   // Node statuses from here on, without waiting for the next command: the nodes are recovered.
   nodes.startProbe();
   // Workspaces a restart cut off in `creating` are made again; running ones' services checked.

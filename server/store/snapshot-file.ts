@@ -8,10 +8,13 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { fsyncDir } from './data-dir.js';
+import { slicedPack } from './sliced-pack.js';
 
 /**
  * Snapshot file: "SBSNAP01" (8 bytes), u32 CRC-32 of the body, u32 reserved, body =
@@ -54,6 +57,72 @@ export function writeSnapshotFile(dir: string, body: SnapshotBody): string {
   renameSync(tmp, final);
   fsyncDir(dir);
   return final;
+}
+
+/**
+ * The same file as writeSnapshotFile, written without a long pause: the body is encoded a
+ * piece at a time (sliced-pack.ts), at most `sliceMs` of encoding per event-loop turn, and
+ * written as it comes; the checksum goes into the header last. `body` must not change until
+ * this resolves. Atomic like writeSnapshotFile: a crash leaves at most a temp file.
+ */
+export async function writeSnapshotFileInSlices(
+  dir: string,
+  body: SnapshotBody,
+  sliceMs = 4,
+): Promise<string> {
+  const final = path.join(dir, snapshotName(body.coversSegment));
+  const tmp = `${final}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    let position = HEADER_BYTES;
+    let crc = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const writePending = async (): Promise<void> => {
+      const chunk = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      crc = crc32(chunk, crc);
+      await writeAll(fh, chunk, position);
+      position += chunk.length;
+    };
+    let sliceStart = performance.now();
+    for (const piece of slicedPack(packr, body)) {
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (pendingBytes >= WRITE_BYTES) await writePending();
+      if (performance.now() - sliceStart >= sliceMs) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+    }
+    if (pendingBytes > 0) await writePending();
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeUInt32LE(crc >>> 0, 8);
+    await writeAll(fh, header, 0);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  renameSync(tmp, final);
+  fsyncDir(dir);
+  return final;
+}
+
+const HEADER_BYTES = 16;
+/** Encoded bytes gathered per write. */
+const WRITE_BYTES = 1 << 20;
+
+async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    done += bytesWritten;
+  }
 }
 
 export function readSnapshotFile(file: string): SnapshotBody {

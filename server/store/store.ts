@@ -21,6 +21,12 @@ export interface StoreOptions {
   snapshotIntervalMs?: number;
   /** wal mode: compact once this many bytes of log accumulated since the last snapshot. */
   compactAfterBytes?: number;
+  /**
+   * wal mode: compact from the live state (setStateProvider) while the state's weight is at
+   * most this (default LIVE_COMPACTION_MAX_WEIGHT), by replaying the log above it; -1 always
+   * replays (tests of the replay path).
+   */
+  liveCompactionMaxWeight?: number;
   repair?: boolean;
   logger?: StoreLogger;
   /** Module and export that replays records in the compactor thread (default: the core). */
@@ -92,6 +98,9 @@ export interface Store extends HubStore {
    * a failed fsync may have dropped dirty pages, so retrying could report durable what is not.
    */
   onFatal(cb: (err: Error) => void): void;
-  /** snapshot mode: the hub hands over its state to write. */
-  setStateProvider?(provider: () => object): void;
+  /**
+   * The hub hands over its state: snapshot mode writes it; the WAL compacts from it.
+   * `weight` says what taking it costs (the core's snapshotWeight()).
+   */
+  setStateProvider?(provider: () => object, weight?: () => number): void;
 }

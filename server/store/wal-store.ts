@@ -5,7 +5,7 @@ import { ensureDataDir, fsyncDir, lockDataDir } from './data-dir.js';
 import { DurabilityWaiters } from './durability-waiters.js';
 import { StoreError, StoreErrorCode, storeClosedError } from './errors.js';
 import { runCompaction } from './compactor.js';
-import { snapshotName } from './snapshot-file.js';
+import { snapshotName, writeSnapshotFileInSlices } from './snapshot-file.js';
 import type { Recovered, Store, StoreOptions, StoreStats } from './store.js';
 import {
   isNoSpace,
@@ -18,6 +18,23 @@ import { readLog } from './wal-reader.js';
 import { HEADER_BYTES, writeRecord } from './wal-record.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * Largest snapshotWeight() at which a compaction takes the live state (about 10 ms to copy;
+ * hub-core.ts): above it, the hub would pause longer than a compaction is worth, and the
+ * log is replayed in a thread instead.
+ */
+export const LIVE_COMPACTION_MAX_WEIGHT = 10_000;
+
+/** A compaction from the live state, between the moment it is taken and its snapshot file. */
+interface Cut {
+  /** When the compaction began (for its log line). */
+  readonly t0: number;
+  /** Resolves the compaction's promise, whether it completed or was given up. */
+  readonly done: () => void;
+  /** The state, once taken: it covers every record appended before it. */
+  state?: object;
+}
 
 /**
  * The write-ahead log. Appends go into an in-memory batch; at the end of the event-loop
@@ -63,6 +80,13 @@ export class WalStore implements Store {
   /** Set while writes fail for lack of space: when it began, and how many batches failed. */
   private full: { since: number; batches: number; smallestFailed: number } | undefined;
   private fullLoggedAt: number | undefined;
+  private provider: { state: () => object; weight: (() => number) | undefined } | undefined;
+  /**
+   * A compaction from the live state waiting for the batch in flush() (no state yet), or
+   * for that batch's write (state taken): the segment is cut after it, so that the closed
+   * segments hold exactly what the state covers.
+   */
+  private cut: Cut | undefined;
 
   constructor(private readonly options: StoreOptions) {
     this.dir = path.resolve(options.dataDir);
@@ -169,6 +193,16 @@ export class WalStore implements Store {
     this.fatalListeners.push(cb);
   }
 
+  /**
+   * The live core's state, for compaction: a snapshot written from it costs the pause of
+   * taking it (`weight`, the core's snapshotWeight()) and a few milliseconds a turn to encode,
+   * where replaying the log costs the core's work for every record once more. Without a
+   * provider, compaction replays.
+   */
+  setStateProvider(state: () => object, weight?: () => number): void {
+    this.provider = { state, weight };
+  }
+
   stats(): StoreStats {
     return {
       mode: this.mode,
@@ -195,6 +229,9 @@ export class WalStore implements Store {
     this.batch = this.spare;
     this.batchLen = 0;
     this.spare = data;
+    // Now the state holds exactly the records up to `upto`, all in `data`: the segment is
+    // cut after it lands (afterBatch), before any later record is written.
+    if (this.cut && this.cut.state === undefined) this.cut.state = this.provider!.state();
     this.writeAll(data, len, position, (err) => {
       if (err) {
         this.writeFailed(err, position, upto, len);
@@ -241,6 +278,7 @@ export class WalStore implements Store {
 
   private afterBatch(): void {
     this.writing = false;
+    if (this.cut?.state !== undefined) this.cutAndWrite(this.cut);
     if (this.compactWaiters.length) {
       const waiters = this.compactWaiters;
       this.compactWaiters = [];
@@ -285,6 +323,9 @@ export class WalStore implements Store {
       { cause: err },
     );
     this.noteFull(len);
+    // The batch's records are refused (and submits taken back): a state taken with them in it
+    // is not the state of the log.
+    this.giveUpCut();
     this.ops.ftruncate(this.fd, position, (truncErr) => {
       if (truncErr) {
         this.die(
@@ -377,6 +418,7 @@ export class WalStore implements Store {
   private die(err: Error): void {
     if (this.fatal) return;
     this.fatal = err;
+    this.giveUpCut();
     this.waiters.failAll(err);
     for (const l of this.fatalListeners) l(err);
   }
@@ -406,9 +448,10 @@ export class WalStore implements Store {
   }
 
   /**
-   * Fold closed segments into a new snapshot in a worker thread, replaying them through
-   * the pure core. The main thread only rotates the segment: it never serialises the
-   * live state, so the hub does not pause however many tasks it holds.
+   * Fold the closed segments into a new snapshot once enough log has accumulated: from the
+   * live state while it is cheap to take (startLiveCompaction), else by replaying them
+   * through the pure core in a worker thread, where the main thread only rotates the
+   * segment, so the hub does not pause however many tasks it holds (docs/architecture.md).
    */
   private maybeCompact(onTimer: boolean): void {
     if (this.compacting || this.closed || this.fatal) return;
@@ -441,6 +484,7 @@ export class WalStore implements Store {
     // Closed (or never opened): no segment to rotate, and the lock is gone, so the data dir
     // may already belong to another store whose files a compaction here would delete.
     if (this.fd < 0) return Promise.resolve();
+    if (this.liveFits()) return this.startLiveCompaction();
     if (this.segmentBytes > 0 && !this.rotate()) return Promise.resolve();
     const upTo = this.segment; // first segment NOT included
     const files = listDataFiles(this.dir);
@@ -458,14 +502,10 @@ export class WalStore implements Store {
       replayOptions: this.options.replayOptions,
     })
       .then((result) => {
-        // The new snapshot is on disk (fsynced, renamed, dir fsynced): older files can go.
-        for (const s of segments) unlinkSync(segmentPath(this.dir, s));
-        for (const snap of files.snapshots)
-          if (snap < upTo) unlinkSync(path.join(this.dir, snapshotName(snap)));
-        fsyncDir(this.dir);
-        this.s.compactions++;
+        this.dropCovered(files.snapshots, segments, upTo);
         this.options.logger?.info(
           {
+            from: 'replay',
             records: result.records,
             tasks: result.tasks,
             segments: segments.length,
@@ -474,16 +514,93 @@ export class WalStore implements Store {
           'compacted the write-ahead log into a snapshot',
         );
       })
-      .catch((err: unknown) => {
-        this.options.logger?.error(
-          { err: (err as Error).message },
-          'compaction failed; the log is kept as it is and compaction will be tried again',
-        );
-      })
+      .catch((err: unknown) => this.compactionFailed(err))
       .finally(() => {
         this.compacting = undefined;
       });
     return this.compacting;
+  }
+
+  private liveFits(): boolean {
+    if (!this.provider || this.closed) return false;
+    const max = this.options.liveCompactionMaxWeight ?? LIVE_COMPACTION_MAX_WEIGHT;
+    return max >= 0 && (this.provider.weight?.() ?? 0) <= max;
+  }
+
+  /**
+   * Compaction from the live state. Called with no write in flight: when every record is
+   * written already, the state is taken now; otherwise when flush() sends the batch that
+   * holds the last of them.
+   */
+  private startLiveCompaction(): Promise<void> {
+    let done!: () => void;
+    this.compacting = new Promise<void>((resolve) => (done = resolve)).finally(() => {
+      this.compacting = undefined;
+    });
+    const cut: Cut = { t0: performance.now(), done };
+    this.cut = cut;
+    this.bytesSinceSnapshot = 0;
+    if (this.batchLen === 0) {
+      cut.state = this.provider!.state();
+      this.cutAndWrite(cut);
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return this.compacting;
+  }
+
+  /** Close the segment the state covers, then write the state as the snapshot that replaces the log. */
+  private cutAndWrite(cut: Cut): void {
+    this.cut = undefined;
+    const state = cut.state!;
+    if (this.segmentBytes > 0 && !this.rotate()) {
+      cut.done();
+      return;
+    }
+    const upTo = this.segment; // first segment NOT covered
+    const files = listDataFiles(this.dir);
+    const segments = files.segments.filter((s) => s < upTo);
+    if (segments.length === 0) {
+      cut.done();
+      return;
+    }
+    writeSnapshotFileInSlices(this.dir, { coversSegment: upTo, createdAt: Date.now(), state })
+      .then(() => {
+        this.dropCovered(files.snapshots, segments, upTo);
+        this.options.logger?.info(
+          {
+            from: 'state',
+            segments: segments.length,
+            ms: Math.round(performance.now() - cut.t0),
+          },
+          'compacted the write-ahead log into a snapshot',
+        );
+      })
+      .catch((err: unknown) => this.compactionFailed(err))
+      .finally(cut.done);
+  }
+
+  private giveUpCut(): void {
+    const cut = this.cut;
+    this.cut = undefined;
+    cut?.done();
+  }
+
+  /** The new snapshot is on disk (fsynced, renamed, dir fsynced): the files it covers can go. */
+  private dropCovered(snapshots: number[], segments: number[], upTo: number): void {
+    for (const s of segments) unlinkSync(segmentPath(this.dir, s));
+    for (const snap of snapshots)
+      if (snap < upTo) unlinkSync(path.join(this.dir, snapshotName(snap)));
+    fsyncDir(this.dir);
+    this.s.compactions++;
+  }
+
+  private compactionFailed(err: unknown): void {
+    this.options.logger?.error(
+      { err: (err as Error).message },
+      'compaction failed; the log is kept as it is and compaction will be tried again',
+    );
   }
 
   async close(): Promise<void> {
@@ -493,6 +610,8 @@ export class WalStore implements Store {
     this.closed = true;
     clearInterval(this.fsyncTimer);
     clearInterval(this.compactTimer);
+    // A compaction still waiting for its batch is not worth a cut now: the log is whole.
+    if (this.cut?.state === undefined) this.giveUpCut();
     if (this.seq > this.durableSeq && !this.fatal) {
       if (!this.writing && !this.scheduled) this.flush();
       await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));

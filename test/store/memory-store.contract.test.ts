@@ -8,6 +8,7 @@ storeContract(t, 'memory', () => ({
     durable: 'at-once',
     journal: false,
     stateSnapshots: false,
+    takesState: false,
     compaction: false,
     prepare: false,
     exclusive: false,

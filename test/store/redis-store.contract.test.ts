@@ -27,6 +27,7 @@ if (requireTool('redis')) {
         durable: 'after-write',
         journal: true,
         stateSnapshots: false,
+        takesState: false,
         compaction: true,
         prepare: true,
         exclusive: true,

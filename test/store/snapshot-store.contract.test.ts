@@ -11,6 +11,7 @@ storeContract(t, 'snapshot', (t) => {
       durable: 'at-once',
       journal: false,
       stateSnapshots: true,
+      takesState: true,
       compaction: false,
       prepare: false,
       exclusive: true,

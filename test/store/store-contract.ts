@@ -34,6 +34,11 @@ export interface StoreCapabilities {
    * at close(); open() returns the last state it wrote. Without it setStateProvider is absent.
    */
   stateSnapshots: boolean;
+  /**
+   * setStateProvider is present: the engine is handed the hub's state (snapshot mode writes
+   * it; the WAL compacts from it while it is small). CoreDriver hands it over as the hub does.
+   */
+  takesState: boolean;
   /** compactNow() folds the log into a snapshot; the harness exposes it as `compact`. */
   compaction: boolean;
   /**
@@ -144,7 +149,13 @@ export class CoreDriver {
   now = 1_000;
   private n = 0;
 
-  constructor(private readonly store: Store) {}
+  /** Hands the store this core's state, as the hub does once it has recovered. */
+  constructor(private readonly store: Store) {
+    store.setStateProvider?.(
+      () => this.core.snapshot(),
+      () => this.core.snapshotWeight(),
+    );
+  }
 
   run(cmd: Command): void {
     if (this.store.prepare !== undefined && DIRECTLY_DURABLE.has(cmd.type)) this.store.prepare(cmd);
@@ -362,7 +373,7 @@ export function storeContract<S extends Store>(
     t.equal(typeof store.prepare === 'function', caps.prepare, 'prepare() present iff capability');
     t.equal(
       typeof store.setStateProvider === 'function',
-      caps.stateSnapshots,
+      caps.takesState,
       'setStateProvider() present iff capability',
     );
     t.equal(typeof h.compact === 'function', caps.compaction, 'harness can compact iff capability');

@@ -7,9 +7,14 @@ import { CORE_OPTIONS, copyAsCrashed, type StoreFactory } from './store-contract
 
 /**
  * The store contract's harness for the write-ahead log, in either fsync mode. Small
- * segments, so rotation happens within the contract's histories.
+ * segments, so rotation happens within the contract's histories. Compaction takes the state
+ * CoreDriver hands over (the contract's states are small), or with `replay` always replays
+ * the log in the compaction thread, as it does for a large state.
  */
-export function wal(fsync: 'always' | 'interval'): StoreFactory<WalStore> {
+export function wal(
+  fsync: 'always' | 'interval',
+  { replay = false }: { replay?: boolean } = {},
+): StoreFactory<WalStore> {
   return (t) => {
     let dir = tempDir(t, `sb-contract-wal-${fsync}-`);
     // Per store: the newest segment and its size when the last fsync returned. In
@@ -20,6 +25,7 @@ export function wal(fsync: 'always' | 'interval'): StoreFactory<WalStore> {
         durable: fsync === 'always' ? 'after-fsync' : 'after-write',
         journal: true,
         stateSnapshots: false,
+        takesState: true,
         compaction: true,
         prepare: true,
         exclusive: true,
@@ -34,6 +40,7 @@ export function wal(fsync: 'always' | 'interval'): StoreFactory<WalStore> {
           fsyncIntervalMs: 5,
           segmentBytes: 8192,
           replayOptions: CORE_OPTIONS,
+          ...(replay ? { liveCompactionMaxWeight: -1 } : {}),
         });
         // Registered after the data dir's removal, so run before it (tap runs teardowns last
         // first): a store a failed run left open must not fsync, list or compact a dir that is
