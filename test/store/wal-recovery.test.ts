@@ -57,6 +57,35 @@ t.test('group commit: many appends in one turn share one fsync', async (t) => {
 });
 
 t.test(
+  'every pack reuses the encoder buffer: a record is copied before the next is packed',
+  async (t) => {
+    // Records of growing and shrinking sizes (the buffer grows, then later records are shorter
+    // than what it holds), a prepared record appended after another one was packed, and one
+    // prepared but never appended: each record read back is the one appended.
+    const dir = tmp(t);
+    const store = new WalStore(walOptions(dir));
+    await store.open();
+    const size = (i: number): number => [10, 40_000, 3, 120_000, 0, 7_000][i % 6]!;
+    const records: object[] = [];
+    let seq = 0;
+    for (let i = 0; i < 24; i++) {
+      const r = { type: 'gc', now: i, pad: String.fromCharCode(97 + (i % 26)).repeat(size(i)) };
+      const other = { type: 'gc', now: 1000 + i };
+      if (i % 3 === 0) {
+        store.prepare(r);
+        store.append(other);
+        records.push(other);
+      } else if (i % 3 === 1) store.prepare({ type: 'gc', now: -i, pad: 'z'.repeat(size(i + 1)) });
+      seq = store.append(r);
+      records.push(r);
+    }
+    await new Promise<void>((resolve) => store.onDurable(seq, () => resolve()));
+    await store.close();
+    t.same((await readAll(dir)).records, records);
+  },
+);
+
+t.test(
   'torn tail: truncating anywhere inside the last record keeps exactly the records before it',
   async (t) => {
     const dir = tmp(t);
