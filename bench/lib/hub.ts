@@ -6,6 +6,7 @@ import { gcRecording } from './gc-log.js';
 import type { ServerUnderTest } from './load-scenario.js';
 import { freePort } from './net.js';
 import { REPO_ROOT } from './paths.js';
+import { HUB_NODE_FLAGS } from '../../server/runtime/node-flags.js';
 import type { ScenarioContext } from './types.js';
 
 export interface HubStartOptions {
@@ -17,6 +18,8 @@ export interface HubStartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Node flags before the script (e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']). */
   readonly nodeFlags?: readonly string[];
+  /** Without the V8 flags the hub is deployed with (HUB_NODE_FLAGS): Node's defaults. */
+  readonly nodeDefaults?: boolean;
   /** Create a fresh temporary data dir and pass it as `--data-dir` (removed on stop). */
   readonly dataDir?: boolean;
   /** How many load-generator children it outlives (default: one per latency rate). */
@@ -39,6 +42,8 @@ export async function startHub(
   const gc = gcRecording();
   const args = [
     ...gc.nodeFlags,
+    // As npm start, the systemd unit and the Dockerfile start it.
+    ...(opts.nodeDefaults ? [] : HUB_NODE_FLAGS),
     ...(opts.nodeFlags ?? []),
     // Experiments with V8 flags on the hub alone (not the load generators).
     ...(process.env.SWITCHBOARD_BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean),

@@ -147,8 +147,10 @@ async function hubServer(
   ctx: ScenarioContext,
   durable: boolean,
   configFile: string,
+  nodeDefaults = false,
 ): Promise<{ child: ServerChild; base: string }> {
   const hub = await startHub(ctx, {
+    nodeDefaults,
     preset: durable ? 'production' : 'development',
     dataDir: durable,
     args: ['--host', '127.0.0.1', '--config', configFile],
@@ -353,6 +355,16 @@ const scenario: Scenario = {
           'switchboard-durable',
           workload,
           await hubServer(ctx, true, configFile),
+          hubPulls,
+        ),
+      );
+      // The hub as deployed (HUB_NODE_FLAGS) above; here with Node's defaults, to show the flags' share.
+      results.push(
+        await httpRun(
+          ctx,
+          'switchboard-durable-node-defaults',
+          workload,
+          await hubServer(ctx, true, configFile, true),
           hubPulls,
         ),
       );
