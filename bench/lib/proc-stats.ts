@@ -34,7 +34,19 @@ export function readRssBytes(pid: number): number {
 }
 
 export function readCpuMs(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * CPU of one thread of `pid`: by default its main thread (tid = pid), where a Node server's
+ * event loop runs; the rest of the process's CPU is V8's helper threads (concurrent GC,
+ * compilation), libuv's thread pool (file I/O) and worker threads.
+ */
+export function readThreadCpuMs(pid: number, tid = pid): { user: number; system: number } {
+  return cpuOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+}
+
+function cpuOfStat(stat: string): { user: number; system: number } {
   // Field 2 (comm) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After comm, fields[0] is field 3 (state); utime is field 14, stime field 15.

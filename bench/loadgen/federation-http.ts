@@ -16,7 +16,7 @@
 import { Agent, request } from 'node:http';
 import { childMain } from '../lib/child-main.js';
 import { FederationWorkloadData, type FederationWorkload } from '../lib/federation-workload.js';
-import { readCpuMs, readRssBytes } from '../lib/proc-stats.js';
+import { readCpuMs, readRssBytes, readThreadCpuMs } from '../lib/proc-stats.js';
 import { summarize } from '../lib/stats.js';
 
 export interface FederationHttpParams {
@@ -36,6 +36,8 @@ export interface FederationHttpOutput {
   serverCpuMsPerPush: number;
   serverUserMsPerPush: number;
   serverSystemMsPerPush: number;
+  /** Of it on the hub's main thread (its event loop). */
+  serverMainThreadMsPerPush: number;
   firstPullMs: number;
   quietPullP50Ms: number;
   quietPullP99Ms: number;
@@ -132,6 +134,7 @@ async function main(p: FederationHttpParams): Promise<FederationHttpOutput> {
 
   const pushMs = new Float64Array(p.workload.agents);
   const cpu0 = readCpuMs(p.serverPid);
+  const main0 = readThreadCpuMs(p.serverPid);
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -144,6 +147,7 @@ async function main(p: FederationHttpParams): Promise<FederationHttpOutput> {
   );
   const loadS = (performance.now() - t0) / 1000;
   const cpu1 = readCpuMs(p.serverPid);
+  const main1 = readThreadCpuMs(p.serverPid);
   const pushes = summarize(pushMs);
 
   const first = await call(agent, pull, 'GET');
@@ -173,6 +177,8 @@ async function main(p: FederationHttpParams): Promise<FederationHttpOutput> {
     // Split, because a durable push's system time is the kernel writing and syncing its record.
     serverUserMsPerPush: (cpu1.user - cpu0.user) / p.workload.agents,
     serverSystemMsPerPush: (cpu1.system - cpu0.system) / p.workload.agents,
+    serverMainThreadMsPerPush:
+      (main1.user + main1.system - main0.user - main0.system) / p.workload.agents,
     firstPullMs: first.ms,
     quietPullP50Ms: q.p50,
     quietPullP99Ms: q.p99,

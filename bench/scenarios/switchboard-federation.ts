@@ -78,6 +78,13 @@ function httpMetrics(d: FederationHttpOutput): Metric[] {
       better: 'lower',
     },
     {
+      key: 'main-thread-cpu-per-push',
+      label: 'of it on the event loop',
+      unit: 'ms',
+      value: d.serverMainThreadMsPerPush,
+      better: 'lower',
+    },
+    {
       key: 'system-cpu-per-push',
       label: 'of it in the kernel',
       unit: 'ms',
