@@ -117,9 +117,18 @@ export class FactTable {
     return this.order;
   }
 
+  /** Ids in use or free: the length of the snapshot's table. */
+  get slots(): number {
+    return this.hashes.length;
+  }
+
   /** id → hash, with null for a free id: the snapshot's form (ids in summaries stay valid). */
   snapshot(): (string | null)[] {
-    return this.hashes.map((h) => h ?? null);
+    // A loop into a sized array: map() with a callback took 2-6 times as long at 8,000,000.
+    const n = this.hashes.length;
+    const out = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) out[i] = this.hashes[i] ?? null;
+    return out;
   }
 
   /**

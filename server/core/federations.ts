@@ -47,6 +47,13 @@ export class Federations {
     return n;
   }
 
+  /** Slots of the fact tables (held hashes and free ids): what their snapshot copies. */
+  hashSlots(): number {
+    let n = 0;
+    for (const f of this.byName.values()) n += f.facts.slots;
+    return n;
+  }
+
   get(name: string): Federation | undefined {
     return this.byName.get(name);
   }

@@ -30,11 +30,12 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 const pack = (record: object): Buffer => packr.pack(record, RESET_BUFFER_MODE);
 
 /**
- * Largest snapshotWeight() at which a compaction takes the live state (about 10 ms to copy;
- * hub-core.ts): above it, the hub would pause longer than a compaction is worth, and the
- * log is replayed in a thread instead.
+ * Largest snapshotWeight() at which a compaction takes the live state: about 20 ms to copy
+ * (hub-core.ts), as long as the event loop already stalls during a compaction by replay
+ * (15-18 ms measured, collections and I/O) or a full collection. Above it the hub would
+ * pause longer, and the log is replayed in a thread instead.
  */
-export const LIVE_COMPACTION_MAX_WEIGHT = 10_000;
+export const LIVE_COMPACTION_MAX_WEIGHT = 20_000;
 
 /** A compaction from the live state, between the moment it is taken and its snapshot file. */
 interface Cut {
@@ -97,6 +98,12 @@ export class WalStore implements Store {
    * segments hold exactly what the state covers.
    */
   private cut: Cut | undefined;
+  /**
+   * A batch was refused for lack of space. The hub takes refused submits back, but not every
+   * other change, so the live state may now hold what the log does not: from here on only
+   * the log is folded (replay), never that state.
+   */
+  private refusedBatch = false;
 
   constructor(private readonly options: StoreOptions) {
     this.dir = path.resolve(options.dataDir);
@@ -337,6 +344,7 @@ export class WalStore implements Store {
     // The batch's records are refused (and submits taken back): a state taken with them in it
     // is not the state of the log.
     this.giveUpCut();
+    this.refusedBatch = true;
     this.ops.ftruncate(this.fd, position, (truncErr) => {
       if (truncErr) {
         this.die(
@@ -533,7 +541,7 @@ export class WalStore implements Store {
   }
 
   private liveFits(): boolean {
-    if (!this.provider || this.closed) return false;
+    if (!this.provider || this.closed || this.refusedBatch) return false;
     const max = this.options.liveCompactionMaxWeight ?? LIVE_COMPACTION_MAX_WEIGHT;
     return max >= 0 && (this.provider.weight?.() ?? 0) <= max;
   }
