@@ -82,6 +82,8 @@ export class WalStore implements Store {
   private preparedPayload: Uint8Array | undefined;
   private closed = false;
   private intervalSyncing: Promise<void> | undefined;
+  /** Closed segments still being synced before their descriptor is closed (retire). */
+  private retiring: Promise<void> | undefined;
   private readonly fsyncListeners: ((ms: number) => void)[] = [];
   private readonly fatalListeners: ((err: Error) => void)[] = [];
   private readonly s = { fsyncs: 0, lastFsyncMs: 0, bytesWritten: 0, compactions: 0 };
@@ -401,10 +403,10 @@ export class WalStore implements Store {
     );
   }
 
-  private fsyncError(err: NodeJS.ErrnoException): StoreError {
+  private fsyncError(err: NodeJS.ErrnoException, file = this.segmentFile): StoreError {
     return new StoreError(
       StoreErrorCode.STORE_FSYNC_FAILED,
-      `fsync of the write-ahead log ${this.segmentFile} failed (${err.message}); stopping without retrying, because after a failed fsync the kernel may have dropped data it had accepted. Check the disk (dmesg); the next start recovers every acknowledged record from the log`,
+      `fsync of the write-ahead log ${file} failed (${err.message}); stopping without retrying, because after a failed fsync the kernel may have dropped data it had accepted. Check the disk (dmesg); the next start recovers every acknowledged record from the log`,
       { cause: err },
     );
   }
@@ -459,11 +461,41 @@ export class WalStore implements Store {
       );
       return false;
     }
-    closeSync(this.fd);
+    this.retire(this.fd);
     this.fd = next;
     this.segment++;
     this.segmentBytes = 0;
     return true;
+  }
+
+  /**
+   * Close a segment the log has moved past. With fsync `always` every byte of it is synced
+   * already. With `interval`, its last writes may not be, and an interval fsync may still be
+   * running on it: closing it then would leave those bytes to the page cache (a power cut
+   * would tear a segment in the middle of the log, which recovery refuses as corruption) and
+   * fail that fsync with EBADF, which stops the hub. So it is synced once any fsync on it
+   * has returned, and closed after.
+   */
+  private retire(fd: number): void {
+    if (this.options.fsync !== 'interval') {
+      closeSync(fd);
+      return;
+    }
+    // The next segment starts with nothing to sync.
+    this.dirty = false;
+    const file = this.segmentFile;
+    this.retiring = Promise.all([this.retiring, this.intervalSyncing]).then(
+      () =>
+        new Promise<void>((resolve) => {
+          const t0 = performance.now();
+          this.ops.fdatasync(fd, (err) => {
+            closeSync(fd);
+            if (err) this.die(this.fsyncError(err, file));
+            else this.observeFsync(performance.now() - t0);
+            resolve();
+          });
+        }),
+    );
   }
 
   /**
@@ -636,6 +668,7 @@ export class WalStore implements Store {
       await new Promise<void>((resolve) => this.onDurable(this.seq, () => resolve()));
     }
     await this.intervalSyncing;
+    await this.retiring;
     if (this.dirty && this.fd >= 0 && !this.fatal) {
       await new Promise<void>((resolve) =>
         this.ops.fdatasync(this.fd, (err) => {
