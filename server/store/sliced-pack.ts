@@ -93,25 +93,25 @@ class Header {
 
   array(n: number): void {
     if (n < 16) this.push(Buffer.from([0x90 | n]));
-    else if (n < 0x10000) this.push(Buffer.from([0xdc, n >> 8, n & 0xff]));
-    else {
-      const b = Buffer.allocUnsafe(5);
-      b[0] = 0xdd;
-      b.writeUInt32BE(n, 1);
-      this.push(b);
-    }
+    else this.sized(0xdc, n);
   }
 
   map(n: number): void {
     // msgpackr writes every plain object as a map 16 (it throws above 65,535 keys; a map 32
     // reads back the same).
-    if (n < 0x10000) this.push(Buffer.from([0xde, n >> 8, n & 0xff]));
-    else {
-      const b = Buffer.allocUnsafe(5);
-      b[0] = 0xdf;
-      b.writeUInt32BE(n, 1);
-      this.push(b);
+    this.sized(0xde, n);
+  }
+
+  /** A 16-bit header (`tag16`: array 16, map 16), or its 32-bit form (the next tag) above that. */
+  private sized(tag16: number, n: number): void {
+    if (n < 0x10000) {
+      this.push(Buffer.from([tag16, n >> 8, n & 0xff]));
+      return;
     }
+    const b = Buffer.allocUnsafe(5);
+    b[0] = tag16 + 1;
+    b.writeUInt32BE(n, 1);
+    this.push(b);
   }
 
   leaf(bytes: Uint8Array): void {
